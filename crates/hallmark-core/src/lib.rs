@@ -1,0 +1,34 @@
+//! hallmark-core: rubrics, observations, scoring and aggregation.
+//!
+//! This crate owns the meaning of a score. It parses a rubric (`docs/rubric-format.md`) and an
+//! assessor's observations (`docs/observations.md`) from text, scores them exactly with
+//! `rust_decimal`, and aggregates several assessors' sheets by the rubric's rule.
+//!
+//! It must never depend on IO, the clock, SQLite or Tauri: callers read files and pass text in,
+//! so every function here is pure and the crate builds and tests in seconds. A test
+//! (`tests/architecture.rs`) enforces the dependency list.
+//!
+//! ```
+//! use hallmark_core::{rubric::Rubric, observation, score::score};
+//! let rubric = Rubric::load("jiangsu-15min.toml", hallmark_core::builtin::JIANGSU).unwrap();
+//! let obs = observation::parse("obs.json", r#"{"format":"hallmark-observations/1",
+//!     "rubric":"jiangsu-15min","answers":{"1.1.location":true}}"#, &rubric).unwrap();
+//! let sheet = score(&rubric, &obs);
+//! assert_eq!(sheet.total.to_string(), "1");
+//! assert!(!sheet.complete);
+//! ```
+
+pub mod aggregate;
+pub mod num;
+pub mod observation;
+pub mod render;
+pub mod rubric;
+pub mod score;
+
+/// The rubrics shipped in `rubrics/`, compiled in so the CLI works from any directory.
+pub mod builtin {
+    pub const JIANGSU: &str = include_str!("../../../rubrics/jiangsu-15min.toml");
+    pub const LIAONING: &str = include_str!("../../../rubrics/liaoning-demo-window.toml");
+    /// (file name, text) of every shipped rubric.
+    pub const ALL: [(&str, &str); 2] = [("jiangsu-15min.toml", JIANGSU), ("liaoning-demo-window.toml", LIAONING)];
+}

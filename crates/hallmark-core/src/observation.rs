@@ -1,0 +1,456 @@
+//! Observations: one assessor's typed answers for one site, read against a rubric.
+//!
+//! Parsing is strict: an unknown input, a wrong type, a negative count, a reading without a
+//! unit or outside the input's valid range is refused with a message that names the input and
+//! the fix. Absent inputs are simply unanswered.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::num::{fmt, parse_decimal};
+use crate::rubric::{Input, InputKind, Rubric};
+
+pub const FORMAT: &str = "hallmark-observations/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observations {
+    pub rubric: String,
+    pub rubric_version: Option<String>,
+    pub site: Site,
+    pub assessor: Assessor,
+    pub visited_on: Option<String>,
+    pub answers: BTreeMap<String, Answer>,
+    pub veto: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Site {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Assessor {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A typed answer. Measurements are already checked against their unit and valid range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Answer {
+    YesNo { value: bool },
+    Count { value: u64 },
+    Elements { missing: BTreeSet<String> },
+    Windows { windows: Vec<Window> },
+    Measurement { value: Decimal },
+    Ratio { percent: Decimal, numerator: Option<u64>, denominator: Option<u64> },
+    Choice { value: String },
+    TimeSample { rows: Vec<TimeRow> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Window {
+    pub window: String,
+    pub missing: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeRow {
+    pub matter: String,
+    pub unit: String,
+    pub standard: Decimal,
+    pub actual: Decimal,
+}
+
+/// Why an observation file was refused; one line per problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .problems.join("\n"))]
+pub struct ObservationError {
+    pub problems: Vec<String>,
+}
+
+/// Reads an observation file's JSON text against `rubric`. `name` is used in messages.
+pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, ObservationError> {
+    let fail = |m: String| ObservationError { problems: vec![format!("{name}: {m}")] };
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        fail(format!(
+            "not valid JSON at line {} column {}: {} (see docs/observations.md)",
+            e.line(),
+            e.column(),
+            e
+        ))
+    })?;
+    let obj = root.as_object().ok_or_else(|| fail("the file must hold one JSON object (see docs/observations.md)".into()))?;
+    let mut problems = Vec::new();
+    let mut say = |m: String| problems.push(format!("{name}: {m}"));
+
+    const KNOWN: [&str; 8] = ["format", "rubric", "rubric_version", "site", "assessor", "visited_on", "answers", "veto"];
+    for k in obj.keys() {
+        if !KNOWN.contains(&k.as_str()) {
+            say(format!("unknown field '{k}' (fields are: {})", KNOWN.join(", ")));
+        }
+    }
+    match obj.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => {}
+        Some(other) => say(format!("format '{other}' is not supported (write \"format\": \"{FORMAT}\")")),
+        None => say(format!("missing \"format\" (write \"format\": \"{FORMAT}\")")),
+    }
+    let rubric_id = obj.get("rubric").and_then(Value::as_str).unwrap_or_default().to_string();
+    if rubric_id.is_empty() {
+        say(format!("missing \"rubric\" (write \"rubric\": \"{}\")", rubric.id));
+    } else if rubric_id != rubric.id {
+        say(format!("the file is for rubric '{rubric_id}' but is being scored with '{}' (pass --rubric {rubric_id})", rubric.id));
+    }
+    let rubric_version = obj.get("rubric_version").map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    if let Some(v) = &rubric_version {
+        if v != &rubric.version {
+            say(format!(
+                "the file was recorded against rubric '{}' version '{v}', but version '{}' is loaded (score it with the rubric version it was recorded with)",
+                rubric.id, rubric.version
+            ));
+        }
+    }
+    let text_field = |o: Option<&Value>, key: &str| o.and_then(|s| s.get(key)).and_then(Value::as_str).map(str::to_string);
+    let site_v = obj.get("site");
+    let level = text_field(site_v, "level");
+    let site = Site {
+        name: text_field(site_v, "name"),
+        address: text_field(site_v, "address"),
+        level: match level.as_deref() {
+            None => None,
+            Some(l) => match canonical_level(l) {
+                Some(c) => Some(c.to_string()),
+                None => {
+                    say(format!("site level '{l}' is unknown (one of: province 省, city 市, county 县, township 乡镇)"));
+                    None
+                }
+            },
+        },
+    };
+    let a = obj.get("assessor");
+    let assessor = Assessor {
+        name: text_field(a, "name"),
+        unit: text_field(a, "unit"),
+        title: text_field(a, "title"),
+        phone: text_field(a, "phone"),
+    };
+    let visited_on = obj.get("visited_on").and_then(Value::as_str).map(str::to_string);
+    if let Some(d) = &visited_on {
+        if !is_iso_date(d) {
+            say(format!("visited_on '{d}' is not a date (write YYYY-MM-DD, e.g. \"2026-11-20\")"));
+        }
+    }
+
+    let mut answers = BTreeMap::new();
+    match obj.get("answers") {
+        None => say("missing \"answers\" (an object of input id → value; may be empty)".into()),
+        Some(Value::Object(map)) => {
+            for (id, value) in map {
+                match rubric.input(id) {
+                    None => say(format!(
+                        "unknown input '{id}'{} (the inputs of '{}' are listed by `hallmark rubric show {}`)",
+                        suggest(id, rubric.inputs().map(|(_, i)| i.id.as_str())),
+                        rubric.id,
+                        rubric.id
+                    )),
+                    Some((_, input)) => match parse_answer(input, value) {
+                        Ok(Some(a)) => {
+                            answers.insert(id.clone(), a);
+                        }
+                        Ok(None) => {} // explicit null: unanswered
+                        Err(m) => say(format!("input '{id}': {m}")),
+                    },
+                }
+            }
+        }
+        Some(_) => say("\"answers\" must be an object of input id → value".into()),
+    }
+    let mut veto = BTreeMap::new();
+    match obj.get("veto") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (id, v) in map {
+                if !rubric.veto.iter().any(|x| &x.id == id) {
+                    let ids: Vec<_> = rubric.veto.iter().map(|v| v.id.as_str()).collect();
+                    say(format!("unknown veto '{id}' (vetoes of '{}': {})", rubric.id, ids.join(", ")));
+                } else if let Some(b) = v.as_bool() {
+                    veto.insert(id.clone(), b);
+                } else if !v.is_null() {
+                    say(format!("veto '{id}': {} is not true/false", v));
+                }
+            }
+        }
+        Some(_) => say("\"veto\" must be an object of veto id → true/false".into()),
+    }
+    if !problems.is_empty() {
+        return Err(ObservationError { problems });
+    }
+    Ok(Observations { rubric: rubric_id, rubric_version, site, assessor, visited_on, answers, veto })
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    matches!((num(0..4), num(5..7), num(8..10)), (Some(_), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d))
+}
+
+pub fn canonical_level(l: &str) -> Option<&'static str> {
+    Some(match l.trim() {
+        "province" | "省" | "省级" => "province",
+        "city" | "市" | "市级" => "city",
+        "county" | "县" | "县级" | "区" | "县（区）级" => "county",
+        "township" | "乡镇" | "乡镇（街道）" | "街道" => "township",
+        _ => return None,
+    })
+}
+
+/// A near input id, for "did you mean" hints.
+fn suggest<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let best = candidates
+        .map(|c| (edit_distance(id, c), c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
+        .min();
+    match best {
+        Some((_, c)) => format!(" (did you mean '{c}'?)"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn number(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => parse_decimal(&n.to_string()),
+        Value::String(s) => parse_decimal(s),
+        _ => None,
+    }
+}
+
+fn whole(v: &Value, what: &str) -> Result<u64, String> {
+    match v {
+        Value::Number(n) => {
+            let d = parse_decimal(&n.to_string()).ok_or_else(|| format!("{what} {n} is not a number"))?;
+            if d < Decimal::ZERO {
+                return Err(format!("{what} {n} is negative (a count starts at 0)"));
+            }
+            if d.fract() != Decimal::ZERO {
+                return Err(format!("{what} {n} is not a whole number (count whole occurrences)"));
+            }
+            u64::try_from(d).map_err(|_| format!("{what} {n} is too large"))
+        }
+        other => Err(format!("{what} {other} is not a whole number (write e.g. 2)")),
+    }
+}
+
+/// Canonical unit for a unit the inspector may write.
+pub fn canonical_unit(u: &str) -> &str {
+    match u.trim() {
+        "℃" | "°C" | "ºC" | "C" | "摄氏度" => "℃",
+        "%" | "%RH" | "％" | "RH%" => "%",
+        "m²" | "m2" | "㎡" | "平方米" | "sqm" => "m²",
+        "lx" | "lux" | "勒克斯" => "lx",
+        "min" | "分钟" | "minutes" | "分" => "min",
+        other => other,
+    }
+}
+
+fn names(list: &Value, input: &Input, what: &str) -> Result<BTreeSet<String>, String> {
+    let arr = list.as_array().ok_or_else(|| format!("\"{what}\" must be a list of element names"))?;
+    let mut out = BTreeSet::new();
+    for v in arr {
+        let n = v.as_str().ok_or_else(|| format!("\"{what}\" holds {v}, which is not a name"))?;
+        if !input.elements.iter().any(|e| e == n) {
+            return Err(format!("'{n}' is not an element of this input (elements: {})", input.elements.join("、")));
+        }
+        if !out.insert(n.to_string()) {
+            return Err(format!("'{n}' is listed twice"));
+        }
+    }
+    Ok(out)
+}
+
+/// missing set from {"missing": [...]} or {"present": [...]}
+fn missing_of(obj: &serde_json::Map<String, Value>, input: &Input) -> Result<BTreeSet<String>, String> {
+    match (obj.get("missing"), obj.get("present")) {
+        (Some(m), None) => names(m, input, "missing"),
+        (None, Some(p)) => {
+            let present = names(p, input, "present")?;
+            Ok(input.elements.iter().filter(|e| !present.contains(*e)).cloned().collect())
+        }
+        (Some(_), Some(_)) => Err("give either \"missing\" or \"present\", not both".into()),
+        (None, None) => Err("write {\"missing\": [...]} or {\"present\": [...]} (an empty list is fine)".into()),
+    }
+}
+
+fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(match input.kind {
+        InputKind::YesNo => match v {
+            Value::Bool(b) => Answer::YesNo { value: *b },
+            other => return Err(format!("{other} is not true/false (this is a yes/no item)")),
+        },
+        InputKind::Count | InputKind::Tally => {
+            let n = whole(v, "count")?;
+            if let Some(max) = input.max {
+                if Decimal::from(n) > max.0 {
+                    return Err(format!("count {n} is above the most possible, {max} (check the tally)"));
+                }
+            }
+            Answer::Count { value: n }
+        }
+        InputKind::Elements => {
+            let obj = v.as_object().ok_or_else(|| format!("{v} is not an object; write {{\"missing\": [...]}} or {{\"present\": [...]}}"))?;
+            reject_extra(obj, &["missing", "present"])?;
+            Answer::Elements { missing: missing_of(obj, input)? }
+        }
+        InputKind::WindowEquipment => {
+            let obj = v.as_object().ok_or_else(|| format!("{v} is not an object; write {{\"windows\": [{{\"window\": \"1号窗口\", \"missing\": []}}]}}"))?;
+            reject_extra(obj, &["windows"])?;
+            let arr = obj.get("windows").and_then(Value::as_array).ok_or("write \"windows\": [{\"window\": \"1号窗口\", \"missing\": [...]}]")?;
+            if arr.is_empty() {
+                return Err("\"windows\" is empty (list every service window, even one with nothing missing)".into());
+            }
+            let mut windows = Vec::new();
+            let mut labels = BTreeSet::new();
+            for (n, w) in arr.iter().enumerate() {
+                let wo = w.as_object().ok_or_else(|| format!("window {} is not an object", n + 1))?;
+                reject_extra(wo, &["window", "missing", "present"])?;
+                let label = wo.get("window").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("{}号窗口", n + 1));
+                if !labels.insert(label.clone()) {
+                    return Err(format!("window '{label}' is listed twice (give each window its own label)"));
+                }
+                let missing = missing_of(wo, input).map_err(|e| format!("window '{label}': {e}"))?;
+                windows.push(Window { window: label, missing });
+            }
+            Answer::Windows { windows }
+        }
+        InputKind::Measurement => {
+            let unit = input.unit.as_deref().unwrap_or("");
+            let obj = match v {
+                Value::Object(o) => o,
+                Value::Number(_) | Value::String(_) => {
+                    return Err(format!("reading {v} has no unit (write {{\"value\": {v}, \"unit\": \"{unit}\"}})"))
+                }
+                other => return Err(format!("{other} is not a reading (write {{\"value\": 1, \"unit\": \"{unit}\"}})")),
+            };
+            reject_extra(obj, &["value", "unit", "instrument", "read_at", "note"])?;
+            let raw = obj.get("value").ok_or_else(|| format!("reading has no \"value\" (write {{\"value\": 1, \"unit\": \"{unit}\"}})"))?;
+            let value = number(raw).ok_or_else(|| format!("reading value {raw} is not a number"))?;
+            let given = match obj.get("unit").and_then(Value::as_str) {
+                Some(u) => u,
+                None => return Err(format!("reading {} has no unit (write {{\"value\": {}, \"unit\": \"{unit}\"}})", fmt(value), fmt(value))),
+            };
+            if canonical_unit(given) != canonical_unit(unit) {
+                return Err(format!("unit '{given}' is not '{unit}' (convert the reading to {unit})"));
+            }
+            let (lo, hi) = (input.min.map(|m| m.0), input.max.map(|m| m.0));
+            if lo.is_some_and(|lo| value < lo) || hi.is_some_and(|hi| value > hi) {
+                return Err(format!(
+                    "{} {unit} is outside the valid range {}–{} {unit} (re-check the reading and the instrument)",
+                    fmt(value),
+                    lo.map(fmt).unwrap_or_default(),
+                    hi.map(fmt).unwrap_or_default()
+                ));
+            }
+            Answer::Measurement { value }
+        }
+        InputKind::Ratio => {
+            let obj = v.as_object().ok_or_else(|| format!("{v} is not a ratio; write {{\"numerator\": 98, \"denominator\": 100}} or {{\"percent\": 98}}"))?;
+            reject_extra(obj, &["numerator", "denominator", "percent"])?;
+            match (obj.get("numerator"), obj.get("denominator"), obj.get("percent")) {
+                (Some(n), Some(d), None) => {
+                    let n = whole(n, "numerator")?;
+                    let d = whole(d, "denominator")?;
+                    if d == 0 {
+                        return Err("denominator is 0 (with no cases there is no rate; record the rate the records state as {\"percent\": …})".into());
+                    }
+                    if n > d {
+                        return Err(format!("numerator {n} is above denominator {d} (a rate cannot exceed 100 %)"));
+                    }
+                    let percent = Decimal::from(n) * Decimal::ONE_HUNDRED / Decimal::from(d);
+                    Answer::Ratio { percent, numerator: Some(n), denominator: Some(d) }
+                }
+                (None, None, Some(p)) => {
+                    let p = number(p).ok_or_else(|| format!("percent {p} is not a number"))?;
+                    if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+                        return Err(format!("percent {} is outside 0–100", fmt(p)));
+                    }
+                    Answer::Ratio { percent: p, numerator: None, denominator: None }
+                }
+                _ => return Err("write either numerator and denominator, or percent".into()),
+            }
+        }
+        InputKind::Choice => {
+            let s = v.as_str().ok_or_else(|| format!("{v} is not an option id"))?;
+            let s = if input.options.iter().any(|o| o.id == s) {
+                s.to_string()
+            } else if let Some(o) = input.options.iter().find(|o| o.label == s) {
+                o.id.clone()
+            } else if let Some(c) = canonical_level(s).filter(|c| input.options.iter().any(|o| o.id == *c)) {
+                c.to_string()
+            } else {
+                let ids: Vec<_> = input.options.iter().map(|o| format!("{} ({})", o.id, o.label)).collect();
+                return Err(format!("'{s}' is not an option (options: {})", ids.join(", ")));
+            };
+            Answer::Choice { value: s }
+        }
+        InputKind::TimeSample => {
+            let arr = v.as_array().ok_or("write a list of rows [{\"matter\": …, \"unit\": \"工作日\", \"standard\": 5, \"actual\": 6}]")?;
+            let mut rows = Vec::new();
+            for (n, r) in arr.iter().enumerate() {
+                let at = format!("row {}", n + 1);
+                let o = r.as_object().ok_or_else(|| format!("{at} is not an object"))?;
+                reject_extra(o, &["matter", "unit", "standard", "actual", "note"]).map_err(|e| format!("{at}: {e}"))?;
+                let matter = o.get("matter").and_then(Value::as_str).unwrap_or("").to_string();
+                let unit = o.get("unit").and_then(Value::as_str).ok_or_else(|| format!("{at} has no unit (one of: {})", input.units.join(", ")))?;
+                if !input.units.iter().any(|u| u == unit) {
+                    return Err(format!("{at}: unit '{unit}' is not one of {}", input.units.join(", ")));
+                }
+                let get = |k: &str| -> Result<Decimal, String> {
+                    let raw = o.get(k).ok_or_else(|| format!("{at} has no \"{k}\""))?;
+                    let d = number(raw).ok_or_else(|| format!("{at}: {k} {raw} is not a number"))?;
+                    if d < Decimal::ZERO {
+                        return Err(format!("{at}: {k} {} is negative", fmt(d)));
+                    }
+                    Ok(d)
+                };
+                rows.push(TimeRow { matter, unit: unit.to_string(), standard: get("standard")?, actual: get("actual")? });
+            }
+            Answer::TimeSample { rows }
+        }
+    }))
+}
+
+fn reject_extra(obj: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!("unknown key '{k}' (allowed: {})", allowed.join(", "))),
+        None => Ok(()),
+    }
+}

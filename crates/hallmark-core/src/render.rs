@@ -1,0 +1,242 @@
+//! Plain-text views of rubrics, score sheets and panels, for the terminal and golden tests.
+//!
+//! Column widths count CJK characters as two cells so the tables line up in a terminal.
+
+use std::fmt::Write;
+
+use rust_decimal::Decimal;
+
+use crate::aggregate::Panel;
+use crate::num::fmt;
+use crate::rubric::{Checked, InputKind, Rubric, Rule};
+use crate::score::{ScoreSheet, Severity, Status};
+
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let n = width(s);
+    if n >= w {
+        s.to_string()
+    } else {
+        format!("{s}{}", " ".repeat(w - n))
+    }
+}
+
+fn lpad(s: &str, w: usize) -> String {
+    let n = width(s);
+    if n >= w {
+        s.to_string()
+    } else {
+        format!("{}{s}", " ".repeat(w - n))
+    }
+}
+
+fn opt(d: Option<Decimal>) -> String {
+    d.map(fmt).unwrap_or_else(|| "—".into())
+}
+
+/// `hallmark rubric show`: the tree with points, inputs and rules.
+pub fn rubric_tree(r: &Rubric) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} ({} v{}, {}分)", r.title, r.id, r.version, fmt(r.points.0));
+    let _ = writeln!(o, "依据：{}", r.source);
+    let _ = writeln!(o, "sha256：{}", r.content_hash);
+    for (depth, g) in r.groups_in_order() {
+        let indent = "  ".repeat(depth);
+        let num = g.number.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+        let _ = writeln!(o, "{indent}{num}{} [{}] {}分", g.name, g.id, fmt(g.points.0));
+        for item in r.item.iter().filter(|i| i.group == g.id) {
+            let indent = "  ".repeat(depth + 1);
+            let _ = writeln!(o, "{indent}{} {} {}分", item.id, item.name, fmt(item.points.0));
+            for input in &item.input {
+                let extra = match input.kind {
+                    InputKind::Measurement => format!(" {} {}–{}", input.unit.as_deref().unwrap_or(""), opt(input.min.map(|m| m.0)), opt(input.max.map(|m| m.0))),
+                    InputKind::Elements | InputKind::WindowEquipment => format!(" [{}]", input.elements.join("、")),
+                    InputKind::Choice => format!(" [{}]", input.options.iter().map(|o| format!("{}={}", o.id, o.label)).collect::<Vec<_>>().join(", ")),
+                    InputKind::TimeSample => format!(" [{}]", input.units.join("/")),
+                    _ => String::new(),
+                };
+                let _ = writeln!(o, "{indent}  · {} ({}){} — {}", input.id, input.kind.name(), extra, input.label);
+            }
+            for part in &item.part {
+                let _ = writeln!(o, "{indent}  ▸ {} {}分: {}", part.label, fmt(part.points.0), rule_summary(&part.rule));
+            }
+        }
+    }
+    if !r.veto.is_empty() {
+        let _ = writeln!(o, "否决项（{}）", r.result.veto_text);
+        for v in &r.veto {
+            let _ = writeln!(o, "  {} {}", v.id, v.text);
+        }
+    }
+    let res = &r.result;
+    let line = match &res.pass_at {
+        Some(p) => format!("≥{}分：{}", p, res.pass_text.as_deref().unwrap_or("")),
+        None => "未规定合格分数线".into(),
+    };
+    let _ = writeln!(o, "结论：评价人员不少于{}名，取平均分；{line}", res.min_assessors);
+    o
+}
+
+fn rule_summary(rule: &Rule) -> String {
+    match rule {
+        Rule::Yes { input } => format!("yes({input})"),
+        Rule::Bands { input, bands } => format!(
+            "bands({input}: {})",
+            bands.iter().map(|b| format!("≥{}→{}", b.from, b.points)).collect::<Vec<_>>().join(", ")
+        ),
+        Rule::Deduct { input, inputs, per, key } => {
+            let all: Vec<&str> = input.iter().chain(inputs.iter()).map(String::as_str).collect();
+            let key = if key.is_empty() { String::new() } else { format!(", key: {}", key.join("、")) };
+            format!("deduct({} −{} each{key})", all.join(" + "), per)
+        }
+        Rule::Shortfall { input, target, per } => format!("shortfall({input} < {target}: −{per} each)"),
+        Rule::Excess { input, limit, step, per } => format!("excess({input} > {limit}: −{per} per {step})"),
+        Rule::LevelShortfall { input, level, requirement, step_percent, per } => format!(
+            "level_shortfall({input} by {level}: {}; −{per} per {step_percent}%)",
+            requirement.iter().map(|(k, v)| format!("{k}≥{v}")).collect::<Vec<_>>().join(", ")
+        ),
+        Rule::Range { checks } => format!(
+            "range({})",
+            checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & ")
+        ),
+    }
+}
+
+/// `hallmark rubric check`: findings and their interpretations.
+pub fn check_report(name: &str, c: &Checked) -> String {
+    let mut o = String::new();
+    let r = &c.rubric;
+    let n_inputs = r.inputs().count();
+    let n_parts: usize = r.item.iter().map(|i| i.part.len()).sum();
+    let _ = writeln!(
+        o,
+        "{name}: {} v{}: {} groups, {} items, {} parts, {} inputs, {} vetoes, {} points",
+        r.id,
+        r.version,
+        r.group.len(),
+        r.item.len(),
+        n_parts,
+        n_inputs,
+        r.veto.len(),
+        fmt(r.points.0)
+    );
+    for f in &c.findings {
+        match &f.interpretation {
+            Some(text) if f.code == "note" => {
+                let _ = writeln!(o, "  note    item '{}': {text}", f.item);
+            }
+            Some(text) => {
+                let _ = writeln!(o, "  answered item '{}': {} [{}]\n           → {text}", f.item, f.message, f.code);
+            }
+            None => {
+                let _ = writeln!(o, "  error   {}", crate::rubric::unanswered_message(name, f));
+            }
+        }
+    }
+    let unanswered = c.unanswered().count();
+    let answered = c.findings.iter().filter(|f| f.interpretation.is_some() && f.code != "note").count();
+    if unanswered == 0 {
+        let _ = writeln!(o, "ok: {answered} findings in the seed, each answered by an interpretation");
+    } else {
+        let _ = writeln!(o, "{unanswered} findings have no interpretation");
+    }
+    o
+}
+
+/// `hallmark score`: one assessor's sheet as a table.
+pub fn sheet_text(r: &Rubric, s: &ScoreSheet) -> String {
+    let mut o = String::new();
+    let who = s.assessor.as_deref().unwrap_or("（未署名）");
+    let site = s.site.as_deref().unwrap_or("（未填写单位）");
+    let _ = writeln!(o, "{}  {}  评价人员：{who}", r.title, site);
+    let _ = writeln!(o, "{} v{}  sha256 {}", s.rubric, s.rubric_version, &s.rubric_hash[..12.min(s.rubric_hash.len())]);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{} {} {}  说明", pad("评分项", 28), lpad("得分", 6), lpad("分值", 5));
+    for (depth, g) in r.groups_in_order() {
+        let gs = s.groups.iter().find(|x| x.id == g.id).expect("sheet has every group");
+        let mark = if gs.complete { "" } else { " (不完整)" };
+        let head = format!("{}{}{}", "  ".repeat(depth), g.number.as_deref().map(|n| format!("{n} ")).unwrap_or_default(), g.name);
+        let _ = writeln!(o, "{} {} {}{mark}", pad(&head, 28), lpad(&fmt(gs.points), 6), lpad(&fmt(gs.max), 5));
+        for (item, is) in r.item.iter().zip(&s.items).filter(|(i, _)| i.group == g.id) {
+            let name = format!("{}{} {}", "  ".repeat(depth + 1), item.id, item.name);
+            let points = match is.status {
+                Status::Unanswered => "—".to_string(),
+                Status::Partial => format!("{}*", opt(is.points)),
+                Status::Complete => opt(is.points),
+            };
+            let lost: Vec<&str> = is
+                .parts
+                .iter()
+                .filter(|p| p.points != Some(p.max))
+                .map(|p| p.explanation.as_str())
+                .collect();
+            let _ = writeln!(o, "{} {} {}  {}", pad(&name, 28), lpad(&points, 6), lpad(&fmt(is.max), 5), lost.join("；"));
+        }
+    }
+    let _ = writeln!(o);
+    let complete = if s.complete { "" } else { "（不完整：有未作答项目）" };
+    let _ = writeln!(o, "总分 {} / {}{complete}", fmt(s.total), fmt(s.max_total));
+    if s.veto.vetoed {
+        let _ = writeln!(o, "否决：{}（{}）", s.veto.text.as_deref().unwrap_or(""), s.veto.triggered.join("、"));
+    } else if s.veto.unanswered.is_empty() {
+        let _ = writeln!(o, "否决项：未出现");
+    }
+    let missing = s.diagnostics.iter().filter(|d| d.severity == Severity::Missing).count();
+    if missing > 0 {
+        let _ = writeln!(o, "未作答 {missing} 处：");
+    }
+    for d in &s.diagnostics {
+        let tag = match d.severity {
+            Severity::Missing => "未作答",
+            Severity::Warning => "提示",
+        };
+        let _ = writeln!(o, "  [{tag}] {}", d.message);
+    }
+    o
+}
+
+/// `hallmark aggregate`: assessors side by side.
+pub fn panel_text(r: &Rubric, p: &Panel) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}  {}", r.title, p.site.as_deref().unwrap_or(""));
+    let _ = writeln!(o, "评价人员 {} 名：{}", p.assessors.len(), p.assessors.join("、"));
+    let _ = writeln!(o);
+    let mut head = format!("{} {}", pad("评分项", 24), lpad("分值", 5));
+    for n in 0..p.assessors.len() {
+        head.push_str(&lpad(&format!("#{}", n + 1), 7));
+    }
+    head.push_str(&format!("{}{}{}{}", lpad("均值", 8), lpad("最低", 6), lpad("最高", 6), lpad("标准差", 7)));
+    let _ = writeln!(o, "{head}");
+    let mut row = |name: &str, sp: &crate::aggregate::Spread| {
+        let mut line = format!("{} {}", pad(name, 24), lpad(&fmt(sp.max_points), 5));
+        for s in &sp.scores {
+            line.push_str(&lpad(&opt(*s), 7));
+        }
+        line.push_str(&format!(
+            "{}{}{}{}",
+            lpad(&opt(sp.mean), 8),
+            lpad(&opt(sp.min), 6),
+            lpad(&opt(sp.max), 6),
+            lpad(&opt(sp.stddev), 7)
+        ));
+        let _ = writeln!(o, "{line}");
+    };
+    for sp in &p.items {
+        let name = r.item.iter().find(|i| i.id == sp.id).map(|i| format!("{} {}", i.id, i.name)).unwrap_or_default();
+        row(&name, sp);
+    }
+    for sp in &p.groups {
+        row(&format!("[{}]", sp.name), sp);
+    }
+    row("总分", &p.total);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "最终得分（算术平均）：{}", opt(p.final_score));
+    let _ = writeln!(o, "评价结论：{}", p.conclusion.text());
+    for w in &p.warnings {
+        let _ = writeln!(o, "提示：{w}");
+    }
+    o
+}
