@@ -783,11 +783,20 @@ fn findings(r: &Rubric) -> Vec<Finding> {
                 found.push(("vacuous-requirement", format!("'{label}' could be met vacuously")));
             }
             match &part.rule {
-                Rule::Bands { bands, .. } => {
+                Rule::Bands { input, bands } => {
+                    // Counts are whole numbers: bands 1–1 and 2– leave no gap.
+                    let whole = matches!(
+                        inputs.get(input.as_str()).map(|i| i.kind),
+                        Some(InputKind::Count | InputKind::Tally | InputKind::Elements)
+                    );
+                    let next = |to: Decimal| if whole { to + Decimal::ONE } else { to };
                     // bands are listed high to low; compare each band with the one above it.
                     for w in bands.windows(2) {
                         let (upper, lower) = (&w[0], &w[1]);
                         let Some(to) = lower.to else { continue };
+                        if whole && next(to.0) == upper.from.0 {
+                            continue;
+                        }
                         if to.0 >= upper.from.0 {
                             found.push(("band-overlap", format!(
                                 "'{label}': bands {}–{} and {}{} share {}",
@@ -818,6 +827,16 @@ fn findings(r: &Rubric) -> Vec<Finding> {
             let interp = item.interpretation.iter().find(|i| i.finding == code).map(|i| i.text.clone());
             if dedup.insert((code, message.clone())) {
                 out.push(Finding { item: item.id.clone(), code, message, interpretation: interp });
+            }
+        }
+        for i in item.interpretation.iter().filter(|i| !i.note && i.finding != "note") {
+            if !out.iter().any(|f| f.item == item.id && f.code == i.finding) {
+                out.push(Finding {
+                    item: item.id.clone(),
+                    code: "stale-interpretation",
+                    message: format!("interpretation '{}' answers no finding of this item (remove it, or make it a note = true)", i.finding),
+                    interpretation: None,
+                });
             }
         }
         for i in item.interpretation.iter().filter(|i| i.note || i.finding == "note") {

@@ -246,8 +246,9 @@ fn answered(points: Decimal, explanation: String) -> Scored {
 fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
     let input = |id: &str| rubric.input(id).map(|(_, i)| i).expect("validated: rules reference declared inputs");
     // Unanswered inputs make the part unanswered.
+    // An optional (required = false) condition input that is unanswered simply does not hold.
     let mut needed: Vec<&str> = part.rule.inputs();
-    needed.extend(part.zero_when.iter().map(|c| c.input.as_str()));
+    needed.extend(part.zero_when.iter().filter(|c| input(&c.input).required).map(|c| c.input.as_str()));
     let missing: Vec<&str> = needed.iter().filter(|id| !obs.answers.contains_key(**id)).map(|id| input(id).label.as_str()).collect();
     if !missing.is_empty() {
         let unique: BTreeSet<&str> = missing.iter().copied().collect();
@@ -260,7 +261,7 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
         return Scored { points: None, explanation: format!("未作答：{}", ordered.join("、")), key_missing: None };
     }
     let a = |id: &str| &obs.answers[id];
-    for c in &part.zero_when {
+    for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
         if let Some(why) = condition_holds(c, input(&c.input), a(&c.input)) {
             return answered(Decimal::ZERO, format!("{}：{}，不得分", part.label, why));
         }
