@@ -138,7 +138,7 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
     let total = spread("total", "总分", rubric.points.0, totals.iter().copied().map(Some).collect());
     // Rounded once, from the exact mean: rounding a rounded mean again could cross the pass line.
     let exact_mean = totals.iter().sum::<Decimal>() / Decimal::from(totals.len());
-    let final_score = Some(exact_mean.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero));
+    let final_score = Some(exact_mean.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize());
 
     let mut warnings = Vec::new();
     let n = sheets.len() as u32;

@@ -431,8 +431,8 @@ fn toml_problem(name: &str, text: &str, e: &toml::de::Error) -> String {
             }
         }
     }
-    let msg = lower_first(e.message()).replace('`', "'");
-    let hint = if msg.starts_with("unknown variant") {
+    let msg = lower_first(e.message()).replace('`', "'").replace('\n', "; ").replace("unknown variant", "unknown rule kind");
+    let hint = if msg.starts_with("unknown rule kind") {
         format!(" (rule kinds are: {RULE_KINDS}; see docs/rubric-format.md)")
     } else if msg.starts_with("unknown field") {
         " (check the spelling against docs/rubric-format.md)".to_string()

@@ -1,0 +1,109 @@
+//! The `hallmark` binary end to end on real files: exit codes, output, and that a refused
+//! input prints only an error (nothing on stdout, no file written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn hallmark(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hallmark")).args(args).current_dir(root()).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn rubric_check_passes_on_both_seeds() {
+    let o = hallmark(&["rubric", "check", "rubrics/jiangsu-15min.toml", "rubrics/liaoning-demo-window.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("32 items"), "{out}");
+    assert!(out.contains("19 items"), "{out}");
+    assert!(out.contains("text-points-mismatch"), "Jiangsu 2.(4) must be reported: {out}");
+    assert!(out.contains("band-overlap") && out.contains("band-gap"), "{out}");
+}
+
+#[test]
+fn rubric_check_fails_on_a_bad_rubric() {
+    let o = hallmark(&["rubric", "check", "tests/cases/bad-rubric/unknown-rule-kind.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown rule kind 'deduct_each'"), "{}", stderr(&o));
+    let o = hallmark(&["rubric", "check", "tests/cases/bad-rubric/band-gap-without-interpretation.toml"]);
+    assert_eq!(o.status.code(), Some(1), "an unanswered finding fails the check");
+}
+
+#[test]
+fn rubric_show_lists_inputs() {
+    let o = hallmark(&["rubric", "show", "liaoning-demo-window"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("layout.floor_area (measurement)"));
+}
+
+#[test]
+fn score_prints_the_sheet_and_json() {
+    let o = hallmark(&["score", "examples/jiangsu-complete.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("总分 81.7 / 100"), "{}", stdout(&o));
+    let o = hallmark(&["score", "--json", "--rubric", "liaoning-demo-window", "examples/liaoning-complete.json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], "89");
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["veto"]["vetoed"], false);
+}
+
+#[test]
+fn aggregate_concludes_on_five_and_not_on_four() {
+    let five: Vec<String> = (1..=5).map(|i| format!("examples/liaoning-panel/a{i}.json")).collect();
+    let mut args = vec!["aggregate", "--json"];
+    args.extend(five.iter().map(String::as_str));
+    let o = hallmark(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["final_score"], "90.2");
+    assert_eq!(v["conclusion"]["outcome"], "pass");
+    assert_eq!(v["conclusion"]["text"], "符合医疗保障经办服务示范窗口要求");
+
+    let mut args = vec!["aggregate"];
+    args.extend(five[..4].iter().map(String::as_str));
+    let o = hallmark(&args);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("评价人员不足5名，不能形成评价结论"), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_observations_exit_non_zero_and_print_nothing_on_stdout() {
+    for (file, needle) in [
+        ("liaoning-humidity-140.json", "140 % is outside the valid range"),
+        ("liaoning-temperature-without-unit.json", "has no unit"),
+        ("jiangsu-unknown-input-id.json", "unknown input '1.2.flor_area'"),
+        ("jiangsu-negative-count.json", "is negative"),
+        ("jiangsu-wrong-type-yes-no.json", "is not true/false"),
+        ("jiangsu-truncated-json.json", "not valid JSON"),
+    ] {
+        let path = format!("tests/cases/bad-observations/{file}");
+        let rubric = if file.starts_with("liaoning") { "liaoning-demo-window" } else { "jiangsu-15min" };
+        let o = hallmark(&["score", "--rubric", rubric, &path]);
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        assert!(o.stdout.is_empty(), "{file}: a refused file must print no sheet");
+        let err = stderr(&o);
+        assert!(err.starts_with("error: "), "{file}: {err}");
+        assert!(err.contains(needle), "{file}: {err}");
+        assert!(err.contains(file), "{file}: the message names the file: {err}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let o = hallmark(&["score", "no-such-file.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no-such-file.json: cannot read"), "{}", stderr(&o));
+}

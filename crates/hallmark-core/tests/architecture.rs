@@ -1,0 +1,44 @@
+//! Keeps the scoring core honest without a reviewer: it depends on no IO, clock, SQLite or
+//! Tauri, and its source touches no file system, network, process, environment or clock.
+
+use std::fs;
+use std::path::Path;
+
+const ALLOWED_DEPENDENCIES: [&str; 6] = ["serde", "serde_json", "toml", "rust_decimal", "thiserror", "sha2"];
+
+#[test]
+fn core_depends_only_on_pure_crates() {
+    let manifest = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&manifest).unwrap();
+    let deps = table.get("dependencies").and_then(|d| d.as_table()).expect("[dependencies]");
+    assert!(!deps.is_empty());
+    for name in deps.keys() {
+        assert!(
+            ALLOWED_DEPENDENCIES.contains(&name.as_str()),
+            "hallmark-core must stay pure: dependency '{name}' is not allowed (IO, clocks, SQLite and Tauri belong in other crates)"
+        );
+    }
+}
+
+#[test]
+fn core_source_does_no_io_and_reads_no_clock() {
+    let forbidden = [
+        "std::fs", "std::net", "std::process", "std::env", "std::time", "SystemTime", "Instant::now",
+        "rusqlite", "tauri", "chrono", "std::thread", "File::open",
+    ];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut n = 0;
+    for entry in fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        n += 1;
+        for f in forbidden {
+            assert!(!text.contains(f), "{} uses '{f}': the scoring core does no IO and reads no clock", path.display());
+        }
+        // Points are Decimal: f64 appears only where TOML floats are converted exactly (num.rs).
+        if path.file_name().unwrap() != "num.rs" {
+            assert!(!text.contains("f64"), "{} uses f64: points are rust_decimal::Decimal, never floats", path.display());
+        }
+    }
+    assert!(n >= 5);
+}
