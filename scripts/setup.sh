@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages hallmark needs on Debian 12, once. Safe to run again.
+# Usage: scripts/setup.sh            (build + CLI + tests)
+#        scripts/setup.sh --app      (also what running the app and its e2e tests need)
+set -euo pipefail
+
+packages=(build-essential pkg-config libwebkit2gtk-4.1-dev)
+if [[ "${1:-}" == "--app" ]]; then
+  packages+=(xvfb xauth webkit2gtk-driver fonts-wqy-microhei imagemagick)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "hallmark setup: installing ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "hallmark setup: cargo not found: install Rust (rustup) first, then run this again" >&2
+  exit 1
+fi
