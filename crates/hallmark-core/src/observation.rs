@@ -307,7 +307,9 @@ fn missing_of(obj: &serde_json::Map<String, Value>, input: &Input) -> Result<BTr
     }
 }
 
-fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> {
+/// Checks one answer value against its input (kind, unit, range, element names).
+/// `Ok(None)` for JSON null (unanswered); `Err` is the message without the input id.
+pub fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> {
     if v.is_null() {
         return Ok(None);
     }

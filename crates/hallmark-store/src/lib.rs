@@ -1,0 +1,612 @@
+//! hallmark-store: the inspector's durable store.
+//!
+//! Owns one data folder: `hallmark.sqlite3` (WAL, `synchronous = FULL`: a change is on disk
+//! before `record` returns), `photos/` (originals by SHA-256) and `thumbs/` (320 px).
+//!
+//! - An inspection pins its rubric: id, version, hash and a full copy of its text, so a later
+//!   rubric edit never changes an old inspection's score.
+//! - Observations are an append-only event log (uuid v7 ids; SQLite triggers refuse UPDATE and
+//!   DELETE). Current answers are a cache derived from the log ([`derive_answers`]).
+//! - A finished inspection is locked: later changes are amendments with a reason, never silent
+//!   edits.
+//! - Every value is checked against the pinned rubric before anything is written.
+//!
+//! Time and authorship are passed in (`now`, `author`); this crate reads no clock.
+//! It must never depend on Tauri.
+
+pub mod demo;
+pub mod photo;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hallmark_core::observation::{self, Observations};
+use hallmark_core::rubric::Rubric;
+use hallmark_core::score::{score, ScoreSheet};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(String),
+    /// The input was refused; nothing was stored.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no inspection '{0}' (it may belong to another device's database)")]
+    NotFound(String),
+    #[error("inspection '{0}' is finished: record a change as an amendment with a reason")]
+    Finished(String),
+    #[error("{0}")]
+    Rubric(String),
+}
+
+impl StoreError {
+    /// A stable code for the UI to branch on (never on the message).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "database",
+            StoreError::Io(_) => "io",
+            StoreError::Invalid(_) => "invalid",
+            StoreError::NotFound(_) => "not_found",
+            StoreError::Finished(_) => "finished",
+            StoreError::Rubric(_) => "rubric",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn io(what: &str, e: std::io::Error) -> StoreError {
+    StoreError::Io(format!("{what}: {e}"))
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewInspection {
+    /// The rubric file's text; it is validated and pinned.
+    pub rubric_text: String,
+    pub site_name: String,
+    #[serde(default)]
+    pub site_address: String,
+    /// province | city | county | township (or 省/市/县/乡镇)
+    pub site_level: String,
+    /// YYYY-MM-DD
+    pub visited_on: String,
+    pub assessor_name: String,
+    #[serde(default)]
+    pub assessor_unit: String,
+    #[serde(default)]
+    pub assessor_title: String,
+    #[serde(default)]
+    pub assessor_phone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub id: String,
+    pub rubric_id: String,
+    pub rubric_version: String,
+    pub rubric_hash: String,
+    pub site_name: String,
+    pub site_address: String,
+    pub site_level: String,
+    pub visited_on: String,
+    pub assessor_name: String,
+    pub assessor_unit: String,
+    pub assessor_title: String,
+    pub assessor_phone: String,
+    pub device_id: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    #[serde(skip)]
+    pub rubric_content: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionSummary {
+    pub id: String,
+    pub rubric_id: String,
+    pub rubric_title: String,
+    pub site_name: String,
+    pub visited_on: String,
+    pub assessor_name: String,
+    pub finished: bool,
+    pub total: String,
+    pub complete: bool,
+    pub answered_items: usize,
+    pub total_items: usize,
+    pub last_change: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: String,
+    pub key: String,
+    pub value: Option<Value>,
+    pub previous: Option<Value>,
+    pub author: String,
+    pub device_id: String,
+    pub recorded_at: String,
+    pub amendment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub id: String,
+    pub item_id: String,
+    pub caption: String,
+    pub attached_at: String,
+    pub photo: photo::PhotoMeta,
+}
+
+/// The current answers, derived from the log: the last event per key wins (log order);
+/// a NULL value clears the key. Pure, so it can be tested against the stored cache.
+pub fn derive_answers(events: &[Event]) -> BTreeMap<String, Value> {
+    let mut answers = BTreeMap::new();
+    for e in events {
+        match &e.value {
+            Some(v) => {
+                answers.insert(e.key.clone(), v.clone());
+            }
+            None => {
+                answers.remove(&e.key);
+            }
+        }
+    }
+    answers
+}
+
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+    device_id: String,
+}
+
+pub const DB_FILE: &str = "hallmark.sqlite3";
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, migrating the schema.
+    pub fn open(dir: &Path, now: &str) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
+        let mut conn = Connection::open(dir.join(DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        let device_id: Option<String> = conn.query_row("SELECT id FROM device", [], |r| r.get(0)).optional()?;
+        let device_id = match device_id {
+            Some(d) => d,
+            None => {
+                let d = uuid::Uuid::now_v7().to_string();
+                conn.execute("INSERT INTO device (id, created_at) VALUES (?1, ?2)", params![d, now])?;
+                d
+            }
+        };
+        photo::sweep_temp_files(&dir.join("photos"));
+        photo::sweep_temp_files(&dir.join("thumbs"));
+        Ok(Store { conn, dir: dir.to_path_buf(), device_id })
+    }
+
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn create_inspection(&mut self, new: &NewInspection, now: &str) -> Result<String> {
+        let rubric = Rubric::load("rubric", &new.rubric_text).map_err(|e| StoreError::Rubric(format!("the rubric does not load: {e}")))?;
+        let level = observation::canonical_level(&new.site_level).ok_or_else(|| {
+            StoreError::Invalid(format!("site level '{}' is unknown (choose 省, 市, 县 or 乡镇)", new.site_level))
+        })?;
+        if new.site_name.trim().is_empty() {
+            return Err(StoreError::Invalid("site name is empty (enter the hall's name)".into()));
+        }
+        if new.assessor_name.trim().is_empty() {
+            return Err(StoreError::Invalid("assessor name is empty (enter who inspects)".into()));
+        }
+        if !valid_date(&new.visited_on) {
+            return Err(StoreError::Invalid(format!("visit date '{}' is not a date (YYYY-MM-DD)", new.visited_on)));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.conn.execute(
+            "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
+             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                id,
+                rubric.id,
+                rubric.version,
+                rubric.content_hash,
+                new.rubric_text,
+                new.site_name.trim(),
+                new.site_address.trim(),
+                level,
+                new.visited_on,
+                new.assessor_name.trim(),
+                new.assessor_unit.trim(),
+                new.assessor_title.trim(),
+                new.assessor_phone.trim(),
+                self.device_id,
+                now
+            ],
+        )?;
+        Ok(id)
+    }
+
+    pub fn inspection(&self, id: &str) -> Result<Inspection> {
+        self.conn
+            .query_row(
+                "SELECT id, rubric_id, rubric_version, rubric_hash, site_name, site_address, site_level, visited_on,
+                 assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at, rubric_content
+                 FROM inspections WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Inspection {
+                        id: r.get(0)?,
+                        rubric_id: r.get(1)?,
+                        rubric_version: r.get(2)?,
+                        rubric_hash: r.get(3)?,
+                        site_name: r.get(4)?,
+                        site_address: r.get(5)?,
+                        site_level: r.get(6)?,
+                        visited_on: r.get(7)?,
+                        assessor_name: r.get(8)?,
+                        assessor_unit: r.get(9)?,
+                        assessor_title: r.get(10)?,
+                        assessor_phone: r.get(11)?,
+                        device_id: r.get(12)?,
+                        created_at: r.get(13)?,
+                        finished_at: r.get(14)?,
+                        rubric_content: r.get(15)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// The inspection's pinned rubric. Refuses, with the reason, if the pinned copy is damaged.
+    pub fn rubric(&self, id: &str) -> Result<Rubric> {
+        let insp = self.inspection(id)?;
+        pinned_rubric(&insp)
+    }
+
+    pub fn inspection_ids(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare("SELECT id FROM inspections ORDER BY created_at DESC, id DESC")?;
+        let ids = st.query_map([], |r| r.get(0))?.collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    pub fn summaries(&self) -> Result<Vec<InspectionSummary>> {
+        let mut out = Vec::new();
+        for id in self.inspection_ids()? {
+            let insp = self.inspection(&id)?;
+            let last: Option<String> =
+                self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
+            let (title, total, complete, answered, n_items) = match self.sheet(&id) {
+                Ok((rubric, sheet)) => {
+                    let answered = sheet.items.iter().filter(|i| i.points.is_some()).count();
+                    (rubric.title.clone(), sheet.total.normalize().to_string(), sheet.complete, answered, sheet.items.len())
+                }
+                Err(e) => (format!("（评分细则无法加载：{e}）"), "—".into(), false, 0, 0),
+            };
+            out.push(InspectionSummary {
+                id: insp.id,
+                rubric_id: insp.rubric_id,
+                rubric_title: title,
+                site_name: insp.site_name,
+                visited_on: insp.visited_on,
+                assessor_name: insp.assessor_name,
+                finished: insp.finished_at.is_some(),
+                total,
+                complete,
+                answered_items: answered,
+                total_items: n_items,
+                last_change: last.unwrap_or(insp.created_at),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records one answer (or clears it with `None`). The value is checked against the pinned
+    /// rubric first: a refused value writes nothing. Durable when this returns.
+    pub fn record(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str) -> Result<Event> {
+        self.append(id, key, value, author, now, None)
+    }
+
+    /// A change after the inspection was finished: kept in the log with its reason.
+    pub fn amend(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str, reason: &str) -> Result<Event> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid("an amendment needs a reason (say why the finished record changes)".into()));
+        }
+        self.append(id, key, value, author, now, Some(reason.trim()))
+    }
+
+    fn append(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str, amendment: Option<&str>) -> Result<Event> {
+        let insp = self.inspection(id)?;
+        match (&insp.finished_at, amendment) {
+            (Some(_), None) => return Err(StoreError::Finished(id.to_string())),
+            (None, Some(_)) => return Err(StoreError::Invalid("the inspection is still a draft: change the answer directly".into())),
+            _ => {}
+        }
+        let rubric = pinned_rubric(&insp)?;
+        let value = match value {
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v),
+        };
+        check_value(&rubric, key, value.as_ref())?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let previous: Option<String> = tx
+            .query_row("SELECT value FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key], |r| r.get(0))
+            .optional()?;
+        let event = Event {
+            id: uuid::Uuid::now_v7().to_string(),
+            key: key.to_string(),
+            value,
+            previous: previous.as_deref().map(|p| serde_json::from_str(p).expect("stored JSON")),
+            author: author.to_string(),
+            device_id: self.device_id.clone(),
+            recorded_at: now.to_string(),
+            amendment: amendment.map(str::to_string),
+        };
+        let value_text = event.value.as_ref().map(|v| v.to_string());
+        tx.execute(
+            "INSERT INTO events (id, inspection_id, key, value, previous, author, device_id, recorded_at, amendment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![event.id, id, key, value_text, previous, event.author, event.device_id, now, event.amendment],
+        )?;
+        match &value_text {
+            Some(v) => tx.execute(
+                "INSERT INTO answers (inspection_id, key, value, event_id) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (inspection_id, key) DO UPDATE SET value = excluded.value, event_id = excluded.event_id",
+                params![id, key, v, event.id],
+            )?,
+            None => tx.execute("DELETE FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key])?,
+        };
+        tx.commit()?;
+        Ok(event)
+    }
+
+    pub fn events(&self, id: &str) -> Result<Vec<Event>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, key, value, previous, author, device_id, recorded_at, amendment FROM events
+             WHERE inspection_id = ?1 ORDER BY seq",
+        )?;
+        let rows = st.query_map([id], |r| {
+            let parse = |s: Option<String>| s.map(|s| serde_json::from_str::<Value>(&s).expect("stored JSON"));
+            Ok(Event {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                value: parse(r.get(2)?),
+                previous: parse(r.get(3)?),
+                author: r.get(4)?,
+                device_id: r.get(5)?,
+                recorded_at: r.get(6)?,
+                amendment: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    /// The current answers as cached (see [`derive_answers`] for the truth).
+    pub fn answers(&self, id: &str) -> Result<BTreeMap<String, Value>> {
+        let mut st = self.conn.prepare("SELECT key, value FROM answers WHERE inspection_id = ?1")?;
+        let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (k, v) = row?;
+            out.insert(k, serde_json::from_str(&v).expect("stored JSON"));
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds the answers cache of one inspection from its event log.
+    pub fn rebuild_answers(&mut self, id: &str) -> Result<()> {
+        let events = self.events(id)?;
+        let mut last_event: BTreeMap<&str, &str> = BTreeMap::new();
+        for e in &events {
+            last_event.insert(&e.key, &e.id);
+        }
+        let answers = derive_answers(&events);
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM answers WHERE inspection_id = ?1", [id])?;
+        for (k, v) in &answers {
+            tx.execute(
+                "INSERT INTO answers (inspection_id, key, value, event_id) VALUES (?1, ?2, ?3, ?4)",
+                params![id, k, v.to_string(), last_event[k.as_str()]],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The inspection's observations in the documented file format (docs/observations.md).
+    pub fn observation_document(&self, id: &str) -> Result<Value> {
+        let insp = self.inspection(id)?;
+        let answers = self.answers(id)?;
+        let mut plain = serde_json::Map::new();
+        let mut veto = serde_json::Map::new();
+        for (k, v) in answers {
+            match k.strip_prefix("veto:") {
+                Some(vid) => {
+                    veto.insert(vid.to_string(), v);
+                }
+                None => {
+                    plain.insert(k, v);
+                }
+            }
+        }
+        Ok(serde_json::json!({
+            "format": observation::FORMAT,
+            "rubric": insp.rubric_id,
+            "rubric_version": insp.rubric_version,
+            "site": { "name": insp.site_name, "address": insp.site_address, "level": insp.site_level },
+            "assessor": { "name": insp.assessor_name, "unit": insp.assessor_unit, "title": insp.assessor_title, "phone": insp.assessor_phone },
+            "visited_on": insp.visited_on,
+            "answers": plain,
+            "veto": veto,
+        }))
+    }
+
+    pub fn observations(&self, id: &str) -> Result<(Rubric, Observations)> {
+        let rubric = self.rubric(id)?;
+        let doc = self.observation_document(id)?;
+        let obs = observation::parse(&format!("inspection {id}"), &doc.to_string(), &rubric)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok((rubric, obs))
+    }
+
+    /// The score sheet, always computed from the current answers by the pinned rubric.
+    pub fn sheet(&self, id: &str) -> Result<(Rubric, ScoreSheet)> {
+        let (rubric, obs) = self.observations(id)?;
+        let sheet = score(&rubric, &obs);
+        Ok((rubric, sheet))
+    }
+
+    pub fn finish(&mut self, id: &str, now: &str) -> Result<()> {
+        let insp = self.inspection(id)?;
+        if insp.finished_at.is_some() {
+            return Err(StoreError::Finished(id.to_string()));
+        }
+        self.conn.execute("UPDATE inspections SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL", params![id, now])?;
+        Ok(())
+    }
+
+    /// Checks, stores (once, by hash) and links a photo to an item. A refused file stores nothing.
+    pub fn attach_photo(&mut self, id: &str, item_id: &str, bytes: &[u8], caption: &str, author: &str, now: &str) -> Result<Evidence> {
+        let insp = self.inspection(id)?;
+        let rubric = pinned_rubric(&insp)?;
+        if !rubric.item.iter().any(|i| i.id == item_id) {
+            return Err(StoreError::Invalid(format!("item '{item_id}' is not in rubric '{}'", rubric.id)));
+        }
+        let (meta, thumb) = photo::examine(bytes).map_err(StoreError::Invalid)?;
+        // Files first (complete or absent), then the rows: a row never points at a missing file.
+        photo::write_durably(&self.photo_path(&meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
+        photo::write_durably(&self.thumb_path(&meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
+        let evidence_id = uuid::Uuid::now_v7().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![meta.sha256, meta.size as i64, meta.width, meta.height, meta.orientation, meta.taken_at],
+        )?;
+        tx.execute(
+            "INSERT INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![evidence_id, id, item_id, meta.sha256, caption.trim(), author, self.device_id, now],
+        )?;
+        tx.commit()?;
+        Ok(Evidence { id: evidence_id, item_id: item_id.into(), caption: caption.trim().into(), attached_at: now.into(), photo: meta })
+    }
+
+    pub fn evidence(&self, id: &str) -> Result<Vec<Evidence>> {
+        let mut st = self.conn.prepare(
+            "SELECT e.id, e.item_id, e.caption, e.attached_at, p.sha256, p.size, p.width, p.height, p.orientation, p.taken_at
+             FROM evidence e JOIN photos p ON p.sha256 = e.sha256 WHERE e.inspection_id = ?1 ORDER BY e.attached_at, e.id",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok(Evidence {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                caption: r.get(2)?,
+                attached_at: r.get(3)?,
+                photo: photo::PhotoMeta {
+                    sha256: r.get(4)?,
+                    size: r.get::<_, i64>(5)? as u64,
+                    width: r.get(6)?,
+                    height: r.get(7)?,
+                    orientation: r.get(8)?,
+                    taken_at: r.get(9)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub fn photo_path(&self, sha256: &str) -> PathBuf {
+        self.dir.join("photos").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+    }
+
+    pub fn thumb_path(&self, sha256: &str) -> PathBuf {
+        self.dir.join("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a sound database.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn pinned_rubric(insp: &Inspection) -> Result<Rubric> {
+    let rubric = Rubric::load(&format!("pinned rubric of inspection {}", insp.id), &insp.rubric_content).map_err(|e| {
+        StoreError::Rubric(format!(
+            "inspection '{}' ({}): its pinned rubric '{}' v{} does not load: {e} (the stored copy is damaged; restore this inspection from a bundle)",
+            insp.id, insp.site_name, insp.rubric_id, insp.rubric_version
+        ))
+    })?;
+    if rubric.content_hash != insp.rubric_hash {
+        return Err(StoreError::Rubric(format!(
+            "inspection '{}' ({}): its pinned rubric '{}' v{} does not match its recorded hash (the stored copy was altered; restore this inspection from a bundle)",
+            insp.id, insp.site_name, insp.rubric_id, insp.rubric_version
+        )));
+    }
+    Ok(rubric)
+}
+
+/// Checks a value for `key` (an input id, or `veto:<id>`) against the rubric.
+pub fn check_value(rubric: &Rubric, key: &str, value: Option<&Value>) -> Result<()> {
+    if let Some(veto) = key.strip_prefix("veto:") {
+        if !rubric.veto.iter().any(|v| v.id == veto) {
+            return Err(StoreError::Invalid(format!("unknown veto '{veto}' in rubric '{}'", rubric.id)));
+        }
+        return match value {
+            None | Some(Value::Bool(_)) => Ok(()),
+            Some(v) => Err(StoreError::Invalid(format!("veto '{veto}': {v} is not true/false"))),
+        };
+    }
+    let (_, input) = rubric
+        .input(key)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown input '{key}' in rubric '{}'", rubric.id)))?;
+    if let Some(v) = value {
+        observation::parse_answer(input, v).map_err(|m| StoreError::Invalid(format!("{}（{key}）: {m}", input.label)))?;
+    }
+    Ok(())
+}
+
+fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && s[..4].parse::<u32>().is_ok()
+        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+        && s[8..].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current as usize > MIGRATIONS.len() {
+        return Err(StoreError::Invalid(format!(
+            "the database is from a newer hallmark (schema {current}, this build knows {}): update hallmark",
+            MIGRATIONS.len()
+        )));
+    }
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (n + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Photo evidence: checks a JPEG, reads its EXIF capture time and orientation, and makes a
+//! 320 px thumbnail with reduced-size (DCT-scaled) decoding. The original bytes are never
+//! changed; files are written to a temp name, fsynced and renamed, so none is ever partial.
+
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::Path;
+
+use image::{imageops, DynamicImage, RgbImage};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const THUMBNAIL_PX: u16 = 320;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhotoMeta {
+    pub sha256: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation 1..=8; 1 when the photo has none.
+    pub orientation: u16,
+    /// EXIF DateTimeOriginal as the camera wrote it ("2026-11-20 10:21:03").
+    pub taken_at: Option<String>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks `bytes` is a whole JPEG and makes its thumbnail. The error says what is wrong.
+pub fn examine(bytes: &[u8]) -> Result<(PhotoMeta, Vec<u8>), String> {
+    if bytes.len() < 4 || bytes[..3] != [0xFF, 0xD8, 0xFF] {
+        let what = if bytes.starts_with(b"\x89PNG") {
+            "a PNG image"
+        } else if bytes.is_empty() {
+            "an empty file"
+        } else {
+            "not an image"
+        };
+        return Err(format!("the file is {what}, not a JPEG photo (take the photo with the camera, or pick a .jpg file)"));
+    }
+    let mut end = bytes.len();
+    while end > 2 && bytes[end - 1] == 0 {
+        end -= 1;
+    }
+    if bytes[..end].len() < 4 || bytes[end - 2..end] != [0xFF, 0xD9] {
+        return Err("the JPEG is truncated: its end marker is missing (copy the photo again, or take it again)".into());
+    }
+    let (orientation, taken_at) = exif_fields(bytes);
+
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(|e| format!("the JPEG cannot be read: {e} (take the photo again)"))?;
+    let info = decoder.info().ok_or("the JPEG has no image header (take the photo again)")?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    // DCT scaling: decode at the smallest size that is still >= the thumbnail.
+    let (sw, sh) = decoder
+        .scale(THUMBNAIL_PX, THUMBNAIL_PX)
+        .map_err(|e| format!("the JPEG cannot be scaled: {e}"))?;
+    let pixels = decoder.decode().map_err(|e| format!("the JPEG is damaged: {e} (take the photo again)"))?;
+    let info = decoder.info().expect("decoded");
+    let rgb = to_rgb(&pixels, u32::from(sw), u32::from(sh), info.pixel_format)?;
+
+    let (tw, th) = fit(u32::from(sw), u32::from(sh), u32::from(THUMBNAIL_PX));
+    let small = imageops::resize(&rgb, tw, th, imageops::FilterType::Triangle);
+    let oriented = orient(DynamicImage::ImageRgb8(small), orientation);
+    let mut thumb = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumb, 80)
+        .encode_image(&oriented)
+        .map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
+    let meta = PhotoMeta { sha256: sha256_hex(bytes), size: bytes.len() as u64, width, height, orientation, taken_at };
+    Ok((meta, thumb))
+}
+
+fn fit(w: u32, h: u32, max: u32) -> (u32, u32) {
+    if w <= max && h <= max {
+        return (w.max(1), h.max(1));
+    }
+    if w >= h {
+        (max, (h * max / w).max(1))
+    } else {
+        ((w * max / h).max(1), max)
+    }
+}
+
+fn to_rgb(pixels: &[u8], w: u32, h: u32, format: jpeg_decoder::PixelFormat) -> Result<RgbImage, String> {
+    use jpeg_decoder::PixelFormat::*;
+    let rgb: Vec<u8> = match format {
+        RGB24 => pixels.to_vec(),
+        L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+        L16 => pixels.chunks_exact(2).flat_map(|c| [c[0], c[0], c[0]]).collect(),
+        CMYK32 => pixels
+            .chunks_exact(4)
+            .flat_map(|c| {
+                let k = u16::from(255 - c[3]);
+                let f = |v: u8| ((u16::from(255 - v) * k) / 255) as u8;
+                [f(c[0]), f(c[1]), f(c[2])]
+            })
+            .collect(),
+    };
+    RgbImage::from_raw(w, h, rgb).ok_or_else(|| "the JPEG's pixel data is short (take the photo again)".to_string())
+}
+
+fn orient(img: DynamicImage, orientation: u16) -> DynamicImage {
+    match orientation {
+        2 => img.fliph(),
+        3 => img.rotate180(),
+        4 => img.flipv(),
+        5 => img.rotate90().fliph(),
+        6 => img.rotate90(),
+        7 => img.rotate270().fliph(),
+        8 => img.rotate270(),
+        _ => img,
+    }
+}
+
+fn exif_fields(bytes: &[u8]) -> (u16, Option<String>) {
+    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+        return (1, None);
+    };
+    let orientation = exif
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|v| u16::try_from(v).ok())
+        .filter(|v| (1..=8).contains(v))
+        .unwrap_or(1);
+    let taken_at = [exif::Tag::DateTimeOriginal, exif::Tag::DateTime].iter().find_map(|tag| {
+        let f = exif.get_field(*tag, exif::In::PRIMARY)?;
+        match &f.value {
+            exif::Value::Ascii(v) => v.first().and_then(|s| exif::DateTime::from_ascii(s).ok()).map(|d| {
+                format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", d.year, d.month, d.day, d.hour, d.minute, d.second)
+            }),
+            _ => None,
+        }
+    });
+    (orientation, taken_at)
+}
+
+/// Writes `bytes` to `path` so that `path` is either absent or complete: temp file in the same
+/// folder, fsync, rename, fsync the folder. An existing file of the same size is kept.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if fs::metadata(path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
+        return Ok(());
+    }
+    let dir = path.parent().expect("photo paths have a folder");
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::now_v7()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes temp files a killed writer may have left. Called when a store opens.
+pub fn sweep_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            sweep_temp_files(&p);
+        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".tmp-")) {
+            let _ = fs::remove_file(p);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The store on real temporary SQLite files.
+
+use hallmark_store::{demo, derive_answers, NewInspection, Store, StoreError};
+use serde_json::json;
+
+const NOW: &str = "2026-11-20T09:00:00Z";
+
+fn new_jiangsu() -> NewInspection {
+    NewInspection {
+        rubric_text: hallmark_core::builtin::JIANGSU.to_string(),
+        site_name: "测试服务站".into(),
+        site_level: "乡镇".into(),
+        visited_on: "2026-11-20".into(),
+        assessor_name: "王敏".into(),
+        ..Default::default()
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), NOW).unwrap();
+    (dir, store)
+}
+
+fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
+    // Every row of every table, as text: compared before/after a refused input.
+    let conn = rusqlite::Connection::open(store_dir.join(hallmark_store::DB_FILE)).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = st.column_count();
+        let rows: Vec<String> = st
+            .query_map([], |r| {
+                Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for row in rows {
+            out.push((t.clone(), row));
+        }
+    }
+    out
+}
+
+#[test]
+fn migrates_from_empty_and_reopens() {
+    let (dir, store) = open();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    let device = store.device_id().to_string();
+    drop(store);
+    let again = Store::open(dir.path(), NOW).unwrap();
+    assert_eq!(again.device_id(), device, "the device id is made once");
+    assert_eq!(again.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn answers_rebuilt_from_the_log_equal_the_derived_state() {
+    let (_dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
+    store.record(&id, "1.1.location", Some(json!(false)), "王敏", NOW).unwrap();
+    store.record(&id, "3.1.chs_nonstandard", Some(json!(2)), "王敏", NOW).unwrap();
+    store.record(&id, "3.1.chs_nonstandard", None, "王敏", NOW).unwrap();
+    store.record(&id, "1.2.floor_area", Some(json!({"value": 120, "unit": "m²"})), "王敏", NOW).unwrap();
+    store.record(&id, "veto:veto1", Some(json!(false)), "王敏", NOW).unwrap();
+
+    let events = store.events(&id).unwrap();
+    assert_eq!(events.len(), 6);
+    assert_eq!(events[1].previous, Some(json!(true)), "an event keeps the value it replaced");
+    let cached = store.answers(&id).unwrap();
+    assert_eq!(cached, derive_answers(&events));
+    assert_eq!(cached.get("1.1.location"), Some(&json!(false)));
+    assert!(!cached.contains_key("3.1.chs_nonstandard"), "a cleared answer is unanswered");
+
+    store.rebuild_answers(&id).unwrap();
+    assert_eq!(store.answers(&id).unwrap(), cached);
+
+    let (_, sheet) = store.sheet(&id).unwrap();
+    assert_eq!(sheet.total.to_string(), "3", "1.1 location no → 0; 1.2 floor area 120 m² → 3");
+}
+
+#[test]
+fn the_event_log_is_append_only() {
+    let (dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join(hallmark_store::DB_FILE)).unwrap();
+    let err = conn.execute("UPDATE events SET value = 'false'", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute("DELETE FROM events", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[test]
+fn a_finished_inspection_takes_only_amendments() {
+    let (_dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
+    store.finish(&id, NOW).unwrap();
+    let err = store.record(&id, "1.1.location", Some(json!(false)), "王敏", NOW).unwrap_err();
+    assert!(matches!(err, StoreError::Finished(_)), "{err}");
+    let err = store.amend(&id, "1.1.location", Some(json!(false)), "王敏", NOW, " ").unwrap_err();
+    assert!(err.to_string().contains("needs a reason"));
+    let e = store.amend(&id, "1.1.location", Some(json!(false)), "王敏", NOW, "复核时发现选址材料有误").unwrap();
+    assert_eq!(e.amendment.as_deref(), Some("复核时发现选址材料有误"));
+    assert_eq!(store.answers(&id).unwrap()["1.1.location"], json!(false));
+    assert_eq!(store.events(&id).unwrap().len(), 2, "the original answer stays in the log");
+}
+
+#[test]
+fn the_rubric_is_pinned() {
+    let (dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    store.record(&id, "2.4.medical", Some(json!({"missing": []})), "王敏", NOW).unwrap();
+    let before = store.sheet(&id).unwrap().1.total;
+    // Someone edits the pinned copy in the database: the inspection refuses to score.
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join(hallmark_store::DB_FILE)).unwrap();
+    conn.execute("UPDATE inspections SET rubric_content = replace(rubric_content, 'points = \"2\"', 'points = \"3\"')", []).unwrap();
+    drop(conn);
+    let store = Store::open(dir.path(), NOW).unwrap();
+    let err = store.sheet(&id).unwrap_err();
+    assert_eq!(err.code(), "rubric");
+    assert!(err.to_string().contains("pinned rubric 'jiangsu-15min' v1"), "{err}");
+    assert_eq!(before.to_string(), "2");
+}
+
+#[test]
+fn bad_values_are_refused_and_nothing_is_stored() {
+    let (dir, mut store) = open();
+    let mut new = new_jiangsu();
+    new.rubric_text = hallmark_core::builtin::LIAONING.to_string();
+    new.site_level = "county".into();
+    let id = store.create_inspection(&new, NOW).unwrap();
+    store.record(&id, "comfort.humidity", Some(json!({"value": 55, "unit": "%"})), "王敏", NOW).unwrap();
+    let before = db_dump(dir.path());
+    for (key, value, needle) in [
+        ("comfort.humidity", json!({"value": 140, "unit": "%"}), "outside the valid range"),
+        ("layout.floor_area", json!({"value": -5, "unit": "m²"}), "outside the valid range"),
+        ("comfort.temperature", json!(22), "has no unit"),
+        ("layout.transfers", json!(-1), "negative"),
+        ("no.such.input", json!(1), "unknown input"),
+        ("veto:veto1", json!("yes"), "not true/false"),
+    ] {
+        let err = store.record(&id, key, Some(value), "王敏", NOW).unwrap_err();
+        assert_eq!(err.code(), "invalid", "{key}");
+        assert!(err.to_string().contains(needle), "{key}: {err}");
+    }
+    for (bytes, needle) in [
+        (b"not a photo at all".to_vec(), "not an image"),
+        (demo::demo_photo(0)[..5000].to_vec(), "truncated"),
+        (Vec::new(), "empty"),
+    ] {
+        let err = store.attach_photo(&id, "layout", &bytes, "", "王敏", NOW).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    assert_eq!(db_dump(dir.path()), before, "a refused input changes nothing");
+    let photos = dir.path().join("photos");
+    assert!(!photos.exists() || std::fs::read_dir(&photos).unwrap().next().is_none(), "no photo file for a refused photo");
+
+    let mut bad = new_jiangsu();
+    bad.rubric_text = "format = \"hallmark-rubric/1\"\nid = \"x\"".into();
+    let err = store.create_inspection(&bad, NOW).unwrap_err();
+    assert_eq!(err.code(), "rubric");
+    bad = new_jiangsu();
+    bad.site_level = "村".into();
+    assert_eq!(store.create_inspection(&bad, NOW).unwrap_err().code(), "invalid");
+    assert_eq!(db_dump(dir.path()), before);
+}
+
+#[test]
+fn photos_are_stored_once_with_a_thumbnail() {
+    let (_dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    let bytes = demo::demo_photo(1);
+    let a = store.attach_photo(&id, "2.1", &bytes, "窗口", "王敏", NOW).unwrap();
+    let b = store.attach_photo(&id, "2.2", &bytes, "同一张", "王敏", NOW).unwrap();
+    assert_eq!(a.photo.sha256, b.photo.sha256);
+    assert_eq!(std::fs::read(store.photo_path(&a.photo.sha256)).unwrap(), bytes, "original bytes unchanged");
+    let thumb = image::load_from_memory(&std::fs::read(store.thumb_path(&a.photo.sha256)).unwrap()).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 240));
+    assert_eq!((a.photo.width, a.photo.height), (1024, 768));
+    assert_eq!(store.evidence(&id).unwrap().len(), 2);
+}
+
+#[test]
+fn demo_seed_gives_a_partly_filled_inspection() {
+    let (_dir, mut store) = open();
+    let id = demo::seed(&mut store, NOW).unwrap();
+    assert_eq!(demo::seed(&mut store, NOW).unwrap(), id, "seeding twice adds nothing");
+    let (_, sheet) = store.sheet(&id).unwrap();
+    assert!(!sheet.complete);
+    assert!(sheet.items.iter().any(|i| i.points.is_some()));
+    assert!(sheet.items.iter().any(|i| i.points.is_none()));
+    assert_eq!(store.evidence(&id).unwrap().len(), 3);
+}

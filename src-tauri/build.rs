@@ -1,0 +1,23 @@
+/// Every command the webview may call; capabilities/main.json allows exactly these.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "list_rubrics",
+    "list_inspections",
+    "create_inspection",
+    "open_inspection",
+    "record_answer",
+    "clear_answer",
+    "attach_photo",
+    "photo_view",
+    "finish_inspection",
+    "record_amendment",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to run tauri-build");
+}

@@ -1,0 +1,288 @@
+//! The hallmark tablet app. Every command is a thin wrapper: take the state and plain
+//! arguments, call hallmark-store / hallmark-core, map the error to `{ code, message }`.
+//! No SQL, no scoring and no business rules live here. Commands run off the main thread
+//! (`async`), so SQLite work never freezes the UI.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use base64::Engine;
+use hallmark_core::rubric::Rubric;
+use hallmark_core::score::ScoreSheet;
+use hallmark_store::{demo, Evidence, Inspection, InspectionSummary, NewInspection, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tauri::{Manager, State};
+
+pub struct AppState {
+    store: Mutex<Store>,
+}
+
+/// An error as the UI sees it: it branches on `code`, shows `message`.
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    code: &'static str,
+    message: String,
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError { code: e.code(), message: e.to_string() }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> CommandError {
+    CommandError { code: "invalid", message: message.into() }
+}
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn lock<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Store> {
+    // A panic while holding the lock cannot leave SQLite half-written (transactions), so the
+    // store is still usable: take it back rather than refusing every later command.
+    state.store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    device_id: String,
+    data_dir: String,
+}
+
+#[tauri::command(async)]
+fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+    let store = lock(&state);
+    Ok(AppInfo { version: env!("CARGO_PKG_VERSION"), device_id: store.device_id().into(), data_dir: store.dir().display().to_string() })
+}
+
+#[derive(Serialize)]
+pub struct RubricChoice {
+    id: String,
+    title: String,
+    version: String,
+}
+
+#[tauri::command(async)]
+fn list_rubrics() -> Result<Vec<RubricChoice>> {
+    hallmark_core::builtin::ALL
+        .iter()
+        .map(|(name, text)| {
+            let r = Rubric::load(name, text).map_err(|e| CommandError { code: "rubric", message: e.to_string() })?;
+            Ok(RubricChoice { id: r.id, title: r.title, version: r.version })
+        })
+        .collect()
+}
+
+#[tauri::command(async)]
+fn list_inspections(state: State<'_, AppState>) -> Result<Vec<InspectionSummary>> {
+    Ok(lock(&state).summaries()?)
+}
+
+#[derive(Deserialize)]
+pub struct CreateInspection {
+    rubric_id: String,
+    site_name: String,
+    #[serde(default)]
+    site_address: String,
+    site_level: String,
+    visited_on: String,
+    assessor_name: String,
+    #[serde(default)]
+    assessor_unit: String,
+    #[serde(default)]
+    assessor_title: String,
+    #[serde(default)]
+    assessor_phone: String,
+}
+
+#[tauri::command(async)]
+fn create_inspection(state: State<'_, AppState>, new: CreateInspection) -> Result<String> {
+    let file = format!("{}.toml", new.rubric_id);
+    let (_, text) = hallmark_core::builtin::ALL
+        .iter()
+        .find(|(n, _)| *n == file)
+        .ok_or_else(|| invalid(format!("rubric '{}' is not known to this app", new.rubric_id)))?;
+    let id = lock(&state).create_inspection(
+        &NewInspection {
+            rubric_text: text.to_string(),
+            site_name: new.site_name,
+            site_address: new.site_address,
+            site_level: new.site_level,
+            visited_on: new.visited_on,
+            assessor_name: new.assessor_name,
+            assessor_unit: new.assessor_unit,
+            assessor_title: new.assessor_title,
+            assessor_phone: new.assessor_phone,
+        },
+        &now(),
+    )?;
+    Ok(id)
+}
+
+#[derive(Serialize)]
+pub struct EvidenceView {
+    #[serde(flatten)]
+    evidence: Evidence,
+    thumbnail: String,
+}
+
+/// Everything the checklist screen shows, recomputed from the store.
+#[derive(Serialize)]
+pub struct InspectionView {
+    inspection: Inspection,
+    rubric: Rubric,
+    answers: std::collections::BTreeMap<String, Value>,
+    sheet: ScoreSheet,
+    evidence: Vec<EvidenceView>,
+}
+
+fn view(store: &Store, id: &str) -> Result<InspectionView> {
+    let inspection = store.inspection(id)?;
+    let (rubric, sheet) = store.sheet(id)?;
+    let evidence = store
+        .evidence(id)?
+        .into_iter()
+        .map(|e| {
+            let thumb = std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap_or_default();
+            EvidenceView { thumbnail: data_url(&thumb), evidence: e }
+        })
+        .collect();
+    Ok(InspectionView { answers: store.answers(id)?, inspection, rubric, sheet, evidence })
+}
+
+fn data_url(jpeg: &[u8]) -> String {
+    format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg))
+}
+
+#[tauri::command(async)]
+fn open_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
+    view(&lock(&state), &id)
+}
+
+/// Records one answer; returns the recomputed view once the change is durable.
+#[tauri::command(async)]
+fn record_answer(state: State<'_, AppState>, id: String, key: String, value: Value) -> Result<InspectionView> {
+    let mut store = lock(&state);
+    let author = store.inspection(&id)?.assessor_name;
+    store.record(&id, &key, Some(value), &author, &now())?;
+    view(&store, &id)
+}
+
+#[tauri::command(async)]
+fn clear_answer(state: State<'_, AppState>, id: String, key: String) -> Result<InspectionView> {
+    let mut store = lock(&state);
+    let author = store.inspection(&id)?.assessor_name;
+    store.record(&id, &key, None, &author, &now())?;
+    view(&store, &id)
+}
+
+#[tauri::command(async)]
+fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: Value, reason: String) -> Result<InspectionView> {
+    let mut store = lock(&state);
+    let author = store.inspection(&id)?.assessor_name;
+    store.amend(&id, &key, Some(value), &author, &now(), &reason)?;
+    view(&store, &id)
+}
+
+fn header(request: &tauri::ipc::Request<'_>, name: &str) -> Result<String> {
+    let raw = request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| invalid(format!("missing header '{name}'")))?;
+    percent_decode(raw).ok_or_else(|| invalid(format!("header '{name}' is not percent-encoded UTF-8")))
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The photo's bytes travel as the raw request body (no JSON array of numbers);
+/// inspection, item and caption travel in percent-encoded headers.
+#[tauri::command(async)]
+fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<InspectionView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(invalid("the photo must be sent as raw bytes"));
+    };
+    let id = header(&request, "x-inspection")?;
+    let item = header(&request, "x-item")?;
+    let caption = header(&request, "x-caption").unwrap_or_default();
+    let mut store = lock(&state);
+    let author = store.inspection(&id)?.assessor_name;
+    store.attach_photo(&id, &item, bytes, &caption, &author, &now())?;
+    view(&store, &id)
+}
+
+#[tauri::command(async)]
+fn photo_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
+    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(invalid(format!("'{sha256}' is not a photo hash")));
+    }
+    let store = lock(&state);
+    let bytes = std::fs::read(store.photo_path(&sha256)).map_err(|e| invalid(format!("photo {sha256}: {e}")))?;
+    Ok(data_url(&bytes))
+}
+
+#[tauri::command(async)]
+fn finish_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
+    let mut store = lock(&state);
+    store.finish(&id, &now())?;
+    view(&store, &id)
+}
+
+/// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
+/// (`$XDG_DATA_HOME/cn.hallmark.inspector` on Linux).
+fn data_dir(app: &tauri::App) -> PathBuf {
+    if let Some(d) = std::env::var_os("HALLMARK_DATA_DIR") {
+        return d.into();
+    }
+    app.path().app_data_dir().expect("the platform has an app data folder")
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let demo_requested = std::env::args().any(|a| a == "--demo") || std::env::var_os("HALLMARK_DEMO").is_some();
+    tauri::Builder::default()
+        .setup(move |app| {
+            let dir = data_dir(app);
+            let mut store = Store::open(&dir, &now()).map_err(|e| format!("cannot open the hallmark store in {}: {e}", dir.display()))?;
+            if demo_requested {
+                demo::seed(&mut store, &now()).map_err(|e| format!("cannot add the demo inspection: {e}"))?;
+            }
+            app.manage(AppState { store: Mutex::new(store) });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            list_rubrics,
+            list_inspections,
+            create_inspection,
+            open_inspection,
+            record_answer,
+            clear_answer,
+            attach_photo,
+            photo_view,
+            finish_inspection,
+            record_amendment
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("error while running hallmark");
+}

@@ -1,0 +1,376 @@
+// hallmark inspector UI. Talks to the backend only through backend.js (or a fake in a browser).
+import { available, backend as tauriBackend } from './backend.js';
+
+let backend = tauriBackend;
+const $ = (sel, root = document) => root.querySelector(sel);
+const main = $('#main');
+
+// ---------- small DOM helpers ----------
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function toast(message) {
+  const t = $('#toast');
+  t.textContent = message;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 6000);
+}
+
+function setStatus(text, kind = '') {
+  const s = $('#status');
+  s.textContent = text;
+  s.className = kind;
+}
+
+function errorText(e) {
+  if (e && typeof e === 'object' && e.message) return e.message;
+  return String(e);
+}
+
+const LEVELS = [['province', '省级'], ['city', '市级'], ['county', '县（区）级'], ['township', '乡镇（街道）级']];
+
+// ---------- list of inspections ----------
+async function showList() {
+  current = null;
+  $('#title').textContent = 'hallmark 医保服务评价';
+  setStatus('');
+  const list = await backend.listInspections();
+  main.replaceChildren(
+    h('section', { class: 'list' },
+      h('div', { class: 'list-head' },
+        h('h1', {}, '评价记录'),
+        h('button', { class: 'primary', id: 'new-inspection', onclick: showNew }, '＋ 新建评价')),
+      list.length === 0 ? h('p', { class: 'empty' }, '还没有评价记录。点击“新建评价”开始。') : null,
+      ...list.map((s) => h('button', { class: 'card', dataset: { id: s.id }, onclick: () => openInspection(s.id) },
+        h('div', { class: 'card-main' },
+          h('div', { class: 'card-title' }, s.site_name),
+          h('div', { class: 'card-sub' }, `${s.rubric_title}`),
+          h('div', { class: 'card-sub' }, `${s.visited_on} · ${s.assessor_name} · 最近修改 ${s.last_change.replace('T', ' ').slice(0, 16)}`)),
+        h('div', { class: 'card-side' },
+          h('span', { class: s.finished ? 'badge done' : 'badge draft' }, s.finished ? '已完成' : '草稿'),
+          h('div', { class: 'card-score' }, s.total, h('small', {}, ' 分')),
+          h('div', { class: 'card-sub' }, `已答 ${s.answered_items}/${s.total_items}`))))));
+}
+
+async function showNew() {
+  const rubrics = await backend.listRubrics();
+  const today = new Date().toISOString().slice(0, 10);
+  const field = (label, input) => h('label', { class: 'field' }, h('span', {}, label), input);
+  const form = h('form', { class: 'new-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const fields = Object.fromEntries(f.entries());
+    try {
+      const id = await backend.createInspection(fields);
+      await openInspection(id);
+    } catch (e) { toast(errorText(e)); }
+  } },
+  h('h1', {}, '新建评价'),
+  field('评分细则', h('select', { name: 'rubric_id' }, ...rubrics.map((r) => h('option', { value: r.id }, `${r.title}（v${r.version}）`)))),
+  field('受评单位', h('input', { name: 'site_name', required: true, placeholder: '如：某县医疗保障事务服务中心' })),
+  field('地址', h('input', { name: 'site_address' })),
+  field('机构级别', h('select', { name: 'site_level' }, ...LEVELS.map(([v, l]) => h('option', { value: v }, l)))),
+  field('评价日期', h('input', { name: 'visited_on', type: 'date', value: today, required: true })),
+  field('评价人员', h('input', { name: 'assessor_name', required: true })),
+  field('工作单位', h('input', { name: 'assessor_unit' })),
+  field('职务/职称', h('input', { name: 'assessor_title' })),
+  field('电话', h('input', { name: 'assessor_phone', inputmode: 'tel' })),
+  h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'ghost', onclick: showList }, '取消'),
+    h('button', { type: 'submit', class: 'primary', id: 'create' }, '开始评价')));
+  main.replaceChildren(form);
+}
+
+// ---------- the checklist ----------
+let current = null; // { view, onlyUnanswered }
+
+async function openInspection(id) {
+  const view = await backend.openInspection(id);
+  current = { view, onlyUnanswered: false };
+  renderInspection();
+}
+
+function pts(x) { return x === null || x === undefined ? '—' : x; }
+
+async function save(key, value) {
+  const id = current.view.inspection.id;
+  setStatus('保存中…', 'saving');
+  try {
+    const view = value === null
+      ? await backend.clearAnswer(id, key)
+      : current.view.inspection.finished_at
+        ? await amend(id, key, value)
+        : await backend.recordAnswer(id, key, value);
+    if (!view) { setStatus('未保存', 'error'); return; }
+    current.view = view;
+    setStatus('已保存 ✓', 'saved');
+    renderInspection();
+  } catch (e) {
+    setStatus('未保存', 'error');
+    toast(errorText(e));
+    renderInspection(); // show the stored value again
+  }
+}
+
+async function amend(id, key, value) {
+  const reason = prompt('该评价已完成。请说明修改原因（作为更正记录保存）：');
+  if (!reason) return null;
+  return backend.recordAmendment(id, key, value, reason);
+}
+
+function renderInspection() {
+  const { view } = current;
+  const { rubric, sheet, answers, inspection } = view;
+  const scrollY = window.scrollY;
+  $('#title').textContent = `${inspection.site_name}`;
+  const itemScores = new Map(sheet.items.map((s) => [s.id, s]));
+  const answeredItems = sheet.items.filter((s) => s.status === 'complete').length;
+  const groupsByParent = new Map();
+  for (const g of rubric.group) {
+    const k = g.parent || '';
+    if (!groupsByParent.has(k)) groupsByParent.set(k, []);
+    groupsByParent.get(k).push(g);
+  }
+  const groupScore = new Map(sheet.groups.map((g) => [g.id, g]));
+
+  const summary = h('div', { class: 'summary' },
+    h('div', { class: 'total', id: 'total' }, h('span', {}, sheet.total), h('small', {}, ` / ${sheet.max_total} 分`)),
+    h('div', { class: 'progress' },
+      h('div', { class: 'bar' }, h('div', { style: `width:${(100 * answeredItems / sheet.items.length).toFixed(1)}%` })),
+      h('span', { id: 'progress' }, `已答 ${answeredItems}/${sheet.items.length} 项`)),
+    sheet.complete ? h('span', { class: 'badge done' }, '已全部作答') : h('span', { class: 'badge draft' }, '未完成'),
+    sheet.veto.vetoed ? h('span', { class: 'badge veto' }, '否决') : null,
+    h('label', { class: 'toggle' },
+      h('input', { type: 'checkbox', id: 'only-unanswered', checked: current.onlyUnanswered || undefined, onchange: (e) => { current.onlyUnanswered = e.target.checked; renderInspection(); } }),
+      ' 只看未作答'),
+    inspection.finished_at
+      ? h('span', { class: 'badge done' }, `已完成 ${inspection.finished_at.slice(0, 10)}`)
+      : h('button', { class: 'primary', id: 'finish', onclick: finish }, '完成评价'));
+
+  const nav = h('nav', { class: 'groups' },
+    ...rubric.group.filter((g) => !g.parent).map((top) => h('div', {},
+      h('a', { href: `#g-${top.id}`, class: 'nav-top' }, `${top.number ? top.number + ' ' : ''}${top.name}`, h('small', {}, ` ${groupScore.get(top.id).points}/${top.points}`)),
+      ...(groupsByParent.get(top.id) || []).map((g) => {
+        const gs = groupScore.get(g.id);
+        return h('a', { href: `#g-${g.id}`, class: gs.complete ? 'nav-sub done' : 'nav-sub' }, `${g.number ? g.number + '. ' : ''}${g.name}`, h('small', {}, ` ${gs.points}/${g.points}`));
+      }))),
+    rubric.veto.length ? h('a', { href: '#veto', class: 'nav-top' }, '否决项') : null);
+
+  const sections = [];
+  const walk = (parent, depth) => {
+    for (const g of groupsByParent.get(parent) || []) {
+      const items = rubric.item.filter((i) => i.group === g.id)
+        .filter((i) => !current.onlyUnanswered || itemScores.get(i.id).status !== 'complete');
+      sections.push(h(depth === 0 ? 'h2' : 'h3', { id: `g-${g.id}` }, `${g.number ? g.number + ' ' : ''}${g.name}`, h('small', {}, `（${g.points}分）`)));
+      for (const item of items) sections.push(renderItem(item, itemScores.get(item.id), answers, view.evidence));
+      walk(g.id, depth + 1);
+    }
+  };
+  walk('', 0);
+  if (rubric.veto.length) sections.push(renderVetoes(rubric, answers, sheet));
+
+  main.replaceChildren(h('div', { class: 'inspection' }, summary, h('div', { class: 'body' }, nav, h('div', { class: 'items' }, ...sections))));
+  window.scrollTo(0, scrollY);
+}
+
+function renderItem(item, score, answers, evidence) {
+  const cls = score.status === 'complete' ? 'item done' : score.status === 'partial' ? 'item partial' : 'item open';
+  const photos = evidence.filter((e) => e.item_id === item.id);
+  return h('article', { class: cls, id: `item-${item.id}`, dataset: { item: item.id } },
+    h('header', {},
+      h('div', {}, h('span', { class: 'item-id' }, item.id), ' ', h('strong', {}, item.name)),
+      h('div', { class: 'item-points', dataset: { points: score.points ?? '' } }, `${pts(score.points)} / ${item.points} 分`)),
+    h('details', {}, h('summary', {}, '考核内容与标准'), h('p', {}, item.text), h('p', { class: 'criteria' }, item.criteria), h('p', { class: 'method' }, `方式：${item.method.join('、')}`)),
+    ...item.input.map((input) => renderInput(input, answers[input.id])),
+    h('ul', { class: 'explain' }, ...score.parts.map((p) => h('li', { class: p.points === null ? 'unanswered' : (p.points === p.max ? 'full' : 'lost') }, `${p.explanation}`))),
+    h('div', { class: 'photos' },
+      ...photos.map((e) => h('figure', {},
+        h('img', { src: e.thumbnail, alt: e.caption || '照片', onclick: () => openPhoto(e.photo.sha256) }),
+        h('figcaption', {}, e.caption || e.photo.taken_at || e.photo.sha256.slice(0, 8)))),
+      h('label', { class: 'photo-add' }, '📷 拍照/选照片',
+        h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'photo-input', dataset: { item: item.id }, onchange: (ev) => addPhotos(item.id, ev.target) }))));
+}
+
+function renderInput(input, value) {
+  const row = (control) => h('div', { class: `input kind-${input.kind}`, dataset: { input: input.id } },
+    h('div', { class: 'label' }, input.label, input.help ? h('small', {}, input.help) : null),
+    h('div', { class: 'control' }, control,
+      value !== undefined ? h('button', { class: 'clear ghost', title: '清除', 'aria-label': '清除', onclick: () => save(input.id, null) }, '⌫') : null));
+  switch (input.kind) {
+    case 'yes_no': return row(yesNo(value, (v) => save(input.id, v)));
+    case 'count':
+    case 'tally': return row(stepper(value, input.max, (v) => save(input.id, v)));
+    case 'elements': return row(chips(input.elements, value, (v) => save(input.id, v)));
+    case 'window_equipment': return row(windows(input, value));
+    case 'measurement': return row(measurement(input, value));
+    case 'ratio': return row(ratio(input, value));
+    case 'choice': return row(h('div', { class: 'segmented' }, ...input.options.map((o) =>
+      h('button', { class: value === o.id ? 'on' : '', onclick: () => save(input.id, o.id) }, o.label))));
+    case 'time_sample': return row(timeSample(input, value));
+    default: return row(h('span', {}, input.kind));
+  }
+}
+
+function yesNo(value, onset) {
+  return h('div', { class: 'segmented yes-no' },
+    h('button', { class: value === true ? 'on yes' : '', onclick: () => onset(true) }, '是'),
+    h('button', { class: value === false ? 'on no' : '', onclick: () => onset(false) }, '否'));
+}
+
+function stepper(value, max, onset) {
+  const n = typeof value === 'number' ? value : null;
+  const input = h('input', { type: 'number', inputmode: 'numeric', min: 0, max: max ?? undefined, value: n ?? '', placeholder: '—',
+    onchange: (e) => { if (e.target.value !== '') onset(Number(e.target.value)); } });
+  return h('div', { class: 'stepper' },
+    h('button', { class: 'minus', 'aria-label': '减一', onclick: () => onset(Math.max(0, (n ?? 0) - 1)) }, '−'),
+    input,
+    h('button', { class: 'plus', 'aria-label': '加一', onclick: () => onset((n ?? 0) + 1) }, '+'));
+}
+
+function chips(elements, value, onset) {
+  const missing = new Set(value ? value.missing || elements.filter((e) => !(value.present || []).includes(e)) : []);
+  const answered = value !== undefined;
+  return h('div', { class: 'chips' },
+    ...elements.map((e) => h('button', {
+      class: !answered ? 'chip' : missing.has(e) ? 'chip missing' : 'chip present',
+      title: missing.has(e) ? '缺少' : '具备',
+      onclick: () => {
+        const m = new Set(missing);
+        if (!answered) m.add(e); else if (m.has(e)) m.delete(e); else m.add(e);
+        onset({ missing: elements.filter((x) => m.has(x)) });
+      },
+    }, (answered ? (missing.has(e) ? '✕ ' : '✓ ') : '') + e)),
+    !answered ? h('button', { class: 'chip all', onclick: () => onset({ missing: [] }) }, '全部具备') : null);
+}
+
+function windows(input, value) {
+  const list = value ? value.windows : [];
+  const commit = (ws) => save(input.id, { windows: ws });
+  return h('div', { class: 'windows' },
+    ...list.map((w, i) => h('div', { class: 'window' },
+      h('strong', {}, w.window),
+      chips(input.elements, { missing: w.missing || [] }, (v) => commit(list.map((x, j) => (j === i ? { window: x.window, missing: v.missing } : x)))),
+      h('button', { class: 'ghost', onclick: () => { const rest = list.filter((_, j) => j !== i); if (rest.length) commit(rest); else save(input.id, null); } }, '删除窗口'))),
+    h('button', { class: 'ghost add', onclick: () => commit([...list, { window: `${list.length + 1}号窗口`, missing: [] }]) }, '＋ 添加窗口'));
+}
+
+function measurement(input, value) {
+  const field = h('input', { type: 'text', inputmode: 'decimal', value: value ? value.value : '', placeholder: `${input.min}–${input.max}` });
+  const instrument = h('input', { type: 'text', class: 'instrument', value: value?.instrument || '', placeholder: '仪器（如 温湿度计 #2）' });
+  const commit = () => {
+    if (field.value.trim() === '') return;
+    const v = { value: field.value.trim(), unit: input.unit };
+    if (instrument.value.trim()) v.instrument = instrument.value.trim();
+    v.read_at = new Date().toISOString();
+    save(input.id, v);
+  };
+  field.addEventListener('change', commit);
+  instrument.addEventListener('change', commit);
+  return h('div', { class: 'measure' }, field, h('span', { class: 'unit' }, input.unit), instrument);
+}
+
+function ratio(input, value) {
+  const num = h('input', { type: 'number', inputmode: 'numeric', min: 0, value: value?.numerator ?? '', placeholder: '满意数' });
+  const den = h('input', { type: 'number', inputmode: 'numeric', min: 1, value: value?.denominator ?? '', placeholder: '总数' });
+  const pct = h('input', { type: 'text', inputmode: 'decimal', value: value?.percent ?? '', placeholder: '或直接填 %' });
+  const commitCounts = () => { if (num.value !== '' && den.value !== '') save(input.id, { numerator: Number(num.value), denominator: Number(den.value) }); };
+  num.addEventListener('change', commitCounts);
+  den.addEventListener('change', commitCounts);
+  pct.addEventListener('change', () => { if (pct.value.trim() !== '') save(input.id, { percent: pct.value.trim() }); });
+  return h('div', { class: 'ratio' }, num, h('span', {}, '/'), den, h('span', { class: 'or' }, '或'), pct, h('span', { class: 'unit' }, '%'));
+}
+
+function timeSample(input, value) {
+  const rows = value || [];
+  const commit = (rs) => save(input.id, rs);
+  const table = h('table', { class: 'sample' },
+    h('thead', {}, h('tr', {}, h('th', {}, '事项'), h('th', {}, '单位'), h('th', {}, '标准时限'), h('th', {}, '实际用时'), h('th', {}, ''))),
+    h('tbody', {}, ...rows.map((r, i) => {
+      const upd = (k, v) => commit(rows.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
+      return h('tr', {},
+        h('td', {}, h('input', { value: r.matter, onchange: (e) => upd('matter', e.target.value) })),
+        h('td', {}, h('select', { onchange: (e) => upd('unit', e.target.value) }, ...input.units.map((u) => h('option', { value: u, selected: u === r.unit || undefined }, u)))),
+        h('td', {}, h('input', { inputmode: 'decimal', value: r.standard, onchange: (e) => upd('standard', e.target.value) })),
+        h('td', {}, h('input', { inputmode: 'decimal', value: r.actual, onchange: (e) => upd('actual', e.target.value) })),
+        h('td', {}, h('button', { class: 'ghost', onclick: () => commit(rows.filter((_, j) => j !== i)) }, '删除')));
+    })));
+  return h('div', { class: 'sample-wrap' }, table,
+    h('div', { class: 'sample-foot' }, `已抽取 ${rows.length} 件${input.expect_at_least ? `（应不少于 ${input.expect_at_least} 件）` : ''}`,
+      h('button', { class: 'ghost add', onclick: () => commit([...rows, { matter: `事项${rows.length + 1}`, unit: input.units[0], standard: 1, actual: 1 }]) }, '＋ 添加一行')));
+}
+
+function renderVetoes(rubric, answers, sheet) {
+  return h('section', { id: 'veto', class: 'vetoes' },
+    h('h2', {}, '否决项', h('small', {}, `（出现任一项：${rubric.result.veto_text}）`)),
+    ...rubric.veto.map((v) => h('div', { class: 'input veto-row', dataset: { input: `veto:${v.id}` } },
+      h('div', { class: 'label' }, v.text),
+      h('div', { class: 'control' }, yesNo(answers[`veto:${v.id}`], (x) => save(`veto:${v.id}`, x))))),
+    sheet.veto.vetoed ? h('p', { class: 'veto-text' }, `否决：${sheet.veto.text}`) : null);
+}
+
+async function addPhotos(itemId, input) {
+  const id = current.view.inspection.id;
+  for (const file of input.files) {
+    setStatus('保存照片…', 'saving');
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      current.view = await backend.attachPhoto(id, itemId, bytes, file.name.replace(/\.[^.]+$/, ''));
+      setStatus('照片已保存 ✓', 'saved');
+    } catch (e) {
+      setStatus('照片未保存', 'error');
+      toast(errorText(e));
+    }
+  }
+  renderInspection();
+}
+
+async function openPhoto(sha) {
+  const v = $('#viewer');
+  $('img', v).src = await backend.photoView(sha);
+  v.hidden = false;
+}
+
+async function finish() {
+  const missing = current.view.sheet.diagnostics.filter((d) => d.severity === 'missing').length;
+  const msg = missing ? `还有 ${missing} 处未作答。仍要完成评价吗？完成后修改将作为更正记录。` : '完成后修改将作为更正记录。确定完成评价？';
+  if (!confirm(msg)) return;
+  try {
+    current.view = await backend.finishInspection(current.view.inspection.id);
+    renderInspection();
+  } catch (e) { toast(errorText(e)); }
+}
+
+// ---------- start ----------
+async function start() {
+  $('#home').addEventListener('click', () => showList().catch((e) => toast(errorText(e))));
+  $('#viewer .close').addEventListener('click', () => { $('#viewer').hidden = true; });
+  if (!available) {
+    // Plain browser: run on the fake backend with a fixture (see ui/test/).
+    const { fakeBackend } = await import('./fake-backend.js');
+    const fixture = await (await fetch('test/fixture.json')).json();
+    backend = fakeBackend(fixture);
+  }
+  try {
+    const list = await backend.listInspections();
+    if (list.length) await openInspection(list[0].id); else await showList();
+  } catch (e) {
+    toast(errorText(e));
+    await showList().catch(() => {});
+  }
+}
+
+start();

@@ -1,0 +1,30 @@
+// The only module that talks to Tauri. One function per command; everything else in the UI
+// calls these, so the UI also runs in a plain browser with fake-backend.js.
+const tauri = globalThis.__TAURI__;
+
+function invoke(cmd, args, options) {
+  return tauri.core.invoke(cmd, args, options);
+}
+
+export const available = Boolean(tauri && tauri.core);
+
+export const backend = {
+  appInfo: () => invoke('app_info'),
+  listRubrics: () => invoke('list_rubrics'),
+  listInspections: () => invoke('list_inspections'),
+  createInspection: (fields) => invoke('create_inspection', { new: fields }),
+  openInspection: (id) => invoke('open_inspection', { id }),
+  recordAnswer: (id, key, value) => invoke('record_answer', { id, key, value }),
+  clearAnswer: (id, key) => invoke('clear_answer', { id, key }),
+  recordAmendment: (id, key, value, reason) => invoke('record_amendment', { id, key, value, reason }),
+  attachPhoto: (id, item, bytes, caption) =>
+    invoke('attach_photo', bytes, {
+      headers: {
+        'x-inspection': encodeURIComponent(id),
+        'x-item': encodeURIComponent(item),
+        'x-caption': encodeURIComponent(caption || ''),
+      },
+    }),
+  photoView: (sha256) => invoke('photo_view', { sha256 }),
+  finishInspection: (id) => invoke('finish_inspection', { id }),
+};

@@ -1,0 +1,24 @@
+// A fake backend for running the UI in a plain browser (no Tauri): it keeps answers in memory
+// and serves a fixed inspection view. It does not score: points shown are the fixture's.
+export function fakeBackend(fixture) {
+  const state = { answers: { ...(fixture.answers || {}) } };
+  const view = () => ({ ...fixture, answers: { ...state.answers } });
+  return {
+    appInfo: async () => ({ version: 'fake', device_id: 'fake-device', data_dir: '(memory)' }),
+    listRubrics: async () => [{ id: fixture.rubric.id, title: fixture.rubric.title, version: fixture.rubric.version }],
+    listInspections: async () => [{
+      id: fixture.inspection.id, rubric_id: fixture.rubric.id, rubric_title: fixture.rubric.title,
+      site_name: fixture.inspection.site_name, visited_on: fixture.inspection.visited_on,
+      assessor_name: fixture.inspection.assessor_name, finished: false, total: fixture.sheet.total,
+      complete: false, answered_items: 0, total_items: fixture.rubric.item.length, last_change: '',
+    }],
+    createInspection: async () => fixture.inspection.id,
+    openInspection: async () => view(),
+    recordAnswer: async (_id, key, value) => { state.answers[key] = value; return view(); },
+    clearAnswer: async (_id, key) => { delete state.answers[key]; return view(); },
+    recordAmendment: async (_id, key, value) => { state.answers[key] = value; return view(); },
+    attachPhoto: async () => view(),
+    photoView: async () => '',
+    finishInspection: async () => view(),
+  };
+}
