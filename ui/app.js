@@ -192,7 +192,7 @@ function renderItem(item, score, answers, evidence) {
   const photos = evidence.filter((e) => e.item_id === item.id);
   return h('article', { class: cls, id: `item-${item.id}`, dataset: { item: item.id } },
     h('header', {},
-      h('div', {}, h('span', { class: 'item-id' }, item.id), ' ', h('strong', {}, item.name)),
+      h('div', {}, h('span', { class: 'item-id' }, /\d/.test(item.id) ? item.id : `${item.number}.`), ' ', h('strong', {}, item.name)),
       h('div', { class: 'item-points', dataset: { points: score.points ?? '' } }, `${pts(score.points)} / ${item.points} 分`)),
     h('details', {}, h('summary', {}, '考核内容与标准'), h('p', {}, item.text), h('p', { class: 'criteria' }, item.criteria), h('p', { class: 'method' }, `方式：${item.method.join('、')}`)),
     ...item.input.map((input) => renderInput(input, answers[input.id])),
@@ -201,7 +201,7 @@ function renderItem(item, score, answers, evidence) {
       ...photos.map((e) => h('figure', {},
         h('img', { src: e.thumbnail, alt: e.caption || '照片', onclick: () => openPhoto(e.photo.sha256) }),
         h('figcaption', {}, e.caption || e.photo.taken_at || e.photo.sha256.slice(0, 8)))),
-      h('label', { class: 'photo-add' }, '📷 拍照/选照片',
+      h('label', { class: 'photo-add' }, '＋ 拍照/选照片',
         h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'photo-input', dataset: { item: item.id }, onchange: (ev) => addPhotos(item.id, ev.target) }))));
 }
 

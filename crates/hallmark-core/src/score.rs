@@ -148,8 +148,8 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
                 id: g.id.clone(),
                 name: g.name.clone(),
                 depth,
-                max: g.points.0,
-                points: members.iter().filter_map(|s| s.points).sum(),
+                max: g.points.0.normalize(),
+                points: members.iter().filter_map(|s| s.points).sum::<Decimal>().normalize(),
                 complete: members.iter().all(|s| s.status == Status::Complete),
             }
         })
@@ -175,8 +175,8 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
         rubric_hash: rubric.content_hash.clone(),
         site: obs.site.name.clone(),
         assessor: obs.assessor.name.clone(),
-        total: items.iter().filter_map(|s| s.points).sum(),
-        max_total: rubric.points.0,
+        total: items.iter().filter_map(|s| s.points).sum::<Decimal>().normalize(),
+        max_total: rubric.points.0.normalize(),
         items,
         groups,
         complete,
@@ -209,7 +209,12 @@ fn score_item(rubric: &Rubric, item: &Item, obs: &Observations, diagnostics: &mu
                 message: format!("{} {}：{}", item.id, part.label, scored.explanation),
             });
         }
-        parts.push(PartScore { label: part.label.clone(), max: part.points.0, points: scored.points, explanation: scored.explanation });
+        parts.push(PartScore {
+            label: part.label.clone(),
+            max: part.points.0.normalize(),
+            points: scored.points.map(|p| p.normalize()),
+            explanation: scored.explanation,
+        });
     }
     let n_answered = parts.iter().filter(|p| p.points.is_some()).count();
     let (points, status) = if let Some(key) = key_missing {
@@ -228,9 +233,9 @@ fn score_item(rubric: &Rubric, item: &Item, obs: &Observations, diagnostics: &mu
         let sum: Decimal = parts.iter().filter_map(|p| p.points).sum();
         let clamped = sum.max(Decimal::ZERO).min(item.points.0);
         let status = if n_answered == parts.len() { Status::Complete } else { Status::Partial };
-        (Some(clamped), status)
+        (Some(clamped.normalize()), status)
     };
-    ItemScore { id: item.id.clone(), group: item.group.clone(), name: item.name.clone(), max: item.points.0, points, status, parts }
+    ItemScore { id: item.id.clone(), group: item.group.clone(), name: item.name.clone(), max: item.points.0.normalize(), points, status, parts }
 }
 
 struct Scored {

@@ -1,0 +1,130 @@
+//! The real app in WebKitWebDriver: create an inspection, answer every input type, attach a
+//! photo, see the score change, refuse a bad reading, restart, find everything intact.
+//! Screenshots go to target/e2e-screenshots/ — look at them.
+
+use hallmark_e2e::{app_binary, enabled, workspace_root, Driver, Session};
+use serde_json::json;
+
+const TAB: &str = "\u{E004}";
+
+fn shots() -> std::path::PathBuf {
+    workspace_root().join("target/e2e-screenshots")
+}
+
+fn text(s: &Session, css: &str) -> String {
+    s.js(&format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;"), vec![]).as_str().unwrap_or("").to_string()
+}
+
+fn wait_text(s: &Session, css: &str, needle: &str) {
+    s.wait_for(
+        &format!("{css} to contain {needle}"),
+        &format!("(document.querySelector({css:?}) || {{textContent: ''}}).textContent.includes({needle:?})"),
+    );
+}
+
+#[test]
+fn record_a_whole_inspection_and_find_it_after_a_restart() {
+    if let Err(why) = enabled() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let data = std::env::temp_dir().join(format!("hallmark-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let app = app_binary();
+    let driver = Driver::start(&data);
+
+    let s = driver.session(&app, &[]);
+    s.set_window(1280, 800);
+    s.find("#new-inspection");
+    s.screenshot(&shots().join("01-empty-list.png"));
+    s.click("#new-inspection");
+    s.find("select[name=rubric_id]");
+    s.js("const r = document.querySelector('select[name=rubric_id]'); r.value = 'liaoning-demo-window';
+          document.querySelector('select[name=site_level]').value = 'county';", vec![]);
+    s.type_into("input[name=site_name]", "铁岭县医疗保障事务服务中心");
+    s.type_into("input[name=assessor_name]", "王敏");
+    s.screenshot(&shots().join("02-new-inspection.png"));
+    s.click("#create");
+    s.find("#total");
+    assert_eq!(text(&s, "#total span"), "0");
+
+    // choice
+    s.click("[data-input='layout.level'] .segmented button:nth-child(3)");
+    s.find("[data-input='layout.level'] button.on");
+    // measurement with unit
+    s.type_into("[data-input='layout.floor_area'] .measure input", &format!("1850{TAB}"));
+    wait_text(&s, "#item-layout .explain", "1850m²");
+    // elements: all present, then one missing
+    s.click("[data-input='layout.zones'] .chip.all");
+    s.find("[data-input='layout.zones'] .chip.present");
+    s.click("[data-input='layout.zones'] .chip:nth-child(1)");
+    wait_text(&s, "#item-layout .explain", "缺少引导咨询");
+    // tally (stepper)
+    s.click("[data-input='layout.transfers'] .plus");
+    wait_text(&s, "#item-layout .explain", "次数为1");
+    // yes/no
+    s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
+    s.find("[data-input='signage.official_marks'] button.on.yes");
+    // per-window equipment
+    s.click("[data-input='equipment.office'] .add");
+    s.find("[data-input='equipment.office'] .window");
+    // ratio as a percentage
+    s.type_into("[data-input='ratings.rate'] .ratio input:nth-of-type(3)", &format!("98.5{TAB}"));
+    wait_text(&s, "#item-ratings .explain", "98.5%");
+    // time sample row
+    s.click("[data-input='timeliness.sample'] .add");
+    s.find("[data-input='timeliness.sample'] tbody tr");
+    // count
+    s.click("[data-input='matters.missing'] .plus");
+    wait_text(&s, "#item-matters .explain", "扣2分");
+
+    // area 1 + zones 1 + transfers 1 + signage 1 + office 2 + ratings 5 + timeliness 5 + matters 3
+    s.wait_for("total 19", "document.querySelector('#total span').textContent === '19'");
+    assert!(text(&s, "#progress").contains("/19"), "{}", text(&s, "#progress"));
+
+    // a bad reading is refused where it is entered; the score does not move
+    s.type_into("[data-input='comfort.humidity'] .measure input", &format!("140{TAB}"));
+    s.wait_for("an error toast", "!document.querySelector('#toast').hidden");
+    assert!(text(&s, "#toast").contains("outside the valid range"), "{}", text(&s, "#toast"));
+    assert_eq!(text(&s, "#total span"), "19");
+
+    // a photo, through the same file input a camera fills
+    let jpeg = hallmark_store::demo::demo_photo(2);
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&jpeg)
+    };
+    s.js(
+        "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+         const input = document.querySelector('#item-layout .photo-input');
+         const dt = new DataTransfer();
+         dt.items.add(new File([bytes], '大厅全景.jpg', {type: 'image/jpeg'}));
+         input.files = dt.files;
+         input.dispatchEvent(new Event('change'));",
+        vec![json!(b64)],
+    );
+    s.find("#item-layout .photos img");
+    s.js("document.querySelector('#item-layout').scrollIntoView();", vec![]);
+    s.screenshot(&shots().join("03-inspection-1280x800.png"));
+    s.set_window(800, 1280);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    s.screenshot(&shots().join("04-inspection-800x1280.png"));
+    s.end();
+
+    // restart: everything is still there
+    let s = driver.session(&app, &[]);
+    s.set_window(1280, 800);
+    s.find("#total");
+    assert_eq!(text(&s, "#total span"), "19");
+    s.find("[data-input='layout.level'] button.on");
+    s.find("#item-layout .photos img");
+    assert!(text(&s, "#item-layout .explain").contains("1850m²"));
+    s.screenshot(&shots().join("05-after-restart.png"));
+    s.click("#home");
+    s.find(".card");
+    s.screenshot(&shots().join("06-list.png"));
+    assert!(text(&s, ".card").contains("铁岭县医疗保障事务服务中心"));
+    s.end();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&data);
+}
