@@ -367,6 +367,7 @@ async function start() {
   try {
     const list = await backend.listInspections();
     if (list.length) await openInspection(list[0].id); else await showList();
+    requestAnimationFrame(() => backend.appInfo(true).catch(() => {}));
   } catch (e) {
     toast(errorText(e));
     await showList().catch(() => {});

@@ -9,7 +9,7 @@ function invoke(cmd, args, options) {
 export const available = Boolean(tauri && tauri.core);
 
 export const backend = {
-  appInfo: () => invoke('app_info'),
+  appInfo: (firstScreen = false) => invoke('app_info', { firstScreen }),
   listRubrics: () => invoke('list_rubrics'),
   listInspections: () => invoke('list_inspections'),
   createInspection: (fields) => invoke('create_inspection', { new: fields }),

@@ -54,8 +54,16 @@ pub struct AppInfo {
     data_dir: String,
 }
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// `first_screen` is sent once by the UI after its first render: with HALLMARK_STARTUP_PROBE
+/// set, the app then prints how long the cold start took (scripts/bench-startup.sh reads it).
 #[tauri::command(async)]
-fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<AppInfo> {
+    if first_screen == Some(true) && std::env::var_os("HALLMARK_STARTUP_PROBE").is_some() {
+        let ms = STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or_default();
+        eprintln!("hallmark: first screen after {ms} ms");
+    }
     let store = lock(&state);
     Ok(AppInfo { version: env!("CARGO_PKG_VERSION"), device_id: store.device_id().into(), data_dir: store.dir().display().to_string() })
 }
@@ -259,6 +267,7 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     let demo_requested = std::env::args().any(|a| a == "--demo") || std::env::var_os("HALLMARK_DEMO").is_some();
     tauri::Builder::default()
         .setup(move |app| {

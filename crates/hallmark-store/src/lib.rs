@@ -486,15 +486,61 @@ impl Store {
 
     /// Checks, stores (once, by hash) and links a photo to an item. A refused file stores nothing.
     pub fn attach_photo(&mut self, id: &str, item_id: &str, bytes: &[u8], caption: &str, author: &str, now: &str) -> Result<Evidence> {
+        let mut one = self.attach_photos(id, &[(item_id, bytes, caption)], author, now)?;
+        Ok(one.remove(0))
+    }
+
+    /// Attaches several photos: checking and thumbnailing run on all cores, storing runs in
+    /// order. Each photo is all-or-nothing; the first refused photo stops the batch with its
+    /// reason (those before it are kept).
+    pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
         let insp = self.inspection(id)?;
         let rubric = pinned_rubric(&insp)?;
-        if !rubric.item.iter().any(|i| i.id == item_id) {
-            return Err(StoreError::Invalid(format!("item '{item_id}' is not in rubric '{}'", rubric.id)));
+        for (item, _, _) in photos {
+            if !rubric.item.iter().any(|i| i.id == *item) {
+                return Err(StoreError::Invalid(format!("item '{item}' is not in rubric '{}'", rubric.id)));
+            }
         }
-        let (meta, thumb) = photo::examine(bytes).map_err(StoreError::Invalid)?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut examined: Vec<Option<std::result::Result<(photo::PhotoMeta, Vec<u8>), String>>> = vec![None; photos.len()];
+        let slots: Vec<std::sync::Mutex<&mut Option<_>>> = examined.iter_mut().map(std::sync::Mutex::new).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if k >= photos.len() {
+                        break;
+                    }
+                    let r = photo::examine(photos[k].1);
+                    **slots[k].lock().unwrap() = Some(r);
+                });
+            }
+        });
+        drop(slots);
+        let mut out = Vec::new();
+        for ((item, bytes, caption), r) in photos.iter().zip(examined) {
+            let (meta, thumb) = r.expect("every photo examined").map_err(StoreError::Invalid)?;
+            out.push(self.store_examined(id, item, bytes, &meta, &thumb, caption, author, now)?);
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store_examined(
+        &mut self,
+        id: &str,
+        item_id: &str,
+        bytes: &[u8],
+        meta: &photo::PhotoMeta,
+        thumb: &[u8],
+        caption: &str,
+        author: &str,
+        now: &str,
+    ) -> Result<Evidence> {
         // Files first (complete or absent), then the rows: a row never points at a missing file.
         photo::write_durably(&self.photo_path(&meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
-        photo::write_durably(&self.thumb_path(&meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
+        photo::write_durably(&self.thumb_path(&meta.sha256), thumb).map_err(|e| io("cannot store the thumbnail", e))?;
         let evidence_id = uuid::Uuid::now_v7().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -507,7 +553,7 @@ impl Store {
             params![evidence_id, id, item_id, meta.sha256, caption.trim(), author, self.device_id, now],
         )?;
         tx.commit()?;
-        Ok(Evidence { id: evidence_id, item_id: item_id.into(), caption: caption.trim().into(), attached_at: now.into(), photo: meta })
+        Ok(Evidence { id: evidence_id, item_id: item_id.into(), caption: caption.trim().into(), attached_at: now.into(), photo: meta.clone() })
     }
 
     pub fn evidence(&self, id: &str) -> Result<Vec<Evidence>> {

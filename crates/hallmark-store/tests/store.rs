@@ -203,3 +203,30 @@ fn demo_seed_gives_a_partly_filled_inspection() {
     assert!(sheet.items.iter().any(|i| i.points.is_none()));
     assert_eq!(store.evidence(&id).unwrap().len(), 3);
 }
+
+/// ui/test/fixture.json is what the UI's fake backend serves in a plain browser
+/// (open ui/index.html from a static server). It is the demo inspection's view, kept current.
+#[test]
+fn ui_fixture_is_current() {
+    let (_dir, mut store) = open();
+    let id = demo::seed(&mut store, NOW).unwrap();
+    let (rubric, sheet) = store.sheet(&id).unwrap();
+    let mut inspection = serde_json::to_value(store.inspection(&id).unwrap()).unwrap();
+    // ids and the device differ per run: fix them so the file is stable.
+    inspection["id"] = json!("demo");
+    inspection["device_id"] = json!("demo-device");
+    let view = json!({
+        "inspection": inspection,
+        "rubric": rubric,
+        "answers": store.answers(&id).unwrap(),
+        "sheet": sheet,
+        "evidence": [],
+    });
+    let text = serde_json::to_string_pretty(&view).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/test/fixture.json");
+    if std::env::var_os("UPDATE_EXPECT").is_some() || !path.exists() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path).unwrap();
+    assert!(stored == text, "ui/test/fixture.json is stale: run UPDATE_EXPECT=1 cargo test -p hallmark-store");
+}
