@@ -501,10 +501,12 @@ impl Store {
                 return Err(StoreError::Invalid(format!("item '{item}' is not in rubric '{}'", rubric.id)));
             }
         }
+        // Workers check, thumbnail and durably write the files (in parallel, fsyncs included);
+        // then the rows go in, in order. Files before rows: a row never names a missing file.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut examined: Vec<Option<std::result::Result<(photo::PhotoMeta, Vec<u8>), String>>> = vec![None; photos.len()];
-        let slots: Vec<std::sync::Mutex<&mut Option<_>>> = examined.iter_mut().map(std::sync::Mutex::new).collect();
+        let dir = self.dir.as_path();
+        let results: Vec<std::sync::Mutex<Option<Result<photo::PhotoMeta>>>> = photos.iter().map(|_| std::sync::Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| loop {
@@ -512,35 +514,20 @@ impl Store {
                     if k >= photos.len() {
                         break;
                     }
-                    let r = photo::examine(photos[k].1);
-                    **slots[k].lock().unwrap() = Some(r);
+                    let r = write_photo_files(dir, photos[k].1);
+                    *results[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
                 });
             }
         });
-        drop(slots);
         let mut out = Vec::new();
-        for ((item, bytes, caption), r) in photos.iter().zip(examined) {
-            let (meta, thumb) = r.expect("every photo examined").map_err(StoreError::Invalid)?;
-            out.push(self.store_examined(id, item, bytes, &meta, &thumb, caption, author, now)?);
+        for ((item, _, caption), r) in photos.iter().zip(results) {
+            let meta = r.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every photo examined")?;
+            out.push(self.insert_evidence(id, item, &meta, caption, author, now)?);
         }
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn store_examined(
-        &mut self,
-        id: &str,
-        item_id: &str,
-        bytes: &[u8],
-        meta: &photo::PhotoMeta,
-        thumb: &[u8],
-        caption: &str,
-        author: &str,
-        now: &str,
-    ) -> Result<Evidence> {
-        // Files first (complete or absent), then the rows: a row never points at a missing file.
-        photo::write_durably(&self.photo_path(&meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
-        photo::write_durably(&self.thumb_path(&meta.sha256), thumb).map_err(|e| io("cannot store the thumbnail", e))?;
+    fn insert_evidence(&mut self, id: &str, item_id: &str, meta: &photo::PhotoMeta, caption: &str, author: &str, now: &str) -> Result<Evidence> {
         let evidence_id = uuid::Uuid::now_v7().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -581,17 +568,33 @@ impl Store {
     }
 
     pub fn photo_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join("photos").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+        photo_path_in(&self.dir, sha256)
     }
 
     pub fn thumb_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+        thumb_path_in(&self.dir, sha256)
     }
 
     /// `PRAGMA integrity_check`: "ok" for a sound database.
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+fn photo_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("photos").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+}
+
+fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+}
+
+/// Checks a photo and writes it and its thumbnail durably. Runs on worker threads.
+fn write_photo_files(dir: &Path, bytes: &[u8]) -> Result<photo::PhotoMeta> {
+    let (meta, thumb) = photo::examine(bytes).map_err(StoreError::Invalid)?;
+    photo::write_durably(&photo_path_in(dir, &meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
+    photo::write_durably(&thumb_path_in(dir, &meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
+    Ok(meta)
 }
 
 fn pinned_rubric(insp: &Inspection) -> Result<Rubric> {
