@@ -46,6 +46,7 @@ const LEVELS = [['province', '省级'], ['city', '市级'], ['county', '县（�
 // ---------- list of inspections ----------
 async function showList() {
   current = null;
+  localStorage.removeItem('hallmark.last');
   $('#title').textContent = 'hallmark 医保服务评价';
   setStatus('');
   const list = await backend.listInspections();
@@ -101,8 +102,20 @@ let current = null; // { view, onlyUnanswered }
 async function openInspection(id) {
   const view = await backend.openInspection(id);
   current = { view, onlyUnanswered: false };
+  localStorage.setItem('hallmark.last', id);
   renderInspection();
+  const y = Number(localStorage.getItem(`hallmark.scroll.${id}`) || 0);
+  if (y) window.scrollTo(0, y);
 }
+
+// Resume exactly where the inspector was: the last inspection and its scroll position.
+let scrollTimer = null;
+window.addEventListener('scroll', () => {
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(() => {
+    if (current) localStorage.setItem(`hallmark.scroll.${current.view.inspection.id}`, String(Math.round(window.scrollY)));
+  }, 200);
+});
 
 function pts(x) { return x === null || x === undefined ? '—' : x; }
 
@@ -196,7 +209,8 @@ function renderItem(item, score, answers, evidence) {
       h('div', { class: 'item-points', dataset: { points: score.points ?? '' } }, `${pts(score.points)} / ${item.points} 分`)),
     h('details', {}, h('summary', {}, '考核内容与标准'), h('p', {}, item.text), h('p', { class: 'criteria' }, item.criteria), h('p', { class: 'method' }, `方式：${item.method.join('、')}`)),
     ...item.input.map((input) => renderInput(input, answers[input.id])),
-    h('ul', { class: 'explain' }, ...score.parts.map((p) => h('li', { class: p.points === null ? 'unanswered' : (p.points === p.max ? 'full' : 'lost') }, `${p.explanation}`))),
+    h('ul', { class: 'explain' }, ...score.parts.map((p) => h('li', { class: p.points === null ? 'unanswered' : (p.points === p.max ? 'full' : 'lost') }, `${p.explanation}`)),
+      ...current.view.sheet.diagnostics.filter((d) => d.severity === 'warning' && d.item === item.id).map((d) => h('li', { class: 'warning' }, `⚠ ${d.message}`))),
     h('div', { class: 'photos' },
       ...photos.map((e) => h('figure', {},
         h('img', { src: e.thumbnail, alt: e.caption || '照片', onclick: () => openPhoto(e.photo.sha256) }),
@@ -366,7 +380,9 @@ async function start() {
   }
   try {
     const list = await backend.listInspections();
-    if (list.length) await openInspection(list[0].id); else await showList();
+    const last = localStorage.getItem('hallmark.last');
+    const resume = list.find((s) => s.id === last) || list[0];
+    if (resume) await openInspection(resume.id); else await showList();
     requestAnimationFrame(() => backend.appInfo(true).catch(() => {}));
   } catch (e) {
     toast(errorText(e));
