@@ -36,8 +36,14 @@ function setStatus(text, kind = '') {
   s.className = kind;
 }
 
+// The UI branches on the error's code, never on its text; the text says what and how to fix.
+const ERROR_TITLES = {
+  invalid: '输入有误，未保存', rubric: '评分细则无法加载', finished: '该评价已完成',
+  io: '存储失败', database: '数据库错误', not_found: '找不到该评价',
+};
+
 function errorText(e) {
-  if (e && typeof e === 'object' && e.message) return e.message;
+  if (e && typeof e === 'object' && e.message) return `${ERROR_TITLES[e.code] || '出错了'}：${e.message}`;
   return String(e);
 }
 
