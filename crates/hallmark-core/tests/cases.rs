@@ -126,43 +126,38 @@ fn aggregate_cases() {
     finish(failures, panels.len());
 }
 
-#[test]
-fn bad_rubrics_are_refused_with_a_message() {
-    let files = sorted_files(&cases("bad-rubric"), "toml");
+/// Every file in `dir` must be refused; its message must equal `<name>.expected`.
+fn refusal_cases(dir: &str, ext: &str, parse: impl Fn(&str, &str) -> Result<(), String>) {
+    let files = sorted_files(&cases(dir), ext);
     let mut failures = Vec::new();
     for f in &files {
         let text = fs::read_to_string(f).unwrap();
         let name = format!("{}", f.file_name().unwrap().to_string_lossy());
-        let actual = match Rubric::load(&name, &text) {
-            Ok(_) => "accepted\n".to_string(),
+        let actual = match parse(&name, &text) {
+            Ok(()) => {
+                failures.push(format!("{name}: bad input was accepted"));
+                "accepted\n".to_string()
+            }
             Err(e) => format!("{e}\n"),
         };
-        if actual == "accepted\n" {
-            failures.push(format!("{name}: a bad rubric was accepted"));
-        }
         failures.extend(check(&f.with_extension("expected"), &actual));
     }
     finish(failures, files.len());
 }
 
 #[test]
+fn bad_rubrics_are_refused_with_a_message() {
+    refusal_cases("bad-rubric", "toml", |name, text| Rubric::load(name, text).map(|_| ()).map_err(|e| e.to_string()));
+}
+
+#[test]
 fn bad_observations_are_refused_with_a_message() {
-    let files = sorted_files(&cases("bad-observations"), "json");
-    let mut failures = Vec::new();
-    for f in &files {
-        let text = fs::read_to_string(f).unwrap();
-        let name = format!("{}", f.file_name().unwrap().to_string_lossy());
-        let r = rubric(if name.starts_with("liaoning") { "liaoning-demo-window" } else { "jiangsu-15min" });
-        let actual = match observation::parse(&name, &text, &r) {
-            Ok(_) => "accepted\n".to_string(),
-            Err(e) => format!("{e}\n"),
-        };
-        if actual == "accepted\n" {
-            failures.push(format!("{name}: a bad observation file was accepted"));
-        }
-        failures.extend(check(&f.with_extension("expected"), &actual));
-    }
-    finish(failures, files.len());
+    let jiangsu = rubric("jiangsu-15min");
+    let liaoning = rubric("liaoning-demo-window");
+    refusal_cases("bad-observations", "json", |name, text| {
+        let r = if name.starts_with("liaoning") { &liaoning } else { &jiangsu };
+        observation::parse(name, text, r).map(|_| ()).map_err(|e| e.to_string())
+    });
 }
 
 #[derive(serde::Deserialize)]
