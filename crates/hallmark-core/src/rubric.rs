@@ -92,6 +92,18 @@ pub struct Item {
     pub part: Vec<Part>,
     #[serde(default)]
     pub interpretation: Vec<Interpretation>,
+    /// Observed services logged one entry at a time (Liaoning 服务实操), feeding the counts.
+    pub service_log: Option<ServiceLog>,
+}
+
+/// How one observed-service entry feeds an item's inputs: +1 to `real` or `simulated`, and
+/// each category's occurrences added to that tally input.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLog {
+    pub real: String,
+    pub simulated: String,
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -567,6 +579,19 @@ fn validate(name: &str, r: &Rubric) -> Vec<String> {
         }
         for input in &item.input {
             validate_input(&at, input, &mut say);
+        }
+        if let Some(log) = &item.service_log {
+            let own = |id: &str| item.input.iter().find(|i| i.id == id).map(|i| i.kind);
+            for id in [&log.real, &log.simulated].into_iter().chain(log.categories.iter()) {
+                match own(id) {
+                    Some(InputKind::Count | InputKind::Tally) => {}
+                    Some(k) => say(format!("{at}: service_log names '{id}' of kind {} (it feeds count or tally inputs only)", k.name())),
+                    None => say(format!("{at}: service_log names '{id}', which is not an input of this item")),
+                }
+            }
+            if log.categories.is_empty() {
+                say(format!("{at}: service_log has no categories (list the tally inputs an entry feeds)"));
+            }
         }
         for (n, part) in item.part.iter().enumerate() {
             let at = format!("{at} part {} ('{}')", n + 1, part.label);

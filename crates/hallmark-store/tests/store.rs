@@ -1,6 +1,6 @@
 //! The store on real temporary SQLite files.
 
-use hallmark_store::{demo, derive_answers, NewInspection, Store, StoreError};
+use hallmark_store::{demo, derive_answers, NewInspection, ServiceEntry, Store, StoreError};
 use serde_json::json;
 
 const NOW: &str = "2026-11-20T09:00:00Z";
@@ -53,7 +53,7 @@ fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn migrates_from_empty_and_reopens() {
     let (dir, store) = open();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let device = store.device_id().to_string();
     drop(store);
     let again = Store::open(dir.path(), NOW).unwrap();
@@ -229,4 +229,83 @@ fn ui_fixture_is_current() {
     }
     let stored = std::fs::read_to_string(&path).unwrap();
     assert!(stored == text, "ui/test/fixture.json is stale: run UPDATE_EXPECT=1 cargo test -p hallmark-store");
+}
+
+#[test]
+fn a_version_1_database_migrates_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A database as the first release wrote it: migration 1 only.
+        let conn = rusqlite::Connection::open(dir.path().join(hallmark_store::DB_FILE)).unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let mut store = Store::open(dir.path(), NOW).unwrap();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), NOW).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.answers(&id).unwrap()["1.1.location"], json!(true));
+    assert!(store.service_entries(&id).unwrap().is_empty());
+}
+
+fn liaoning(store: &mut Store) -> String {
+    let mut new = new_jiangsu();
+    new.rubric_text = hallmark_core::builtin::LIAONING.to_string();
+    new.site_level = "county".into();
+    store.create_inspection(&new, NOW).unwrap()
+}
+
+fn service(kind: &str, occurrences: &[(&str, u64)]) -> ServiceEntry {
+    ServiceEntry {
+        kind: kind.into(),
+        observed_at: NOW.into(),
+        note: "异地就医备案".into(),
+        occurrences: occurrences.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+    }
+}
+
+#[test]
+fn each_observed_service_feeds_the_counts_and_tallies() {
+    let (_dir, mut store) = open();
+    let id = liaoning(&mut store);
+    store.record_service(&id, "practice", &service("real", &[("practice.language", 1)]), "王敏", NOW).unwrap();
+    store.record_service(&id, "practice", &service("real", &[("practice.language", 2), ("practice.gestures", 1)]), "王敏", NOW).unwrap();
+    let r = store.record_service(&id, "practice", &service("simulated", &[]), "王敏", NOW).unwrap();
+    assert_eq!(r.events.len(), 1, "a clean simulated service only counts itself");
+    let a = store.answers(&id).unwrap();
+    assert_eq!(a["practice.real_services"], json!(2));
+    assert_eq!(a["practice.simulated_services"], json!(1));
+    assert_eq!(a["practice.language"], json!(3));
+    assert_eq!(a["practice.gestures"], json!(1));
+    assert_eq!(store.service_entries(&id).unwrap().len(), 3);
+    assert_eq!(store.answers(&id).unwrap(), derive_answers(&store.events(&id).unwrap()));
+    let (_, sheet) = store.sheet(&id).unwrap();
+    let practice = sheet.items.iter().find(|i| i.id == "practice").unwrap();
+    assert!(practice.parts.iter().any(|p| p.explanation.contains("扣3分")), "{:?}", practice.parts);
+    assert!(sheet.diagnostics.iter().any(|d| d.message.contains("少于规定的10")), "fewer than 10 + 10 is warned");
+}
+
+#[test]
+fn a_bad_service_entry_stores_nothing() {
+    let (dir, mut store) = open();
+    let id = liaoning(&mut store);
+    store.record_service(&id, "practice", &service("real", &[]), "王敏", NOW).unwrap();
+    let before = db_dump(dir.path());
+    for (item, entry, needle) in [
+        ("practice", service("walk-in", &[]), "kind 'walk-in' is unknown"),
+        ("practice", service("real", &[("practice.atmosphere", 1)]), "not a category"),
+        ("layout", service("real", &[]), "does not log observed services"),
+        ("nope", service("real", &[]), "is not in rubric"),
+    ] {
+        let err = store.record_service(&id, item, &entry, "王敏", NOW).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    store.finish(&id, NOW).unwrap();
+    let after_finish = db_dump(dir.path());
+    let err = store.record_service(&id, "practice", &service("real", &[]), "王敏", NOW).unwrap_err();
+    assert_eq!(err.code(), "finished");
+    assert_eq!(db_dump(dir.path()), after_finish);
+    assert_ne!(before, after_finish, "finishing is recorded");
 }
