@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "photo_view",
     "finish_inspection",
     "record_amendment",
+    "record_service",
 ];
 
 fn main() {

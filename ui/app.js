@@ -217,10 +217,12 @@ function renderItem(item, score, answers, evidence) {
     ...item.input.map((input) => renderInput(input, answers[input.id])),
     h('ul', { class: 'explain' }, ...score.parts.map((p) => h('li', { class: p.points === null ? 'unanswered' : (p.points === p.max ? 'full' : 'lost') }, `${p.explanation}`)),
       ...current.view.sheet.diagnostics.filter((d) => d.severity === 'warning' && d.item === item.id).map((d) => h('li', { class: 'warning' }, `⚠ ${d.message}`))),
+    item.service_log ? renderServiceLog(item, answers) : null,
     h('div', { class: 'photos' },
       ...photos.map((e) => h('figure', {},
         h('img', { src: e.thumbnail, alt: e.caption || '照片', onclick: () => openPhoto(e.photo.sha256) }),
         h('figcaption', {}, e.caption || e.photo.taken_at || e.photo.sha256.slice(0, 8)))),
+      h('input', { type: 'text', class: 'caption', placeholder: '照片说明（可选）', dataset: { captionFor: item.id } }),
       h('label', { class: 'photo-add' }, '＋ 拍照/选照片',
         h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'photo-input', dataset: { item: item.id }, onchange: (ev) => addPhotos(item.id, ev.target) }))));
 }
@@ -333,6 +335,56 @@ function timeSample(input, value) {
       h('button', { class: 'ghost add', onclick: () => commit([...rows, { matter: `事项${rows.length + 1}`, unit: input.units[0], standard: 1, actual: 1 }]) }, '＋ 添加一行')));
 }
 
+// One entry per observed service (实际经办 / 模拟服务); each feeds the item's tallies.
+function renderServiceLog(item, answers) {
+  const log = item.service_log;
+  const label = (id) => (item.input.find((i) => i.id === id) || { label: id }).label;
+  const entries = (current.view.services || []).filter((e) => e.item_id === item.id);
+  const real = answers[log.real] ?? 0;
+  const simulated = answers[log.simulated] ?? 0;
+  const draft = current.serviceDraft && current.serviceDraft.item === item.id ? current.serviceDraft : null;
+  const kindName = { real: '实际经办', simulated: '模拟服务' };
+  const summary = h('div', { class: 'service-count' },
+    h('span', { class: real >= 10 ? 'ok' : 'short' }, `实际经办 ${real} 个`),
+    h('span', { class: simulated >= 10 ? 'ok' : 'short' }, `模拟服务 ${simulated} 个`),
+    real < 10 || simulated < 10 ? h('small', {}, '（各应不少于 10 个）') : null);
+  const list = h('ol', { class: 'service-list' }, ...entries.map((e) => {
+    const occ = Object.entries(e.occurrences).filter(([, n]) => n > 0).map(([k, n]) => `${label(k)} ${n}`);
+    return h('li', {}, `${e.observed_at.replace('T', ' ').slice(11, 16)} ${kindName[e.kind] || e.kind}${e.note ? ' · ' + e.note : ''} — ${occ.length ? occ.join('；') : '未发现问题'}`);
+  }));
+  if (!draft) {
+    return h('section', { class: 'service-log' }, h('strong', {}, '服务观察记录'), summary, list,
+      h('button', { class: 'ghost add', id: `service-new-${item.id}`, onclick: () => { current.serviceDraft = { item: item.id, kind: 'real', note: '', occ: {} }; renderInspection(); } }, '＋ 记录一次服务'));
+  }
+  const set = (patch) => { Object.assign(draft, patch); renderInspection(); };
+  return h('section', { class: 'service-log editing' }, h('strong', {}, '服务观察记录'), summary, list,
+    h('div', { class: 'service-form' },
+      h('div', { class: 'segmented' }, ...['real', 'simulated'].map((k) =>
+        h('button', { class: draft.kind === k ? 'on' : '', onclick: () => set({ kind: k }) }, kindName[k]))),
+      h('input', { type: 'text', class: 'service-note', placeholder: '事项/说明（如 异地就医备案）', value: draft.note, onchange: (e) => { draft.note = e.target.value; } }),
+      ...log.categories.map((c) => h('div', { class: 'service-cat', dataset: { category: c } }, h('span', {}, label(c)),
+        stepper(draft.occ[c] ?? 0, undefined, (v) => set({ occ: { ...draft.occ, [c]: v } })))),
+      h('div', { class: 'actions' },
+        h('button', { class: 'ghost', onclick: () => { current.serviceDraft = null; renderInspection(); } }, '取消'),
+        h('button', { class: 'primary', id: `service-save-${item.id}`, onclick: () => saveService(item.id, draft) }, '保存这次服务'))));
+}
+
+async function saveService(itemId, draft) {
+  const note = (document.querySelector('.service-note')?.value ?? draft.note).trim();
+  setStatus('保存中…', 'saving');
+  try {
+    current.view = await backend.recordService(current.view.inspection.id, itemId, {
+      kind: draft.kind, observed_at: new Date().toISOString(), note, occurrences: draft.occ,
+    });
+    current.serviceDraft = null;
+    setStatus('已保存 ✓', 'saved');
+  } catch (e) {
+    setStatus('未保存', 'error');
+    toast(errorText(e));
+  }
+  renderInspection();
+}
+
 function renderVetoes(rubric, answers, sheet) {
   return h('section', { id: 'veto', class: 'vetoes' },
     h('h2', {}, '否决项', h('small', {}, `（出现任一项：${rubric.result.veto_text}）`)),
@@ -344,11 +396,12 @@ function renderVetoes(rubric, answers, sheet) {
 
 async function addPhotos(itemId, input) {
   const id = current.view.inspection.id;
+  const typed = (document.querySelector(`[data-caption-for="${itemId}"]`)?.value || '').trim();
   for (const file of input.files) {
     setStatus('保存照片…', 'saving');
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      current.view = await backend.attachPhoto(id, itemId, bytes, file.name.replace(/\.[^.]+$/, ''));
+      current.view = await backend.attachPhoto(id, itemId, bytes, typed || file.name.replace(/\.[^.]+$/, ''));
       setStatus('照片已保存 ✓', 'saved');
     } catch (e) {
       setStatus('照片未保存', 'error');

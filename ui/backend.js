@@ -25,6 +25,7 @@ export const backend = {
         'x-caption': encodeURIComponent(caption || ''),
       },
     }),
+  recordService: (id, item, entry) => invoke('record_service', { id, item, entry }),
   photoView: (sha256) => invoke('photo_view', { sha256 }),
   finishInspection: (id) => invoke('finish_inspection', { id }),
 };

@@ -2,7 +2,7 @@
 // and serves a fixed inspection view. It does not score: points shown are the fixture's.
 export function fakeBackend(fixture) {
   const state = { answers: { ...(fixture.answers || {}) } };
-  const view = () => ({ ...fixture, answers: { ...state.answers } });
+  const view = () => ({ services: [], ...fixture, answers: { ...state.answers } });
   return {
     appInfo: async () => ({ version: 'fake', device_id: 'fake-device', data_dir: '(memory)' }),
     listRubrics: async () => [{ id: fixture.rubric.id, title: fixture.rubric.title, version: fixture.rubric.version }],
@@ -18,6 +18,7 @@ export function fakeBackend(fixture) {
     clearAnswer: async (_id, key) => { delete state.answers[key]; return view(); },
     recordAmendment: async (_id, key, value) => { state.answers[key] = value; return view(); },
     attachPhoto: async () => view(),
+    recordService: async () => view(),
     photoView: async () => '',
     finishInspection: async () => view(),
   };

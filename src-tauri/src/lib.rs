@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use base64::Engine;
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::ScoreSheet;
-use hallmark_store::{demo, Evidence, Inspection, InspectionSummary, NewInspection, Store, StoreError};
+use hallmark_store::{demo, Evidence, Inspection, InspectionSummary, NewInspection, ServiceEntry, ServiceRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tauri::{Manager, State};
@@ -147,6 +147,7 @@ pub struct InspectionView {
     answers: std::collections::BTreeMap<String, Value>,
     sheet: ScoreSheet,
     evidence: Vec<EvidenceView>,
+    services: Vec<ServiceRecord>,
 }
 
 fn view(store: &Store, id: &str) -> Result<InspectionView> {
@@ -160,7 +161,7 @@ fn view(store: &Store, id: &str) -> Result<InspectionView> {
             EvidenceView { thumbnail: data_url(&thumb), evidence: e }
         })
         .collect();
-    Ok(InspectionView { answers: store.answers(id)?, inspection, rubric, sheet, evidence })
+    Ok(InspectionView { answers: store.answers(id)?, services: store.service_entries(id)?, inspection, rubric, sheet, evidence })
 }
 
 fn data_url(jpeg: &[u8]) -> String {
@@ -194,6 +195,15 @@ fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: 
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
     store.amend(&id, &key, Some(value), &author, &now(), &reason)?;
+    view(&store, &id)
+}
+
+/// Logs one observed service; its occurrences are added to the item's tallies.
+#[tauri::command(async)]
+fn record_service(state: State<'_, AppState>, id: String, item: String, entry: ServiceEntry) -> Result<InspectionView> {
+    let mut store = lock(&state);
+    let author = store.inspection(&id)?.assessor_name;
+    store.record_service(&id, &item, &entry, &author, &now())?;
     view(&store, &id)
 }
 
@@ -290,7 +300,8 @@ pub fn run() {
             attach_photo,
             photo_view,
             finish_inspection,
-            record_amendment
+            record_amendment,
+            record_service
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

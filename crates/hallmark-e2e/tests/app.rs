@@ -88,6 +88,19 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     assert!(text(&s, "#toast").contains("outside the valid range"), "{}", text(&s, "#toast"));
     assert_eq!(text(&s, "#total span"), "19");
 
+    // one observed service, logged as an entry that feeds the tallies
+    s.click("#service-new-practice");
+    s.click("[data-category='practice.language'] .plus");
+    s.find("[data-category='practice.language'] input[value='1']");
+    s.type_into(".service-note", "异地就医备案");
+    s.click("#service-save-practice");
+    wait_text(&s, "#item-practice .service-list", "异地就医备案");
+    wait_text(&s, "#item-practice .explain", "扣1分");
+    // practice: language 5 − 1 = 4 (its other parts unanswered)
+    s.wait_for("total 23", "document.querySelector('#total span').textContent === '23'");
+    s.js("document.querySelector('#item-practice').scrollIntoView();", vec![]);
+    s.screenshot(&shots().join("03a-service-log.png"));
+
     // a photo, through the same file input a camera fills
     let jpeg = hallmark_store::demo::demo_photo(2);
     let b64 = {
@@ -115,8 +128,9 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     let s = driver.session(&app, &[]);
     s.set_window(1280, 800);
     s.find("#total");
-    assert_eq!(text(&s, "#total span"), "19");
+    assert_eq!(text(&s, "#total span"), "23");
     s.find("[data-input='layout.level'] button.on");
+    assert!(text(&s, "#item-practice .service-list").contains("异地就医备案"));
     s.find("#item-layout .photos img");
     assert!(text(&s, "#item-layout .explain").contains("1850m²"));
     s.screenshot(&shots().join("05-after-restart.png"));
