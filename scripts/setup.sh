@@ -4,7 +4,7 @@
 #        scripts/setup.sh --app      (also what running the app and its e2e tests need)
 set -euo pipefail
 
-packages=(build-essential pkg-config libwebkit2gtk-4.1-dev)
+packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libturbojpeg0-dev)
 if [[ "${1:-}" == "--app" ]]; then
   packages+=(xvfb xauth webkit2gtk-driver fonts-wqy-microhei imagemagick)
 fi

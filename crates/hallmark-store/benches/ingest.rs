@@ -96,7 +96,7 @@ fn photo_ingest(dir: &Path, photos: &[PathBuf]) {
     let total_mb: f64 = photos.iter().map(|p| std::fs::metadata(p).unwrap().len() as f64).sum::<f64>() / 1e6;
     let (mut store, id) = fresh_store(dir);
     let t = Instant::now();
-    for batch in photos.chunks(8) {
+    for batch in photos.chunks(16) {
         let bytes: Vec<Vec<u8>> = batch.iter().map(|p| std::fs::read(p).unwrap()).collect();
         let items: Vec<(&str, &[u8], &str)> = bytes.iter().map(|b| ("1.2", b.as_slice(), "")).collect();
         store.attach_photos(&id, &items, "基准", "2026-11-20T09:00:00Z").unwrap();

@@ -583,7 +583,8 @@ impl Store {
         }
         // Workers check, thumbnail and durably write the files (in parallel, fsyncs included);
         // then the rows go in, in order. Files before rows: a row never names a missing file.
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len().max(1));
+        // Twice the cores: a worker waiting on fsync leaves its core to another one decoding.
+        let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).min(photos.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let dir = self.dir.as_path();
         let results: Vec<std::sync::Mutex<Option<Result<photo::PhotoMeta>>>> = photos.iter().map(|_| std::sync::Mutex::new(None)).collect();

@@ -1,5 +1,5 @@
 //! Photo evidence: checks a JPEG, reads its EXIF capture time and orientation, and makes a
-//! 320 px thumbnail with reduced-size (DCT-scaled) decoding. The original bytes are never
+//! 320 px thumbnail with reduced-size (DCT-scaled) decoding (libjpeg-turbo; jpeg-decoder for CMYK). The original bytes are never
 //! changed; files are written to a temp name, fsynced and renamed, so none is ever partial.
 
 use std::fs;
@@ -49,19 +49,13 @@ pub fn examine(bytes: &[u8]) -> Result<(PhotoMeta, Vec<u8>), String> {
     }
     let (orientation, taken_at) = exif_fields(bytes);
 
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder.read_info().map_err(|e| format!("the JPEG cannot be read: {e} (take the photo again)"))?;
-    let info = decoder.info().ok_or("the JPEG has no image header (take the photo again)")?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    // DCT scaling: decode at the smallest size that is still >= the thumbnail.
-    let (sw, sh) = decoder
-        .scale(THUMBNAIL_PX, THUMBNAIL_PX)
-        .map_err(|e| format!("the JPEG cannot be scaled: {e}"))?;
-    let pixels = decoder.decode().map_err(|e| format!("the JPEG is damaged: {e} (take the photo again)"))?;
-    let info = decoder.info().expect("decoded");
-    let rgb = to_rgb(&pixels, u32::from(sw), u32::from(sh), info.pixel_format)?;
-
-    let (tw, th) = fit(u32::from(sw), u32::from(sh), u32::from(THUMBNAIL_PX));
+    let (width, height, rgb) = match decode_scaled_turbo(bytes) {
+        Ok(x) => x,
+        // libjpeg-turbo cannot convert CMYK to RGB: jpeg-decoder can.
+        Err(_) => decode_scaled_pure(bytes)?,
+    };
+    let (sw, sh) = (rgb.width(), rgb.height());
+    let (tw, th) = fit(sw, sh, u32::from(THUMBNAIL_PX));
     let small = imageops::resize(&rgb, tw, th, imageops::FilterType::Triangle);
     let oriented = orient(DynamicImage::ImageRgb8(small), orientation);
     let mut thumb = Vec::new();
@@ -70,6 +64,33 @@ pub fn examine(bytes: &[u8]) -> Result<(PhotoMeta, Vec<u8>), String> {
         .map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
     let meta = PhotoMeta { sha256: sha256_hex(bytes), size: bytes.len() as u64, width, height, orientation, taken_at };
     Ok((meta, thumb))
+}
+
+/// Decodes with libjpeg-turbo at the smallest DCT scale (1/8, 1/4, 1/2, 1) whose long side is
+/// still >= the thumbnail. Returns the full size and the scaled pixels.
+fn decode_scaled_turbo(bytes: &[u8]) -> Result<(u32, u32, RgbImage), String> {
+    let mut d = turbojpeg::Decompressor::new().map_err(|e| e.to_string())?;
+    let header = d.read_header(bytes).map_err(|e| format!("the JPEG cannot be read: {e} (take the photo again)"))?;
+    let (w, h) = (header.width, header.height);
+    let long = w.max(h);
+    let denom = [8usize, 4, 2, 1].into_iter().find(|d| long.div_ceil(*d) >= usize::from(THUMBNAIL_PX)).unwrap_or(1);
+    let (sw, sh) = (w.div_ceil(denom), h.div_ceil(denom));
+    let mut image = turbojpeg::Image { pixels: vec![0u8; sw * sh * 3], width: sw, pitch: sw * 3, height: sh, format: turbojpeg::PixelFormat::RGB };
+    d.decompress(bytes, image.as_deref_mut()).map_err(|e| format!("the JPEG is damaged: {e} (take the photo again)"))?;
+    let rgb = RgbImage::from_raw(sw as u32, sh as u32, image.pixels).ok_or("the JPEG's pixel data is short (take the photo again)")?;
+    Ok((w as u32, h as u32, rgb))
+}
+
+/// The pure-Rust path (jpeg-decoder, DCT-scaled too), for what libjpeg-turbo will not convert.
+fn decode_scaled_pure(bytes: &[u8]) -> Result<(u32, u32, RgbImage), String> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(|e| format!("the JPEG cannot be read: {e} (take the photo again)"))?;
+    let info = decoder.info().ok_or("the JPEG has no image header (take the photo again)")?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let (sw, sh) = decoder.scale(THUMBNAIL_PX, THUMBNAIL_PX).map_err(|e| format!("the JPEG cannot be scaled: {e}"))?;
+    let pixels = decoder.decode().map_err(|e| format!("the JPEG is damaged: {e} (take the photo again)"))?;
+    let info = decoder.info().expect("decoded");
+    Ok((width, height, to_rgb(&pixels, u32::from(sw), u32::from(sh), info.pixel_format)?))
 }
 
 fn fit(w: u32, h: u32, max: u32) -> (u32, u32) {

@@ -309,3 +309,53 @@ fn a_bad_service_entry_stores_nothing() {
     assert_eq!(db_dump(dir.path()), after_finish);
     assert_ne!(before, after_finish, "finishing is recorded");
 }
+
+/// A JPEG with an EXIF block: Orientation and DateTimeOriginal.
+fn with_exif(jpeg: &[u8], orientation: u16, taken: &str) -> Vec<u8> {
+    let mut tiff: Vec<u8> = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes()); // IFD0 at 8
+    // IFD0: 2 entries (Orientation, ExifIFDPointer)
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend(0x0112u16.to_le_bytes());
+    tiff.extend(3u16.to_le_bytes());
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend((orientation as u32).to_le_bytes());
+    let exif_ifd = 8 + 2 + 2 * 12 + 4;
+    tiff.extend(0x8769u16.to_le_bytes());
+    tiff.extend(4u16.to_le_bytes());
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend((exif_ifd as u32).to_le_bytes());
+    tiff.extend(0u32.to_le_bytes()); // no next IFD
+    // Exif IFD: DateTimeOriginal
+    let data_at = exif_ifd + 2 + 12 + 4;
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0x9003u16.to_le_bytes());
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend(20u32.to_le_bytes());
+    tiff.extend((data_at as u32).to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(taken.as_bytes());
+    tiff.push(0);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(app1);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn exif_capture_time_and_orientation_are_honoured() {
+    let (_dir, mut store) = open();
+    let id = store.create_inspection(&new_jiangsu(), NOW).unwrap();
+    let photo = with_exif(&demo::demo_photo(0), 6, "2026:11:20 10:21:03");
+    let e = store.attach_photo(&id, "1.2", &photo, "", "王敏", NOW).unwrap();
+    assert_eq!(e.photo.orientation, 6);
+    assert_eq!(e.photo.taken_at.as_deref(), Some("2026-11-20 10:21:03"));
+    assert_eq!((e.photo.width, e.photo.height), (1024, 768), "stored size is the sensor's");
+    let thumb = image::load_from_memory(&std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap()).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (240, 320), "the thumbnail is turned upright (orientation 6 = 90° clockwise)");
+    assert_eq!(std::fs::read(store.photo_path(&e.photo.sha256)).unwrap(), photo, "the original bytes are kept unchanged");
+}
