@@ -189,6 +189,9 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     device_id: String,
+    /// Pinned rubrics already parsed, by content hash (the text is re-hashed on every use,
+    /// so a tampered copy is still refused; only the parse is saved).
+    parsed: std::cell::RefCell<BTreeMap<String, Rubric>>,
 }
 
 pub const DB_FILE: &str = "hallmark.sqlite3";
@@ -214,7 +217,7 @@ impl Store {
         };
         photo::sweep_temp_files(&dir.join("photos"));
         photo::sweep_temp_files(&dir.join("thumbs"));
-        Ok(Store { conn, dir: dir.to_path_buf(), device_id })
+        Ok(Store { conn, dir: dir.to_path_buf(), device_id, parsed: Default::default() })
     }
 
     pub fn device_id(&self) -> &str {
@@ -304,7 +307,19 @@ impl Store {
     /// The inspection's pinned rubric. Refuses, with the reason, if the pinned copy is damaged.
     pub fn rubric(&self, id: &str) -> Result<Rubric> {
         let insp = self.inspection(id)?;
-        pinned_rubric(&insp)
+        self.pinned(&insp)
+    }
+
+    fn pinned(&self, insp: &Inspection) -> Result<Rubric> {
+        let hash = photo::sha256_hex(insp.rubric_content.as_bytes());
+        if hash == insp.rubric_hash {
+            if let Some(r) = self.parsed.borrow().get(&hash) {
+                return Ok(r.clone());
+            }
+        }
+        let rubric = pinned_rubric(insp)?;
+        self.parsed.borrow_mut().insert(hash, rubric.clone());
+        Ok(rubric)
     }
 
     pub fn inspection_ids(&self) -> Result<Vec<String>> {
@@ -361,7 +376,7 @@ impl Store {
     fn append(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str, amendment: Option<&str>) -> Result<Event> {
         let insp = self.inspection(id)?;
         check_open(&insp, amendment)?;
-        let rubric = pinned_rubric(&insp)?;
+        let rubric = self.pinned(&insp)?;
         let value = match value {
             Some(Value::Null) | None => None,
             Some(v) => Some(v),
@@ -379,7 +394,7 @@ impl Store {
     pub fn record_service(&mut self, id: &str, item_id: &str, entry: &ServiceEntry, author: &str, now: &str) -> Result<ServiceRecord> {
         let insp = self.inspection(id)?;
         check_open(&insp, None)?;
-        let rubric = pinned_rubric(&insp)?;
+        let rubric = self.pinned(&insp)?;
         let item = rubric
             .item
             .iter()
@@ -575,7 +590,7 @@ impl Store {
     /// reason (those before it are kept).
     pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
         let insp = self.inspection(id)?;
-        let rubric = pinned_rubric(&insp)?;
+        let rubric = self.pinned(&insp)?;
         for (item, _, _) in photos {
             if !rubric.item.iter().any(|i| i.id == *item) {
                 return Err(StoreError::Invalid(format!("item '{item}' is not in rubric '{}'", rubric.id)));

@@ -359,3 +359,4 @@ fn exif_capture_time_and_orientation_are_honoured() {
     assert_eq!((thumb.width(), thumb.height()), (240, 320), "the thumbnail is turned upright (orientation 6 = 90° clockwise)");
     assert_eq!(std::fs::read(store.photo_path(&e.photo.sha256)).unwrap(), photo, "the original bytes are kept unchanged");
 }
+
