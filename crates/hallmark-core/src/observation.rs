@@ -175,6 +175,20 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
         }
         Some(_) => say("\"answers\" must be an object of input id → value".into()),
     }
+    // An unanswered input that defaults from the site's level takes it from there.
+    if let Some(level) = &site.level {
+        for (_, input) in rubric.inputs() {
+            if input.default_from.as_deref() == Some("site.level") && !answers.contains_key(&input.id) {
+                match parse_answer(input, &Value::String(level.clone())) {
+                    Ok(Some(a)) => {
+                        answers.insert(input.id.clone(), a);
+                    }
+                    Ok(None) => {}
+                    Err(m) => say(format!("input '{}' (from site level): {m}", input.id)),
+                }
+            }
+        }
+    }
     let mut veto = BTreeMap::new();
     match obj.get("veto") {
         None | Some(Value::Null) => {}

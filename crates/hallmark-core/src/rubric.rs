@@ -155,6 +155,8 @@ pub struct Input {
     pub options: Vec<ChoiceOption>,
     #[serde(default)]
     pub units: Vec<String>,
+    /// Where an unanswered value comes from: only `"site.level"` (the site's 省/市/县/乡镇).
+    pub default_from: Option<String>,
 }
 
 fn yes() -> bool {
@@ -634,6 +636,11 @@ fn validate(name: &str, r: &Rubric) -> Vec<String> {
 
 fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
     let at = format!("{at} input '{}'", input.id);
+    if let Some(from) = &input.default_from {
+        if from != "site.level" {
+            say(format!("{at}: default_from '{from}' is unknown (only \"site.level\")"));
+        }
+    }
     match input.kind {
         InputKind::Measurement => {
             if input.unit.as_deref().map_or(true, str::is_empty) {
@@ -658,6 +665,9 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
             if input.options.is_empty() {
                 say(format!("{at}: a choice needs options = [{{ id = \"…\", label = \"…\" }}]"));
             }
+        }
+        _ if input.default_from.is_some() => {
+            say(format!("{at}: default_from is only for choice inputs"));
         }
         InputKind::TimeSample => {
             if input.units.is_empty() {

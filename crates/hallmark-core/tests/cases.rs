@@ -165,6 +165,8 @@ fn bad_observations_are_refused_with_a_message() {
 struct Boundary {
     name: String,
     rubric: String,
+    /// the observation file's site.level
+    site_level: Option<String>,
     answers: toml::Table,
     #[serde(default)]
     veto: BTreeMap<String, bool>,
@@ -192,6 +194,7 @@ fn boundaries() {
         let json = serde_json::json!({
             "format": "hallmark-observations/1",
             "rubric": c.rubric,
+            "site": { "level": c.site_level },
             "answers": serde_json::to_value(&c.answers).unwrap(),
             "veto": c.veto,
         });
