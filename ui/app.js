@@ -240,8 +240,12 @@ function renderInput(input, value) {
     case 'window_equipment': return row(windows(input, value));
     case 'measurement': return row(measurement(input, value));
     case 'ratio': return row(ratio(input, value));
-    case 'choice': return row(h('div', { class: 'segmented' }, ...input.options.map((o) =>
-      h('button', { class: value === o.id ? 'on' : '', onclick: () => save(input.id, o.id) }, o.label))));
+    case 'choice': {
+      // Unanswered, a level choice follows the site's level (default_from = "site.level").
+      const fallback = value === undefined && input.default_from === 'site.level' ? current.view.inspection.site_level : undefined;
+      return row(h('div', { class: 'segmented' }, ...input.options.map((o) =>
+        h('button', { class: value === o.id ? 'on' : (fallback === o.id ? 'on default' : ''), title: fallback === o.id ? '按受评单位级别' : undefined, onclick: () => save(input.id, o.id) }, o.label))));
+    }
     case 'time_sample': return row(timeSample(input, value));
     default: return row(h('span', {}, input.kind));
   }

@@ -50,7 +50,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
 
     // choice
     s.click("[data-input='layout.level'] .segmented button:nth-child(3)");
-    s.find("[data-input='layout.level'] button.on");
+    s.find("[data-input='layout.level'] button.on:not(.default)");
     // measurement with unit
     s.type_into("[data-input='layout.floor_area'] .measure input", &format!("1850{TAB}"));
     wait_text(&s, "#item-layout .explain", "1850m²");
@@ -129,7 +129,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.set_window(1280, 800);
     s.find("#total");
     assert_eq!(text(&s, "#total span"), "23");
-    s.find("[data-input='layout.level'] button.on");
+    s.find("[data-input='layout.level'] button.on:not(.default)");
     assert!(text(&s, "#item-practice .service-list").contains("异地就医备案"));
     s.find("#item-layout .photos img");
     assert!(text(&s, "#item-layout .explain").contains("1850m²"));
