@@ -55,7 +55,7 @@ async function showList() {
   localStorage.removeItem('hallmark.last');
   $('#title').textContent = 'hallmark 医保服务评价';
   setStatus('');
-  const list = await backend.listInspections();
+  const [list, info] = await Promise.all([backend.listInspections(), backend.appInfo()]);
   main.replaceChildren(
     h('section', { class: 'list' },
       h('div', { class: 'list-head' },
@@ -70,7 +70,8 @@ async function showList() {
         h('div', { class: 'card-side' },
           h('span', { class: s.finished ? 'badge done' : 'badge draft' }, s.finished ? '已完成' : '草稿'),
           h('div', { class: 'card-score' }, s.total, h('small', {}, ' 分')),
-          h('div', { class: 'card-sub' }, `已答 ${s.answered_items}/${s.total_items}`))))));
+          h('div', { class: 'card-sub' }, `已答 ${s.answered_items}/${s.total_items}`)))),
+      h('p', { class: 'device', id: 'device' }, `本机签名指纹 ${info.fingerprint || '—'} · 数据目录 ${info.data_dir}`)));
 }
 
 async function showNew() {

@@ -4,7 +4,7 @@ export function fakeBackend(fixture) {
   const state = { answers: { ...(fixture.answers || {}) } };
   const view = () => ({ services: [], ...fixture, answers: { ...state.answers } });
   return {
-    appInfo: async () => ({ version: 'fake', device_id: 'fake-device', data_dir: '(memory)' }),
+    appInfo: async () => ({ version: 'fake', device_id: 'fake-device', fingerprint: '0000 0000 0000 0000', data_dir: '(memory)' }),
     listRubrics: async () => [{ id: fixture.rubric.id, title: fixture.rubric.title, version: fixture.rubric.version }],
     listInspections: async () => [{
       id: fixture.inspection.id, rubric_id: fixture.rubric.id, rubric_title: fixture.rubric.title,

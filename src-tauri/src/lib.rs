@@ -51,6 +51,8 @@ fn lock<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Store> 
 pub struct AppInfo {
     version: &'static str,
     device_id: String,
+    /// The device's Ed25519 key fingerprint, which will sign its bundles.
+    fingerprint: String,
     data_dir: String,
 }
 
@@ -65,7 +67,12 @@ fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<Ap
         eprintln!("hallmark: first screen after {ms} ms");
     }
     let store = lock(&state);
-    Ok(AppInfo { version: env!("CARGO_PKG_VERSION"), device_id: store.device_id().into(), data_dir: store.dir().display().to_string() })
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        device_id: store.device_id().into(),
+        fingerprint: store.device_key().fingerprint(),
+        data_dir: store.dir().display().to_string(),
+    })
 }
 
 #[derive(Serialize)]

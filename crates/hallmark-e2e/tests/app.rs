@@ -138,6 +138,8 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.find(".card");
     s.screenshot(&shots().join("06-list.png"));
     assert!(text(&s, ".card").contains("铁岭县医疗保障事务服务中心"));
+    let fp = text(&s, "#device");
+    assert!(fp.contains("本机签名指纹 ") && !fp.contains("—"), "the device fingerprint is shown: {fp}");
     s.end();
     drop(driver);
     let _ = std::fs::remove_dir_all(&data);

@@ -15,6 +15,7 @@
 //! It must never depend on Tauri.
 
 pub mod demo;
+pub mod identity;
 pub mod photo;
 
 use std::collections::BTreeMap;
@@ -189,6 +190,7 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     device_id: String,
+    key: identity::DeviceKey,
     /// Pinned rubrics already parsed, by content hash (the text is re-hashed on every use,
     /// so a tampered copy is still refused; only the parse is saved).
     parsed: std::cell::RefCell<BTreeMap<String, Rubric>>,
@@ -215,13 +217,19 @@ impl Store {
                 d
             }
         };
+        let key = identity::DeviceKey::load_or_create(dir).map_err(StoreError::Io)?;
         photo::sweep_temp_files(&dir.join("photos"));
         photo::sweep_temp_files(&dir.join("thumbs"));
-        Ok(Store { conn, dir: dir.to_path_buf(), device_id, parsed: Default::default() })
+        Ok(Store { conn, dir: dir.to_path_buf(), device_id, key, parsed: Default::default() })
     }
 
     pub fn device_id(&self) -> &str {
         &self.device_id
+    }
+
+    /// This device's signing key (Ed25519), made on first open.
+    pub fn device_key(&self) -> &identity::DeviceKey {
+        &self.key
     }
 
     pub fn dir(&self) -> &Path {

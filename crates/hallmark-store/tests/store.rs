@@ -360,3 +360,28 @@ fn exif_capture_time_and_orientation_are_honoured() {
     assert_eq!(std::fs::read(store.photo_path(&e.photo.sha256)).unwrap(), photo, "the original bytes are kept unchanged");
 }
 
+
+#[test]
+fn the_device_key_is_made_once_private_and_signs() {
+    let (dir, store) = open();
+    let fp = store.device_key().fingerprint();
+    assert_eq!(fp.len(), 19, "{fp}");
+    let sig = store.device_key().sign(b"manifest");
+    let pk = store.device_key().public_key_hex();
+    let pk_bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&pk[2 * i..2 * i + 2], 16).unwrap()).collect();
+    assert!(hallmark_store::identity::verify(&pk_bytes, b"manifest", &sig));
+    assert!(!hallmark_store::identity::verify(&pk_bytes, b"manifesT", &sig), "a changed message fails");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("device.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    drop(store);
+    let again = Store::open(dir.path(), NOW).unwrap();
+    assert_eq!(again.device_key().fingerprint(), fp, "the key is made once");
+    drop(again);
+    std::fs::write(dir.path().join("device.key"), b"short").unwrap();
+    let err = Store::open(dir.path(), NOW).err().expect("a damaged key is refused");
+    assert!(err.to_string().contains("not a 32-byte Ed25519 key"), "{err}");
+}

@@ -1,0 +1,95 @@
+//! The device's identity: an Ed25519 key pair made on first run. The private key lives in the
+//! data folder as `device.key` (32-byte seed, mode 0600); its fingerprint is shown in the app
+//! and will sign every bundle this device exports.
+
+use std::path::Path;
+
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+
+use crate::photo::sha256_hex;
+
+pub const KEY_FILE: &str = "device.key";
+
+pub struct DeviceKey {
+    signing: SigningKey,
+}
+
+impl DeviceKey {
+    /// Loads `dir/device.key`, or makes and stores a new key pair if there is none.
+    pub fn load_or_create(dir: &Path) -> Result<DeviceKey, String> {
+        let path = dir.join(KEY_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    format!("{} is {} bytes, not a 32-byte Ed25519 key (restore it from a backup; deleting it makes this device a new signer)", path.display(), bytes.len())
+                })?;
+                Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut seed = [0u8; 32];
+                getrandom::getrandom(&mut seed).map_err(|e| format!("no randomness for a device key: {e}"))?;
+                write_private(&path, &seed).map_err(|e| format!("cannot store {}: {e}", path.display()))?;
+                Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
+            }
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    pub fn public_key_hex(&self) -> String {
+        hex(self.signing.verifying_key().as_bytes())
+    }
+
+    /// Short, readable form of the public key: the first 16 hex digits of its SHA-256 in
+    /// groups of four ("3f9a 07c2 …"), as shown to the team lead.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(self.signing.verifying_key().as_bytes())
+    }
+
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+}
+
+pub fn fingerprint_of(public_key: &[u8]) -> String {
+    let h = sha256_hex(public_key);
+    h[..16].as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")
+}
+
+/// Verifies an Ed25519 signature by a public key (32 bytes) over `message`.
+pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(public_key), <[u8; 64]>::try_from(signature)) else {
+        return false;
+    };
+    let Ok(key) = VerifyingKey::from_bytes(&pk) else { return false };
+    key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a secret: created 0600 from the first byte (temp file, fsync, rename, fsync folder),
+/// so it is never readable by others and never half-written.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().expect("key path has a folder");
+    let tmp = dir.join(format!(".tmp-key-{}", uuid::Uuid::now_v7()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = options.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
