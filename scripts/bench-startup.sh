@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 app=$PWD/target/debug/hallmark-app
 if [[ "${1:-}" != "--inner" ]]; then
   scripts/setup.sh --app
-  cargo build --locked -p hallmark-app
+  cargo build --locked --workspace --bins
   exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" --inner
 fi
 measure() { # $1: label, $2: data dir, rest: app args

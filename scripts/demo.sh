@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --app
-cargo build --locked -p hallmark-cli -p hallmark-app
+cargo build --locked --workspace --bins
 echo "== hallmark rubric check (both seed rubrics)"
 target/debug/hallmark rubric check rubrics/jiangsu-15min.toml rubrics/liaoning-demo-window.toml | grep -v '^  '
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then

@@ -9,5 +9,5 @@ if ! command -v tauri-driver >/dev/null; then
   cargo install tauri-driver --locked --version '^2'
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --locked -p hallmark-app -p hallmark-store --bins
+cargo build --locked --workspace --bins
 HALLMARK_E2E=1 xvfb-run -a -s "-screen 0 1280x1280x24" cargo test --workspace --locked
