@@ -282,6 +282,30 @@ fn data_dir(app: &tauri::App) -> PathBuf {
     app.path().app_data_dir().expect("the platform has an app data folder")
 }
 
+/// On a screen smaller than the configured 1280x800 (a portrait tablet, say), fill the screen
+/// instead of running off its edge.
+fn fit_to_screen(app: &tauri::App) {
+    let Some(window) = app.get_webview_window("main") else { return };
+    let monitor = window
+        .current_monitor()
+        .ok()
+        .flatten()
+        .or_else(|| window.primary_monitor().ok().flatten())
+        .or_else(|| window.available_monitors().ok().and_then(|m| m.into_iter().next()));
+    let Some(monitor) = monitor else { return };
+    let screen = monitor.size();
+    let scale = monitor.scale_factor();
+    let (w, h) = ((1280.0 * scale) as u32, (800.0 * scale) as u32);
+    if w > screen.width || h > screen.height {
+        let _ = window.set_position(tauri::PhysicalPosition::new(0, 0));
+        // A tablet-sized screen: the app takes all of it.
+        let _ = window.set_size(tauri::PhysicalSize::new(screen.width, screen.height));
+    }
+    if std::env::var_os("HALLMARK_DEBUG_WINDOW").is_some() {
+        eprintln!("hallmark: screen {}x{} scale {scale}, window {:?}", screen.width, screen.height, window.outer_size());
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
@@ -294,6 +318,7 @@ pub fn run() {
                 demo::seed(&mut store, &now()).map_err(|e| format!("cannot add the demo inspection: {e}"))?;
             }
             app.manage(AppState { store: Mutex::new(store) });
+            fit_to_screen(app);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
