@@ -4,8 +4,6 @@
 //! answered has no points, the item and the total say they are incomplete, and the sheet
 //! lists what is missing.
 
-use std::collections::BTreeSet;
-
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -254,16 +252,16 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
     // An optional (required = false) condition input that is unanswered simply does not hold.
     let mut needed: Vec<&str> = part.rule.inputs();
     needed.extend(part.zero_when.iter().filter(|c| input(&c.input).required).map(|c| c.input.as_str()));
-    let missing: Vec<&str> = needed.iter().filter(|id| !obs.answers.contains_key(**id)).map(|id| input(id).label.as_str()).collect();
+    // Labels of the unanswered inputs, each once, in the order the rule reads them.
+    let mut missing: Vec<&str> = Vec::new();
+    for id in needed.iter().filter(|id| !obs.answers.contains_key(**id)) {
+        let label = input(id).label.as_str();
+        if !missing.contains(&label) {
+            missing.push(label);
+        }
+    }
     if !missing.is_empty() {
-        let unique: BTreeSet<&str> = missing.iter().copied().collect();
-        let ordered: Vec<&str> = missing.iter().copied().filter(|m| unique.contains(m)).fold(Vec::new(), |mut v, m| {
-            if !v.contains(&m) {
-                v.push(m);
-            }
-            v
-        });
-        return Scored { points: None, explanation: format!("未作答：{}", ordered.join("、")), key_missing: None };
+        return Scored { points: None, explanation: format!("未作答：{}", missing.join("、")), key_missing: None };
     }
     let a = |id: &str| &obs.answers[id];
     for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
