@@ -212,7 +212,8 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
     Ok(Observations { rubric: rubric_id, rubric_version, site, assessor, visited_on, answers, veto })
 }
 
-fn is_iso_date(s: &str) -> bool {
+/// A `YYYY-MM-DD` date (month 1–12, day 1–31), as visit dates are written.
+pub fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;

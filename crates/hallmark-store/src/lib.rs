@@ -251,7 +251,7 @@ impl Store {
         if new.assessor_name.trim().is_empty() {
             return Err(StoreError::Invalid("assessor name is empty (enter who inspects)".into()));
         }
-        if !valid_date(&new.visited_on) {
+        if !observation::is_iso_date(&new.visited_on) {
             return Err(StoreError::Invalid(format!("visit date '{}' is not a date (YYYY-MM-DD)", new.visited_on)));
         }
         let id = uuid::Uuid::now_v7().to_string();
@@ -785,16 +785,6 @@ pub fn check_value(rubric: &Rubric, key: &str, value: Option<&Value>) -> Result<
         observation::parse_answer(input, v).map_err(|m| StoreError::Invalid(format!("{}（{key}）: {m}", input.label)))?;
     }
     Ok(())
-}
-
-fn valid_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && s[..4].parse::<u32>().is_ok()
-        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-        && s[8..].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
