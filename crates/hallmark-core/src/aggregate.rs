@@ -50,6 +50,21 @@ pub struct Spread {
     /// Population standard deviation, 2 decimals.
     #[serde(with = "rust_decimal::serde::str_option")]
     pub stddev: Option<Decimal>,
+    /// One per assessor: true where the score is an outlier ([`is_outlier`]).
+    pub outliers: Vec<bool>,
+}
+
+/// An assessor's score is flagged as an outlier when at least three assessors scored the item
+/// and it differs from the mean of the *others* by more than a quarter of the item's points.
+/// Leaving the assessor out of the mean keeps one wild score from hiding itself; a quarter of
+/// the points is a difference no reading of one rubric rule explains (a whole band, or two
+/// deductions on a 4-point item). A flag asks the lead to look; it changes no score.
+pub fn is_outlier(score: Decimal, others: &[Decimal], max_points: Decimal) -> bool {
+    if others.len() < 2 {
+        return false;
+    }
+    let mean_others = others.iter().sum::<Decimal>() / Decimal::from(others.len());
+    (score - mean_others).abs() * Decimal::from(4) > max_points
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,7 +225,17 @@ fn spread(id: &str, name: &str, max_points: Decimal, scores: Vec<Option<Decimal>
             Some(sd.normalize()),
         )
     };
-    Spread { id: id.into(), name: name.into(), max_points, scores, mean, min, max, stddev }
+    let outliers = scores
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            s.is_some_and(|s| {
+                let others: Vec<Decimal> = scores.iter().enumerate().filter(|(j, _)| *j != k).filter_map(|(_, o)| *o).collect();
+                is_outlier(s, &others, max_points)
+            })
+        })
+        .collect();
+    Spread { id: id.into(), name: name.into(), max_points, scores, mean, min, max, stddev, outliers }
 }
 
 fn decimals<S: serde::Serializer>(v: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
@@ -219,4 +244,24 @@ fn decimals<S: serde::Serializer>(v: &[Decimal], s: S) -> Result<S::Ok, S::Error
 
 fn option_decimals<S: serde::Serializer>(v: &[Option<Decimal>], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(v.iter().map(|d| d.map(|d| d.normalize().to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_outlier;
+    use rust_decimal::Decimal;
+
+    fn d(v: &[i64]) -> Vec<Decimal> {
+        v.iter().map(|&x| Decimal::from(x)).collect()
+    }
+
+    #[test]
+    fn outlier_is_more_than_a_quarter_of_the_points_from_the_others() {
+        // 8-point item: the others average 4; 6 is exactly a quarter away (not flagged), 7 is flagged.
+        assert!(!is_outlier(Decimal::from(6), &d(&[4, 4, 4, 4]), Decimal::from(8)));
+        assert!(is_outlier(Decimal::from(7), &d(&[4, 4, 4, 4]), Decimal::from(8)));
+        assert!(is_outlier(Decimal::from(1), &d(&[4, 4, 4, 4]), Decimal::from(8)));
+        // Two scores: no majority to stand out from.
+        assert!(!is_outlier(Decimal::from(0), &d(&[8]), Decimal::from(8)));
+    }
 }

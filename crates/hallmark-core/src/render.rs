@@ -212,8 +212,8 @@ pub fn panel_text(r: &Rubric, p: &Panel) -> String {
     let _ = writeln!(o, "{head}");
     let mut row = |name: &str, sp: &crate::aggregate::Spread| {
         let mut line = format!("{} {}", pad(name, 24), lpad(&fmt(sp.max_points), 5));
-        for s in &sp.scores {
-            line.push_str(&lpad(&opt(*s), 7));
+        for (s, out) in sp.scores.iter().zip(&sp.outliers) {
+            line.push_str(&lpad(&format!("{}{}", opt(*s), if *out { "!" } else { "" }), 7));
         }
         line.push_str(&format!(
             "{}{}{}{}",
@@ -233,6 +233,9 @@ pub fn panel_text(r: &Rubric, p: &Panel) -> String {
     }
     row("总分", &p.total);
     let _ = writeln!(o);
+    if p.items.iter().chain(&p.groups).chain([&p.total]).any(|sp| sp.outliers.contains(&true)) {
+        let _ = writeln!(o, "注：标“!”的分数与其他评价人员的均值相差超过该项分值的四分之一，请核对。");
+    }
     let _ = writeln!(o, "最终得分（算术平均）：{}", opt(p.final_score));
     let _ = writeln!(o, "评价结论：{}", p.conclusion.text());
     for w in &p.warnings {

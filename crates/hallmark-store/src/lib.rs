@@ -14,6 +14,7 @@
 //! Time and authorship are passed in (`now`, `author`); this crate reads no clock.
 //! It must never depend on Tauri.
 
+pub mod bundle;
 pub mod demo;
 pub mod identity;
 pub mod photo;
@@ -28,7 +29,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_service_entries.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_service_entries.sql"),
+    include_str!("../migrations/0003_bundles.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +50,9 @@ pub enum StoreError {
     Finished(String),
     #[error("{0}")]
     Rubric(String),
+    /// A bundle was refused; the database is unchanged.
+    #[error("{0}")]
+    Bundle(String),
 }
 
 impl StoreError {
@@ -57,6 +65,7 @@ impl StoreError {
             StoreError::NotFound(_) => "not_found",
             StoreError::Finished(_) => "finished",
             StoreError::Rubric(_) => "rubric",
+            StoreError::Bundle(_) => "bundle",
         }
     }
 }
@@ -124,7 +133,8 @@ pub struct InspectionSummary {
     pub last_change: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: String,
     pub key: String,
@@ -169,11 +179,14 @@ pub struct Evidence {
     pub photo: photo::PhotoMeta,
 }
 
-/// The current answers, derived from the log: the last event per key wins (log order);
-/// a NULL value clears the key. Pure, so it can be tested against the stored cache.
+/// The current answers, derived from the log: the last event per key wins, in the event order
+/// of [`sort_events`]; a NULL value clears the key. Pure, so it can be tested against the
+/// stored cache.
 pub fn derive_answers(events: &[Event]) -> BTreeMap<String, Value> {
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    sort_events(&mut ordered);
     let mut answers = BTreeMap::new();
-    for e in events {
+    for e in ordered {
         match &e.value {
             Some(v) => {
                 answers.insert(e.key.clone(), v.clone());
@@ -184,6 +197,43 @@ pub fn derive_answers(events: &[Event]) -> BTreeMap<String, Value> {
         }
     }
     answers
+}
+
+/// The total order of events, the same on every device (docs/bundles.md): by recorded time,
+/// then device id, then event id (uuid v7, time-ordered). A device never records an event
+/// earlier than its last one for the inspection (see `append_event`), so its own edits keep
+/// their order even if its clock steps back.
+pub fn sort_events(events: &mut [&Event]) {
+    events.sort_by(|a, b| {
+        time_key(&a.recorded_at)
+            .cmp(&time_key(&b.recorded_at))
+            .then_with(|| a.device_id.cmp(&b.device_id))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// An RFC 3339 UTC time ("2026-11-23T09:30:00.123Z"; fraction optional) as a sortable key.
+pub fn time_key(t: &str) -> String {
+    match t.strip_suffix('Z').map(|b| b.split_once('.').unwrap_or((b, ""))) {
+        Some((whole, frac)) => format!("{whole}.{frac:0<9}"),
+        None => t.to_string(),
+    }
+}
+
+/// True for an RFC 3339 UTC time as hallmark writes it: `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
+pub fn is_timestamp(t: &str) -> bool {
+    let Some(body) = t.strip_suffix('Z') else { return false };
+    let (whole, frac) = body.split_once('.').unwrap_or((body, "0"));
+    let b = whole.as_bytes();
+    b.len() == 19
+        && observation::is_iso_date(&whole[..10])
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && [11, 12, 14, 15, 17, 18].iter().all(|&i| b[i].is_ascii_digit())
+        && !frac.is_empty()
+        && frac.len() <= 9
+        && frac.bytes().all(|c| c.is_ascii_digit())
 }
 
 pub struct Store {
@@ -201,8 +251,14 @@ pub const DB_FILE: &str = "hallmark.sqlite3";
 impl Store {
     /// Opens (creating if needed) the store in `dir`, migrating the schema.
     pub fn open(dir: &Path, now: &str) -> Result<Store> {
+        Store::open_at(&dir.join(DB_FILE), dir, now)
+    }
+
+    /// Opens a database file with its files (photos, key) in `dir`. `hallmark --db lead.db`
+    /// uses `lead.db` with `lead.db-files/`.
+    pub fn open_at(db: &Path, dir: &Path, now: &str) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
-        let mut conn = Connection::open(dir.join(DB_FILE))?;
+        let mut conn = Connection::open(db)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -383,6 +439,7 @@ impl Store {
 
     fn append(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str, amendment: Option<&str>) -> Result<Event> {
         let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
         check_open(&insp, amendment)?;
         let rubric = self.pinned(&insp)?;
         let value = match value {
@@ -401,6 +458,7 @@ impl Store {
     /// transaction: the entry and its effect are stored together or not at all.
     pub fn record_service(&mut self, id: &str, item_id: &str, entry: &ServiceEntry, author: &str, now: &str) -> Result<ServiceRecord> {
         let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
         check_open(&insp, None)?;
         let rubric = self.pinned(&insp)?;
         let item = rubric
@@ -482,25 +540,9 @@ impl Store {
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
+    /// The inspection's events in the event order ([`sort_events`]).
     pub fn events(&self, id: &str) -> Result<Vec<Event>> {
-        let mut st = self.conn.prepare(
-            "SELECT id, key, value, previous, author, device_id, recorded_at, amendment FROM events
-             WHERE inspection_id = ?1 ORDER BY seq",
-        )?;
-        let rows = st.query_map([id], |r| {
-            let parse = |s: Option<String>| s.map(|s| serde_json::from_str::<Value>(&s).expect("stored JSON"));
-            Ok(Event {
-                id: r.get(0)?,
-                key: r.get(1)?,
-                value: parse(r.get(2)?),
-                previous: parse(r.get(3)?),
-                author: r.get(4)?,
-                device_id: r.get(5)?,
-                recorded_at: r.get(6)?,
-                amendment: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        events_in(&self.conn, id)
     }
 
     /// The current answers as cached (see [`derive_answers`] for the truth).
@@ -517,21 +559,83 @@ impl Store {
 
     /// Rebuilds the answers cache of one inspection from its event log.
     pub fn rebuild_answers(&mut self, id: &str) -> Result<()> {
-        let events = self.events(id)?;
-        let mut last_event: BTreeMap<&str, &str> = BTreeMap::new();
-        for e in &events {
-            last_event.insert(&e.key, &e.id);
-        }
-        let answers = derive_answers(&events);
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM answers WHERE inspection_id = ?1", [id])?;
-        for (k, v) in &answers {
-            tx.execute(
-                "INSERT INTO answers (inspection_id, key, value, event_id) VALUES (?1, ?2, ?3, ?4)",
-                params![id, k, v.to_string(), last_event[k.as_str()]],
-            )?;
-        }
+        rebuild_answers_in(&tx, id)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The current answers with the event that set each.
+    pub fn answers_with_events(&self, id: &str) -> Result<BTreeMap<String, (Value, String)>> {
+        let mut st = self.conn.prepare("SELECT key, value, event_id FROM answers WHERE inspection_id = ?1")?;
+        let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (k, v, e) = row?;
+            out.insert(k, (serde_json::from_str(&v).expect("stored JSON"), e));
+        }
+        Ok(out)
+    }
+
+    /// Stores the assessor's handwritten signature (a PNG drawn on the tablet) as evidence of
+    /// the inspection. A later signature replaces the earlier one; both files are kept.
+    pub fn save_signature(&mut self, id: &str, png: &[u8], now: &str) -> Result<bundle::SignatureImage> {
+        let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
+        if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(StoreError::Invalid("the signature is not a PNG image (draw it again)".into()));
+        }
+        if png.len() > 4 << 20 {
+            return Err(StoreError::Invalid(format!("the signature image is {} bytes, more than 4 MiB (draw it again)", png.len())));
+        }
+        let sha = photo::sha256_hex(png);
+        photo::write_durably(&signature_path_in(&self.dir, &sha), png).map_err(|e| io("cannot store the signature", e))?;
+        self.conn.execute(
+            "INSERT INTO signatures (inspection_id, sha256, size, signed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (inspection_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, signed_at = excluded.signed_at",
+            params![id, sha, png.len() as i64, now],
+        )?;
+        Ok(bundle::SignatureImage { sha256: sha, size: png.len() as u64, signed_at: now.into() })
+    }
+
+    pub fn signature_image(&self, id: &str) -> Result<Option<bundle::SignatureImage>> {
+        Ok(self
+            .conn
+            .query_row("SELECT sha256, size, signed_at FROM signatures WHERE inspection_id = ?1", [id], |r| {
+                Ok(bundle::SignatureImage { sha256: r.get(0)?, size: r.get::<_, i64>(1)? as u64, signed_at: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    pub fn signature_path(&self, sha256: &str) -> PathBuf {
+        signature_path_in(&self.dir, sha256)
+    }
+
+    /// A stored photo's description.
+    pub fn photo_meta(&self, sha256: &str) -> Result<photo::PhotoMeta> {
+        self.conn
+            .query_row("SELECT sha256, size, width, height, orientation, taken_at FROM photos WHERE sha256 = ?1", [sha256], |r| {
+                Ok(photo::PhotoMeta {
+                    sha256: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    width: r.get(2)?,
+                    height: r.get(3)?,
+                    orientation: r.get(4)?,
+                    taken_at: r.get(5)?,
+                })
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("photo {sha256}")))
+    }
+
+    /// Inspections imported from another tablet are changed there and imported again.
+    fn check_local(&self, insp: &Inspection) -> Result<()> {
+        if insp.device_id != self.device_id {
+            return Err(StoreError::Invalid(format!(
+                "inspection '{}' ({} · {}) was imported from another tablet: change it there and import its new bundle",
+                insp.id, insp.site_name, insp.assessor_name
+            )));
+        }
         Ok(())
     }
 
@@ -598,6 +702,7 @@ impl Store {
     /// reason (those before it are kept).
     pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
         let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
         let rubric = self.pinned(&insp)?;
         for (item, _, _) in photos {
             if !rubric.item.iter().any(|i| i.id == *item) {
@@ -708,6 +813,14 @@ fn append_event(
     let previous: Option<String> = tx
         .query_row("SELECT value FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key], |r| r.get(0))
         .optional()?;
+    // Never earlier than this inspection's last event: a clock that steps back must not
+    // reorder the device's own edits (the event order is by time first).
+    let last: Option<String> = tx.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [id], |r| r.get(0))?;
+    let now = match last {
+        Some(l) if time_key(&l) > time_key(now) => l,
+        _ => now.to_string(),
+    };
+    let now = now.as_str();
     let event = Event {
         id: uuid::Uuid::now_v7().to_string(),
         key: key.to_string(),
@@ -733,6 +846,67 @@ fn append_event(
         None => tx.execute("DELETE FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key])?,
     };
     Ok(event)
+}
+
+fn events_in(conn: &Connection, id: &str) -> Result<Vec<Event>> {
+    let mut st = conn.prepare(
+        "SELECT id, key, value, previous, author, device_id, recorded_at, amendment FROM events
+         WHERE inspection_id = ?1 ORDER BY seq",
+    )?;
+    let rows = st.query_map([id], |r| {
+        let parse = |s: Option<String>| s.map(|s| serde_json::from_str::<Value>(&s).expect("stored JSON"));
+        Ok(Event {
+            id: r.get(0)?,
+            key: r.get(1)?,
+            value: parse(r.get(2)?),
+            previous: parse(r.get(3)?),
+            author: r.get(4)?,
+            device_id: r.get(5)?,
+            recorded_at: r.get(6)?,
+            amendment: r.get(7)?,
+        })
+    })?;
+    let events = rows.collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut order: Vec<&Event> = events.iter().collect();
+    sort_events(&mut order);
+    Ok(order.into_iter().cloned().collect())
+}
+
+/// Rebuilds the answers cache of one inspection, inside the caller's transaction.
+fn rebuild_answers_in(conn: &Connection, id: &str) -> Result<()> {
+    let events = events_in(conn, id)?;
+    let mut last_event: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in &events {
+        last_event.insert(&e.key, &e.id);
+    }
+    let answers = derive_answers(&events);
+    conn.execute("DELETE FROM answers WHERE inspection_id = ?1", [id])?;
+    for (k, v) in &answers {
+        conn.execute(
+            "INSERT INTO answers (inspection_id, key, value, event_id) VALUES (?1, ?2, ?3, ?4)",
+            params![id, k, v.to_string(), last_event[k.as_str()]],
+        )?;
+    }
+    Ok(())
+}
+
+/// Rubrics a bundle may use: those built into hallmark and those already pinned here.
+fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for (name, text) in hallmark_core::builtin::ALL {
+        if let Ok(r) = Rubric::load(name, text) {
+            out.push((r.id, r.version, r.content_hash));
+        }
+    }
+    let mut st = store.conn.prepare("SELECT DISTINCT rubric_id, rubric_version, rubric_hash FROM inspections")?;
+    for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+        out.push(row?);
+    }
+    Ok(out)
+}
+
+fn signature_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("signatures").join(format!("{sha256}.png"))
 }
 
 fn photo_path_in(dir: &Path, sha256: &str) -> PathBuf {
