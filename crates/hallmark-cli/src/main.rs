@@ -1,4 +1,4 @@
-//! `hallmark`: the command line over hallmark-core (and, later, the store).
+//! `hallmark`: the command line over hallmark-core and hallmark-store.
 //!
 //! This crate does the IO: it reads files, resolves rubric ids, prints, and maps errors to
 //! exit codes. Every rule about scores lives in hallmark-core.
@@ -6,12 +6,27 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use hallmark_store::Store;
 use hallmark_core::aggregate::aggregate;
 use hallmark_core::observation::{self, Observations};
 use hallmark_core::render;
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::{score, ScoreSheet};
+
+/// Output that ends quietly when the reader goes away (`hallmark merge | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 
 #[derive(Parser)]
 #[command(name = "hallmark", version, about = "Score medical-insurance service halls against official rubrics")]
@@ -45,6 +60,72 @@ enum Command {
         json: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Write one inspection as a signed bundle (.hallmark)
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// Inspection id (or a unique prefix of it)
+        #[arg(long)]
+        inspection: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify and import assessors' bundles (each all-or-nothing)
+    Import {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The lead's view: every assessor side by side per site and rubric
+    Merge {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The lead's roster of known assessor keys
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+    /// List the inspections in a database
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Write demo bundles: five assessors of one Liaoning hall and one Jiangsu inspection
+    Demo { dir: PathBuf },
+}
+
+#[derive(Args)]
+struct Db {
+    /// The database: a SQLite file (its photos go in FILE-files/) or a data folder (as the app's)
+    #[arg(long)]
+    db: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Add an assessor's key (64 hex digits, shown on their tablet) with their name
+    Add {
+        #[command(flatten)]
+        db: Db,
+        /// The public key, or with --file a roster file of "key<TAB>name" lines
+        #[arg(required_unless_present = "file")]
+        key: Option<String>,
+        #[arg(required_unless_present = "file")]
+        name: Option<String>,
+        #[arg(long, conflicts_with_all = ["key", "name"])]
+        file: Option<PathBuf>,
+    },
+    /// List the known keys
+    List {
+        #[command(flatten)]
+        db: Db,
     },
 }
 
@@ -132,15 +213,180 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).expect("score types serialize")
 }
 
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `--db X`: a folder is a data folder (like the app's); anything else is the SQLite file,
+/// with its photos and key in `X-files/`.
+fn open_db(db: &Db) -> Result<Store, String> {
+    let store = if db.db.is_dir() {
+        Store::open(&db.db, &now())
+    } else {
+        let mut files = db.db.clone().into_os_string();
+        files.push("-files");
+        Store::open_at(&db.db, Path::new(&files), &now())
+    };
+    store.map_err(|e| format!("{}: {}", db.db.display(), e))
+}
+
+fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
+    let ids = store.inspection_ids().map_err(|e| e.to_string())?;
+    let hits: Vec<&String> = ids.iter().filter(|i| i.starts_with(id)).collect();
+    match hits.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(format!("no inspection '{id}' in this database (see `hallmark list --db DB`)")),
+        _ => Err(format!("'{id}' matches {} inspections (give more of the id)", hits.len())),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise.
+fn progress_bar(label: &'static str) -> impl FnMut(u64, u64) {
+    use std::io::{IsTerminal, Write};
+    let tty = std::io::stderr().is_terminal();
+    let mut last = u64::MAX;
+    move |done, total| {
+        if !tty || total == 0 {
+            return;
+        }
+        let pct = done * 100 / total;
+        if pct == last {
+            return;
+        }
+        last = pct;
+        let filled = (pct / 4) as usize;
+        eprint!("\r{label} [{}{}] {pct:>3}%  {} / {} MB", "#".repeat(filled), " ".repeat(25 - filled), done >> 20, total >> 20);
+        if done >= total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Export { db, inspection, out } => {
+            let store = open_db(&db)?;
+            let id = find_inspection(&store, &inspection)?;
+            let done = store.export_bundle(&id, &out, &now(), &mut progress_bar("导出")).map_err(|e| e.to_string())?;
+            outln!(
+                "{}: {} 条事件，{} 张照片，{} 字节；签名者 {}",
+                done.path.display(),
+                done.events,
+                done.photos,
+                done.bytes,
+                done.fingerprint
+            );
+            Ok(())
+        }
+        Command::Import { db, json: as_json, files } => {
+            let mut store = open_db(&db)?;
+            let mut refused = Vec::new();
+            let mut results = Vec::new();
+            for f in &files {
+                let name = f.display().to_string();
+                match store.import_bundle(f, &now(), &mut progress_bar("校验导入")) {
+                    Ok(r) => {
+                        if !as_json {
+                            outln!("{}", r.line(&name));
+                        }
+                        results.push(serde_json::json!({"file": name, "result": r}));
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        results.push(serde_json::json!({"file": name, "error": e.to_string(), "code": e.code()}));
+                        refused.push(name);
+                    }
+                }
+            }
+            if as_json {
+                outln!("{}", json(&results));
+            }
+            if refused.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} of {} bundles refused (nothing of them was imported): {}", refused.len(), files.len(), refused.join(", ")))
+            }
+        }
+        Command::Merge { db, json: as_json } => {
+            let store = open_db(&db)?;
+            let groups = store.merge().map_err(|e| e.to_string())?;
+            if as_json {
+                outln!("{}", json(&groups));
+            } else {
+                let rubric_of = |g: &hallmark_store::merge::MergeGroup| {
+                    g.assessors.first().and_then(|a| store.rubric(&a.inspection_id).ok())
+                };
+                out!("{}", hallmark_store::merge::merge_text(rubric_of, &groups));
+            }
+            Ok(())
+        }
+        Command::Roster { command: RosterCommand::Add { db, key, name, file } } => {
+            let mut store = open_db(&db)?;
+            let mut pairs = Vec::new();
+            if let Some(f) = file {
+                for (n, line) in read(&f)?.lines().enumerate() {
+                    let line = line.trim();
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    let (k, v) = line.split_once('\t').ok_or_else(|| {
+                        format!("{}:{}: '{line}' is not \"key<TAB>name\" (one assessor per line)", f.display(), n + 1)
+                    })?;
+                    pairs.push((k.to_string(), v.to_string()));
+                }
+            } else {
+                pairs.push((key.unwrap_or_default(), name.unwrap_or_default()));
+            }
+            for (k, v) in pairs {
+                let fp = store.roster_add(&k, &v, &now()).map_err(|e| e.to_string())?;
+                outln!("名册：{v} {fp}");
+            }
+            Ok(())
+        }
+        Command::Roster { command: RosterCommand::List { db } } => {
+            let store = open_db(&db)?;
+            for r in store.roster().map_err(|e| e.to_string())? {
+                outln!("{}\t{}\t{}", r.fingerprint, r.name, r.public_key);
+            }
+            Ok(())
+        }
+        Command::List { db } => {
+            let store = open_db(&db)?;
+            for s in store.summaries().map_err(|e| e.to_string())? {
+                outln!(
+                    "{}  {}  {}  {}  {}  总分 {}{}",
+                    s.id,
+                    s.rubric_id,
+                    s.site_name,
+                    s.assessor_name,
+                    s.visited_on,
+                    s.total,
+                    if s.finished { "" } else { "（未完成）" }
+                );
+            }
+            Ok(())
+        }
+        Command::Demo { dir } => {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+            let bundles = hallmark_store::demo::write_bundles(&dir).map_err(|e| e.to_string())?;
+            let mut roster = String::from("# public key\tname — `hallmark roster add --db DB --file THIS`\n");
+            for b in &bundles {
+                outln!("{}  {} · {}  签名者 {}", b.path.display(), b.site, b.assessor, b.fingerprint);
+                roster.push_str(&format!("{}\t{}\n", b.public_key, b.assessor));
+            }
+            let roster_file = dir.join("roster.tsv");
+            std::fs::write(&roster_file, roster).map_err(|e| format!("{}: cannot write: {e}", roster_file.display()))?;
+            outln!("{}  评价人员密钥名册", roster_file.display());
+            Ok(())
+        }
         Command::Rubric { command: RubricCommand::Check { files } } => {
             let mut failed = Vec::new();
             for f in &files {
                 let (name, text) = rubric_source(f)?;
                 match Rubric::from_toml(&name, &text) {
                     Ok(checked) => {
-                        print!("{}", render::check_report(&name, &checked));
+                        out!("{}", render::check_report(&name, &checked));
                         if checked.unanswered().next().is_some() {
                             failed.push(name);
                         }
@@ -162,16 +408,16 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Rubric { command: RubricCommand::Show { rubric } } => {
             let (name, text) = rubric_source(&rubric)?;
             let checked = Rubric::from_toml(&name, &text).map_err(|e| e.to_string())?;
-            print!("{}", render::rubric_tree(&checked.rubric));
+            out!("{}", render::rubric_tree(&checked.rubric));
             Ok(())
         }
         Command::Score { rubric, json: as_json, file } => {
             let (rubric, obs) = load_observations(&file, rubric.as_deref())?;
             let sheet = score(&rubric, &obs);
             if as_json {
-                println!("{}", json(&sheet));
+                outln!("{}", json(&sheet));
             } else {
-                print!("{}", render::sheet_text(&rubric, &sheet));
+                out!("{}", render::sheet_text(&rubric, &sheet));
             }
             Ok(())
         }
@@ -198,9 +444,9 @@ fn run(cli: Cli) -> Result<(), String> {
             let rubric = the_rubric.expect("clap requires at least one file");
             let panel = aggregate(&rubric, &sheets).map_err(|e| e.to_string())?;
             if as_json {
-                println!("{}", json(&panel));
+                outln!("{}", json(&panel));
             } else {
-                print!("{}", render::panel_text(&rubric, &panel));
+                out!("{}", render::panel_text(&rubric, &panel));
             }
             Ok(())
         }

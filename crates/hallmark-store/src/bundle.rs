@@ -345,10 +345,10 @@ impl Store {
         let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::now_v7()));
         let result = (|| -> Result<u64> {
             let file = fs::File::create(&tmp).map_err(|e| io_err(&format!("cannot write '{}'", tmp.display()), e))?;
-            let mut tar = tar::Builder::new(BufWriter::with_capacity(CHUNK, file));
+            let mut tar = TarWriter { out: BufWriter::with_capacity(CHUNK, file) };
             let werr = |e: io::Error| io_err(&format!("cannot write the bundle '{}'", out.display()), e);
-            append(&mut tar, MANIFEST, manifest_bytes.len() as u64, &mut manifest_bytes.as_slice()).map_err(werr)?;
-            append(&mut tar, SIGNATURE, sig_bytes.len() as u64, &mut sig_bytes.as_slice()).map_err(werr)?;
+            tar.append(MANIFEST, manifest_bytes.len() as u64, &mut manifest_bytes.as_slice()).map_err(werr)?;
+            tar.append(SIGNATURE, sig_bytes.len() as u64, &mut sig_bytes.as_slice()).map_err(werr)?;
             let mut done = manifest_bytes.len() as u64;
             progress(done, total);
             for (entry, path, sha, size) in &files {
@@ -360,7 +360,7 @@ impl Store {
                     )));
                 }
                 let mut reader = Hashing { inner: f, hasher: Sha256::new(), count: 0, base: done, total, progress: &mut *progress };
-                append(&mut tar, entry, *size, &mut reader).map_err(werr)?;
+                tar.append(entry, *size, &mut reader).map_err(werr)?;
                 let got = hex(&reader.hasher.finalize());
                 if got != *sha {
                     return Err(StoreError::Io(format!(
@@ -369,7 +369,7 @@ impl Store {
                 }
                 done += size;
             }
-            let buf = tar.into_inner().map_err(werr)?;
+            let buf = tar.finish().map_err(werr)?;
             let file = buf.into_inner().map_err(|e| werr(e.into_error()))?;
             file.sync_all().map_err(werr)?;
             let len = file.metadata().map_err(werr)?.len();
@@ -398,15 +398,114 @@ impl Store {
     }
 }
 
-fn append<W: Write>(tar: &mut tar::Builder<W>, name: &str, size: u64, data: &mut dyn Read) -> io::Result<()> {
-    let mut h = tar::Header::new_ustar();
-    h.set_path(name)?;
-    h.set_size(size);
-    h.set_mode(0o644);
-    h.set_mtime(0);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_cksum();
-    tar.append(&h, data)
+/// A minimal ustar writer: regular files only, mtime 0, mode 0644, so identical content makes
+/// an identical archive and any `tar` can list it.
+struct TarWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TarWriter<W> {
+    fn append(&mut self, name: &str, size: u64, data: &mut dyn Read) -> io::Result<()> {
+        self.out.write_all(&ustar_header(name, size))?;
+        let copied = io::copy(&mut data.take(size), &mut self.out)?;
+        if copied != size {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{name} is shorter than {size} bytes")));
+        }
+        let pad = (512 - (size % 512) as usize) % 512;
+        self.out.write_all(&[0u8; 512][..pad])
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(&[0u8; 1024])?;
+        Ok(self.out)
+    }
+}
+
+fn ustar_header(name: &str, size: u64) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    assert!(name.len() < 100, "bundle entry names are short");
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    let octal = |h: &mut [u8; 512], at: usize, width: usize, v: u64| {
+        let s = format!("{v:0w$o}", w = width - 1);
+        h[at..at + width - 1].copy_from_slice(s.as_bytes());
+    };
+    octal(&mut h, 100, 8, 0o644);
+    octal(&mut h, 108, 8, 0);
+    octal(&mut h, 116, 8, 0);
+    octal(&mut h, 124, 12, size);
+    octal(&mut h, 136, 12, 0);
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| b as u32).sum();
+    let s = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(s.as_bytes());
+    h
+}
+
+/// One entry header read back. The reader accepts exactly what [`TarWriter`] writes.
+struct EntryHeader {
+    name: String,
+    size: u64,
+}
+
+/// Reads the next header: `Ok(None)` at the end-of-archive marker.
+fn read_header(r: &mut impl Read) -> std::result::Result<Option<EntryHeader>, String> {
+    let mut h = [0u8; 512];
+    read_full(r, &mut h).map_err(|e| format!("the file ends inside an entry header ({e})"))?;
+    if h.iter().all(|&b| b == 0) {
+        return Ok(None);
+    }
+    let field = |a: usize, b: usize| -> &[u8] {
+        let f = &h[a..b];
+        let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
+        &f[..end]
+    };
+    let octal = |a: usize, b: usize| -> Option<u64> {
+        let t = std::str::from_utf8(field(a, b)).ok()?.trim_matches(' ');
+        if t.is_empty() || t.len() > 11 {
+            return None;
+        }
+        u64::from_str_radix(t, 8).ok()
+    };
+    let stored_sum = octal(148, 156).ok_or("an entry header has no checksum (not a bundle, or damaged)")?;
+    let sum: u64 = h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u64 }).sum();
+    if sum != stored_sum {
+        return Err("an entry header fails its checksum (the file is damaged or altered)".into());
+    }
+    if &h[257..262] != b"ustar" {
+        return Err("an entry is not in ustar form (not a hallmark bundle)".into());
+    }
+    let mut name = String::from_utf8_lossy(field(0, 100)).into_owned();
+    let prefix = field(345, 500);
+    if !prefix.is_empty() {
+        name = format!("{}/{name}", String::from_utf8_lossy(prefix));
+    }
+    if h[156] != b'0' && h[156] != 0 {
+        return Err(format!("entry '{name}' is not a plain file (type '{}'; refused)", h[156] as char));
+    }
+    let size = octal(124, 136).ok_or_else(|| format!("entry '{name}' has no readable size (the file is damaged)"))?;
+    Ok(Some(EntryHeader { name, size }))
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<()> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of file")),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn skip_padding(r: &mut impl Read, size: u64) -> io::Result<()> {
+    let pad = ((512 - (size % 512)) % 512) as usize;
+    let mut b = [0u8; 512];
+    read_full(r, &mut b[..pad])
 }
 
 /// A reader that hashes what passes through it and reports progress.
@@ -460,7 +559,7 @@ pub struct Opened {
     pub manifest: Manifest,
     /// SHA-256 of manifest.json: the bundle's identity.
     pub bundle_id: String,
-    archive: tar::Archive<BufReader<fs::File>>,
+    reader: BufReader<fs::File>,
     file: String,
 }
 
@@ -476,13 +575,9 @@ struct Expected {
 pub fn open(path: &Path) -> Result<Opened> {
     let file = path.display().to_string();
     let f = fs::File::open(path).map_err(|e| bundle_err(&file, format!("cannot open: {e} (check the path)")))?;
-    let mut archive = tar::Archive::new(BufReader::with_capacity(CHUNK, f));
-    let (manifest_bytes, sig_bytes) = {
-        let mut entries = archive.entries().map_err(|e| bundle_err(&file, format!("is not a readable bundle: {e}")))?;
-        let manifest_bytes = read_small(&file, entries.next(), MANIFEST, MAX_MANIFEST_BYTES)?;
-        let sig_bytes = read_small(&file, entries.next(), SIGNATURE, MAX_SIGNATURE_BYTES)?;
-        (manifest_bytes, sig_bytes)
-    };
+    let mut reader = BufReader::with_capacity(CHUNK, f);
+    let manifest_bytes = read_small(&file, &mut reader, MANIFEST, MAX_MANIFEST_BYTES)?;
+    let sig_bytes = read_small(&file, &mut reader, SIGNATURE, MAX_SIGNATURE_BYTES)?;
     let sig: SignatureFile = serde_json::from_slice(&sig_bytes)
         .map_err(|e| bundle_err(&file, format!("{SIGNATURE} is not a signature record: {e} (export the bundle again)")))?;
     let manifest_value: Value = serde_json::from_slice(&manifest_bytes).map_err(|e| {
@@ -526,37 +621,26 @@ pub fn open(path: &Path) -> Result<Opened> {
         ));
     }
     check_manifest(&file, &manifest)?;
-    Ok(Opened { manifest, bundle_id: photo::sha256_hex(&manifest_bytes), archive, file })
+    Ok(Opened { manifest, bundle_id: photo::sha256_hex(&manifest_bytes), reader, file })
 }
 
-fn read_small(file: &str, entry: Option<io::Result<tar::Entry<'_, BufReader<fs::File>>>>, name: &str, max: u64) -> Result<Vec<u8>> {
-    let mut entry = match entry {
-        None => return Err(bundle_err(file, format!("ends before {name} (the file is truncated or empty: copy it again)"))),
-        Some(Err(e)) => return Err(bundle_err(file, format!("cannot read {name}: {e} (the file is truncated or not a bundle)"))),
-        Some(Ok(e)) => e,
+fn read_small(file: &str, r: &mut impl Read, name: &str, max: u64) -> Result<Vec<u8>> {
+    let header = match read_header(r) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(bundle_err(file, format!("ends before {name} (the file is empty or truncated: copy it again)"))),
+        Err(e) => return Err(bundle_err(file, format!("cannot read {name}: {e} (not a hallmark bundle, or truncated)"))),
     };
-    let path = entry_name(&entry);
-    if path != name {
-        return Err(bundle_err(file, format!("entry '{path}' found where {name} must be (not a hallmark bundle, or altered)")));
+    if header.name != name {
+        return Err(bundle_err(file, format!("entry '{}' found where {name} must be (not a hallmark bundle, or altered)", header.name)));
     }
-    let size = entry.header().size().unwrap_or(u64::MAX);
-    if size > max {
-        return Err(bundle_err(file, format!("{name} declares {size} bytes, more than the {max} allowed (refused as a possible zip bomb)")));
+    if header.size > max {
+        return Err(bundle_err(file, format!("{name} declares {} bytes, more than the {max} allowed (refused as a possible zip bomb)", header.size)));
     }
-    let mut buf = Vec::with_capacity(size as usize);
-    entry
-        .by_ref()
-        .take(max)
-        .read_to_end(&mut buf)
-        .map_err(|e| bundle_err(file, format!("cannot read {name}: {e} (the file is truncated: copy it again)")))?;
-    if buf.len() as u64 != size {
-        return Err(bundle_err(file, format!("{name} is cut short (the file is truncated: copy it again)")));
-    }
+    let mut buf = vec![0u8; header.size as usize];
+    read_full(r, &mut buf)
+        .and_then(|_| skip_padding(r, header.size))
+        .map_err(|e| bundle_err(file, format!("{name} is cut short ({e}): the file is truncated; copy it again")))?;
     Ok(buf)
-}
-
-fn entry_name<R: Read>(entry: &tar::Entry<'_, R>) -> String {
-    String::from_utf8_lossy(&entry.path_bytes()).into_owned()
 }
 
 /// Rules on the manifest alone.
@@ -642,21 +726,21 @@ impl Opened {
     fn stage_into(&mut self, expected: &mut HashMap<String, Expected>, staged: &mut Staged, total: u64, progress: Progress<'_>) -> Result<()> {
         let file = self.file.clone();
         let err = |what: String| bundle_err(&file, what);
-        let mut entries = self.archive.entries().map_err(|e| err(format!("cannot read: {e}")))?;
         let mut done = 0u64;
         let mut count = 0usize;
         let mut buf = vec![0u8; CHUNK];
+        let r = &mut self.reader;
         loop {
-            let entry = match entries.next() {
-                None => break,
-                Some(Err(e)) => return Err(err(format!("cannot read the next entry: {e} (the file is truncated or damaged: copy it again)"))),
-                Some(Ok(e)) => e,
+            let header = match read_header(r) {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => return Err(err(format!("{e} (the file is truncated or damaged: copy it again)"))),
             };
             count += 1;
             if count > MAX_FILES {
                 return Err(err(format!("holds more than {MAX_FILES} entries (refused as a possible zip bomb)")));
             }
-            let name = entry_name(&entry);
+            let name = header.name;
             if name.starts_with('/') || name.split(['/', '\\']).any(|part| part == "..") {
                 return Err(err(format!("entry name '{name}' is absolute or climbs out with '..' (refused: a bundle never holds such paths)")));
             }
@@ -667,12 +751,8 @@ impl Opened {
                     format!("unexpected entry '{name}': the manifest does not list it (the bundle was altered; export it again)")
                 }));
             };
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                return Err(err(format!("entry '{name}' is not a plain file (refused)")));
-            }
-            let declared = entry.header().size().unwrap_or(u64::MAX);
-            if declared != exp.size {
-                return Err(err(format!("entry '{name}' declares {declared} bytes but the manifest says {} (the bundle was altered)", exp.size)));
+            if header.size != exp.size {
+                return Err(err(format!("entry '{name}' declares {} bytes but the manifest says {} (the bundle was altered)", header.size, exp.size)));
             }
             let present = fs::metadata(&exp.dest).map(|m| m.len() == exp.size).unwrap_or(false);
             let mut out = if present {
@@ -686,17 +766,20 @@ impl Opened {
                 Some(f)
             };
             let mut hasher = Sha256::new();
-            let mut got = 0u64;
-            let mut entry = entry;
-            loop {
-                let n = entry.read(&mut buf).map_err(|e| err(format!("cannot read '{name}': {e} (the file is truncated: copy it again)")))?;
-                if n == 0 {
-                    break;
-                }
-                got += n as u64;
-                if got > exp.size {
-                    return Err(err(format!("entry '{name}' holds more bytes than declared (the bundle was altered)")));
-                }
+            let mut left = exp.size;
+            while left > 0 {
+                let want = left.min(CHUNK as u64) as usize;
+                let n = match r.read(&mut buf[..want]) {
+                    Ok(0) => return Err(err(format!(
+                        "entry '{name}' is cut short at {} of {} bytes (the file is truncated: copy it again)",
+                        exp.size - left,
+                        exp.size
+                    ))),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(err(format!("cannot read '{name}': {e}"))),
+                };
+                left -= n as u64;
                 hasher.update(&buf[..n]);
                 if let Some(f) = out.as_mut() {
                     f.write_all(&buf[..n]).map_err(|e| io_err("cannot write to the store", e))?;
@@ -707,9 +790,7 @@ impl Opened {
                     progress(done, total);
                 }
             }
-            if got != exp.size {
-                return Err(err(format!("entry '{name}' is cut short at {got} of {} bytes (the file is truncated: copy it again)", exp.size)));
-            }
+            skip_padding(r, exp.size).map_err(|_| err(format!("entry '{name}' is cut short (the file is truncated: copy it again)")))?;
             if hex(&hasher.finalize()) != exp.sha256 {
                 return Err(err(format!(
                     "'{name}' does not match its SHA-256 in the signed manifest (the file was altered or damaged in transit; export it again from the tablet)"

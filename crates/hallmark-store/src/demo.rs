@@ -44,6 +44,11 @@ pub fn seed(store: &mut Store, now: &str) -> Result<String> {
 
 /// A small generated JPEG standing in for a camera photo.
 pub fn demo_photo(variant: u8) -> Vec<u8> {
+    demo_photo_seeded(variant, 0)
+}
+
+/// Like [`demo_photo`], with a marker whose place depends on `seed` (distinct files per assessor).
+pub fn demo_photo_seeded(variant: u8, seed: u32) -> Vec<u8> {
     let (w, h) = (1024u32, 768u32);
     let mut img = RgbImage::new(w, h);
     for (x, y, p) in img.enumerate_pixels_mut() {
@@ -58,7 +63,10 @@ pub fn demo_photo(variant: u8) -> Vec<u8> {
         let counter = y > h * 6 / 10 && y < h * 8 / 10 && x > w / 10 && x < w * 9 / 10;
         let window = y > h / 4 && y < h / 2 && (x / 160) % 2 == 0;
         let sign = y > h / 10 && y < h / 5 && x > w * 3 / 8 && x < w * 5 / 8;
-        *p = if sign {
+        let marker = seed > 0 && x / 32 == 2 + seed % 24 && y / 32 == 2;
+        *p = if marker {
+            Rgb([200, 30, 30])
+        } else if sign {
             Rgb([0, 92, 84])
         } else if counter {
             Rgb([120, 90, 60])
@@ -71,4 +79,117 @@ pub fn demo_photo(variant: u8) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&img).expect("encode demo photo");
     out
+}
+
+/// A generated handwritten-looking signature (PNG, dark strokes on transparent), varied by seed.
+pub fn demo_signature(seed: u32) -> Vec<u8> {
+    let (w, h) = (360u32, 120u32);
+    let mut img = image::RgbaImage::new(w, h);
+    let f1 = 0.035 + (seed % 5) as f32 * 0.006;
+    let f2 = 0.11 + (seed % 3) as f32 * 0.02;
+    for x in 20..(w - 20) {
+        let t = x as f32;
+        let y = h as f32 / 2.0 + 28.0 * (t * f1).sin() + 12.0 * (t * f2 + seed as f32).sin();
+        for dy in -2i32..=2 {
+            for dx in -1i32..=1 {
+                let (px, py) = (x as i32 + dx, y as i32 + dy);
+                if px >= 0 && py >= 0 && (px as u32) < w && (py as u32) < h {
+                    img.put_pixel(px as u32, py as u32, image::Rgba([20, 30, 60, 255]));
+                }
+            }
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("encode demo signature");
+    out.into_inner()
+}
+
+const LIAONING_PANEL: [&str; 5] = [
+    include_str!("../../../examples/liaoning-panel/a1.json"),
+    include_str!("../../../examples/liaoning-panel/a2.json"),
+    include_str!("../../../examples/liaoning-panel/a3.json"),
+    include_str!("../../../examples/liaoning-panel/a4.json"),
+    include_str!("../../../examples/liaoning-panel/a5.json"),
+];
+
+/// What `hallmark demo DIR` wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoBundle {
+    pub path: std::path::PathBuf,
+    pub assessor: String,
+    pub site: String,
+    pub public_key: String,
+    pub fingerprint: String,
+}
+
+/// Writes five signed assessor bundles for one county-level Liaoning hall (the example panel,
+/// mean 90.2) and one Jiangsu inspection, each from its own simulated tablet (own key), with
+/// generated photos and handwritten signatures. The tablets' stores are made under
+/// `dir/.tablets` and removed afterwards.
+pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
+    let work = dir.join(".tablets");
+    let _ = std::fs::remove_dir_all(&work);
+    let mut out = Vec::new();
+    let mut sources: Vec<(&str, &str, Value)> = LIAONING_PANEL
+        .iter()
+        .map(|t| ("liaoning", hallmark_core::builtin::LIAONING, serde_json::from_str(t).expect("example is JSON")))
+        .collect();
+    sources.push(("jiangsu", JIANGSU_RUBRIC, serde_json::from_str(JIANGSU_EXAMPLE).expect("example is JSON")));
+    let photos: [(&str, &str, &str); 3] = [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
+    for (n, (province, rubric, doc)) in sources.into_iter().enumerate() {
+        let tablet = work.join(format!("tablet-{}", n + 1));
+        let mut store = Store::open(&tablet, "2026-11-20T08:00:00.000Z")?;
+        let site = &doc["site"];
+        let assessor = &doc["assessor"];
+        let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+        let name = s(&assessor["name"]);
+        let id = store.create_inspection(
+            &NewInspection {
+                rubric_text: rubric.to_string(),
+                site_name: s(&site["name"]),
+                site_address: s(&site["address"]),
+                site_level: s(&site["level"]),
+                visited_on: s(&doc["visited_on"]),
+                assessor_name: name.clone(),
+                assessor_unit: s(&assessor["unit"]),
+                assessor_title: s(&assessor["title"]),
+                assessor_phone: format!("024-7{:07}", 1000 + n),
+            },
+            "2026-11-20T08:30:00.000Z",
+        )?;
+        let at = |minute: usize| format!("2026-11-20T{:02}:{:02}:00.000Z", 9 + minute / 60, minute % 60);
+        let mut minute = 0;
+        for (key, value) in doc["answers"].as_object().expect("answers") {
+            minute += 2;
+            store.record(&id, key, Some(value.clone()), &name, &at(minute))?;
+        }
+        if let Some(veto) = doc.get("veto").and_then(Value::as_object) {
+            for (key, value) in veto {
+                minute += 1;
+                store.record(&id, &format!("veto:{key}"), Some(value.clone()), &name, &at(minute))?;
+            }
+        }
+        let items: Vec<String> = store.rubric(&id)?.item.iter().map(|i| i.id.clone()).collect();
+        for (k, (liaoning_item, jiangsu_item, caption)) in photos.iter().enumerate() {
+            let item = if province == "liaoning" { liaoning_item } else { jiangsu_item };
+            if items.iter().any(|i| i == item) {
+                minute += 1;
+                store.attach_photo(&id, item, &demo_photo_seeded(k as u8, (n * 3 + k + 1) as u32), caption, &name, &at(minute))?;
+            }
+        }
+        minute += 1;
+        store.save_signature(&id, &demo_signature(n as u32 + 1), &at(minute))?;
+        store.finish(&id, &at(minute + 1))?;
+        let file = dir.join(format!("{province}-{}-{}.hallmark", n + 1, name));
+        store.export_bundle(&id, &file, &at(minute + 2), &mut |_, _| {})?;
+        out.push(DemoBundle {
+            path: file,
+            assessor: name,
+            site: s(&site["name"]),
+            public_key: store.device_key().public_key_hex(),
+            fingerprint: store.device_key().fingerprint(),
+        });
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(out)
 }

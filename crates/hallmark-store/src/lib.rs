@@ -17,6 +17,7 @@
 pub mod bundle;
 pub mod demo;
 pub mod identity;
+pub mod merge;
 pub mod photo;
 
 use std::collections::BTreeMap;

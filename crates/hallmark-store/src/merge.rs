@@ -1,0 +1,228 @@
+//! The team lead's merge view: for each site and rubric, every assessor's sheet side by side,
+//! aggregated by the rubric's rule (hallmark-core), with where each sheet came from (signer,
+//! roster, bundles), each assessor's photos per item and any conflicting edits.
+
+use std::collections::BTreeMap;
+
+use hallmark_core::aggregate::{aggregate, Panel};
+use hallmark_core::rubric::Rubric;
+use hallmark_core::score::ScoreSheet;
+use serde::Serialize;
+
+use crate::bundle::{Conflict, SignatureImage};
+use crate::{Result, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeGroup {
+    pub site: String,
+    pub site_address: String,
+    pub site_level: String,
+    pub rubric_id: String,
+    pub rubric_version: String,
+    pub rubric_hash: String,
+    pub rubric_title: String,
+    pub assessors: Vec<Assessor>,
+    /// `None` when the sheets cannot be aggregated; `error` says why.
+    pub panel: Option<Panel>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessor {
+    pub inspection_id: String,
+    pub name: String,
+    pub unit: String,
+    pub title: String,
+    pub phone: String,
+    pub visited_on: String,
+    pub finished_at: Option<String>,
+    /// Fingerprint of the key that signed the latest bundle (this device's key if recorded here).
+    pub fingerprint: String,
+    pub public_key: String,
+    /// The roster name of that key; `None` flags an unknown signer.
+    pub known_as: Option<String>,
+    pub local: bool,
+    pub bundles: usize,
+    pub total: String,
+    pub complete: bool,
+    pub vetoed: bool,
+    /// item id → photos the assessor attached there.
+    pub photos: BTreeMap<String, Vec<PhotoRef>>,
+    pub conflicts: Vec<Conflict>,
+    pub signature: Option<SignatureImage>,
+    #[serde(skip)]
+    pub sheet: Option<ScoreSheet>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoRef {
+    pub sha256: String,
+    pub caption: String,
+    pub taken_at: Option<String>,
+    pub attached_at: String,
+}
+
+impl Store {
+    /// Every site × rubric in this database, with its assessors merged.
+    pub fn merge(&self) -> Result<Vec<MergeGroup>> {
+        let mut groups: BTreeMap<(String, String, String), MergeGroup> = BTreeMap::new();
+        let mut rubrics: BTreeMap<(String, String, String), Rubric> = BTreeMap::new();
+        let mut ids = self.inspection_ids()?;
+        ids.reverse(); // oldest first: assessors in the order their work began
+        for id in ids {
+            let insp = self.inspection(&id)?;
+            let key = (insp.site_name.clone(), insp.rubric_id.clone(), insp.rubric_version.clone());
+            let bundles = self.bundles(&id)?;
+            let local = insp.device_id == self.device_id;
+            let (public_key, fingerprint, known_as) = match bundles.last() {
+                Some(b) => (b.signer_key.clone(), b.fingerprint.clone(), b.known_as.clone()),
+                None => (self.key.public_key_hex(), self.key.fingerprint(), local.then(|| "本机".to_string())),
+            };
+            let mut photos: BTreeMap<String, Vec<PhotoRef>> = BTreeMap::new();
+            for e in self.evidence(&id)? {
+                photos.entry(e.item_id.clone()).or_default().push(PhotoRef {
+                    sha256: e.photo.sha256,
+                    caption: e.caption,
+                    taken_at: e.photo.taken_at,
+                    attached_at: e.attached_at,
+                });
+            }
+            let sheet = self.sheet(&id);
+            let (rubric, sheet, error) = match sheet {
+                Ok((r, s)) => (Some(r), Some(s), None),
+                Err(e) => (None, None, Some(e.to_string())),
+            };
+            let group = groups.entry(key.clone()).or_insert_with(|| MergeGroup {
+                site: insp.site_name.clone(),
+                site_address: insp.site_address.clone(),
+                site_level: insp.site_level.clone(),
+                rubric_id: insp.rubric_id.clone(),
+                rubric_version: insp.rubric_version.clone(),
+                rubric_hash: insp.rubric_hash.clone(),
+                rubric_title: rubric.as_ref().map(|r| r.title.clone()).unwrap_or_default(),
+                assessors: Vec::new(),
+                panel: None,
+                error: None,
+            });
+            if let Some(e) = error {
+                group.error = Some(format!("{}: {e}", insp.assessor_name));
+            }
+            if let Some(r) = rubric {
+                rubrics.entry(key).or_insert(r);
+            }
+            group.assessors.push(Assessor {
+                inspection_id: id.clone(),
+                name: insp.assessor_name,
+                unit: insp.assessor_unit,
+                title: insp.assessor_title,
+                phone: insp.assessor_phone,
+                visited_on: insp.visited_on,
+                finished_at: insp.finished_at,
+                fingerprint,
+                public_key,
+                known_as,
+                local,
+                bundles: bundles.len(),
+                total: sheet.as_ref().map(|s| hallmark_core::num::fmt(s.total)).unwrap_or_else(|| "—".into()),
+                complete: sheet.as_ref().is_some_and(|s| s.complete),
+                vetoed: sheet.as_ref().is_some_and(|s| s.veto.vetoed),
+                photos,
+                conflicts: self.conflicts(&id)?,
+                signature: self.signature_image(&id)?,
+                sheet,
+            });
+        }
+        for (key, group) in groups.iter_mut() {
+            if group.error.is_some() {
+                continue;
+            }
+            let Some(rubric) = rubrics.get(key) else { continue };
+            let sheets: Vec<ScoreSheet> = group.assessors.iter().filter_map(|a| a.sheet.clone()).collect();
+            match aggregate(rubric, &sheets) {
+                Ok(p) => group.panel = Some(p),
+                Err(e) => group.error = Some(e.to_string()),
+            }
+        }
+        Ok(groups.into_values().collect())
+    }
+
+    /// The merged group an inspection belongs to.
+    pub fn merge_group_of(&self, inspection_id: &str) -> Result<MergeGroup> {
+        let insp = self.inspection(inspection_id)?;
+        self.merge()?
+            .into_iter()
+            .find(|g| g.site == insp.site_name && g.rubric_id == insp.rubric_id && g.rubric_version == insp.rubric_version)
+            .ok_or_else(|| crate::StoreError::NotFound(inspection_id.into()))
+    }
+}
+
+/// The merge view as text (`hallmark merge`): the panel table, then sources and evidence.
+pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[MergeGroup]) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    if groups.is_empty() {
+        let _ = writeln!(o, "数据库中没有检查记录（先用 `hallmark import --db DB FILE...` 导入评价人员的数据包）");
+    }
+    for g in groups {
+        let _ = writeln!(o, "══ {} · {} v{} ══", g.site, g.rubric_id, g.rubric_version);
+        match (&g.panel, rubric_of(g)) {
+            (Some(p), Some(r)) => o.push_str(&hallmark_core::render::panel_text(&r, p)),
+            _ => {
+                let _ = writeln!(o, "不能汇总：{}", g.error.as_deref().unwrap_or("评分细则无法加载"));
+            }
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(o, "评价人员与来源：");
+        for (n, a) in g.assessors.iter().enumerate() {
+            let who = match (&a.known_as, a.local) {
+                (_, true) => "本机记录".to_string(),
+                (Some(name), _) => format!("名册：{name}"),
+                (None, _) => "⚠ 签名密钥不在名册中".to_string(),
+            };
+            let photos: usize = a.photos.values().map(Vec::len).sum();
+            let _ = writeln!(
+                o,
+                "  #{} {}  总分 {}{}  签名者 {}（{}）  数据包 {} 个  照片 {} 张{}",
+                n + 1,
+                a.name,
+                a.total,
+                if a.complete { "" } else { "（不完整）" },
+                a.fingerprint,
+                who,
+                a.bundles,
+                photos,
+                if a.finished_at.is_some() { "" } else { "  （未完成）" }
+            );
+            for c in &a.conflicts {
+                let sides: Vec<String> = c
+                    .sides
+                    .iter()
+                    .map(|s| format!("{} 记为 {}（{}）", s.bundle_file, s.value.as_ref().map_or("（清除）".into(), |v| v.to_string()), s.recorded_at))
+                    .collect();
+                let _ = writeln!(
+                    o,
+                    "     ⚠ 冲突 {}：{}；现值 {}（按事件顺序）",
+                    c.key,
+                    sides.join("；"),
+                    c.current.as_ref().map_or("（无）".into(), |v| v.to_string())
+                );
+            }
+        }
+        let mut items: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (n, a) in g.assessors.iter().enumerate() {
+            for (item, ps) in &a.photos {
+                for p in ps {
+                    items.entry(item).or_default().push(format!("#{} {}", n + 1, &p.sha256[..12]));
+                }
+            }
+        }
+        if !items.is_empty() {
+            let _ = writeln!(o, "照片证据（评分项：评价人员 照片SHA-256前缀）：");
+            for (item, ps) in items {
+                let _ = writeln!(o, "  {item}: {}", ps.join("  "));
+            }
+        }
+        let _ = writeln!(o);
+    }
+    o
+}
