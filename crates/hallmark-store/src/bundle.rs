@@ -469,13 +469,13 @@ fn read_header(r: &mut impl Read) -> std::result::Result<Option<EntryHeader>, St
         }
         u64::from_str_radix(t, 8).ok()
     };
-    let stored_sum = octal(148, 156).ok_or("an entry header has no checksum (not a bundle, or damaged)")?;
+    let stored_sum = octal(148, 156).ok_or("an entry header has no checksum")?;
     let sum: u64 = h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u64 }).sum();
     if sum != stored_sum {
-        return Err("an entry header fails its checksum (the file is damaged or altered)".into());
+        return Err("an entry header fails its checksum".into());
     }
     if &h[257..262] != b"ustar" {
-        return Err("an entry is not in ustar form (not a hallmark bundle)".into());
+        return Err("an entry is not in ustar form".into());
     }
     let mut name = String::from_utf8_lossy(field(0, 100)).into_owned();
     let prefix = field(345, 500);
@@ -485,7 +485,7 @@ fn read_header(r: &mut impl Read) -> std::result::Result<Option<EntryHeader>, St
     if h[156] != b'0' && h[156] != 0 {
         return Err(format!("entry '{name}' is not a plain file (type '{}'; refused)", h[156] as char));
     }
-    let size = octal(124, 136).ok_or_else(|| format!("entry '{name}' has no readable size (the file is damaged)"))?;
+    let size = octal(124, 136).ok_or_else(|| format!("entry '{name}' has no readable size"))?;
     Ok(Some(EntryHeader { name, size }))
 }
 
@@ -505,7 +505,11 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<()> {
 fn skip_padding(r: &mut impl Read, size: u64) -> io::Result<()> {
     let pad = ((512 - (size % 512)) % 512) as usize;
     let mut b = [0u8; 512];
-    read_full(r, &mut b[..pad])
+    read_full(r, &mut b[..pad])?;
+    if b.iter().any(|&x| x != 0) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "padding after an entry is not zero (the file was altered)"));
+    }
+    Ok(())
 }
 
 /// A reader that hashes what passes through it and reports progress.
@@ -575,6 +579,9 @@ struct Expected {
 pub fn open(path: &Path) -> Result<Opened> {
     let file = path.display().to_string();
     let f = fs::File::open(path).map_err(|e| bundle_err(&file, format!("cannot open: {e} (check the path)")))?;
+    if f.metadata().map(|m| m.len()).unwrap_or(0) < 1024 {
+        return Err(bundle_err(&file, "is too short to be a hallmark bundle (empty or cut off: copy it again)".into()));
+    }
     let mut reader = BufReader::with_capacity(CHUNK, f);
     let manifest_bytes = read_small(&file, &mut reader, MANIFEST, MAX_MANIFEST_BYTES)?;
     let sig_bytes = read_small(&file, &mut reader, SIGNATURE, MAX_SIGNATURE_BYTES)?;
@@ -628,7 +635,7 @@ fn read_small(file: &str, r: &mut impl Read, name: &str, max: u64) -> Result<Vec
     let header = match read_header(r) {
         Ok(Some(h)) => h,
         Ok(None) => return Err(bundle_err(file, format!("ends before {name} (the file is empty or truncated: copy it again)"))),
-        Err(e) => return Err(bundle_err(file, format!("cannot read {name}: {e} (not a hallmark bundle, or truncated)"))),
+        Err(e) => return Err(bundle_err(file, format!("is not a hallmark bundle where {name} should be: {e} (damaged, truncated, or another kind of file)"))),
     };
     if header.name != name {
         return Err(bundle_err(file, format!("entry '{}' found where {name} must be (not a hallmark bundle, or altered)", header.name)));
@@ -734,7 +741,7 @@ impl Opened {
             let header = match read_header(r) {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
-                Err(e) => return Err(err(format!("{e} (the file is truncated or damaged: copy it again)"))),
+                Err(e) => return Err(err(format!("{e} (the file is truncated, damaged or altered: copy it again)"))),
             };
             count += 1;
             if count > MAX_FILES {
@@ -860,9 +867,15 @@ impl Store {
         let file = opened.file.clone();
         let m = &opened.manifest;
         let known_as = self.roster_name(&m.device.public_key)?;
+        let new_events = self.check_against_database(&file, m)?;
+        // Every file is verified even for a bundle imported before: a damaged copy of a known
+        // bundle is refused, not waved through as "already imported".
+        let mut staged = opened.stage(&self.dir.clone(), progress)?;
+        let m = &opened.manifest;
         let existing: Option<String> =
             self.conn.query_row("SELECT inspection_id FROM bundles WHERE id = ?1", [&opened.bundle_id], |r| r.get(0)).optional()?;
         if let Some(inspection_id) = existing {
+            staged.discard();
             return Ok(Imported::AlreadyImported {
                 bundle_id: opened.bundle_id.clone(),
                 inspection_id,
@@ -871,9 +884,6 @@ impl Store {
                 known_as,
             });
         }
-        let new_events = self.check_against_database(&file, m)?;
-        let staged = opened.stage(&self.dir.clone(), progress)?;
-        let m = &opened.manifest;
         // Every byte verified: now the files go into place and the rows in, in one transaction.
         let new_photos = staged.commit()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -997,7 +1007,8 @@ impl Store {
     fn check_against_database(&self, file: &str, m: &Manifest) -> Result<usize> {
         let bad = |what: String| bundle_err(file, what);
         let known = crate::known_rubrics(self)?;
-        let versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, &k.2[..12])).collect();
+        let mut versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, &k.2[..12])).collect();
+        versions.dedup();
         if !known.iter().any(|k| k.0 == m.rubric.id && k.1 == m.rubric.version && k.2 == m.rubric.sha256) {
             return Err(bad(if versions.is_empty() {
                 format!("rubric '{}' is unknown to this hallmark (add its file to rubrics/ or update hallmark)", m.rubric.id)
