@@ -67,29 +67,13 @@ fn ensure_photos(dir: &Path) -> Vec<PathBuf> {
                 s.spawn(move || {
                     for p in chunk {
                         let seed: u32 = p.file_stem().unwrap().to_str().unwrap()[6..].parse().unwrap();
-                        std::fs::write(p, photo_12mp(seed)).unwrap();
+                        std::fs::write(p, hallmark_store::demo::photo_12mp(seed)).unwrap();
                     }
                 });
             }
         });
     }
     paths
-}
-
-/// A 4000x3000 JPEG with scene-like gradients and sensor-like noise (≈3.5 MB).
-fn photo_12mp(seed: u32) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let noise = (state % 29) as i32 - 14;
-        let c = |base: i32| (base + noise).clamp(0, 255) as u8;
-        image::Rgb([c((x / 16) as i32 % 256), c((y / 12) as i32 % 256), c(((x + y + seed) / 24) as i32 % 256)])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88).encode_image(&img).unwrap();
-    out
 }
 
 fn photo_ingest(dir: &Path, photos: &[PathBuf]) {
