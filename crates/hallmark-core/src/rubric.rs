@@ -50,6 +50,15 @@ pub struct ResultRule {
     pub fail_text: Option<String>,
     pub insufficient_text: Option<String>,
     pub veto_text: String,
+    /// How long a conclusion stays valid (Liaoning spec 12: one year); `None`: not stated.
+    #[serde(default)]
+    pub valid_months: Option<u32>,
+    /// The evaluation report's title (Liaoning appendix B: "医疗保障经办机构示范窗口评价报告").
+    #[serde(default)]
+    pub report_title: Option<String>,
+    /// 评价流程 as the standard describes it, quoted in the report.
+    #[serde(default)]
+    pub process: Option<String>,
 }
 
 fn one() -> u32 {
