@@ -99,6 +99,46 @@ enum Command {
     },
     /// Write demo bundles: five assessors of one Liaoning hall and one Jiangsu inspection
     Demo { dir: PathBuf },
+    /// Write the signed evaluation report (PDF + FILE.pdf.sig.json) for a merged site
+    Report {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+        /// The hall's contact details and the leader (TOML: site_head, site_phone, site_email, leader)
+        #[arg(long)]
+        details: Option<PathBuf>,
+        /// Which site (part of its name), when the database holds several
+        #[arg(long)]
+        site: Option<String>,
+        /// Which rubric id, when the database holds several
+        #[arg(long)]
+        rubric: Option<String>,
+        /// Also print the report's text form
+        #[arg(long)]
+        text: bool,
+    },
+    /// Check a report's signature; with --bundles, recompute every score from the raw bundles
+    Verify {
+        pdf: PathBuf,
+        #[arg(long)]
+        bundles: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-item scores of every assessor for officials: FILE.csv or FILE.xlsx
+    Scores {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        details: Option<PathBuf>,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        rubric: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -228,6 +268,15 @@ fn open_db(db: &Db) -> Result<Store, String> {
         Store::open_at(&db.db, Path::new(&files), &now())
     };
     store.map_err(|e| format!("{}: {}", db.db.display(), e))
+}
+
+fn build_report(store: &Store, details: Option<&Path>, site: Option<&str>, rubric: Option<&str>) -> Result<hallmark_report::model::Report, String> {
+    let details: hallmark_report::model::Details = match details {
+        Some(p) => toml::from_str(&read(p)?).map_err(|e| format!("{}: {} (fields: site_head, site_phone, site_email, leader)", p.display(), lower(&e.to_string())))?,
+        None => Default::default(),
+    };
+    let group = hallmark_report::model::pick_group(store, site, rubric).map_err(|e| e.to_string())?;
+    hallmark_report::model::build(store, &group, &details).map_err(|e| e.to_string())
 }
 
 fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
@@ -367,6 +416,54 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Report { db, out, details, site, rubric, text } => {
+            let store = open_db(&db)?;
+            let report = build_report(&store, details.as_deref(), site.as_deref(), rubric.as_deref())?;
+            let fonts = hallmark_report::pdf::load_fonts().map_err(|e| e.to_string())?;
+            let assets = hallmark_report::pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).map_err(|e| e.to_string())?;
+            let pdf = hallmark_report::pdf::render(&report, assets, fonts).map_err(|e| e.to_string())?;
+            let sidecar = hallmark_report::seal::seal(&report, &pdf, store.device_key());
+            hallmark_report::seal::write(&out, &pdf, &sidecar).map_err(|e| e.to_string())?;
+            if text {
+                out!("{}", hallmark_report::text::render(&report));
+            }
+            outln!(
+                "{}: 报告编号 {}，{} 页字节 {}；最终得分 {}：{}",
+                out.display(),
+                report.number,
+                "PDF",
+                pdf.len(),
+                report.final_score.as_deref().unwrap_or("—"),
+                report.conclusion
+            );
+            outln!("{}: 签名者 {}，证据默克尔根 {}", hallmark_report::seal::sidecar_path(&out).display(), report.signer_fingerprint, report.merkle_root);
+            Ok(())
+        }
+        Command::Verify { pdf, bundles, json: as_json } => {
+            let v = hallmark_report::seal::verify(&pdf, bundles.as_deref()).map_err(|e| e.to_string())?;
+            if as_json {
+                outln!("{}", json(&v));
+            } else {
+                out!("{}", v.text());
+            }
+            if v.ok {
+                Ok(())
+            } else {
+                Err(format!("{}: verification failed ({} of {} checks)", pdf.display(), v.checks.iter().filter(|c| !c.ok).count(), v.checks.len()))
+            }
+        }
+        Command::Scores { db, out, details, site, rubric } => {
+            let store = open_db(&db)?;
+            let report = build_report(&store, details.as_deref(), site.as_deref(), rubric.as_deref())?;
+            let bytes = match out.extension().and_then(|e| e.to_str()) {
+                Some("csv") => hallmark_report::table::csv(&report),
+                Some("xlsx") => hallmark_report::table::xlsx(&report).map_err(|e| e.to_string())?,
+                _ => return Err(format!("{}: name the file .csv or .xlsx", out.display())),
+            };
+            hallmark_store::photo::write_replacing(&out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+            outln!("{}: {} 名评价人员 × {} 个评分项", out.display(), report.assessors.len(), report.items.len());
+            Ok(())
+        }
         Command::Demo { dir } => {
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
             let bundles = hallmark_store::demo::write_bundles(&dir).map_err(|e| e.to_string())?;
@@ -375,6 +472,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 outln!("{}  {} · {}  签名者 {}", b.path.display(), b.site, b.assessor, b.fingerprint);
                 roster.push_str(&format!("{}\t{}\n", b.public_key, b.assessor));
             }
+            let details = "# 受评单位联系信息与评价组长：`hallmark report --details 本文件`\nsite_head = \"赵立新\"\nsite_phone = \"024-72345678\"\nsite_email = \"tlxyb@example.cn\"\nleader = \"王敏\"\n";
+            std::fs::write(dir.join("report-details.toml"), details).map_err(|e| format!("{}: cannot write: {e}", dir.display()))?;
             let roster_file = dir.join("roster.tsv");
             std::fs::write(&roster_file, roster).map_err(|e| format!("{}: cannot write: {e}", roster_file.display()))?;
             outln!("{}  评价人员密钥名册", roster_file.display());

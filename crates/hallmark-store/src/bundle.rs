@@ -64,6 +64,31 @@ pub struct Manifest {
     pub signature_image: Option<SignatureImage>,
 }
 
+impl Manifest {
+    /// The inspection as the store would hold it after importing this bundle alone.
+    pub fn inspection(&self) -> crate::Inspection {
+        let h = &self.inspection;
+        crate::Inspection {
+            id: h.id.clone(),
+            rubric_id: self.rubric.id.clone(),
+            rubric_version: self.rubric.version.clone(),
+            rubric_hash: self.rubric.sha256.clone(),
+            site_name: h.site_name.clone(),
+            site_address: h.site_address.clone(),
+            site_level: h.site_level.clone(),
+            visited_on: h.visited_on.clone(),
+            assessor_name: h.assessor_name.clone(),
+            assessor_unit: h.assessor_unit.clone(),
+            assessor_title: h.assessor_title.clone(),
+            assessor_phone: h.assessor_phone.clone(),
+            device_id: h.device_id.clone(),
+            created_at: h.created_at.clone(),
+            finished_at: h.finished_at.clone(),
+            rubric_content: self.rubric.content.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Device {
@@ -631,6 +656,17 @@ struct Expected {
 /// Opens a bundle and verifies its manifest signature and structure. Reads only the first two
 /// entries; touches nothing.
 pub fn open(path: &Path) -> Result<Opened> {
+    open_checked(path, true).map(|(o, _)| o)
+}
+
+/// Like [`open`], but a signature that does not verify is returned as a note instead of
+/// refusing the bundle: `verify --bundles` still recomputes from its content to name what
+/// changed. Never used to import.
+pub fn open_for_audit(path: &Path) -> Result<(Opened, Option<String>)> {
+    open_checked(path, false)
+}
+
+fn open_checked(path: &Path, require_signature: bool) -> Result<(Opened, Option<String>)> {
     let file = path.display().to_string();
     let f = fs::File::open(path).map_err(|e| bundle_err(&file, format!("cannot open: {e} (check the path)")))?;
     if f.metadata().map(|m| m.len()).unwrap_or(0) < 1024 {
@@ -667,22 +703,31 @@ pub fn open(path: &Path) -> Result<Opened> {
     let (Some(public), Some(signature)) = (public, signature) else {
         return Err(bundle_err(&file, format!("{SIGNATURE} holds a malformed key or signature (export the bundle again)")));
     };
+    let mut note = None;
     if !identity::verify(&public, &manifest_bytes, &signature) {
-        return Err(bundle_err(
+        let e = bundle_err(
             &file,
             "the manifest signature does not verify: the manifest was altered after signing, or signed by another key (do not use this file; export it again from the tablet)".into(),
-        ));
+        );
+        if require_signature {
+            return Err(e);
+        }
+        note = Some(e.to_string());
     }
     let manifest: Manifest = serde_json::from_value(manifest_value)
         .map_err(|e| bundle_err(&file, format!("manifest does not have the bundle structure: {e} (export it again with this hallmark version)")))?;
     if manifest.device.public_key != sig.public_key {
-        return Err(bundle_err(
+        let e = bundle_err(
             &file,
             "signed by another key than the device key the manifest names (do not use this file; export it again from the tablet)".into(),
-        ));
+        );
+        if require_signature {
+            return Err(e);
+        }
+        note = Some(e.to_string());
     }
     check_manifest(&file, &manifest)?;
-    Ok(Opened { manifest, bundle_id: photo::sha256_hex(&manifest_bytes), reader, file })
+    Ok((Opened { manifest, bundle_id: photo::sha256_hex(&manifest_bytes), reader, file }, note))
 }
 
 fn read_small(file: &str, r: &mut impl Read, name: &str, max: u64) -> Result<Vec<u8>> {
@@ -751,10 +796,20 @@ fn check_manifest(file: &str, m: &Manifest) -> Result<()> {
 }
 
 impl Opened {
-    /// Streams every file to a temp file beside its place under `dir`, checking name, size and
-    /// SHA-256 against the manifest. On any mismatch the temps are removed and the reason
-    /// returned. Files already present (same hash) are verified but not written again.
-    fn stage(&mut self, dir: &Path, progress: Progress<'_>) -> Result<Staged> {
+    /// Reads every file and checks name, size and SHA-256 against the manifest, writing
+    /// nothing (`hallmark verify --bundles`).
+    pub fn check_files(mut self) -> Result<Manifest> {
+        let nowhere = Path::new("/nonexistent-hallmark-check");
+        let mut expected = self.expected(nowhere);
+        for e in expected.values_mut() {
+            e.dest = PathBuf::new(); // "present": hashed, never written
+        }
+        let mut staged = Staged { temps: Vec::new() };
+        self.stage_into(&mut expected, &mut staged, 0, &mut |_, _| {}, false)?;
+        Ok(self.manifest)
+    }
+
+    fn expected(&self, dir: &Path) -> HashMap<String, Expected> {
         let mut expected: HashMap<String, Expected> = HashMap::new();
         for p in &self.manifest.photos {
             expected.insert(
@@ -772,9 +827,17 @@ impl Opened {
                 Expected { sha256: s.sha256.clone(), size: s.size, dest: crate::signature_path_in(dir, &s.sha256) },
             );
         }
+        expected
+    }
+
+    /// Streams every file to a temp file beside its place under `dir`, checking name, size and
+    /// SHA-256 against the manifest. On any mismatch the temps are removed and the reason
+    /// returned. Files already present (same hash) are verified but not written again.
+    fn stage(&mut self, dir: &Path, progress: Progress<'_>) -> Result<Staged> {
+        let mut expected = self.expected(dir);
         let total: u64 = expected.values().map(|e| e.size).sum();
         let mut staged = Staged { temps: Vec::new() };
-        let result = self.stage_into(&mut expected, &mut staged, total, progress);
+        let result = self.stage_into(&mut expected, &mut staged, total, progress, true);
         match result {
             Ok(()) => Ok(staged),
             Err(e) => {
@@ -784,7 +847,14 @@ impl Opened {
         }
     }
 
-    fn stage_into(&mut self, expected: &mut HashMap<String, Expected>, staged: &mut Staged, total: u64, progress: Progress<'_>) -> Result<()> {
+    fn stage_into(
+        &mut self,
+        expected: &mut HashMap<String, Expected>,
+        staged: &mut Staged,
+        total: u64,
+        progress: Progress<'_>,
+        write: bool,
+    ) -> Result<()> {
         let file = self.file.clone();
         let err = |what: String| bundle_err(&file, what);
         let mut done = 0u64;
@@ -815,7 +885,7 @@ impl Opened {
             if header.size != exp.size {
                 return Err(err(format!("entry '{name}' declares {} bytes but the manifest says {} (the bundle was altered)", header.size, exp.size)));
             }
-            let present = fs::metadata(&exp.dest).map(|m| m.len() == exp.size).unwrap_or(false);
+            let present = !write || fs::metadata(&exp.dest).map(|m| m.len() == exp.size).unwrap_or(false);
             let mut out = if present {
                 None
             } else {

@@ -138,6 +138,9 @@ pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
     let photos: [(&str, &str, &str); 3] = [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
     for (n, (province, rubric, doc)) in sources.into_iter().enumerate() {
         let tablet = work.join(format!("tablet-{}", n + 1));
+        // Demo tablets have fixed keys, so the demo (and its report) is the same every time.
+        crate::identity::install_seed(&tablet, &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(format!("hallmark demo tablet {n}"))).into())
+            .map_err(crate::StoreError::Io)?;
         let mut store = Store::open(&tablet, "2026-11-20T08:00:00.000Z")?;
         let site = &doc["site"];
         let assessor = &doc["assessor"];
@@ -153,7 +156,7 @@ pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
                 assessor_name: name.clone(),
                 assessor_unit: s(&assessor["unit"]),
                 assessor_title: s(&assessor["title"]),
-                assessor_phone: format!("024-7{:07}", 1000 + n),
+                assessor_phone: format!("{}-7{:07}", if province == "liaoning" { "024" } else { "025" }, 1000 + n),
             },
             "2026-11-20T08:30:00.000Z",
         )?;

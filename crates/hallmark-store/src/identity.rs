@@ -50,6 +50,17 @@ impl DeviceKey {
     }
 }
 
+/// Installs a given key seed as `dir/device.key` (0600) unless a key is already there: for demo
+/// data and tests that need the same key every run. A real device makes its own.
+pub fn install_seed(dir: &Path, seed: &[u8; 32]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(KEY_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    write_private(&path, seed).map_err(|e| format!("cannot store {}: {e}", path.display()))
+}
+
 pub fn fingerprint_of(public_key: &[u8]) -> String {
     let h = sha256_hex(public_key);
     h[..16].as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")

@@ -644,28 +644,7 @@ impl Store {
     pub fn observation_document(&self, id: &str) -> Result<Value> {
         let insp = self.inspection(id)?;
         let answers = self.answers(id)?;
-        let mut plain = serde_json::Map::new();
-        let mut veto = serde_json::Map::new();
-        for (k, v) in answers {
-            match k.strip_prefix("veto:") {
-                Some(vid) => {
-                    veto.insert(vid.to_string(), v);
-                }
-                None => {
-                    plain.insert(k, v);
-                }
-            }
-        }
-        Ok(serde_json::json!({
-            "format": observation::FORMAT,
-            "rubric": insp.rubric_id,
-            "rubric_version": insp.rubric_version,
-            "site": { "name": insp.site_name, "address": insp.site_address, "level": insp.site_level },
-            "assessor": { "name": insp.assessor_name, "unit": insp.assessor_unit, "title": insp.assessor_title, "phone": insp.assessor_phone },
-            "visited_on": insp.visited_on,
-            "answers": plain,
-            "veto": veto,
-        }))
+        Ok(observation_document_of(&insp, answers))
     }
 
     pub fn observations(&self, id: &str) -> Result<(Rubric, Observations)> {
@@ -847,6 +826,34 @@ fn append_event(
         None => tx.execute("DELETE FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key])?,
     };
     Ok(event)
+}
+
+/// The observation document (docs/observations.md) of an inspection with these answers. One
+/// function for the store and for bundles, so a report's evidence hash can be recomputed
+/// from a bundle alone.
+pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Value>) -> Value {
+    let mut plain = serde_json::Map::new();
+    let mut veto = serde_json::Map::new();
+    for (k, v) in answers {
+        match k.strip_prefix("veto:") {
+            Some(vid) => {
+                veto.insert(vid.to_string(), v);
+            }
+            None => {
+                plain.insert(k, v);
+            }
+        }
+    }
+    serde_json::json!({
+        "format": observation::FORMAT,
+        "rubric": insp.rubric_id,
+        "rubric_version": insp.rubric_version,
+        "site": { "name": insp.site_name, "address": insp.site_address, "level": insp.site_level },
+        "assessor": { "name": insp.assessor_name, "unit": insp.assessor_unit, "title": insp.assessor_title, "phone": insp.assessor_phone },
+        "visited_on": insp.visited_on,
+        "answers": plain,
+        "veto": veto,
+    })
 }
 
 fn events_in(conn: &Connection, id: &str) -> Result<Vec<Event>> {

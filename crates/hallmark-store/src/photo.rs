@@ -179,6 +179,28 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Writes `bytes` to `path`, replacing what is there, so that `path` is always either the old
+/// or the new complete file (temp file, fsync, rename, fsync the folder).
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::now_v7()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Removes temp files a killed writer may have left. Called when a store opens.
 pub fn sweep_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };

@@ -1,0 +1,44 @@
+//! hallmark-report: the signed evaluation report (Liaoning DB21/T appendix B form).
+//!
+//! - [`model`]: the report as data, built from the lead's merged inspections (no clock).
+//! - [`text`]: its plain-text form (the golden test compares this).
+//! - [`pdf`]: A4 PDF through typst, with a subset CJK font embedded; byte-identical for
+//!   identical input.
+//! - [`seal`]: the Ed25519 signature of the PDF and the sidecar `FILE.pdf.sig.json`, and
+//!   `verify` (with `--bundles`: every score and the Merkle root recomputed from raw bundles).
+//! - [`table`]: per-item scores of every assessor as CSV and XLSX for officials.
+//!
+//! Never depends on Tauri: the app and the CLI call the same functions.
+
+pub mod model;
+pub mod pdf;
+pub mod seal;
+pub mod table;
+pub mod text;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Store(#[from] hallmark_store::StoreError),
+    /// The request cannot be met as asked; the message says what to change.
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Font(String),
+    #[error("report layout failed: {0}")]
+    Layout(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ReportError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReportError::Store(e) => e.code(),
+            ReportError::Input(_) => "invalid",
+            ReportError::Font(_) => "font",
+            ReportError::Layout(_) => "layout",
+            ReportError::Io(_) => "io",
+        }
+    }
+}

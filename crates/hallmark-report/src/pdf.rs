@@ -1,0 +1,143 @@
+//! The report as an A4 PDF, laid out by typst (as a library): the template `report.typ` reads
+//! the report model as JSON from a virtual file, photos and signatures from virtual files too.
+//! Nothing is read from the disk but the font; no clock is consulted, so the same model gives
+//! the same bytes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+
+use crate::model::Report;
+use crate::ReportError;
+
+const TEMPLATE: &str = include_str!("report.typ");
+
+/// Where the CJK font is looked for, in order; `HALLMARK_REPORT_FONT` comes first.
+pub const FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
+/// Loads the CJK font the report is set in.
+pub fn load_fonts() -> Result<Vec<Font>, ReportError> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("HALLMARK_REPORT_FONT") {
+        candidates.push(p.into());
+    }
+    candidates.extend(FONT_PATHS.iter().map(PathBuf::from));
+    for path in &candidates {
+        if let Ok(bytes) = std::fs::read(path) {
+            let fonts: Vec<Font> = Font::iter(Bytes::new(bytes)).collect();
+            if !fonts.is_empty() {
+                return Ok(fonts);
+            }
+        }
+    }
+    Err(ReportError::Font(format!(
+        "no Chinese font for the report: install fonts-wqy-microhei (scripts/setup.sh --app does), or set HALLMARK_REPORT_FONT to a .ttf/.ttc file (looked in: {})",
+        candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )))
+}
+
+/// Files the template may read: `/data.json`, `/img/<sha256>.jpg` (thumbnails),
+/// `/sig/<sha256>.png` (handwritten signatures).
+pub struct Assets {
+    pub files: HashMap<String, Vec<u8>>,
+}
+
+impl Assets {
+    /// Collects the thumbnails and signature images the report names from the store's folders.
+    pub fn collect(report: &Report, thumb: impl Fn(&str) -> PathBuf, signature: impl Fn(&str) -> PathBuf) -> Result<Assets, ReportError> {
+        let mut files = HashMap::new();
+        for e in &report.evidence {
+            for p in &e.photos {
+                let path = thumb(&p.sha256);
+                let bytes = read(&path)?;
+                files.insert(format!("/img/{}.jpg", p.sha256), bytes);
+            }
+        }
+        for a in &report.assessors {
+            if let Some(s) = &a.signature {
+                files.insert(format!("/sig/{s}.png"), read(&signature(s))?);
+            }
+        }
+        Ok(Assets { files })
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ReportError> {
+    std::fs::read(path).map_err(|e| ReportError::Io(format!("cannot read evidence file {}: {e} (re-import the bundle that carries it)", path.display())))
+}
+
+struct ReportWorld {
+    library: LazyHash<Library>,
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+    main: FileId,
+    source: Source,
+    files: HashMap<FileId, Bytes>,
+}
+
+fn file_id(path: &str) -> FileId {
+    RootedPath::new(VirtualRoot::Project, VirtualPath::new(path).expect("static virtual path")).intern()
+}
+
+impl World for ReportWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.library
+    }
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.book
+    }
+    fn main(&self) -> FileId {
+        self.main
+    }
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main {
+            Ok(self.source.clone())
+        } else {
+            Err(FileError::NotFound(PathBuf::from(id.vpath().get_with_slash())))
+        }
+    }
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(PathBuf::from(id.vpath().get_with_slash())))
+    }
+    fn font(&self, index: usize) -> Option<Font> {
+        self.fonts.get(index).cloned()
+    }
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        None // the report's dates come from the inspections, never the clock
+    }
+}
+
+/// Lays out and writes the PDF.
+pub fn render(report: &Report, assets: Assets, fonts: Vec<Font>) -> Result<Vec<u8>, ReportError> {
+    let main = file_id("/report.typ");
+    let mut files: HashMap<FileId, Bytes> = HashMap::new();
+    files.insert(file_id("/data.json"), Bytes::new(serde_json::to_vec(report).expect("report serializes")));
+    for (path, bytes) in assets.files {
+        files.insert(file_id(&path), Bytes::new(bytes));
+    }
+    let world = ReportWorld {
+        library: LazyHash::new(Library::builder().build()),
+        book: LazyHash::new(FontBook::from_fonts(&fonts)),
+        fonts,
+        main,
+        source: Source::new(main, TEMPLATE.to_string()),
+        files,
+    };
+    let warned = typst::compile::<typst_layout::PagedDocument>(&world);
+    let document = warned.output.map_err(|errors| {
+        ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
+    })?;
+    let options = typst_pdf::PdfOptions { ident: Smart::Custom(report.number.clone()), ..Default::default() };
+    typst_pdf::pdf(&document, &options)
+        .map_err(|errors| ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))
+}
