@@ -12,6 +12,15 @@ const COMMANDS: &[&str] = &[
     "finish_inspection",
     "record_amendment",
     "record_service",
+    "save_signature",
+    "export_bundle",
+    "bundle_inbox",
+    "import_bundles",
+    "roster_add",
+    "merge_view",
+    "thumb_view",
+    "make_report",
+    "reevaluations_due",
 ];
 
 fn main() {

@@ -40,6 +40,7 @@ function setStatus(text, kind = '') {
 const ERROR_TITLES = {
   invalid: '输入有误，未保存', rubric: '评分细则无法加载', finished: '该评价已完成',
   io: '存储失败', database: '数据库错误', not_found: '找不到该评价',
+  bundle: '数据包被拒绝（数据库未改变）', font: '缺少中文字体', layout: '报告排版失败',
 };
 
 function errorText(e) {
@@ -179,7 +180,12 @@ function renderInspection() {
       ' 只看未作答'),
     inspection.finished_at
       ? h('span', { class: 'badge done' }, `已完成 ${inspection.finished_at.slice(0, 10)}`)
-      : h('button', { class: 'primary', id: 'finish', onclick: finish }, '完成评价'));
+      : h('button', { class: 'primary', id: 'finish', onclick: finish }, '完成评价'),
+    view.signature
+      ? h('button', { class: 'ghost signed', id: 'sign', onclick: openSignpad, title: '重新签名' }, h('img', { src: view.signature, alt: '手写签名' }))
+      : h('button', { class: 'ghost', id: 'sign', onclick: openSignpad }, '✍ 手写签名'),
+    h('button', { class: 'ghost', id: 'export', onclick: exportCurrent }, '⇪ 导出数据包'),
+    h('progress', { id: 'export-progress', max: 1, value: 0, hidden: true }));
 
   const nav = h('nav', { class: 'groups' },
     ...rubric.group.filter((g) => !g.parent).map((top) => h('div', {},
@@ -432,9 +438,169 @@ async function finish() {
   } catch (e) { toast(errorText(e)); }
 }
 
+// ---------- handwritten signature ----------
+function openSignpad() {
+  const pad = $('#signpad');
+  const canvas = $('#signature-canvas');
+  const ctx = canvas.getContext('2d');
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.lineWidth = 4;
+  ctx.lineCap = 'round';
+  ctx.strokeStyle = '#142340';
+  canvas.dataset.strokes = '0';
+  pad.hidden = false;
+}
+
+function setupSignpad() {
+  const canvas = $('#signature-canvas');
+  const ctx = canvas.getContext('2d');
+  let drawing = false;
+  const at = (ev) => {
+    const r = canvas.getBoundingClientRect();
+    return [(ev.clientX - r.left) * canvas.width / r.width, (ev.clientY - r.top) * canvas.height / r.height];
+  };
+  canvas.addEventListener('pointerdown', (ev) => { drawing = true; canvas.setPointerCapture(ev.pointerId); ctx.beginPath(); ctx.moveTo(...at(ev)); });
+  canvas.addEventListener('pointermove', (ev) => { if (!drawing) return; ctx.lineTo(...at(ev)); ctx.stroke(); canvas.dataset.strokes = String(Number(canvas.dataset.strokes) + 1); });
+  canvas.addEventListener('pointerup', () => { drawing = false; });
+  $('#sign-clear').addEventListener('click', openSignpad);
+  $('#sign-cancel').addEventListener('click', () => { $('#signpad').hidden = true; });
+  $('#sign-save').addEventListener('click', async () => {
+    if (canvas.dataset.strokes === '0') { toast('请先在框内签名'); return; }
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+    try {
+      current.view = await backend.saveSignature(current.view.inspection.id, new Uint8Array(await blob.arrayBuffer()));
+      $('#signpad').hidden = true;
+      renderInspection();
+      setStatus('签名已保存', 'ok');
+    } catch (e) { toast(errorText(e)); }
+  });
+}
+
+// ---------- bundles: export (inspector) ----------
+async function exportCurrent() {
+  const bar = $('#export-progress');
+  bar.hidden = false;
+  bar.value = 0;
+  setStatus('正在导出数据包…');
+  try {
+    const done = await backend.exportBundle(current.view.inspection.id, ({ done, total }) => { bar.max = total || 1; bar.value = done; });
+    bar.value = bar.max;
+    setStatus('数据包已导出', 'ok');
+    toast(`已导出：${done.path}（${done.photos} 张照片，${done.events} 条记录；签名 ${done.fingerprint}）`);
+  } catch (e) { toast(errorText(e)); setStatus(''); } finally { setTimeout(() => { bar.hidden = true; }, 1500); }
+}
+
+// ---------- the lead: import, merge, report ----------
+async function showLead() {
+  current = null;
+  localStorage.removeItem('hallmark.last');
+  $('#title').textContent = '组长：导入与汇总';
+  setStatus('');
+  const [inbox, groups, due, info] = await Promise.all([backend.bundleInbox(), backend.mergeView(), backend.reevaluationsDue(), backend.appInfo()]);
+  const results = h('ul', { class: 'import-results', id: 'import-results' });
+  const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
+  const boxes = inbox.files.map((f) => h('label', { class: 'inbox-file' }, h('input', { type: 'checkbox', checked: true, value: f.path }), ` ${f.name}`, h('small', {}, ` ${(f.size / 1048576).toFixed(1)} MB`)));
+  const importSelected = async () => {
+    const paths = boxes.map((b) => $('input', b)).filter((i) => i.checked).map((i) => i.value);
+    if (!paths.length) { toast('请选择要导入的数据包'); return; }
+    bar.hidden = false;
+    try {
+      const out = await backend.importBundles(paths, ({ done, total }) => { bar.max = total || 1; bar.value = done; });
+      await showLead();
+      const list = $('#import-results');
+      for (const r of out) {
+        const unknown = r.result && !r.result.known_as;
+        list.append(h('li', { class: r.error ? 'refused' : (unknown ? 'flagged' : 'ok') }, r.line));
+      }
+    } catch (e) { toast(errorText(e)); }
+  };
+  const roster = h('form', { class: 'roster', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(roster).entries());
+    try { const fp = await backend.rosterAdd(f.key, f.name); toast(`已加入名册：${f.name} ${fp}`); await showLead(); } catch (e) { toast(errorText(e)); }
+  } },
+  h('input', { name: 'key', placeholder: '评价人员平板的签名公钥（64位十六进制）', required: true, size: 70 }),
+  h('input', { name: 'name', placeholder: '姓名', required: true }),
+  h('button', { class: 'ghost', type: 'submit' }, '加入名册'));
+
+  main.replaceChildren(h('section', { class: 'lead' },
+    due.length ? h('div', { class: 'due', id: 'due' }, h('h2', {}, '复评到期提醒'),
+      ...due.map((d) => h('p', {}, `${d.site}：评价结论有效期至 ${d.valid_until}（${d.days_left >= 0 ? `还剩 ${d.days_left} 天` : `已过期 ${-d.days_left} 天`}），请安排复评`))) : null,
+    h('h2', {}, '导入数据包'),
+    h('p', { class: 'card-sub' }, `数据包目录：${inbox.dir}（U盘或共享目录可通过 HALLMARK_BUNDLE_DIR 指定）`),
+    inbox.files.length ? h('div', { class: 'inbox', id: 'inbox' }, ...boxes) : h('p', { class: 'empty' }, '目录中没有 .hallmark 数据包。'),
+    h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'import', onclick: importSelected, disabled: !inbox.files.length }, '校验并导入所选'), bar),
+    results,
+    h('details', {}, h('summary', {}, '评价人员密钥名册'), roster, h('p', { class: 'device' }, `本机公钥 ${info.public_key}`)),
+    h('h2', {}, '汇总'),
+    groups.length ? null : h('p', { class: 'empty' }, '还没有导入任何评价。'),
+    ...groups.map(renderGroup)));
+}
+
+function renderGroup(g) {
+  const p = g.panel;
+  const names = g.assessors.map((a) => a.name);
+  const scoreRow = (sp, label) => h('tr', {},
+    h('th', {}, label), h('td', {}, sp.max_points),
+    ...sp.scores.map((s, k) => h('td', { class: sp.outliers[k] ? 'outlier' : '' }, s === null ? '—' : s)),
+    h('td', {}, sp.mean ?? '—'), h('td', {}, sp.min ?? '—'), h('td', {}, sp.max ?? '—'), h('td', {}, sp.stddev ?? '—'));
+  const table = p ? h('table', { class: 'merge' },
+    h('thead', {}, h('tr', {}, h('th', {}, '评分项'), h('th', {}, '分值'), ...names.map((n) => h('th', {}, n)), h('th', {}, '均值'), h('th', {}, '最低'), h('th', {}, '最高'), h('th', {}, '标准差'))),
+    h('tbody', {}, ...p.items.map((sp) => scoreRow(sp, sp.name)), scoreRow(p.total, '总分'))) : h('p', { class: 'refused' }, `不能汇总：${g.error}`);
+  const sources = h('ul', { class: 'sources' }, ...g.assessors.map((a) => h('li', {},
+    `${a.name}：总分 ${a.total}${a.complete ? '' : '（不完整）'} · 签名者 ${a.fingerprint} `,
+    a.local ? h('span', { class: 'badge' }, '本机') : (a.known_as ? h('span', { class: 'badge done' }, `名册：${a.known_as}`) : h('span', { class: 'badge veto' }, '⚠ 不在名册中')),
+    ` · 数据包 ${a.bundles} 个 · 照片 ${Object.values(a.photos).reduce((n, ps) => n + ps.length, 0)} 张`,
+    ...a.conflicts.map((c) => h('div', { class: 'conflict' }, `⚠ 冲突 ${c.key}：`, c.sides.map((s) => `${s.bundle_file} 记为 ${JSON.stringify(s.value)}（${s.recorded_at}）`).join('；'), `；现值 ${JSON.stringify(c.current)}`)))));
+  const photos = h('details', { class: 'evidence' }, h('summary', {}, '各评价人员的证据照片'));
+  photos.addEventListener('toggle', async () => {
+    if (!photos.open || photos.dataset.loaded) return;
+    photos.dataset.loaded = '1';
+    const items = new Map();
+    for (const a of g.assessors) for (const [item, ps] of Object.entries(a.photos)) for (const ph of ps) {
+      if (!items.has(item)) items.set(item, []);
+      items.get(item).push([a.name, ph]);
+    }
+    for (const [item, list] of items) {
+      const row = h('div', { class: 'evidence-row' }, h('div', { class: 'card-sub' }, item));
+      for (const [name, ph] of list) {
+        const img = h('img', { alt: `${name} ${ph.sha256.slice(0, 12)}`, onclick: () => openPhoto(ph.sha256) });
+        row.append(h('figure', {}, img, h('figcaption', {}, `${name} · ${ph.sha256.slice(0, 12)}`)));
+        backend.thumbView(ph.sha256).then((u) => { img.src = u; }).catch(() => {});
+      }
+      photos.append(row);
+    }
+  });
+  const leader = h('select', { name: 'leader' }, ...names.map((n) => h('option', { value: n }, n)));
+  const form = h('form', { class: 'report-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(form).entries());
+    setStatus('正在生成评价报告…');
+    try {
+      const r = await backend.makeReport(g.site, g.rubric_id, { site_head: f.site_head, site_phone: f.site_phone, site_email: f.site_email, leader: f.leader });
+      setStatus('报告已生成并签名', 'ok');
+      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（签名：${r.sidecar}）；最终得分 ${r.final_score ?? '—'}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
+    } catch (e) { toast(errorText(e)); setStatus(''); }
+  } },
+  h('input', { name: 'site_head', placeholder: '受评单位负责人' }),
+  h('input', { name: 'site_phone', placeholder: '电话' }),
+  h('input', { name: 'site_email', placeholder: '电子邮箱' }),
+  h('label', {}, '组长 ', leader),
+  h('button', { class: 'primary', type: 'submit' }, '生成评价报告（PDF，已签名）'));
+  return h('article', { class: 'group', dataset: { rubric: g.rubric_id } },
+    h('h3', {}, `${g.site} · ${g.rubric_title || g.rubric_id}`),
+    p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, `最终得分 ${p.final_score ?? '—'}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`) : null,
+    ...(p ? p.warnings.map((w) => h('p', { class: 'card-sub' }, `提示：${w}`)) : []),
+    table,
+    p && [...p.items, p.total].some((sp) => sp.outliers.includes(true)) ? h('p', { class: 'card-sub' }, '标红：与其他评价人员均值相差超过该项分值的四分之一，请核对。') : null,
+    sources, photos, form);
+}
+
 // ---------- start ----------
 async function start() {
   $('#home').addEventListener('click', () => showList().catch((e) => toast(errorText(e))));
+  $('#lead').addEventListener('click', () => showLead().catch((e) => toast(errorText(e))));
+  setupSignpad();
   $('#viewer .close').addEventListener('click', () => { $('#viewer').hidden = true; });
   if (!available) {
     // Plain browser: run on the fake backend with a fixture (see ui/test/).

@@ -28,4 +28,21 @@ export const backend = {
   recordService: (id, item, entry) => invoke('record_service', { id, item, entry }),
   photoView: (sha256) => invoke('photo_view', { sha256 }),
   finishInspection: (id) => invoke('finish_inspection', { id }),
+  saveSignature: (id, pngBytes) =>
+    invoke('save_signature', pngBytes, { headers: { 'x-inspection': encodeURIComponent(id) } }),
+  exportBundle: (id, onProgress) => invoke('export_bundle', { id, onProgress: channel(onProgress) }),
+  bundleInbox: () => invoke('bundle_inbox'),
+  importBundles: (paths, onProgress) => invoke('import_bundles', { paths, onProgress: channel(onProgress) }),
+  rosterAdd: (publicKey, name) => invoke('roster_add', { publicKey, name }),
+  mergeView: () => invoke('merge_view'),
+  thumbView: (sha256) => invoke('thumb_view', { sha256 }),
+  makeReport: (site, rubricId, details) => invoke('make_report', { site, rubricId, details }),
+  reevaluationsDue: () => invoke('reevaluations_due'),
 };
+
+// Progress messages ({ done, total }) arrive on a Tauri channel: no event permission needed.
+function channel(onMessage) {
+  const c = new tauri.core.Channel();
+  c.onmessage = (m) => onMessage && onMessage(m);
+  return c;
+}

@@ -21,5 +21,14 @@ export function fakeBackend(fixture) {
     recordService: async () => view(),
     photoView: async () => '',
     finishInspection: async () => view(),
+    saveSignature: async () => view(),
+    exportBundle: async () => ({ path: '(memory)/demo.hallmark', bytes: 0, photos: 0, events: 0, fingerprint: '0000 0000 0000 0000' }),
+    bundleInbox: async () => ({ dir: '(memory)', files: [] }),
+    importBundles: async () => [],
+    rosterAdd: async () => '0000 0000 0000 0000',
+    mergeView: async () => [],
+    thumbView: async () => '',
+    makeReport: async () => ({ pdf: '(memory)/report.pdf', number: 'HM-XX', final_score: null, conclusion: '', valid_until: null }),
+    reevaluationsDue: async () => [],
   };
 }

@@ -12,6 +12,7 @@ use hallmark_core::score::ScoreSheet;
 use hallmark_store::{demo, Evidence, Inspection, InspectionSummary, NewInspection, ServiceEntry, ServiceRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tauri::ipc::Channel;
 use tauri::{Manager, State};
 
 pub struct AppState {
@@ -53,7 +54,12 @@ pub struct AppInfo {
     device_id: String,
     /// The device's Ed25519 key fingerprint, which will sign its bundles.
     fingerprint: String,
+    /// The full public key, for the lead's roster.
+    public_key: String,
     data_dir: String,
+    /// Where bundles are exported to and imported from (`$HALLMARK_BUNDLE_DIR`, else
+    /// `~/hallmark-bundles`): a USB stick's folder can be set there.
+    bundle_dir: String,
 }
 
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -71,7 +77,9 @@ fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<Ap
         version: env!("CARGO_PKG_VERSION"),
         device_id: store.device_id().into(),
         fingerprint: store.device_key().fingerprint(),
+        public_key: store.device_key().public_key_hex(),
         data_dir: store.dir().display().to_string(),
+        bundle_dir: bundle_dir().display().to_string(),
     })
 }
 
@@ -155,6 +163,8 @@ pub struct InspectionView {
     sheet: ScoreSheet,
     evidence: Vec<EvidenceView>,
     services: Vec<ServiceRecord>,
+    /// The handwritten signature as a data URL, if drawn.
+    signature: Option<String>,
 }
 
 fn view(store: &Store, id: &str) -> Result<InspectionView> {
@@ -168,7 +178,11 @@ fn view(store: &Store, id: &str) -> Result<InspectionView> {
             EvidenceView { thumbnail: data_url(&thumb), evidence: e }
         })
         .collect();
-    Ok(InspectionView { answers: store.answers(id)?, services: store.service_entries(id)?, inspection, rubric, sheet, evidence })
+    let signature = store
+        .signature_image(id)?
+        .and_then(|s| std::fs::read(store.signature_path(&s.sha256)).ok())
+        .map(|png| format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)));
+    Ok(InspectionView { answers: store.answers(id)?, services: store.service_entries(id)?, inspection, rubric, sheet, evidence, signature })
 }
 
 fn data_url(jpeg: &[u8]) -> String {
@@ -273,6 +287,178 @@ fn finish_inspection(state: State<'_, AppState>, id: String) -> Result<Inspectio
     view(&store, &id)
 }
 
+/// The assessor's handwritten signature: a PNG drawn on the canvas, sent as the raw body.
+#[tauri::command(async)]
+fn save_signature(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<InspectionView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(invalid("the signature must be sent as raw PNG bytes"));
+    };
+    let id = header(&request, "x-inspection")?;
+    let mut store = lock(&state);
+    store.save_signature(&id, bytes, &now())?;
+    view(&store, &id)
+}
+
+// ---------- bundles (inspector → lead) ----------
+
+fn bundle_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("HALLMARK_BUNDLE_DIR") {
+        return d.into();
+    }
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join("hallmark-bundles")
+}
+
+fn file_part(s: &str) -> String {
+    s.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect()
+}
+
+#[derive(Serialize, Clone)]
+pub struct Progress {
+    done: u64,
+    total: u64,
+}
+
+/// Exports the inspection as a signed bundle into the bundle folder; progress on the channel.
+#[tauri::command(async)]
+fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Progress>) -> Result<hallmark_store::bundle::Exported> {
+    let store = lock(&state);
+    let insp = store.inspection(&id)?;
+    let stamp = now();
+    let name = format!("{}-{}-{}.hallmark", file_part(&insp.site_name), file_part(&insp.assessor_name), stamp[..19].replace([':', '-'], ""));
+    let out = bundle_dir().join(name);
+    Ok(store.export_bundle(&id, &out, &stamp, &mut |done, total| {
+        let _ = on_progress.send(Progress { done, total });
+    })?)
+}
+
+#[derive(Serialize)]
+pub struct InboxFile {
+    path: String,
+    name: String,
+    size: u64,
+}
+
+#[derive(Serialize)]
+pub struct Inbox {
+    dir: String,
+    files: Vec<InboxFile>,
+}
+
+/// The `.hallmark` files in the bundle folder (the lead's inbox).
+#[tauri::command(async)]
+fn bundle_inbox() -> Result<Inbox> {
+    let dir = bundle_dir();
+    let mut files: Vec<InboxFile> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == hallmark_store::bundle::EXTENSION))
+                .map(|p| InboxFile {
+                    name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    size: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
+                    path: p.display().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Inbox { dir: dir.display().to_string(), files })
+}
+
+#[derive(Serialize)]
+pub struct ImportOutcome {
+    file: String,
+    result: Option<hallmark_store::bundle::Imported>,
+    error: Option<CommandError>,
+    line: String,
+}
+
+/// Imports bundles one by one, each all-or-nothing; a refused one does not stop the others.
+#[tauri::command(async)]
+fn import_bundles(state: State<'_, AppState>, paths: Vec<String>, on_progress: Channel<Progress>) -> Result<Vec<ImportOutcome>> {
+    let mut store = lock(&state);
+    let mut out = Vec::new();
+    for p in paths {
+        let name = std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.clone());
+        match store.import_bundle(std::path::Path::new(&p), &now(), &mut |done, total| {
+            let _ = on_progress.send(Progress { done, total });
+        }) {
+            Ok(r) => out.push(ImportOutcome { line: r.line(&name), file: name, result: Some(r), error: None }),
+            Err(e) => out.push(ImportOutcome { line: e.to_string(), file: name, result: None, error: Some(e.into()) }),
+        }
+    }
+    Ok(out)
+}
+
+#[tauri::command(async)]
+fn roster_add(state: State<'_, AppState>, public_key: String, name: String) -> Result<String> {
+    Ok(lock(&state).roster_add(&public_key, &name, &now())?)
+}
+
+#[tauri::command(async)]
+fn merge_view(state: State<'_, AppState>) -> Result<Vec<hallmark_store::merge::MergeGroup>> {
+    Ok(lock(&state).merge()?)
+}
+
+#[tauri::command(async)]
+fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
+    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(invalid(format!("'{sha256}' is not a photo hash")));
+    }
+    let store = lock(&state);
+    let bytes = std::fs::read(store.thumb_path(&sha256)).map_err(|e| invalid(format!("thumbnail {sha256}: {e}")))?;
+    Ok(data_url(&bytes))
+}
+
+impl From<hallmark_report::ReportError> for CommandError {
+    fn from(e: hallmark_report::ReportError) -> Self {
+        CommandError { code: e.code(), message: e.to_string() }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ReportMade {
+    pdf: String,
+    sidecar: String,
+    number: String,
+    final_score: Option<String>,
+    conclusion: String,
+    valid_until: Option<String>,
+}
+
+/// Writes the signed report (PDF + sidecar) for one merged site into the bundle folder.
+#[tauri::command(async)]
+fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: hallmark_report::model::Details) -> Result<ReportMade> {
+    let store = lock(&state);
+    let group = store
+        .merge()?
+        .into_iter()
+        .find(|g| g.site == site && g.rubric_id == rubric_id)
+        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))?;
+    let report = hallmark_report::model::build(&store, &group, &details)?;
+    let fonts = hallmark_report::pdf::load_fonts()?;
+    let assets = hallmark_report::pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
+    let pdf = hallmark_report::pdf::render(&report, assets, fonts)?;
+    let sidecar = hallmark_report::seal::seal(&report, &pdf, store.device_key());
+    let out = bundle_dir().join(format!("评价报告-{}.pdf", report.number));
+    hallmark_report::seal::write(&out, &pdf, &sidecar)?;
+    Ok(ReportMade {
+        sidecar: hallmark_report::seal::sidecar_path(&out).display().to_string(),
+        pdf: out.display().to_string(),
+        number: report.number,
+        final_score: report.final_score,
+        conclusion: report.conclusion,
+        valid_until: report.valid_until,
+    })
+}
+
+/// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).
+#[tauri::command(async)]
+fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<hallmark_report::model::Due>> {
+    let today = now()[..10].to_string();
+    Ok(hallmark_report::model::due(&lock(&state), &today)?)
+}
+
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
 /// (`$XDG_DATA_HOME/cn.hallmark.inspector` on Linux).
 fn data_dir(app: &tauri::App) -> PathBuf {
@@ -333,7 +519,16 @@ pub fn run() {
             photo_view,
             finish_inspection,
             record_amendment,
-            record_service
+            record_service,
+            save_signature,
+            export_bundle,
+            bundle_inbox,
+            import_bundles,
+            roster_add,
+            merge_view,
+            thumb_view,
+            make_report,
+            reevaluations_due
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

@@ -484,6 +484,47 @@ pub fn add_months(date: &str, months: u32) -> String {
     format!("{ny:04}-{nm:02}-{:02}", d.min(last))
 }
 
+/// A hall whose conclusion lapses soon.
+#[derive(Debug, Clone, Serialize)]
+pub struct Due {
+    pub site: String,
+    pub rubric_id: String,
+    pub issued_on: String,
+    pub valid_until: String,
+    /// Negative once lapsed.
+    pub days_left: i64,
+}
+
+/// Halls whose passing conclusion expires within one month of `today` (or has expired): spec
+/// 12 allows re-evaluation in the month before. Dates as the report computes them.
+pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
+    let mut out = Vec::new();
+    for g in store.merge()? {
+        let (Some(panel), Some(first)) = (&g.panel, g.assessors.first()) else { continue };
+        let rubric = store.rubric(&first.inspection_id)?;
+        let (Conclusion::Pass { .. }, Some(months)) = (&panel.conclusion, rubric.result.valid_months) else { continue };
+        let issued_on = g.assessors.iter().filter_map(|a| a.finished_at.as_deref().map(|t| t[..10].to_string())).max().unwrap_or_else(|| first.visited_on.clone());
+        let valid_until = add_months(&issued_on, months);
+        if valid_until <= add_months(today, 1) {
+            out.push(Due { site: g.site.clone(), rubric_id: g.rubric_id.clone(), days_left: days(&valid_until) - days(today), issued_on, valid_until });
+        }
+    }
+    out.sort_by_key(|d| d.days_left);
+    Ok(out)
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).
+fn days(date: &str) -> i64 {
+    let (y, m, d): (i64, i64, i64) = (date[..4].parse().unwrap_or(1970), date[5..7].parse().unwrap_or(1), date[8..10].parse().unwrap_or(1));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 // ---- evidence Merkle tree (docs/report.md)
 
 fn sha(bytes: &[u8]) -> [u8; 32] {
@@ -540,6 +581,13 @@ mod tests {
         assert_eq!(add_months("2024-02-29", 12), "2025-02-28");
         assert_eq!(add_months("2026-01-31", 1), "2026-02-28");
         assert_eq!(add_months("2026-12-15", 1), "2027-01-15");
+    }
+
+    #[test]
+    fn days_count_on_the_calendar() {
+        assert_eq!(days("1970-01-01"), 0);
+        assert_eq!(days("2027-11-20") - days("2026-11-20"), 365);
+        assert_eq!(days("2024-03-01") - days("2024-02-28"), 2);
     }
 
     #[test]

@@ -193,3 +193,14 @@ fn several_groups_need_a_choice_and_csv_xlsx_hold_every_assessor() {
     let bad = model::build(&store, &group, &model::Details { leader: Some("无名".into()), ..details() }).unwrap_err().to_string();
     assert!(bad.contains("leader '无名' is not one of the assessors"), "{bad}");
 }
+
+#[test]
+fn a_passing_hall_is_due_for_re_evaluation_in_the_month_before_its_conclusion_lapses() {
+    let t = tempfile::tempdir().unwrap();
+    let (store, _) = lead(t.path());
+    assert!(model::due(&store, "2027-10-19").unwrap().is_empty(), "more than a month left");
+    let due = model::due(&store, "2027-10-25").unwrap();
+    assert_eq!(due.len(), 1, "only the passing Liaoning hall has a validity: {due:?}");
+    assert_eq!((due[0].valid_until.as_str(), due[0].days_left), ("2027-11-20", 26));
+    assert_eq!(model::due(&store, "2027-12-01").unwrap()[0].days_left, -11, "a lapsed one stays listed");
+}
