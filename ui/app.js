@@ -22,9 +22,10 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-function toast(message) {
+function toast(message, kind = 'error') {
   const t = $('#toast');
   t.textContent = message;
+  t.className = kind;
   t.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.hidden = true; }, 6000);
@@ -486,7 +487,7 @@ async function exportCurrent() {
     const done = await backend.exportBundle(current.view.inspection.id, ({ done, total }) => { bar.max = total || 1; bar.value = done; });
     bar.value = bar.max;
     setStatus('数据包已导出', 'ok');
-    toast(`已导出：${done.path}（${done.photos} 张照片，${done.events} 条记录；签名 ${done.fingerprint}）`);
+    toast(`已导出：${done.path}（${done.photos} 张照片，${done.events} 条记录；签名 ${done.fingerprint}）`, 'ok');
   } catch (e) { toast(errorText(e)); setStatus(''); } finally { setTimeout(() => { bar.hidden = true; }, 1500); }
 }
 
@@ -517,7 +518,7 @@ async function showLead() {
   const roster = h('form', { class: 'roster', onsubmit: async (ev) => {
     ev.preventDefault();
     const f = Object.fromEntries(new FormData(roster).entries());
-    try { const fp = await backend.rosterAdd(f.key, f.name); toast(`已加入名册：${f.name} ${fp}`); await showLead(); } catch (e) { toast(errorText(e)); }
+    try { const fp = await backend.rosterAdd(f.key, f.name); await showLead(); toast(`已加入名册：${f.name} ${fp}`, 'ok'); } catch (e) { toast(errorText(e)); }
   } },
   h('input', { name: 'key', placeholder: '评价人员平板的签名公钥（64位十六进制）', required: true, size: 70 }),
   h('input', { name: 'name', placeholder: '姓名', required: true }),
@@ -561,8 +562,9 @@ function renderGroup(g) {
       if (!items.has(item)) items.set(item, []);
       items.get(item).push([a.name, ph]);
     }
+    const itemNames = new Map((p ? p.items : []).map((sp) => [sp.id, sp.name]));
     for (const [item, list] of items) {
-      const row = h('div', { class: 'evidence-row' }, h('div', { class: 'card-sub' }, item));
+      const row = h('div', { class: 'evidence-row' }, h('div', { class: 'evidence-item' }, itemNames.get(item) || item));
       for (const [name, ph] of list) {
         const img = h('img', { alt: `${name} ${ph.sha256.slice(0, 12)}`, onclick: () => openPhoto(ph.sha256) });
         row.append(h('figure', {}, img, h('figcaption', {}, `${name} · ${ph.sha256.slice(0, 12)}`)));

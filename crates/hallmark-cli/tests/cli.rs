@@ -107,3 +107,51 @@ fn a_missing_file_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no-such-file.json: cannot read"), "{}", stderr(&o));
 }
+
+/// The lead's workflow through the binary: demo bundles, roster, import (twice), merge,
+/// report, verify; a tampered copy fails with exit code 1 and a reason.
+#[test]
+fn lead_workflow_import_merge_report_verify() {
+    let t = std::env::temp_dir().join(format!("hallmark-cli-lead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&t);
+    let dir = t.join("bundles");
+    let db = t.join("lead.db");
+    let (d, db_s) = (dir.to_str().unwrap(), db.to_str().unwrap());
+    let o = hallmark(&["demo", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(hallmark(&["roster", "add", "--db", db_s, "--file", &format!("{d}/roster.tsv")]).status.success());
+    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".hallmark")).collect();
+    files.sort();
+    let mut args = vec!["import", "--db", db_s];
+    args.extend(files.iter().map(String::as_str));
+    let o = hallmark(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("已导入").count(), 6, "{}", stdout(&o));
+    let o = hallmark(&["import", "--db", db_s, &files[1]]);
+    assert!(stdout(&o).contains("already imported"), "{}", stdout(&o));
+
+    let o = hallmark(&["merge", "--db", db_s, "--json"]);
+    let groups: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ln = groups.as_array().unwrap().iter().find(|g| g["rubric_id"] == "liaoning-demo-window").unwrap();
+    assert_eq!(ln["panel"]["final_score"], "90.2");
+    assert_eq!(ln["panel"]["totals"], serde_json::json!(["91", "90", "93", "87", "90"]));
+
+    let pdf = t.join("report.pdf");
+    let o = hallmark(&["report", "--db", db_s, "--out", pdf.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("--rubric liaoning-demo-window"), "two groups need a choice: {}", stderr(&o));
+    let o = hallmark(&["report", "--db", db_s, "--rubric", "liaoning-demo-window", "--details", &format!("{d}/report-details.toml"), "--out", pdf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hallmark(&["verify", pdf.to_str().unwrap(), "--bundles", d]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    bytes[1234] ^= 1;
+    let bad = t.join("bad.pdf");
+    std::fs::write(&bad, bytes).unwrap();
+    std::fs::copy(t.join("report.pdf.sig.json"), t.join("bad.pdf.sig.json")).unwrap();
+    let o = hallmark(&["verify", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("FAIL  PDF SHA-256"), "{}", stdout(&o));
+    let xlsx = t.join("scores.xlsx");
+    assert!(hallmark(&["scores", "--db", db_s, "--rubric", "liaoning-demo-window", "--out", xlsx.to_str().unwrap()]).status.success());
+    let _ = std::fs::remove_dir_all(&t);
+}

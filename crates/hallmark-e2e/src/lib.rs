@@ -48,12 +48,18 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(data_home: &Path) -> Driver {
+        Driver::start_with(data_home, &[])
+    }
+
+    /// Like [`Driver::start`], with more environment for the app (e.g. HALLMARK_BUNDLE_DIR).
+    pub fn start_with(data_home: &Path, env: &[(&str, &Path)]) -> Driver {
         let port = free_port();
         let native = free_port();
         let bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let child = Command::new(&bin)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("XDG_DATA_HOME", data_home)
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .env_remove("HALLMARK_DATA_DIR")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

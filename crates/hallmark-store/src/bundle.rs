@@ -218,7 +218,7 @@ impl Imported {
             Imported::Applied { site, assessor, fingerprint, known_as, events, new_events, photos, new_photos, .. } => {
                 let who = match known_as {
                     Some(n) => format!("签名者 {fingerprint}（名册：{n}）"),
-                    None => format!("签名者 {fingerprint}（⚠ 不在名册中：请核实后用 `hallmark roster add` 登记）"),
+                    None => format!("签名者 {fingerprint}（⚠ 不在名册中：请核实签名者后加入名册）"),
                 };
                 format!("{file}: 已导入 {site} · {assessor}：事件 {new_events}/{events} 条为新，照片 {new_photos}/{photos} 张为新；{who}")
             }

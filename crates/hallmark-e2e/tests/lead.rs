@@ -1,0 +1,118 @@
+//! The team lead's workflow in the real app: an inspector signs and exports; the lead imports
+//! five assessors' bundles (and a refused one), sees them merged side by side with the final
+//! result, opens the photos, writes the signed report, and it verifies against the bundles.
+//! Screenshots go to target/e2e-screenshots/ — look at them.
+
+use hallmark_e2e::{app_binary, enabled, workspace_root, Driver, Session};
+
+fn shots() -> std::path::PathBuf {
+    workspace_root().join("target/e2e-screenshots")
+}
+
+fn text(s: &Session, css: &str) -> String {
+    s.js(&format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;"), vec![]).as_str().unwrap_or("").to_string()
+}
+
+fn wait_text(s: &Session, css: &str, needle: &str) {
+    s.wait_for(
+        &format!("{css} to contain {needle}"),
+        &format!("(document.querySelector({css:?}) || {{textContent: ''}}).textContent.includes({needle:?})"),
+    );
+}
+
+#[test]
+fn sign_export_then_import_merge_and_report_as_the_lead() {
+    if let Err(why) = enabled() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("hallmark-e2e-lead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let bundles = root.join("bundles");
+    let demo = hallmark_store::demo::write_bundles(&bundles).unwrap();
+    assert_eq!(demo.len(), 6);
+    let driver = Driver::start_with(&root.join("data"), &[("HALLMARK_BUNDLE_DIR", &bundles)]);
+    let s = driver.session(&app_binary(), &["--demo"]);
+    s.set_window(1280, 800);
+    s.find("#total");
+
+    // The inspector signs by hand on the canvas…
+    s.click("#sign");
+    s.find("#signpad:not([hidden])");
+    s.js(
+        "const c = document.querySelector('#signature-canvas');
+         const r = c.getBoundingClientRect();
+         const ev = (type, x, y) => c.dispatchEvent(new PointerEvent(type, {clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true}));
+         ev('pointerdown', 40, 120);
+         for (let x = 40; x < 600; x += 8) ev('pointermove', x, 120 + 50 * Math.sin(x / 40));
+         ev('pointerup', 600, 120);",
+        vec![],
+    );
+    s.screenshot(&shots().join("10-signature-pad.png"));
+    s.click("#sign-save");
+    s.find("button.signed img");
+
+    // …and exports the inspection as a signed bundle, with a progress bar.
+    s.click("#export");
+    wait_text(&s, "#status", "数据包已导出");
+    let exported: Vec<_> = std::fs::read_dir(&bundles)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("演示"))
+        .collect();
+    assert_eq!(exported.len(), 1, "one bundle exported into the bundle folder");
+    assert!(toast_or_status(&s).contains(".hallmark"));
+
+    // The lead's screen: the inbox lists the five assessors, the Jiangsu one and ours.
+    s.click("#lead");
+    s.find("#inbox");
+    assert_eq!(s.js("return document.querySelectorAll('#inbox input[type=checkbox]').length;", vec![]).as_u64(), Some(7));
+    s.click("#import");
+    s.find("#import-results li");
+    s.wait_for("seven import lines", "document.querySelectorAll('#import-results li').length === 7");
+    let flagged = s.js("return document.querySelectorAll('#import-results li.flagged').length;", vec![]).as_u64();
+    let refused = text(&s, "#import-results li.refused");
+    assert_eq!(flagged, Some(6), "six imported, signers not on the roster: flagged");
+    assert!(refused.contains("recorded on this device"), "our own bundle is refused: {refused}");
+    let liaoning = "article[data-rubric='liaoning-demo-window']";
+    wait_text(&s, &format!("{liaoning} .conclusion"), "90.2");
+    assert!(text(&s, &format!("{liaoning} .conclusion")).contains("符合医疗保障经办服务示范窗口要求"));
+    assert_eq!(s.js(&format!("return document.querySelectorAll(\"{liaoning} table.merge thead th\").length;"), vec![]).as_u64(), Some(2 + 5 + 4));
+    assert!(text(&s, &format!("{liaoning} .sources")).contains("不在名册中"));
+    s.js(&format!("document.querySelector(\"{liaoning}\").scrollIntoView();"), vec![]);
+    s.screenshot(&shots().join("11-lead-merge.png"));
+
+    // Each assessor's photos per item.
+    s.js(&format!("document.querySelector(\"{liaoning} details.evidence\").open = true;"), vec![]);
+    s.wait_for(
+        "fifteen thumbnails",
+        &format!("[...document.querySelectorAll(\"{liaoning} .evidence-row img\")].filter(i => i.src.startsWith('data:')).length === 15"),
+    );
+    s.js(&format!("document.querySelector(\"{liaoning} details.evidence\").scrollIntoView();"), vec![]);
+    s.screenshot(&shots().join("12-lead-photos.png"));
+
+    // Importing again changes nothing.
+    s.click("#import");
+    wait_text(&s, "#import-results", "already imported");
+    s.wait_for("six already imported", "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('already imported')).length === 6");
+
+    // The signed report.
+    s.js(&format!("document.querySelector(\"{liaoning} input[name=site_head]\").value = '赵立新';"), vec![]);
+    s.click(&format!("{liaoning} .report-form button[type=submit]"));
+    s.find(&format!("{liaoning} .report-made"));
+    let made = text(&s, &format!("{liaoning} .report-made"));
+    assert!(made.contains("有效期至 2027-11-20"), "{made}");
+    s.js(&format!("document.querySelector(\"{liaoning} .report-made\").scrollIntoView();"), vec![]);
+    s.screenshot(&shots().join("13-lead-report.png"));
+    s.end();
+    drop(driver);
+
+    let pdf = std::fs::read_dir(&bundles).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("the report PDF");
+    let v = hallmark_report::seal::verify(&pdf, Some(&bundles)).unwrap();
+    assert!(v.ok, "{}", v.text());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn toast_or_status(s: &Session) -> String {
+    format!("{} {}", text(s, "#toast"), text(s, "#status"))
+}
