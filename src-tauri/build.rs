@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "merge_view",
     "thumb_view",
     "make_report",
+    "export_scores",
     "reevaluations_due",
 ];
 

@@ -588,7 +588,10 @@ function renderGroup(g) {
   h('input', { name: 'site_phone', placeholder: '电话' }),
   h('input', { name: 'site_email', placeholder: '电子邮箱' }),
   h('label', {}, '组长 ', leader),
-  h('button', { class: 'primary', type: 'submit' }, '生成评价报告（PDF，已签名）'));
+  h('button', { class: 'primary', type: 'submit' }, '生成评价报告（PDF，已签名）'),
+  ...['xlsx', 'csv'].map((fmt) => h('button', { class: 'ghost', type: 'button', dataset: { format: fmt }, onclick: async () => {
+    try { toast(`已导出评分明细：${await backend.exportScores(g.site, g.rubric_id, fmt)}`, 'ok'); } catch (e) { toast(errorText(e)); }
+  } }, `导出评分明细 ${fmt.toUpperCase()}`)));
   return h('article', { class: 'group', dataset: { rubric: g.rubric_id } },
     h('h3', {}, `${g.site} · ${g.rubric_title || g.rubric_id}`),
     p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, `最终得分 ${p.final_score ?? '—'}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`) : null,

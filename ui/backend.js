@@ -37,6 +37,7 @@ export const backend = {
   mergeView: () => invoke('merge_view'),
   thumbView: (sha256) => invoke('thumb_view', { sha256 }),
   makeReport: (site, rubricId, details) => invoke('make_report', { site, rubricId, details }),
+  exportScores: (site, rubricId, format) => invoke('export_scores', { site, rubricId, format }),
   reevaluationsDue: () => invoke('reevaluations_due'),
 };
 

@@ -29,6 +29,7 @@ export function fakeBackend(fixture) {
     mergeView: async () => [],
     thumbView: async () => '',
     makeReport: async () => ({ pdf: '(memory)/report.pdf', number: 'HM-XX', final_score: null, conclusion: '', valid_until: null }),
+    exportScores: async () => '(memory)/scores.xlsx',
     reevaluationsDue: async () => [],
   };
 }

@@ -452,6 +452,27 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
     })
 }
 
+/// Per-item scores of every assessor for officials, as CSV or XLSX, into the bundle folder.
+#[tauri::command(async)]
+fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, format: String) -> Result<String> {
+    let store = lock(&state);
+    let group = store
+        .merge()?
+        .into_iter()
+        .find(|g| g.site == site && g.rubric_id == rubric_id)
+        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))?;
+    let report = hallmark_report::model::build(&store, &group, &Default::default())?;
+    let bytes = match format.as_str() {
+        "csv" => hallmark_report::table::csv(&report),
+        "xlsx" => hallmark_report::table::xlsx(&report)?,
+        other => return Err(invalid(format!("format '{other}' is not csv or xlsx"))),
+    };
+    let out = bundle_dir().join(format!("评分明细-{}.{format}", file_part(&site)));
+    std::fs::create_dir_all(bundle_dir()).map_err(|e| CommandError { code: "io", message: format!("cannot create {}: {e}", bundle_dir().display()) })?;
+    hallmark_store::photo::write_replacing(&out, &bytes).map_err(|e| CommandError { code: "io", message: format!("cannot write {}: {e}", out.display()) })?;
+    Ok(out.display().to_string())
+}
+
 /// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).
 #[tauri::command(async)]
 fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<hallmark_report::model::Due>> {
@@ -528,6 +549,7 @@ pub fn run() {
             merge_view,
             thumb_view,
             make_report,
+            export_scores,
             reevaluations_due
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))

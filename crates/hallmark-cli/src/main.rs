@@ -102,18 +102,9 @@ enum Command {
     /// Write the signed evaluation report (PDF + FILE.pdf.sig.json) for a merged site
     Report {
         #[command(flatten)]
-        db: Db,
+        which: Which,
         #[arg(long)]
         out: PathBuf,
-        /// The hall's contact details and the leader (TOML: site_head, site_phone, site_email, leader)
-        #[arg(long)]
-        details: Option<PathBuf>,
-        /// Which site (part of its name), when the database holds several
-        #[arg(long)]
-        site: Option<String>,
-        /// Which rubric id, when the database holds several
-        #[arg(long)]
-        rubric: Option<String>,
         /// Also print the report's text form
         #[arg(long)]
         text: bool,
@@ -129,15 +120,9 @@ enum Command {
     /// Per-item scores of every assessor for officials: FILE.csv or FILE.xlsx
     Scores {
         #[command(flatten)]
-        db: Db,
+        which: Which,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long)]
-        details: Option<PathBuf>,
-        #[arg(long)]
-        site: Option<String>,
-        #[arg(long)]
-        rubric: Option<String>,
     },
 }
 
@@ -146,6 +131,22 @@ struct Db {
     /// The database: a SQLite file (its photos go in FILE-files/) or a data folder (as the app's)
     #[arg(long)]
     db: PathBuf,
+}
+
+/// Which merged site a report is about, and what the lead adds to it.
+#[derive(Args)]
+struct Which {
+    #[command(flatten)]
+    db: Db,
+    /// The hall's contact details and the leader (TOML: site_head, site_phone, site_email, leader)
+    #[arg(long)]
+    details: Option<PathBuf>,
+    /// Which site (part of its name), when the database holds several
+    #[arg(long)]
+    site: Option<String>,
+    /// Which rubric id, when the database holds several
+    #[arg(long)]
+    rubric: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -270,13 +271,15 @@ fn open_db(db: &Db) -> Result<Store, String> {
     store.map_err(|e| format!("{}: {}", db.db.display(), e))
 }
 
-fn build_report(store: &Store, details: Option<&Path>, site: Option<&str>, rubric: Option<&str>) -> Result<hallmark_report::model::Report, String> {
-    let details: hallmark_report::model::Details = match details {
+fn build_report(which: &Which) -> Result<(Store, hallmark_report::model::Report), String> {
+    let store = open_db(&which.db)?;
+    let details: hallmark_report::model::Details = match &which.details {
         Some(p) => toml::from_str(&read(p)?).map_err(|e| format!("{}: {} (fields: site_head, site_phone, site_email, leader)", p.display(), lower(&e.to_string())))?,
         None => Default::default(),
     };
-    let group = hallmark_report::model::pick_group(store, site, rubric).map_err(|e| e.to_string())?;
-    hallmark_report::model::build(store, &group, &details).map_err(|e| e.to_string())
+    let group = hallmark_report::model::pick_group(&store, which.site.as_deref(), which.rubric.as_deref()).map_err(|e| e.to_string())?;
+    let report = hallmark_report::model::build(&store, &group, &details).map_err(|e| e.to_string())?;
+    Ok((store, report))
 }
 
 fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
@@ -416,9 +419,8 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Report { db, out, details, site, rubric, text } => {
-            let store = open_db(&db)?;
-            let report = build_report(&store, details.as_deref(), site.as_deref(), rubric.as_deref())?;
+        Command::Report { which, out, text } => {
+            let (store, report) = build_report(&which)?;
             let fonts = hallmark_report::pdf::load_fonts().map_err(|e| e.to_string())?;
             let assets = hallmark_report::pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).map_err(|e| e.to_string())?;
             let pdf = hallmark_report::pdf::render(&report, assets, fonts).map_err(|e| e.to_string())?;
@@ -452,9 +454,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 Err(format!("{}: verification failed ({} of {} checks)", pdf.display(), v.checks.iter().filter(|c| !c.ok).count(), v.checks.len()))
             }
         }
-        Command::Scores { db, out, details, site, rubric } => {
-            let store = open_db(&db)?;
-            let report = build_report(&store, details.as_deref(), site.as_deref(), rubric.as_deref())?;
+        Command::Scores { which, out } => {
+            let (_, report) = build_report(&which)?;
             let bytes = match out.extension().and_then(|e| e.to_str()) {
                 Some("csv") => hallmark_report::table::csv(&report),
                 Some("xlsx") => hallmark_report::table::xlsx(&report).map_err(|e| e.to_string())?,

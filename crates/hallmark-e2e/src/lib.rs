@@ -209,6 +209,19 @@ impl Session {
         }
     }
 
+    /// The text of the first element matching `css` ("" if none).
+    pub fn text(&self, css: &str) -> String {
+        self.js(&format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;"), vec![]).as_str().unwrap_or("").to_string()
+    }
+
+    /// Waits until the first element matching `css` contains `needle`.
+    pub fn wait_text(&self, css: &str, needle: &str) {
+        self.wait_for(
+            &format!("{css} to contain {needle}"),
+            &format!("(document.querySelector({css:?}) || {{textContent: ''}}).textContent.includes({needle:?})"),
+        );
+    }
+
     pub fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

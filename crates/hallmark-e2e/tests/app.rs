@@ -2,24 +2,13 @@
 //! photo, see the score change, refuse a bad reading, restart, find everything intact.
 //! Screenshots go to target/e2e-screenshots/ — look at them.
 
-use hallmark_e2e::{app_binary, enabled, workspace_root, Driver, Session};
+use hallmark_e2e::{app_binary, enabled, workspace_root, Driver};
 use serde_json::json;
 
 const TAB: &str = "\u{E004}";
 
 fn shots() -> std::path::PathBuf {
     workspace_root().join("target/e2e-screenshots")
-}
-
-fn text(s: &Session, css: &str) -> String {
-    s.js(&format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;"), vec![]).as_str().unwrap_or("").to_string()
-}
-
-fn wait_text(s: &Session, css: &str, needle: &str) {
-    s.wait_for(
-        &format!("{css} to contain {needle}"),
-        &format!("(document.querySelector({css:?}) || {{textContent: ''}}).textContent.includes({needle:?})"),
-    );
 }
 
 #[test]
@@ -46,22 +35,22 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.screenshot(&shots().join("02-new-inspection.png"));
     s.click("#create");
     s.find("#total");
-    assert_eq!(text(&s, "#total span"), "0");
+    assert_eq!(s.text("#total span"), "0");
 
     // choice
     s.click("[data-input='layout.level'] .segmented button:nth-child(3)");
     s.find("[data-input='layout.level'] button.on:not(.default)");
     // measurement with unit
     s.type_into("[data-input='layout.floor_area'] .measure input", &format!("1850{TAB}"));
-    wait_text(&s, "#item-layout .explain", "1850m²");
+    s.wait_text("#item-layout .explain", "1850m²");
     // elements: all present, then one missing
     s.click("[data-input='layout.zones'] .chip.all");
     s.find("[data-input='layout.zones'] .chip.present");
     s.click("[data-input='layout.zones'] .chip:nth-child(1)");
-    wait_text(&s, "#item-layout .explain", "缺少引导咨询");
+    s.wait_text("#item-layout .explain", "缺少引导咨询");
     // tally (stepper)
     s.click("[data-input='layout.transfers'] .plus");
-    wait_text(&s, "#item-layout .explain", "次数为1");
+    s.wait_text("#item-layout .explain", "次数为1");
     // yes/no
     s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
     s.find("[data-input='signage.official_marks'] button.on.yes");
@@ -70,23 +59,23 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.find("[data-input='equipment.office'] .window");
     // ratio as a percentage
     s.type_into("[data-input='ratings.rate'] .ratio input:nth-of-type(3)", &format!("98.5{TAB}"));
-    wait_text(&s, "#item-ratings .explain", "98.5%");
+    s.wait_text("#item-ratings .explain", "98.5%");
     // time sample row
     s.click("[data-input='timeliness.sample'] .add");
     s.find("[data-input='timeliness.sample'] tbody tr");
     // count
     s.click("[data-input='matters.missing'] .plus");
-    wait_text(&s, "#item-matters .explain", "扣2分");
+    s.wait_text("#item-matters .explain", "扣2分");
 
     // area 1 + zones 1 + transfers 1 + signage 1 + office 2 + ratings 5 + timeliness 5 + matters 3
     s.wait_for("total 19", "document.querySelector('#total span').textContent === '19'");
-    assert!(text(&s, "#progress").contains("/19"), "{}", text(&s, "#progress"));
+    assert!(s.text("#progress").contains("/19"), "{}", s.text("#progress"));
 
     // a bad reading is refused where it is entered; the score does not move
     s.type_into("[data-input='comfort.humidity'] .measure input", &format!("140{TAB}"));
     s.wait_for("an error toast", "!document.querySelector('#toast').hidden");
-    assert!(text(&s, "#toast").contains("outside the valid range"), "{}", text(&s, "#toast"));
-    assert_eq!(text(&s, "#total span"), "19");
+    assert!(s.text("#toast").contains("outside the valid range"), "{}", s.text("#toast"));
+    assert_eq!(s.text("#total span"), "19");
 
     // one observed service, logged as an entry that feeds the tallies
     s.click("#service-new-practice");
@@ -94,8 +83,8 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.find("[data-category='practice.language'] input[value='1']");
     s.type_into(".service-note", "异地就医备案");
     s.click("#service-save-practice");
-    wait_text(&s, "#item-practice .service-list", "异地就医备案");
-    wait_text(&s, "#item-practice .explain", "扣1分");
+    s.wait_text("#item-practice .service-list", "异地就医备案");
+    s.wait_text("#item-practice .explain", "扣1分");
     // practice: language 5 − 1 = 4 (its other parts unanswered)
     s.wait_for("total 23", "document.querySelector('#total span').textContent === '23'");
     s.js("document.querySelector('#item-practice').scrollIntoView();", vec![]);
@@ -128,17 +117,17 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     let s = driver.session(&app, &[]);
     s.set_window(1280, 800);
     s.find("#total");
-    assert_eq!(text(&s, "#total span"), "23");
+    assert_eq!(s.text("#total span"), "23");
     s.find("[data-input='layout.level'] button.on:not(.default)");
-    assert!(text(&s, "#item-practice .service-list").contains("异地就医备案"));
+    assert!(s.text("#item-practice .service-list").contains("异地就医备案"));
     s.find("#item-layout .photos img");
-    assert!(text(&s, "#item-layout .explain").contains("1850m²"));
+    assert!(s.text("#item-layout .explain").contains("1850m²"));
     s.screenshot(&shots().join("05-after-restart.png"));
     s.click("#home");
     s.find(".card");
     s.screenshot(&shots().join("06-list.png"));
-    assert!(text(&s, ".card").contains("铁岭县医疗保障事务服务中心"));
-    let fp = text(&s, "#device");
+    assert!(s.text(".card").contains("铁岭县医疗保障事务服务中心"));
+    let fp = s.text("#device");
     assert!(fp.contains("本机签名指纹 ") && !fp.contains("—"), "the device fingerprint is shown: {fp}");
     s.end();
     drop(driver);

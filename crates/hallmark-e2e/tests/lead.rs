@@ -9,17 +9,6 @@ fn shots() -> std::path::PathBuf {
     workspace_root().join("target/e2e-screenshots")
 }
 
-fn text(s: &Session, css: &str) -> String {
-    s.js(&format!("const e = document.querySelector({css:?}); return e ? e.textContent : null;"), vec![]).as_str().unwrap_or("").to_string()
-}
-
-fn wait_text(s: &Session, css: &str, needle: &str) {
-    s.wait_for(
-        &format!("{css} to contain {needle}"),
-        &format!("(document.querySelector({css:?}) || {{textContent: ''}}).textContent.includes({needle:?})"),
-    );
-}
-
 #[test]
 fn sign_export_then_import_merge_and_report_as_the_lead() {
     if let Err(why) = enabled() {
@@ -54,7 +43,7 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
 
     // …and exports the inspection as a signed bundle, with a progress bar.
     s.click("#export");
-    wait_text(&s, "#status", "数据包已导出");
+    s.wait_text("#status", "数据包已导出");
     let exported: Vec<_> = std::fs::read_dir(&bundles)
         .unwrap()
         .flatten()
@@ -71,14 +60,14 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     s.find("#import-results li");
     s.wait_for("seven import lines", "document.querySelectorAll('#import-results li').length === 7");
     let flagged = s.js("return document.querySelectorAll('#import-results li.flagged').length;", vec![]).as_u64();
-    let refused = text(&s, "#import-results li.refused");
+    let refused = s.text("#import-results li.refused");
     assert_eq!(flagged, Some(6), "six imported, signers not on the roster: flagged");
     assert!(refused.contains("recorded on this device"), "our own bundle is refused: {refused}");
     let liaoning = "article[data-rubric='liaoning-demo-window']";
-    wait_text(&s, &format!("{liaoning} .conclusion"), "90.2");
-    assert!(text(&s, &format!("{liaoning} .conclusion")).contains("符合医疗保障经办服务示范窗口要求"));
+    s.wait_text(&format!("{liaoning} .conclusion"), "90.2");
+    assert!(s.text(&format!("{liaoning} .conclusion")).contains("符合医疗保障经办服务示范窗口要求"));
     assert_eq!(s.js(&format!("return document.querySelectorAll(\"{liaoning} table.merge thead th\").length;"), vec![]).as_u64(), Some(2 + 5 + 4));
-    assert!(text(&s, &format!("{liaoning} .sources")).contains("不在名册中"));
+    assert!(s.text(&format!("{liaoning} .sources")).contains("不在名册中"));
     s.js(&format!("document.querySelector(\"{liaoning}\").scrollIntoView();"), vec![]);
     s.screenshot(&shots().join("11-lead-merge.png"));
 
@@ -93,15 +82,18 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
 
     // Importing again changes nothing.
     s.click("#import");
-    wait_text(&s, "#import-results", "already imported");
+    s.wait_text("#import-results", "already imported");
     s.wait_for("six already imported", "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('already imported')).length === 6");
 
     // The signed report.
     s.js(&format!("document.querySelector(\"{liaoning} input[name=site_head]\").value = '赵立新';"), vec![]);
     s.click(&format!("{liaoning} .report-form button[type=submit]"));
     s.find(&format!("{liaoning} .report-made"));
-    let made = text(&s, &format!("{liaoning} .report-made"));
+    let made = s.text(&format!("{liaoning} .report-made"));
     assert!(made.contains("有效期至 2027-11-20"), "{made}");
+    s.click(&format!("{liaoning} button[data-format=xlsx]"));
+    s.wait_text("#toast", "评分明细");
+    assert!(bundles.join("评分明细-铁岭县医疗保障事务服务中心.xlsx").exists());
     s.js(&format!("document.querySelector(\"{liaoning} .report-made\").scrollIntoView();"), vec![]);
     s.screenshot(&shots().join("13-lead-report.png"));
     s.end();
@@ -114,5 +106,5 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
 }
 
 fn toast_or_status(s: &Session) -> String {
-    format!("{} {}", text(s, "#toast"), text(s, "#status"))
+    format!("{} {}", s.text("#toast"), s.text("#status"))
 }

@@ -200,14 +200,19 @@ pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
 /// A 4000x3000 JPEG with scene-like gradients and sensor-like noise (≈3.5 MB), as a tablet
 /// camera makes: the benchmarks' stand-in photo.
 pub fn photo_12mp(seed: u32) -> Vec<u8> {
+    camera_like(4000, 3000, seed, (16, 12, 24))
+}
+
+/// A noisy JPEG whose size and thumbnail weigh like a camera's; `scale` sets the gradients.
+pub fn camera_like(w: u32, h: u32, seed: u32, scale: (u32, u32, u32)) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    let img = RgbImage::from_fn(4000, 3000, |x, y| {
+    let img = RgbImage::from_fn(w, h, |x, y| {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
         let noise = (state % 29) as i32 - 14;
         let c = |base: i32| (base + noise).clamp(0, 255) as u8;
-        Rgb([c((x / 16) as i32 % 256), c((y / 12) as i32 % 256), c(((x + y + seed) / 24) as i32 % 256)])
+        Rgb([c((x / scale.0) as i32 % 256), c((y / scale.1) as i32 % 256), c(((x + y + seed) / scale.2) as i32 % 256)])
     });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88).encode_image(&img).expect("encode");

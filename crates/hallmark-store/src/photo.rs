@@ -163,20 +163,8 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if fs::metadata(path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
         return Ok(());
     }
-    let dir = path.parent().expect("photo paths have a folder");
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::now_v7()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    fs::create_dir_all(path.parent().expect("photo paths have a folder"))?;
+    write_replacing(path, bytes)
 }
 
 /// Writes `bytes` to `path`, replacing what is there, so that `path` is always either the old
@@ -208,7 +196,7 @@ pub fn sweep_temp_files(dir: &Path) {
         let p = e.path();
         if p.is_dir() {
             sweep_temp_files(&p);
-        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".tmp-")) {
+        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
             let _ = fs::remove_file(p);
         }
     }

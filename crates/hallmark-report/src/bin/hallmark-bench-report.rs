@@ -8,24 +8,8 @@ use std::time::Instant;
 
 use hallmark_report::{model, pdf, seal};
 use hallmark_store::{NewInspection, Store};
-use image::{Rgb, RgbImage};
 
 const EXAMPLE: &str = include_str!("../../../../examples/jiangsu-complete.json");
-
-fn noisy_photo(seed: u32) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    let img = RgbImage::from_fn(1600, 1200, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let noise = (state % 29) as i32 - 14;
-        let c = |base: i32| (base + noise).clamp(0, 255) as u8;
-        Rgb([c((x / 7) as i32 % 256), c((y / 5) as i32 % 256), c(((x + y + seed) / 9) as i32 % 256)])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88).encode_image(&img).expect("encode");
-    out
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -55,7 +39,7 @@ fn main() {
         for (k, v) in example["answers"].as_object().unwrap() {
             store.record(&id, k, Some(v.clone()), &name, now).unwrap();
         }
-        let photos: Vec<Vec<u8>> = (0..per).map(|p| noisy_photo(a * 1000 + p as u32)).collect();
+        let photos: Vec<Vec<u8>> = (0..per).map(|p| hallmark_store::demo::camera_like(1600, 1200, a * 1000 + p as u32, (7, 5, 9))).collect();
         let batch: Vec<(&str, &[u8], &str)> = photos.iter().enumerate().map(|(p, b)| (items[p % items.len()].as_str(), b.as_slice(), "")).collect();
         store.attach_photos(&id, &batch, &name, now).unwrap();
         store.finish(&id, now).unwrap();
