@@ -270,14 +270,19 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
     view(&store, &id)
 }
 
-#[tauri::command(async)]
-fn photo_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
+/// A stored JPEG (photo or thumbnail) by its photo's hash, as a data URL.
+fn stored_jpeg(state: &State<'_, AppState>, sha256: &str, what: &str, path: fn(&Store, &str) -> PathBuf) -> Result<String> {
     if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(invalid(format!("'{sha256}' is not a photo hash")));
     }
-    let store = lock(&state);
-    let bytes = std::fs::read(store.photo_path(&sha256)).map_err(|e| invalid(format!("photo {sha256}: {e}")))?;
+    let store = lock(state);
+    let bytes = std::fs::read(path(&store, sha256)).map_err(|e| invalid(format!("{what} {sha256}: {e}")))?;
     Ok(data_url(&bytes))
+}
+
+#[tauri::command(async)]
+fn photo_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
+    stored_jpeg(&state, &sha256, "photo", Store::photo_path)
 }
 
 #[tauri::command(async)]
@@ -402,12 +407,16 @@ fn merge_view(state: State<'_, AppState>) -> Result<Vec<hallmark_store::merge::M
 
 #[tauri::command(async)]
 fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
-    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(invalid(format!("'{sha256}' is not a photo hash")));
-    }
-    let store = lock(&state);
-    let bytes = std::fs::read(store.thumb_path(&sha256)).map_err(|e| invalid(format!("thumbnail {sha256}: {e}")))?;
-    Ok(data_url(&bytes))
+    stored_jpeg(&state, &sha256, "thumbnail", Store::thumb_path)
+}
+
+/// The merged group of one site and rubric, as the lead screen names it.
+fn merged_group(store: &Store, site: &str, rubric_id: &str) -> Result<hallmark_store::merge::MergeGroup> {
+    store
+        .merge()?
+        .into_iter()
+        .find(|g| g.site == site && g.rubric_id == rubric_id)
+        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))
 }
 
 impl From<hallmark_report::ReportError> for CommandError {
@@ -430,11 +439,7 @@ pub struct ReportMade {
 #[tauri::command(async)]
 fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: hallmark_report::model::Details) -> Result<ReportMade> {
     let store = lock(&state);
-    let group = store
-        .merge()?
-        .into_iter()
-        .find(|g| g.site == site && g.rubric_id == rubric_id)
-        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))?;
+    let group = merged_group(&store, &site, &rubric_id)?;
     let report = hallmark_report::model::build(&store, &group, &details)?;
     let fonts = hallmark_report::pdf::load_fonts()?;
     let assets = hallmark_report::pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
@@ -456,11 +461,7 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
 #[tauri::command(async)]
 fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, format: String) -> Result<String> {
     let store = lock(&state);
-    let group = store
-        .merge()?
-        .into_iter()
-        .find(|g| g.site == site && g.rubric_id == rubric_id)
-        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))?;
+    let group = merged_group(&store, &site, &rubric_id)?;
     let report = hallmark_report::model::build(&store, &group, &Default::default())?;
     let bytes = match format.as_str() {
         "csv" => hallmark_report::table::csv(&report),

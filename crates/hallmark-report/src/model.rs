@@ -281,13 +281,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
     let dates: Vec<&str> = group.assessors.iter().map(|a| a.visited_on.as_str()).collect();
     let evaluated_from = dates.iter().min().copied().unwrap_or_default().to_string();
     let evaluated_to = dates.iter().max().copied().unwrap_or_default().to_string();
-    // Issued when the last assessor finished (from the data, never the clock).
-    let issued_on = group
-        .assessors
-        .iter()
-        .filter_map(|a| a.finished_at.as_deref().map(|t| t[..10].to_string()))
-        .max()
-        .unwrap_or_else(|| evaluated_to.clone());
+    let issued_on = issued_on(group);
     let valid_until = match (&panel.conclusion, rubric.result.valid_months) {
         (Conclusion::Pass { .. }, Some(m)) => Some(add_months(&issued_on, m)),
         _ => None,
@@ -503,7 +497,7 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
         let (Some(panel), Some(first)) = (&g.panel, g.assessors.first()) else { continue };
         let rubric = store.rubric(&first.inspection_id)?;
         let (Conclusion::Pass { .. }, Some(months)) = (&panel.conclusion, rubric.result.valid_months) else { continue };
-        let issued_on = g.assessors.iter().filter_map(|a| a.finished_at.as_deref().map(|t| t[..10].to_string())).max().unwrap_or_else(|| first.visited_on.clone());
+        let issued_on = issued_on(&g);
         let valid_until = add_months(&issued_on, months);
         if valid_until <= add_months(today, 1) {
             out.push(Due { site: g.site.clone(), rubric_id: g.rubric_id.clone(), days_left: days(&valid_until) - days(today), issued_on, valid_until });
@@ -511,6 +505,13 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
     }
     out.sort_by_key(|d| d.days_left);
     Ok(out)
+}
+
+/// 报告日期: the day the last assessor finished, else the last visit date — from the data,
+/// never the clock. The report's expiry and the due list both count from it.
+fn issued_on(group: &MergeGroup) -> String {
+    let finished = group.assessors.iter().filter_map(|a| a.finished_at.as_deref().map(|t| t[..10].to_string())).max();
+    finished.unwrap_or_else(|| group.assessors.iter().map(|a| a.visited_on.clone()).max().unwrap_or_default())
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).

@@ -615,16 +615,7 @@ impl Store {
     /// A stored photo's description.
     pub fn photo_meta(&self, sha256: &str) -> Result<photo::PhotoMeta> {
         self.conn
-            .query_row("SELECT sha256, size, width, height, orientation, taken_at FROM photos WHERE sha256 = ?1", [sha256], |r| {
-                Ok(photo::PhotoMeta {
-                    sha256: r.get(0)?,
-                    size: r.get::<_, i64>(1)? as u64,
-                    width: r.get(2)?,
-                    height: r.get(3)?,
-                    orientation: r.get(4)?,
-                    taken_at: r.get(5)?,
-                })
-            })
+            .query_row("SELECT sha256, size, width, height, orientation, taken_at FROM photos WHERE sha256 = ?1", [sha256], |r| photo_meta_at(r, 0))
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("photo {sha256}")))
     }
@@ -743,14 +734,7 @@ impl Store {
                 item_id: r.get(1)?,
                 caption: r.get(2)?,
                 attached_at: r.get(3)?,
-                photo: photo::PhotoMeta {
-                    sha256: r.get(4)?,
-                    size: r.get::<_, i64>(5)? as u64,
-                    width: r.get(6)?,
-                    height: r.get(7)?,
-                    orientation: r.get(8)?,
-                    taken_at: r.get(9)?,
-                },
+                photo: photo_meta_at(r, 4)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
@@ -853,6 +837,18 @@ pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Valu
         "visited_on": insp.visited_on,
         "answers": plain,
         "veto": veto,
+    })
+}
+
+/// A photo's columns (sha256, size, width, height, orientation, taken_at) from `at` on.
+fn photo_meta_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<photo::PhotoMeta> {
+    Ok(photo::PhotoMeta {
+        sha256: r.get(at)?,
+        size: r.get::<_, i64>(at + 1)? as u64,
+        width: r.get(at + 2)?,
+        height: r.get(at + 3)?,
+        orientation: r.get(at + 4)?,
+        taken_at: r.get(at + 5)?,
     })
 }
 
