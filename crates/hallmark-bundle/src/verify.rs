@@ -21,7 +21,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::format::{self, ListedFile, Manifest, SignatureFileV1, MANIFEST, MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES, SIGNATURE};
-use crate::{refused, signature, ustar, BundleError, Result};
+use crate::{refused, signature, ustar, Result};
 
 const CHUNK: usize = 1 << 20;
 

@@ -69,7 +69,6 @@ impl Store {
         Ok(out.into_values().collect())
     }
 }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Conflict {

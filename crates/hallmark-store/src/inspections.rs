@@ -149,7 +149,7 @@ impl Store {
     }
 
     pub(crate) fn pinned(&self, insp: &Inspection) -> Result<Rubric> {
-        let hash = photo::sha256_hex(insp.rubric_content.as_bytes());
+        let hash = hallmark_core::hex::sha256_hex(insp.rubric_content.as_bytes());
         if hash == insp.rubric_hash {
             if let Some(r) = self.parsed.borrow().get(&hash) {
                 return Ok(r.clone());

@@ -88,10 +88,6 @@ fn io(what: &str, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{what}: {e}"))
 }
 
-fn io(what: &str, e: std::io::Error) -> StoreError {
-    StoreError::Io(format!("{what}: {e}"))
-}
-
 pub struct Store {
     conn: Connection,
     dir: PathBuf,
@@ -156,5 +152,4 @@ impl Store {
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
-}
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::events::{append_event, check_open, check_value};
-use crate::{Result, Store, StoreError};
+use crate::{Event, Result, Store, StoreError};
 
 /// One observed service (Liaoning 服务实操), as the inspector logged it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -195,22 +195,17 @@ impl Store {
             let file = buf.into_inner().map_err(|e| werr(e.into_error()))?;
             file.commit().map_err(werr)
         })();
-        match result {
-            Ok(bytes) => {
-                progress(total, total);
-                Ok(Exported {
-                    path: out.to_path_buf(),
-                    bytes,
-                    photos: manifest.photos.len(),
-                    events: manifest.events.len(),
-                    bundle_id: sha256_hex(&manifest_bytes),
-                    fingerprint: manifest.device.fingerprint.clone(),
-                })
-            }
-            Err(e) => Err(e),
-        }
+        let bytes = result?;
+        progress(total, total);
+        Ok(Exported {
+            path: out.to_path_buf(),
+            bytes,
+            photos: manifest.photos.len(),
+            events: manifest.events.len(),
+            bundle_id: sha256_hex(&manifest_bytes),
+            fingerprint: manifest.device.fingerprint.clone(),
+        })
     }
-}
 }
 
 /// A reader that hashes what passes through it and reports progress.
