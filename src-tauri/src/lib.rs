@@ -470,7 +470,7 @@ fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, fo
     };
     let out = bundle_dir().join(format!("评分明细-{}.{format}", file_part(&site)));
     std::fs::create_dir_all(bundle_dir()).map_err(|e| CommandError { code: "io", message: format!("cannot create {}: {e}", bundle_dir().display()) })?;
-    hallmark_store::photo::write_replacing(&out, &bytes).map_err(|e| CommandError { code: "io", message: format!("cannot write {}: {e}", out.display()) })?;
+    hallmark_store::durable::write_replacing(&out, &bytes).map_err(|e| CommandError { code: "io", message: format!("cannot write {}: {e}", out.display()) })?;
     Ok(out.display().to_string())
 }
 

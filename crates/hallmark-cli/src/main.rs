@@ -461,7 +461,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 Some("xlsx") => hallmark_report::table::xlsx(&report).map_err(|e| e.to_string())?,
                 _ => return Err(format!("{}: name the file .csv or .xlsx", out.display())),
             };
-            hallmark_store::photo::write_replacing(&out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+            hallmark_store::durable::write_replacing(&out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
             outln!("{}: {} 名评价人员 × {} 个评分项", out.display(), report.assessors.len(), report.items.len());
             Ok(())
         }

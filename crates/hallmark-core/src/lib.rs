@@ -19,6 +19,8 @@
 //! ```
 
 pub mod aggregate;
+pub mod date;
+pub mod hex;
 pub mod num;
 pub mod observation;
 pub mod render;

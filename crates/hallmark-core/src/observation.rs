@@ -146,8 +146,8 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
     };
     let visited_on = obj.get("visited_on").and_then(Value::as_str).map(str::to_string);
     if let Some(d) = &visited_on {
-        if !is_iso_date(d) {
-            say(format!("visited_on '{d}' is not a date (write YYYY-MM-DD, e.g. \"2026-11-20\")"));
+        if let Err(why) = crate::date::parse_date(d) {
+            say(format!("visited_on {why}"));
         }
     }
 
@@ -212,14 +212,9 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
     Ok(Observations { rubric: rubric_id, rubric_version, site, assessor, visited_on, answers, veto })
 }
 
-/// A `YYYY-MM-DD` date (month 1–12, day 1–31), as visit dates are written.
+/// A real `YYYY-MM-DD` calendar date, as visit dates are written ([`crate::date::parse_date`]).
 pub fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(_), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d))
+    crate::date::is_iso_date(s)
 }
 
 pub fn canonical_level(l: &str) -> Option<&'static str> {

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::num::{fmt, Num};
 
@@ -350,7 +349,7 @@ impl Rubric {
         let mut rubric: Rubric = toml::from_str(text).map_err(|e| RubricError {
             problems: vec![toml_problem(name, text, &e)],
         })?;
-        rubric.content_hash = hex(&Sha256::digest(text.as_bytes()));
+        rubric.content_hash = crate::hex::sha256_hex(text.as_bytes());
         let problems = validate(name, &rubric);
         if !problems.is_empty() {
             return Err(RubricError { problems });
@@ -419,10 +418,6 @@ pub fn unanswered_message(name: &str, f: &Finding) -> String {
         "{name}: item '{}': {} [{}] (answer it with [[item.interpretation]] finding = \"{}\" and a text saying how hallmark reads it)",
         f.item, f.message, f.code, f.code
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Turns a TOML/serde error into one line naming the file, line and the enclosing table.

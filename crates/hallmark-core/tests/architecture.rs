@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-const ALLOWED_DEPENDENCIES: [&str; 6] = ["serde", "serde_json", "toml", "rust_decimal", "thiserror", "sha2"];
+const ALLOWED_DEPENDENCIES: [&str; 7] = ["serde", "serde_json", "toml", "rust_decimal", "thiserror", "sha2", "chrono"];
 
 #[test]
 fn core_depends_only_on_pure_crates() {
@@ -18,13 +18,17 @@ fn core_depends_only_on_pure_crates() {
             "hallmark-core must stay pure: dependency '{name}' is not allowed (IO, clocks, SQLite and Tauri belong in other crates)"
         );
     }
+    // chrono for calendar arithmetic only: without its `clock` feature it cannot read the time.
+    let chrono = deps["chrono"].as_table().expect("chrono = { version, default-features = false }");
+    assert_eq!(chrono.get("default-features").and_then(|v| v.as_bool()), Some(false), "chrono's defaults include the clock");
+    assert!(chrono.get("features").is_none(), "hallmark-core takes no chrono features (no clock)");
 }
 
 #[test]
 fn core_source_does_no_io_and_reads_no_clock() {
     let forbidden = [
         "std::fs", "std::net", "std::process", "std::env", "std::time", "SystemTime", "Instant::now",
-        "rusqlite", "tauri", "chrono", "std::thread", "File::open",
+        "rusqlite", "tauri", "Utc::now", "Local::now", "std::thread", "File::open",
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut n = 0;

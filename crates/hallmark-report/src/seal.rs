@@ -15,7 +15,9 @@ use hallmark_core::num::fmt;
 use hallmark_core::observation;
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::score;
-use hallmark_store::bundle::{self, Manifest};
+use hallmark_bundle::format::{Manifest, EXTENSION};
+use hallmark_bundle::verify::{self as bundle_verify, Discard};
+use hallmark_store::bundle::apply::{events_of, inspection_of};
 use hallmark_store::identity::{self, DeviceKey};
 use hallmark_store::{derive_answers, observation_document_of, Event};
 use serde::{Deserialize, Serialize};
@@ -112,7 +114,7 @@ pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &Sidecar) -> Result<(), Repor
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| ReportError::Io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        hallmark_store::photo::write_replacing(&path, bytes).map_err(|e| ReportError::Io(format!("cannot write {}: {e}", path.display())))?;
+        hallmark_store::durable::write_replacing(&path, bytes).map_err(|e| ReportError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
@@ -205,16 +207,16 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
         .map_err(|e| ReportError::Input(format!("{}: cannot list: {e}", dir.display())))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == bundle::EXTENSION))
+        .filter(|p| p.extension().is_some_and(|x| x == EXTENSION))
         .collect();
     files.sort();
     // Union of each inspection's events across its bundles (as an import would do).
     let mut by_inspection: BTreeMap<String, (Manifest, BTreeMap<String, Event>)> = BTreeMap::new();
     for f in &files {
-        let opened = match bundle::open_for_audit(f) {
-            Ok((o, note)) => {
-                if let Some(n) = note {
-                    v.fail(n);
+        let opened = match bundle_verify::open_for_audit(f) {
+            Ok(o) => {
+                if let Some(n) = &o.signature_note {
+                    v.fail(n.clone());
                 }
                 o
             }
@@ -227,16 +229,16 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
         if !in_report {
             continue;
         }
-        let manifest = match opened.check_files() {
-            Ok(m) => m,
+        let manifest = match opened.verify_files(&mut Discard, &mut |_, _| {}) {
+            Ok(verified) => verified.manifest,
             Err(e) => {
                 v.fail(e.to_string());
                 continue;
             }
         };
         let entry = by_inspection.entry(manifest.inspection.id.clone()).or_insert_with(|| (manifest.clone(), BTreeMap::new()));
-        for e in &manifest.events {
-            entry.1.insert(e.id.clone(), e.clone());
+        for e in events_of(&manifest) {
+            entry.1.insert(e.id.clone(), e);
         }
         if manifest.created_at > entry.0.created_at {
             let events = std::mem::take(&mut entry.1);
@@ -263,7 +265,7 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
             }
         };
         let events: Vec<Event> = events.values().cloned().collect();
-        let insp = m.inspection();
+        let insp = inspection_of(m);
         let doc = observation_document_of(&insp, derive_answers(&events));
         leaves.push(model::observation_leaf(&doc));
         let mut photos = BTreeSet::new();

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
+use hallmark_core::hex::hex;
 
-use crate::photo::sha256_hex;
+use crate::durable::write_private;
 
 pub const KEY_FILE: &str = "device.key";
 
@@ -61,46 +62,4 @@ pub fn install_seed(dir: &Path, seed: &[u8; 32]) -> Result<(), String> {
     write_private(&path, seed).map_err(|e| format!("cannot store {}: {e}", path.display()))
 }
 
-pub fn fingerprint_of(public_key: &[u8]) -> String {
-    let h = sha256_hex(public_key);
-    h[..16].as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")
-}
-
-/// Verifies an Ed25519 signature by a public key (32 bytes) over `message`.
-pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(public_key), <[u8; 64]>::try_from(signature)) else {
-        return false;
-    };
-    let Ok(key) = VerifyingKey::from_bytes(&pk) else { return false };
-    key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes a secret: created 0600 from the first byte (temp file, fsync, rename, fsync folder),
-/// so it is never readable by others and never half-written.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().expect("key path has a folder");
-    let tmp = dir.join(format!(".tmp-key-{}", uuid::Uuid::now_v7()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+pub use hallmark_bundle::signature::{fingerprint_of, verify};

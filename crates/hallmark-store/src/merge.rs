@@ -9,7 +9,8 @@ use hallmark_core::rubric::Rubric;
 use hallmark_core::score::ScoreSheet;
 use serde::Serialize;
 
-use crate::bundle::{Conflict, SignatureImage};
+use crate::conflicts::Conflict;
+use crate::SignatureImage;
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Serialize)]

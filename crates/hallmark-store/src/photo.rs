@@ -1,14 +1,12 @@
 //! Photo evidence: checks a JPEG, reads its EXIF capture time and orientation, and makes a
 //! 320 px thumbnail with reduced-size (DCT-scaled) decoding (libjpeg-turbo; jpeg-decoder for CMYK). The original bytes are never
-//! changed; files are written to a temp name, fsynced and renamed, so none is ever partial.
+//! changed; the files are written by [`crate::durable`], so none is ever partial.
 
-use std::fs;
-use std::io::{Cursor, Write};
-use std::path::Path;
+use std::io::Cursor;
 
 use image::{imageops, DynamicImage, RgbImage};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+pub use hallmark_core::hex::sha256_hex;
 
 pub const THUMBNAIL_PX: u16 = 320;
 
@@ -22,10 +20,6 @@ pub struct PhotoMeta {
     pub orientation: u16,
     /// EXIF DateTimeOriginal as the camera wrote it ("2026-11-20 10:21:03").
     pub taken_at: Option<String>,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks `bytes` is a whole JPEG and makes its thumbnail. The error says what is wrong.
@@ -155,49 +149,4 @@ fn exif_fields(bytes: &[u8]) -> (u16, Option<String>) {
         }
     });
     (orientation, taken_at)
-}
-
-/// Writes `bytes` to `path` so that `path` is either absent or complete: temp file in the same
-/// folder, fsync, rename, fsync the folder. An existing file of the same size is kept.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if fs::metadata(path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
-        return Ok(());
-    }
-    fs::create_dir_all(path.parent().expect("photo paths have a folder"))?;
-    write_replacing(path, bytes)
-}
-
-/// Writes `bytes` to `path`, replacing what is there, so that `path` is always either the old
-/// or the new complete file (temp file, fsync, rename, fsync the folder).
-pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::now_v7()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Removes temp files a killed writer may have left. Called when a store opens.
-pub fn sweep_temp_files(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            sweep_temp_files(&p);
-        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
-            let _ = fs::remove_file(p);
-        }
-    }
 }

@@ -1,0 +1,231 @@
+//! The bundle's wire types. **Do not modify a versioned struct**: signed bundles in the field
+//! were written with exactly these fields. A new field means a `ManifestV2` (with its own
+//! entry types where they change), a reader arm in [`parse_manifest`], an upgrade from V1, and
+//! a line in docs/bundles.md naming the issue that introduced it. The committed bundles under
+//! `tests/bundles/` must keep verifying and importing.
+//!
+//! | version | introduced by | what |
+//! |---------|---------------|------|
+//! | 1       | #4 signed bundles | manifest, Ed25519 signature file, photos, thumbnails, handwritten signature |
+//!
+//! A bundle is a ustar archive: `manifest.json`, `manifest.sig`, then the files the manifest
+//! lists (`photos/<sha256>.jpg`, `thumbs/<sha256>.jpg`, `signature/<sha256>.png`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const FORMAT: &str = "hallmark-bundle";
+/// The version this hallmark writes.
+pub const CURRENT_VERSION: u32 = 1;
+pub const EXTENSION: &str = "hallmark";
+
+pub const MANIFEST: &str = "manifest.json";
+pub const SIGNATURE: &str = "manifest.sig";
+
+/// Limits that keep a hostile bundle from exhausting memory or disk before it is refused.
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+pub const MAX_SIGNATURE_BYTES: u64 = 4 << 10;
+pub const MAX_FILE_BYTES: u64 = 200 << 20;
+pub const MAX_FILES: usize = 30_000;
+
+/// The manifest as this hallmark works with it: the newest version. Older versions are
+/// upgraded to it by [`parse_manifest`].
+pub type Manifest = ManifestV1;
+
+/// Format version 1 (issue #4). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestV1 {
+    pub format: String,
+    pub format_version: u32,
+    pub created_at: String,
+    pub device: DeviceV1,
+    pub rubric: RubricRefV1,
+    pub inspection: HeaderV1,
+    pub events: Vec<EventV1>,
+    pub service_entries: Vec<ServiceEntryV1>,
+    pub evidence: Vec<EvidenceV1>,
+    pub photos: Vec<PhotoV1>,
+    pub signature_image: Option<SignatureImageV1>,
+}
+
+/// The signing device (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceV1 {
+    pub id: String,
+    /// Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+    pub fingerprint: String,
+}
+
+/// The pinned rubric (V1): the lead scores with exactly the copy the tablet used. Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricRefV1 {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+    pub content: String,
+}
+
+/// The inspection's header (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderV1 {
+    pub id: String,
+    pub site_name: String,
+    pub site_address: String,
+    pub site_level: String,
+    pub visited_on: String,
+    pub assessor_name: String,
+    pub assessor_unit: String,
+    pub assessor_title: String,
+    pub assessor_phone: String,
+    pub device_id: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// One observation event (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventV1 {
+    pub id: String,
+    pub key: String,
+    pub value: Option<Value>,
+    pub previous: Option<Value>,
+    pub author: String,
+    pub device_id: String,
+    pub recorded_at: String,
+    pub amendment: Option<String>,
+}
+
+/// One observed service (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntryV1 {
+    pub id: String,
+    pub item_id: String,
+    pub kind: String,
+    pub observed_at: String,
+    pub note: String,
+    pub occurrences: BTreeMap<String, u64>,
+    pub author: String,
+    pub device_id: String,
+    pub recorded_at: String,
+}
+
+/// A photo linked to an item (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceV1 {
+    pub id: String,
+    pub item_id: String,
+    pub sha256: String,
+    pub caption: String,
+    pub author: String,
+    pub device_id: String,
+    pub attached_at: String,
+}
+
+/// A photo file and its thumbnail (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoV1 {
+    pub sha256: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub orientation: u16,
+    pub taken_at: Option<String>,
+    pub thumb_sha256: String,
+    pub thumb_size: u64,
+}
+
+/// The handwritten signature image (V1). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureImageV1 {
+    pub sha256: String,
+    pub size: u64,
+    pub signed_at: String,
+}
+
+/// `manifest.sig` (V1): the signature over the exact bytes of `manifest.json`. Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureFileV1 {
+    pub algorithm: String,
+    pub public_key: String,
+    pub signature: String,
+}
+
+/// What a file in the bundle is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileKind {
+    Photo,
+    Thumb,
+    SignatureImage,
+}
+
+/// One file the manifest lists: its entry name, size and hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedFile {
+    pub kind: FileKind,
+    /// The photo's (or signature image's) SHA-256: where the store keeps it.
+    pub key: String,
+    pub entry: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl ManifestV1 {
+    /// Every file the manifest lists, in the order an exporter writes them.
+    pub fn files(&self) -> Vec<ListedFile> {
+        let mut out = Vec::new();
+        for p in &self.photos {
+            out.push(ListedFile { kind: FileKind::Photo, key: p.sha256.clone(), entry: entry_name(FileKind::Photo, &p.sha256), sha256: p.sha256.clone(), size: p.size });
+            out.push(ListedFile { kind: FileKind::Thumb, key: p.sha256.clone(), entry: entry_name(FileKind::Thumb, &p.sha256), sha256: p.thumb_sha256.clone(), size: p.thumb_size });
+        }
+        if let Some(s) = &self.signature_image {
+            out.push(ListedFile { kind: FileKind::SignatureImage, key: s.sha256.clone(), entry: entry_name(FileKind::SignatureImage, &s.sha256), sha256: s.sha256.clone(), size: s.size });
+        }
+        out
+    }
+}
+
+/// The archive entry name of a file.
+pub fn entry_name(kind: FileKind, sha256: &str) -> String {
+    match kind {
+        FileKind::Photo => format!("photos/{sha256}.jpg"),
+        FileKind::Thumb => format!("thumbs/{sha256}.jpg"),
+        FileKind::SignatureImage => format!("signature/{sha256}.png"),
+    }
+}
+
+/// The manifest's format version, checked before its structure (and before its signature), so
+/// a bundle from a newer hallmark gets the right advice.
+pub fn manifest_version(value: &Value) -> Result<u32, String> {
+    match value.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => {}
+        other => return Err(format!("format {:?} is not a hallmark bundle (expected \"{FORMAT}\")", other.unwrap_or("none"))),
+    }
+    match value.get("format_version").and_then(Value::as_u64) {
+        Some(1) => Ok(1),
+        Some(v) => Err(format!("format version {v} is unknown (this hallmark reads version {CURRENT_VERSION}): update hallmark on this computer")),
+        None => Err("manifest has no format_version (export the bundle again)".into()),
+    }
+}
+
+/// Reads a manifest of a version [`manifest_version`] accepted, as the current [`Manifest`]
+/// (a later version's arm upgrades the older structs here).
+pub fn parse_manifest(version: u32, value: Value) -> Result<Manifest, String> {
+    let structure = |e: serde_json::Error| format!("manifest does not have the bundle structure: {e} (export it again with this hallmark version)");
+    match version {
+        1 => serde_json::from_value::<ManifestV1>(value).map_err(structure),
+        v => Err(format!("format version {v} is unknown (this hallmark reads version {CURRENT_VERSION}): update hallmark on this computer")),
+    }
+}

@@ -1,0 +1,399 @@
+//! Import: verify a bundle completely (hallmark-bundle), staging each file in a temp file
+//! beside its final place in the same pass; check it against the database (known rubric,
+//! values valid under it, nothing that contradicts what is here); then move the files into
+//! place (one `syncfs`) and apply the rows in one transaction. A refused bundle changes
+//! nothing; the same bundle twice changes nothing the second time.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hallmark_bundle::format::{FileKind, ListedFile, Manifest};
+use hallmark_bundle::verify::{self, FileSink};
+use hallmark_bundle::BundleError;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Imported, Progress};
+use crate::durable::{self, Writeback};
+use crate::evidence::{photo_path_in, signature_path_in, thumb_path_in};
+use crate::{identity, Event, Inspection, Result, Store, StoreError};
+
+fn bundle_err(file: &str, what: String) -> StoreError {
+    StoreError::Bundle(format!("bundle '{file}': {what}"))
+}
+
+/// The store's form of a bundle's events.
+pub fn events_of(m: &Manifest) -> Vec<Event> {
+    m.events
+        .iter()
+        .map(|e| Event {
+            id: e.id.clone(),
+            key: e.key.clone(),
+            value: e.value.clone(),
+            previous: e.previous.clone(),
+            author: e.author.clone(),
+            device_id: e.device_id.clone(),
+            recorded_at: e.recorded_at.clone(),
+            amendment: e.amendment.clone(),
+        })
+        .collect()
+}
+
+/// The inspection as the store would hold it after importing this bundle alone.
+pub fn inspection_of(m: &Manifest) -> Inspection {
+    let h = &m.inspection;
+    Inspection {
+        id: h.id.clone(),
+        rubric_id: m.rubric.id.clone(),
+        rubric_version: m.rubric.version.clone(),
+        rubric_hash: m.rubric.sha256.clone(),
+        site_name: h.site_name.clone(),
+        site_address: h.site_address.clone(),
+        site_level: h.site_level.clone(),
+        visited_on: h.visited_on.clone(),
+        assessor_name: h.assessor_name.clone(),
+        assessor_unit: h.assessor_unit.clone(),
+        assessor_title: h.assessor_title.clone(),
+        assessor_phone: h.assessor_phone.clone(),
+        device_id: h.device_id.clone(),
+        created_at: h.created_at.clone(),
+        finished_at: h.finished_at.clone(),
+        rubric_content: m.rubric.content.clone(),
+    }
+}
+
+/// Stages a bundle's files under the store's folder: each in a temp file beside its place,
+/// unless the file is already there. Nothing is renamed until [`Staging::commit`].
+struct Staging {
+    dir: PathBuf,
+    temps: Vec<(PathBuf, PathBuf, Option<fs::File>)>,
+    current: Option<Writeback>,
+}
+
+impl Staging {
+    fn dest(&self, f: &ListedFile) -> PathBuf {
+        match f.kind {
+            FileKind::Photo => photo_path_in(&self.dir, &f.key),
+            FileKind::Thumb => thumb_path_in(&self.dir, &f.key),
+            FileKind::SignatureImage => signature_path_in(&self.dir, &f.key),
+        }
+    }
+
+    fn discard(&mut self) {
+        self.current = None;
+        for (tmp, _, _) in self.temps.drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+
+    /// Makes the files durable and moves them into place. One `syncfs` flushes every staged
+    /// file (one journal commit, not one per file), a second one the renames.
+    fn commit(mut self) -> Result<usize> {
+        let n = self.temps.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let staged: Vec<PathBuf> = self.temps.iter().map(|t| t.0.clone()).collect();
+        durable::sync_filesystem(&self.dir, &staged).map_err(|e| crate::io("cannot flush the photos to disk", e))?;
+        let mut folders = BTreeSet::new();
+        for (tmp, dest, _) in self.temps.drain(..) {
+            fs::rename(&tmp, &dest).map_err(|e| crate::io("cannot move a photo into the store", e))?;
+            folders.insert(dest.parent().expect("has folder").to_path_buf());
+        }
+        let folders: Vec<PathBuf> = folders.into_iter().collect();
+        durable::sync_filesystem(&self.dir, &folders).map_err(|e| crate::io("cannot flush the photo folders", e))?;
+        Ok(n)
+    }
+}
+
+impl FileSink for Staging {
+    fn start(&mut self, f: &ListedFile) -> std::result::Result<bool, BundleError> {
+        let dest = self.dest(f);
+        if fs::metadata(&dest).map(|m| m.len() == f.size).unwrap_or(false) {
+            return Ok(false);
+        }
+        let folder = dest.parent().expect("store paths have a folder");
+        let io = |e: std::io::Error| BundleError::Io(format!("cannot write to the store: {e}"));
+        fs::create_dir_all(folder).map_err(|e| BundleError::Io(format!("cannot create a store folder: {e}")))?;
+        let tmp = durable::temp_path_for(&dest);
+        let file = fs::File::create(&tmp).map_err(io)?;
+        self.temps.push((tmp, dest, None));
+        self.current = Some(Writeback::new(file));
+        Ok(true)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), BundleError> {
+        self.current
+            .as_mut()
+            .expect("started")
+            .write_all(bytes)
+            .map_err(|e| BundleError::Io(format!("cannot write to the store: {e}")))
+    }
+
+    fn finish(&mut self) -> std::result::Result<(), BundleError> {
+        let mut f = self.current.take().expect("started");
+        f.start_writeback();
+        self.temps.last_mut().expect("pushed in start").2 = Some(f.into_file());
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+impl Store {
+    /// Verifies a bundle completely, then applies it in one transaction. A refused bundle
+    /// changes nothing; the same bundle twice changes nothing the second time.
+    pub fn import_bundle(&mut self, path: &Path, now: &str, progress: Progress<'_>) -> Result<Imported> {
+        let opened = verify::open(path)?;
+        let file = opened.file.clone();
+        let known_as = self.roster_name(&opened.manifest.device.public_key)?;
+        let new_events = self.check_against_database(&file, &opened.manifest)?;
+        // Every file is verified even for a bundle imported before: a damaged copy of a known
+        // bundle is refused, not waved through as "already imported".
+        let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
+        let verified = opened.verify_files(&mut staging, progress)?;
+        let m = &verified.manifest;
+        let existing: Option<String> =
+            self.conn.query_row("SELECT inspection_id FROM bundles WHERE id = ?1", [&verified.bundle_id], |r| r.get(0)).optional()?;
+        if let Some(inspection_id) = existing {
+            staging.discard();
+            return Ok(Imported::AlreadyImported {
+                bundle_id: verified.bundle_id.clone(),
+                inspection_id,
+                assessor: m.inspection.assessor_name.clone(),
+                fingerprint: m.device.fingerprint.clone(),
+                known_as,
+            });
+        }
+        // Every byte verified: now the files go into place and the rows in, in one transaction.
+        let new_photos = staging.commit()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let h = &m.inspection;
+        tx.execute(
+            "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
+             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT (id) DO UPDATE SET finished_at = coalesce(inspections.finished_at, excluded.finished_at)",
+            params![
+                h.id,
+                m.rubric.id,
+                m.rubric.version,
+                m.rubric.sha256,
+                m.rubric.content,
+                h.site_name,
+                h.site_address,
+                h.site_level,
+                h.visited_on,
+                h.assessor_name,
+                h.assessor_unit,
+                h.assessor_title,
+                h.assessor_phone,
+                h.device_id,
+                h.created_at,
+                h.finished_at
+            ],
+        )?;
+        for e in &m.events {
+            tx.execute(
+                "INSERT OR IGNORE INTO events (id, inspection_id, key, value, previous, author, device_id, recorded_at, amendment)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    e.id,
+                    h.id,
+                    e.key,
+                    e.value.as_ref().map(|v| v.to_string()),
+                    e.previous.as_ref().map(|v| v.to_string()),
+                    e.author,
+                    e.device_id,
+                    e.recorded_at,
+                    e.amendment
+                ],
+            )?;
+        }
+        for s in &m.service_entries {
+            tx.execute(
+                "INSERT OR IGNORE INTO service_entries (id, inspection_id, item_id, kind, observed_at, note, occurrences, author, device_id, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    s.id,
+                    h.id,
+                    s.item_id,
+                    s.kind,
+                    s.observed_at,
+                    s.note,
+                    serde_json::to_string(&s.occurrences).expect("map serializes"),
+                    s.author,
+                    s.device_id,
+                    s.recorded_at
+                ],
+            )?;
+        }
+        for p in &m.photos {
+            tx.execute(
+                "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![p.sha256, p.size as i64, p.width, p.height, p.orientation, p.taken_at],
+            )?;
+        }
+        for e in &m.evidence {
+            tx.execute(
+                "INSERT OR IGNORE INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![e.id, h.id, e.item_id, e.sha256, e.caption, e.author, e.device_id, e.attached_at],
+            )?;
+        }
+        if let Some(s) = &m.signature_image {
+            tx.execute(
+                "INSERT INTO signatures (inspection_id, sha256, size, signed_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (inspection_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, signed_at = excluded.signed_at
+                 WHERE excluded.signed_at > signatures.signed_at",
+                params![h.id, s.sha256, s.size as i64, s.signed_at],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO bundles (id, inspection_id, signer_key, created_at, imported_at, file_name, events, new_events, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                verified.bundle_id,
+                h.id,
+                m.device.public_key,
+                m.created_at,
+                now,
+                file,
+                m.events.len() as i64,
+                new_events as i64,
+                m.photos.len() as i64
+            ],
+        )?;
+        for e in &m.events {
+            tx.execute("INSERT INTO bundle_events (bundle_id, event_id) VALUES (?1, ?2)", params![verified.bundle_id, e.id])?;
+        }
+        crate::events::rebuild_answers_in(&tx, &h.id)?;
+        tx.commit()?;
+        Ok(Imported::Applied {
+            bundle_id: verified.bundle_id.clone(),
+            inspection_id: h.id.clone(),
+            site: h.site_name.clone(),
+            assessor: h.assessor_name.clone(),
+            fingerprint: m.device.fingerprint.clone(),
+            known_as,
+            events: m.events.len(),
+            new_events,
+            photos: m.photos.len(),
+            new_photos: new_photos.min(m.photos.len()),
+        })
+    }
+
+    /// Rules that need the database: a known rubric, values valid under it, and no event or
+    /// inspection that contradicts what is already here. Returns how many events are new.
+    fn check_against_database(&self, file: &str, m: &Manifest) -> Result<usize> {
+        let bad = |what: String| bundle_err(file, what);
+        let known = crate::inspections::known_rubrics(self)?;
+        let mut versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, &k.2[..12])).collect();
+        versions.dedup();
+        if !known.iter().any(|k| k.0 == m.rubric.id && k.1 == m.rubric.version && k.2 == m.rubric.sha256) {
+            return Err(bad(if versions.is_empty() {
+                format!("rubric '{}' is unknown to this hallmark (add its file to rubrics/ or update hallmark)", m.rubric.id)
+            } else {
+                format!(
+                    "rubric '{}' version '{}' ({}…) is unknown here (known: {}): update hallmark, or have the tablet use a known version",
+                    m.rubric.id,
+                    m.rubric.version,
+                    &m.rubric.sha256[..12],
+                    versions.join(", ")
+                )
+            }));
+        }
+        let rubric = hallmark_core::rubric::Rubric::load(&format!("rubric of {file}"), &m.rubric.content)
+            .map_err(|e| bad(format!("its rubric does not load: {e}")))?;
+        let h = &m.inspection;
+        if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::observation::is_iso_date(&h.visited_on) {
+            return Err(bad(format!("inspection header has level '{}' and date '{}', not a known level and a date", h.site_level, h.visited_on)));
+        }
+        for e in &m.events {
+            crate::events::check_value(&rubric, &e.key, e.value.as_ref()).map_err(|err| bad(format!("event {}: {err}", e.id)))?;
+        }
+        let item_ids: BTreeSet<&str> = rubric.item.iter().map(|i| i.id.as_str()).collect();
+        for e in &m.evidence {
+            if !item_ids.contains(e.item_id.as_str()) {
+                return Err(bad(format!("evidence {} is for item '{}', not in rubric '{}'", e.id, e.item_id, rubric.id)));
+            }
+        }
+        if let Ok(existing) = self.inspection(&h.id) {
+            if existing.rubric_hash != m.rubric.sha256 || existing.site_name != h.site_name || existing.assessor_name != h.assessor_name {
+                return Err(bad(format!(
+                    "inspection {} is already here as {} · {} ({}…), but the bundle says {} · {} ({}…) (the bundle was altered or made by a different hallmark)",
+                    h.id, existing.site_name, existing.assessor_name, &existing.rubric_hash[..12], h.site_name, h.assessor_name, &m.rubric.sha256[..12]
+                )));
+            }
+            if existing.device_id == self.device_id {
+                return Err(bad(format!("inspection {} was recorded on this device: it is already here", h.id)));
+            }
+        }
+        let mut new = 0;
+        let mut st = self.conn.prepare("SELECT inspection_id, key, value, recorded_at, device_id FROM events WHERE id = ?1")?;
+        for e in &m.events {
+            let row: Option<(String, String, Option<String>, String, String)> =
+                st.query_row([&e.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).optional()?;
+            match row {
+                None => new += 1,
+                Some((insp, key, value, at, device)) => {
+                    let value: Option<Value> = value.map(|v| serde_json::from_str(&v).expect("stored JSON"));
+                    if insp != h.id || key != e.key || value != e.value || at != e.recorded_at || device != e.device_id {
+                        return Err(bad(format!(
+                            "event {} differs from the copy already imported (key '{}'): events never change once recorded, so this bundle was altered",
+                            e.id, e.key
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(new)
+    }
+
+    /// The bundles imported for one inspection, oldest first.
+    pub fn bundles(&self, inspection_id: &str) -> Result<Vec<BundleRecord>> {
+        let mut st = self.conn.prepare(
+            "SELECT b.id, b.signer_key, b.created_at, b.imported_at, b.file_name, b.events, b.new_events, b.photos, r.name
+             FROM bundles b LEFT JOIN roster r ON r.public_key = b.signer_key
+             WHERE b.inspection_id = ?1 ORDER BY b.imported_at, b.created_at, b.id",
+        )?;
+        let rows = st.query_map([inspection_id], |r| {
+            let key: String = r.get(1)?;
+            Ok(BundleRecord {
+                id: r.get(0)?,
+                fingerprint: identity::fingerprint_of(&hallmark_core::hex::unhex(&key).unwrap_or_default()),
+                signer_key: key,
+                created_at: r.get(2)?,
+                imported_at: r.get(3)?,
+                file_name: r.get(4)?,
+                events: r.get::<_, i64>(5)? as usize,
+                new_events: r.get::<_, i64>(6)? as usize,
+                photos: r.get::<_, i64>(7)? as usize,
+                known_as: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleRecord {
+    pub id: String,
+    pub signer_key: String,
+    pub fingerprint: String,
+    pub known_as: Option<String>,
+    pub created_at: String,
+    pub imported_at: String,
+    pub file_name: String,
+    pub events: usize,
+    pub new_events: usize,
+    pub photos: usize,
+}
+

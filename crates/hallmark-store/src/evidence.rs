@@ -1,0 +1,189 @@
+//! Evidence: photos (checked and thumbnailed on worker threads, stored once by SHA-256, the
+//! file before the row that names it) and the assessor's handwritten signature image.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use crate::{durable, io, photo, Result, Store, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub id: String,
+    pub item_id: String,
+    pub caption: String,
+    pub attached_at: String,
+    pub photo: photo::PhotoMeta,
+}
+
+/// The assessor's handwritten signature image as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignatureImage {
+    pub sha256: String,
+    pub size: u64,
+    pub signed_at: String,
+}
+
+impl Store {
+    /// Stores the assessor's handwritten signature (a PNG drawn on the tablet) as evidence of
+    /// the inspection. A later signature replaces the earlier one; both files are kept.
+    pub fn save_signature(&mut self, id: &str, png: &[u8], now: &str) -> Result<SignatureImage> {
+        let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
+        if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(StoreError::Invalid("the signature is not a PNG image (draw it again)".into()));
+        }
+        if png.len() > 4 << 20 {
+            return Err(StoreError::Invalid(format!("the signature image is {} bytes, more than 4 MiB (draw it again)", png.len())));
+        }
+        let sha = photo::sha256_hex(png);
+        durable::write_durably(&signature_path_in(&self.dir, &sha), png).map_err(|e| io("cannot store the signature", e))?;
+        self.conn.execute(
+            "INSERT INTO signatures (inspection_id, sha256, size, signed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (inspection_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, signed_at = excluded.signed_at",
+            params![id, sha, png.len() as i64, now],
+        )?;
+        Ok(SignatureImage { sha256: sha, size: png.len() as u64, signed_at: now.into() })
+    }
+
+    pub fn signature_image(&self, id: &str) -> Result<Option<SignatureImage>> {
+        Ok(self
+            .conn
+            .query_row("SELECT sha256, size, signed_at FROM signatures WHERE inspection_id = ?1", [id], |r| {
+                Ok(SignatureImage { sha256: r.get(0)?, size: r.get::<_, i64>(1)? as u64, signed_at: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    pub fn signature_path(&self, sha256: &str) -> PathBuf {
+        signature_path_in(&self.dir, sha256)
+    }
+
+    /// A stored photo's description.
+    pub fn photo_meta(&self, sha256: &str) -> Result<photo::PhotoMeta> {
+        self.conn
+            .query_row("SELECT sha256, size, width, height, orientation, taken_at FROM photos WHERE sha256 = ?1", [sha256], |r| photo_meta_at(r, 0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("photo {sha256}")))
+    }
+
+    /// Checks, stores (once, by hash) and links a photo to an item. A refused file stores nothing.
+    pub fn attach_photo(&mut self, id: &str, item_id: &str, bytes: &[u8], caption: &str, author: &str, now: &str) -> Result<Evidence> {
+        let mut one = self.attach_photos(id, &[(item_id, bytes, caption)], author, now)?;
+        Ok(one.remove(0))
+    }
+
+    /// Attaches several photos: checking and thumbnailing run on all cores, storing runs in
+    /// order. Each photo is all-or-nothing; the first refused photo stops the batch with its
+    /// reason (those before it are kept).
+    pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
+        let insp = self.inspection(id)?;
+        self.check_local(&insp)?;
+        let rubric = self.pinned(&insp)?;
+        for (item, _, _) in photos {
+            if !rubric.item.iter().any(|i| i.id == *item) {
+                return Err(StoreError::Invalid(format!("item '{item}' is not in rubric '{}'", rubric.id)));
+            }
+        }
+        // Workers check, thumbnail and durably write the files (in parallel, fsyncs included);
+        // then the rows go in, in order. Files before rows: a row never names a missing file.
+        // Twice the cores: a worker waiting on fsync leaves its core to another one decoding.
+        let workers = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).min(photos.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let dir = self.dir.as_path();
+        let results: Vec<std::sync::Mutex<Option<Result<photo::PhotoMeta>>>> = photos.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if k >= photos.len() {
+                        break;
+                    }
+                    let r = write_photo_files(dir, photos[k].1);
+                    *results[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                });
+            }
+        });
+        let mut out = Vec::new();
+        for ((item, _, caption), r) in photos.iter().zip(results) {
+            let meta = r.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every photo examined")?;
+            out.push(self.insert_evidence(id, item, &meta, caption, author, now)?);
+        }
+        Ok(out)
+    }
+
+    fn insert_evidence(&mut self, id: &str, item_id: &str, meta: &photo::PhotoMeta, caption: &str, author: &str, now: &str) -> Result<Evidence> {
+        let evidence_id = uuid::Uuid::now_v7().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![meta.sha256, meta.size as i64, meta.width, meta.height, meta.orientation, meta.taken_at],
+        )?;
+        tx.execute(
+            "INSERT INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![evidence_id, id, item_id, meta.sha256, caption.trim(), author, self.device_id, now],
+        )?;
+        tx.commit()?;
+        Ok(Evidence { id: evidence_id, item_id: item_id.into(), caption: caption.trim().into(), attached_at: now.into(), photo: meta.clone() })
+    }
+
+    pub fn evidence(&self, id: &str) -> Result<Vec<Evidence>> {
+        let mut st = self.conn.prepare(
+            "SELECT e.id, e.item_id, e.caption, e.attached_at, p.sha256, p.size, p.width, p.height, p.orientation, p.taken_at
+             FROM evidence e JOIN photos p ON p.sha256 = e.sha256 WHERE e.inspection_id = ?1 ORDER BY e.attached_at, e.id",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok(Evidence {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                caption: r.get(2)?,
+                attached_at: r.get(3)?,
+                photo: photo_meta_at(r, 4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub fn photo_path(&self, sha256: &str) -> PathBuf {
+        photo_path_in(&self.dir, sha256)
+    }
+
+    pub fn thumb_path(&self, sha256: &str) -> PathBuf {
+        thumb_path_in(&self.dir, sha256)
+    }
+}
+
+/// A photo's columns (sha256, size, width, height, orientation, taken_at) from `at` on.
+pub(crate) fn photo_meta_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<photo::PhotoMeta> {
+    Ok(photo::PhotoMeta {
+        sha256: r.get(at)?,
+        size: r.get::<_, i64>(at + 1)? as u64,
+        width: r.get(at + 2)?,
+        height: r.get(at + 3)?,
+        orientation: r.get(at + 4)?,
+        taken_at: r.get(at + 5)?,
+    })
+}
+
+pub(crate) fn signature_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("signatures").join(format!("{sha256}.png"))
+}
+
+pub(crate) fn photo_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("photos").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+}
+
+pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+}
+
+/// Checks a photo and writes it and its thumbnail durably. Runs on worker threads.
+fn write_photo_files(dir: &Path, bytes: &[u8]) -> Result<photo::PhotoMeta> {
+    let (meta, thumb) = photo::examine(bytes).map_err(StoreError::Invalid)?;
+    durable::write_durably(&photo_path_in(dir, &meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
+    durable::write_durably(&thumb_path_in(dir, &meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
+    Ok(meta)
+}
+

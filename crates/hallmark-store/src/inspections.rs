@@ -1,0 +1,301 @@
+//! Inspections: created with a pinned rubric (validated, hashed, kept whole), listed with their
+//! computed scores, finished (locked). The score sheet is always computed from the answers.
+
+use std::collections::BTreeMap;
+
+use hallmark_core::observation::{self, Observations};
+use hallmark_core::rubric::Rubric;
+use hallmark_core::score::{score, ScoreSheet};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewInspection {
+    /// The rubric file's text; it is validated and pinned.
+    pub rubric_text: String,
+    pub site_name: String,
+    #[serde(default)]
+    pub site_address: String,
+    /// province | city | county | township (or 省/市/县/乡镇)
+    pub site_level: String,
+    /// YYYY-MM-DD
+    pub visited_on: String,
+    pub assessor_name: String,
+    #[serde(default)]
+    pub assessor_unit: String,
+    #[serde(default)]
+    pub assessor_title: String,
+    #[serde(default)]
+    pub assessor_phone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub id: String,
+    pub rubric_id: String,
+    pub rubric_version: String,
+    pub rubric_hash: String,
+    pub site_name: String,
+    pub site_address: String,
+    pub site_level: String,
+    pub visited_on: String,
+    pub assessor_name: String,
+    pub assessor_unit: String,
+    pub assessor_title: String,
+    pub assessor_phone: String,
+    pub device_id: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    #[serde(skip)]
+    pub rubric_content: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionSummary {
+    pub id: String,
+    pub rubric_id: String,
+    pub rubric_title: String,
+    pub site_name: String,
+    pub visited_on: String,
+    pub assessor_name: String,
+    pub finished: bool,
+    pub total: String,
+    pub complete: bool,
+    pub answered_items: usize,
+    pub total_items: usize,
+    pub last_change: String,
+}
+
+impl Store {
+    pub fn create_inspection(&mut self, new: &NewInspection, now: &str) -> Result<String> {
+        let rubric = Rubric::load("rubric", &new.rubric_text).map_err(|e| StoreError::Rubric(format!("the rubric does not load: {e}")))?;
+        let level = observation::canonical_level(&new.site_level).ok_or_else(|| {
+            StoreError::Invalid(format!("site level '{}' is unknown (choose 省, 市, 县 or 乡镇)", new.site_level))
+        })?;
+        if new.site_name.trim().is_empty() {
+            return Err(StoreError::Invalid("site name is empty (enter the hall's name)".into()));
+        }
+        if new.assessor_name.trim().is_empty() {
+            return Err(StoreError::Invalid("assessor name is empty (enter who inspects)".into()));
+        }
+        if !observation::is_iso_date(&new.visited_on) {
+            return Err(StoreError::Invalid(format!("visit date '{}' is not a date (YYYY-MM-DD)", new.visited_on)));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.conn.execute(
+            "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
+             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                id,
+                rubric.id,
+                rubric.version,
+                rubric.content_hash,
+                new.rubric_text,
+                new.site_name.trim(),
+                new.site_address.trim(),
+                level,
+                new.visited_on,
+                new.assessor_name.trim(),
+                new.assessor_unit.trim(),
+                new.assessor_title.trim(),
+                new.assessor_phone.trim(),
+                self.device_id,
+                now
+            ],
+        )?;
+        Ok(id)
+    }
+
+    pub fn inspection(&self, id: &str) -> Result<Inspection> {
+        self.conn
+            .query_row(
+                "SELECT id, rubric_id, rubric_version, rubric_hash, site_name, site_address, site_level, visited_on,
+                 assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at, rubric_content
+                 FROM inspections WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Inspection {
+                        id: r.get(0)?,
+                        rubric_id: r.get(1)?,
+                        rubric_version: r.get(2)?,
+                        rubric_hash: r.get(3)?,
+                        site_name: r.get(4)?,
+                        site_address: r.get(5)?,
+                        site_level: r.get(6)?,
+                        visited_on: r.get(7)?,
+                        assessor_name: r.get(8)?,
+                        assessor_unit: r.get(9)?,
+                        assessor_title: r.get(10)?,
+                        assessor_phone: r.get(11)?,
+                        device_id: r.get(12)?,
+                        created_at: r.get(13)?,
+                        finished_at: r.get(14)?,
+                        rubric_content: r.get(15)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// The inspection's pinned rubric. Refuses, with the reason, if the pinned copy is damaged.
+    pub fn rubric(&self, id: &str) -> Result<Rubric> {
+        let insp = self.inspection(id)?;
+        self.pinned(&insp)
+    }
+
+    pub(crate) fn pinned(&self, insp: &Inspection) -> Result<Rubric> {
+        let hash = hallmark_core::hex::sha256_hex(insp.rubric_content.as_bytes());
+        if hash == insp.rubric_hash {
+            if let Some(r) = self.parsed.borrow().get(&hash) {
+                return Ok(r.clone());
+            }
+        }
+        let rubric = pinned_rubric(insp)?;
+        self.parsed.borrow_mut().insert(hash, rubric.clone());
+        Ok(rubric)
+    }
+
+    pub fn inspection_ids(&self) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare("SELECT id FROM inspections ORDER BY created_at DESC, id DESC")?;
+        let ids = st.query_map([], |r| r.get(0))?.collect::<std::result::Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    pub fn summaries(&self) -> Result<Vec<InspectionSummary>> {
+        let mut out = Vec::new();
+        for id in self.inspection_ids()? {
+            let insp = self.inspection(&id)?;
+            let last: Option<String> =
+                self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
+            let (title, total, complete, answered, n_items) = match self.sheet(&id) {
+                Ok((rubric, sheet)) => {
+                    let answered = sheet.items.iter().filter(|i| i.points.is_some()).count();
+                    (rubric.title.clone(), sheet.total.normalize().to_string(), sheet.complete, answered, sheet.items.len())
+                }
+                Err(e) => (format!("（评分细则无法加载：{e}）"), "—".into(), false, 0, 0),
+            };
+            out.push(InspectionSummary {
+                id: insp.id,
+                rubric_id: insp.rubric_id,
+                rubric_title: title,
+                site_name: insp.site_name,
+                visited_on: insp.visited_on,
+                assessor_name: insp.assessor_name,
+                finished: insp.finished_at.is_some(),
+                total,
+                complete,
+                answered_items: answered,
+                total_items: n_items,
+                last_change: last.unwrap_or(insp.created_at),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Inspections imported from another tablet are changed there and imported again.
+    pub(crate) fn check_local(&self, insp: &Inspection) -> Result<()> {
+        if insp.device_id != self.device_id {
+            return Err(StoreError::Invalid(format!(
+                "inspection '{}' ({} · {}) was imported from another tablet: change it there and import its new bundle",
+                insp.id, insp.site_name, insp.assessor_name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The inspection's observations in the documented file format (docs/observations.md).
+    pub fn observation_document(&self, id: &str) -> Result<Value> {
+        let insp = self.inspection(id)?;
+        let answers = self.answers(id)?;
+        Ok(observation_document_of(&insp, answers))
+    }
+
+    pub fn observations(&self, id: &str) -> Result<(Rubric, Observations)> {
+        let rubric = self.rubric(id)?;
+        let doc = self.observation_document(id)?;
+        let obs = observation::parse(&format!("inspection {id}"), &doc.to_string(), &rubric)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok((rubric, obs))
+    }
+
+    /// The score sheet, always computed from the current answers by the pinned rubric.
+    pub fn sheet(&self, id: &str) -> Result<(Rubric, ScoreSheet)> {
+        let (rubric, obs) = self.observations(id)?;
+        let sheet = score(&rubric, &obs);
+        Ok((rubric, sheet))
+    }
+
+    pub fn finish(&mut self, id: &str, now: &str) -> Result<()> {
+        let insp = self.inspection(id)?;
+        if insp.finished_at.is_some() {
+            return Err(StoreError::Finished(id.to_string()));
+        }
+        self.conn.execute("UPDATE inspections SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL", params![id, now])?;
+        Ok(())
+    }
+}
+
+/// The observation document (docs/observations.md) of an inspection with these answers. One
+/// function for the store and for bundles, so a report's evidence hash can be recomputed
+/// from a bundle alone.
+pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Value>) -> Value {
+    let mut plain = serde_json::Map::new();
+    let mut veto = serde_json::Map::new();
+    for (k, v) in answers {
+        match k.strip_prefix("veto:") {
+            Some(vid) => {
+                veto.insert(vid.to_string(), v);
+            }
+            None => {
+                plain.insert(k, v);
+            }
+        }
+    }
+    serde_json::json!({
+        "format": observation::FORMAT,
+        "rubric": insp.rubric_id,
+        "rubric_version": insp.rubric_version,
+        "site": { "name": insp.site_name, "address": insp.site_address, "level": insp.site_level },
+        "assessor": { "name": insp.assessor_name, "unit": insp.assessor_unit, "title": insp.assessor_title, "phone": insp.assessor_phone },
+        "visited_on": insp.visited_on,
+        "answers": plain,
+        "veto": veto,
+    })
+}
+
+/// Rubrics a bundle may use: those built into hallmark and those already pinned here.
+pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for (name, text) in hallmark_core::builtin::ALL {
+        if let Ok(r) = Rubric::load(name, text) {
+            out.push((r.id, r.version, r.content_hash));
+        }
+    }
+    let mut st = store.conn.prepare("SELECT DISTINCT rubric_id, rubric_version, rubric_hash FROM inspections")?;
+    for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+        out.push(row?);
+    }
+    Ok(out)
+}
+
+fn pinned_rubric(insp: &Inspection) -> Result<Rubric> {
+    let rubric = Rubric::load(&format!("pinned rubric of inspection {}", insp.id), &insp.rubric_content).map_err(|e| {
+        StoreError::Rubric(format!(
+            "inspection '{}' ({}): its pinned rubric '{}' v{} does not load: {e} (the stored copy is damaged; restore this inspection from a bundle)",
+            insp.id, insp.site_name, insp.rubric_id, insp.rubric_version
+        ))
+    })?;
+    if rubric.content_hash != insp.rubric_hash {
+        return Err(StoreError::Rubric(format!(
+            "inspection '{}' ({}): its pinned rubric '{}' v{} does not match its recorded hash (the stored copy was altered; restore this inspection from a bundle)",
+            insp.id, insp.site_name, insp.rubric_id, insp.rubric_version
+        )));
+    }
+    Ok(rubric)
+}
+

@@ -1,0 +1,54 @@
+//! The roster: public keys the lead knows, with the assessor's name. A bundle signed by a key
+//! not on it is imported with a flag, never silently trusted.
+
+use hallmark_core::hex::unhex;
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::{identity, Result, Store, StoreError};
+
+impl Store {
+    pub fn roster_add(&mut self, public_key: &str, name: &str, now: &str) -> Result<String> {
+        let key = public_key.trim().to_ascii_lowercase();
+        if unhex(&key).map(|k| k.len()) != Some(32) {
+            return Err(StoreError::Invalid(format!(
+                "'{public_key}' is not an Ed25519 public key (64 hex digits; the tablet shows it under 本机签名密钥)"
+            )));
+        }
+        if name.trim().is_empty() {
+            return Err(StoreError::Invalid("a roster entry needs the assessor's name".into()));
+        }
+        self.conn.execute(
+            "INSERT INTO roster (public_key, name, added_at) VALUES (?1, ?2, ?3) ON CONFLICT (public_key) DO UPDATE SET name = excluded.name",
+            params![key, name.trim(), now],
+        )?;
+        Ok(identity::fingerprint_of(&unhex(&key).expect("checked")))
+    }
+
+    pub fn roster(&self) -> Result<Vec<RosterEntry>> {
+        let mut st = self.conn.prepare("SELECT public_key, name, added_at FROM roster ORDER BY name, public_key")?;
+        let rows = st.query_map([], |r| {
+            let key: String = r.get(0)?;
+            Ok(RosterEntry {
+                fingerprint: identity::fingerprint_of(&unhex(&key).unwrap_or_default()),
+                public_key: key,
+                name: r.get(1)?,
+                added_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    pub fn roster_name(&self, public_key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT name FROM roster WHERE public_key = ?1", [public_key], |r| r.get(0)).optional()?)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterEntry {
+    pub public_key: String,
+    pub fingerprint: String,
+    pub name: String,
+    pub added_at: String,
+}
+
