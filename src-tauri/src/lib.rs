@@ -410,15 +410,6 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
     stored_jpeg(&state, &sha256, "thumbnail", Store::thumb_path)
 }
 
-/// The merged group of one site and rubric, as the lead screen names it.
-fn merged_group(store: &Store, site: &str, rubric_id: &str) -> Result<hallmark_store::merge::MergeGroup> {
-    store
-        .merge()?
-        .into_iter()
-        .find(|g| g.site == site && g.rubric_id == rubric_id)
-        .ok_or_else(|| invalid(format!("no merged inspections of '{site}' with rubric '{rubric_id}'")))
-}
-
 impl From<hallmark_report::ReportError> for CommandError {
     fn from(e: hallmark_report::ReportError) -> Self {
         CommandError { code: e.code(), message: e.to_string() }
@@ -438,40 +429,25 @@ pub struct ReportMade {
 /// Writes the signed report (PDF + sidecar) for one merged site into the bundle folder.
 #[tauri::command(async)]
 fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: hallmark_report::model::Details) -> Result<ReportMade> {
-    let store = lock(&state);
-    let group = merged_group(&store, &site, &rubric_id)?;
-    let report = hallmark_report::model::build(&store, &group, &details)?;
-    let fonts = hallmark_report::pdf::load_fonts()?;
-    let assets = hallmark_report::pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
-    let pdf = hallmark_report::pdf::render(&report, assets, fonts)?;
-    let sidecar = hallmark_report::seal::seal(&report, &pdf, store.device_key());
-    let out = bundle_dir().join(format!("评价报告-{}.pdf", report.number));
-    hallmark_report::seal::write(&out, &pdf, &sidecar)?;
+    let dir = bundle_dir();
+    let request = hallmark_report::Request { group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id }, details: &details, out: hallmark_report::Out::Folder(&dir) };
+    let made = hallmark_report::make(&lock(&state), &request)?;
     Ok(ReportMade {
-        sidecar: hallmark_report::seal::sidecar_path(&out).display().to_string(),
-        pdf: out.display().to_string(),
-        number: report.number,
-        final_score: report.final_score,
-        conclusion: report.conclusion,
-        valid_until: report.valid_until,
+        pdf: made.pdf.display().to_string(),
+        sidecar: made.sidecar.display().to_string(),
+        number: made.report.number,
+        final_score: made.report.final_score,
+        conclusion: made.report.conclusion,
+        valid_until: made.report.valid_until,
     })
 }
 
 /// Per-item scores of every assessor for officials, as CSV or XLSX, into the bundle folder.
 #[tauri::command(async)]
 fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, format: String) -> Result<String> {
-    let store = lock(&state);
-    let group = merged_group(&store, &site, &rubric_id)?;
-    let report = hallmark_report::model::build(&store, &group, &Default::default())?;
-    let bytes = match format.as_str() {
-        "csv" => hallmark_report::table::csv(&report),
-        "xlsx" => hallmark_report::table::xlsx(&report)?,
-        other => return Err(invalid(format!("format '{other}' is not csv or xlsx"))),
-    };
-    let out = bundle_dir().join(format!("评分明细-{}.{format}", file_part(&site)));
-    std::fs::create_dir_all(bundle_dir()).map_err(|e| CommandError { code: "io", message: format!("cannot create {}: {e}", bundle_dir().display()) })?;
-    hallmark_store::durable::write_replacing(&out, &bytes).map_err(|e| CommandError { code: "io", message: format!("cannot write {}: {e}", out.display()) })?;
-    Ok(out.display().to_string())
+    let dir = bundle_dir();
+    let request = hallmark_report::Request { group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id }, details: &Default::default(), out: hallmark_report::Out::Folder(&dir) };
+    Ok(hallmark_report::scores(&lock(&state), &request, Some(&format))?.path.display().to_string())
 }
 
 /// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).

@@ -7,14 +7,19 @@
 //! - [`seal`]: the Ed25519 signature of the PDF and the sidecar `FILE.pdf.sig.json`, and
 //!   `verify` (with `--bundles`: every score and the Merkle root recomputed from raw bundles).
 //! - [`table`]: per-item scores of every assessor as CSV and XLSX for officials.
+//! - [`issue`]: the use cases start to finish, [`make`] (the signed report) and [`scores`]
+//!   (the score table): one pipeline each, which the app and the CLI both call.
 //!
 //! Never depends on Tauri: the app and the CLI call the same functions.
 
+pub mod issue;
 pub mod model;
 pub mod pdf;
 pub mod seal;
 pub mod table;
 pub mod text;
+
+pub use issue::{make, scores, Group, Made, Out, Request, Scores};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

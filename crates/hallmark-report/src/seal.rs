@@ -110,13 +110,16 @@ pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey) -> Sidecar {
 /// Writes the PDF and its sidecar, each to a temp file that is then renamed.
 pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &Sidecar) -> Result<(), ReportError> {
     let json = serde_json::to_vec_pretty(sidecar).expect("sidecar serializes");
-    for (path, bytes) in [(pdf_path.to_path_buf(), pdf), (sidecar_path(pdf_path), json.as_slice())] {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| ReportError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        hallmark_store::durable::write_replacing(&path, bytes).map_err(|e| ReportError::Io(format!("cannot write {}: {e}", path.display())))?;
+    write_file(pdf_path, pdf)?;
+    write_file(&sidecar_path(pdf_path), &json)
+}
+
+/// Writes one file through a temp file that is then renamed; creates its folder.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ReportError::Io(format!("cannot create {}: {e}", dir.display())))?;
     }
-    Ok(())
+    hallmark_store::durable::write_replacing(path, bytes).map_err(|e| ReportError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The outcome of `verify`: every check with its result, in order.

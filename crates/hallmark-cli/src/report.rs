@@ -1,0 +1,67 @@
+//! The signed evaluation report: `report`, `verify`, `scores`. The pipelines are
+//! hallmark-report's ([`hallmark_report::make`], [`hallmark_report::scores`]), as in the app.
+
+use std::path::Path;
+
+use hallmark_report::model::Details;
+use hallmark_report::{Group, Out, Request};
+
+use crate::{json, lower, open_db, read, Which};
+
+/// The lead's additions from `--details FILE` (TOML), or none.
+fn details(which: &Which) -> Result<Details, String> {
+    match &which.details {
+        Some(p) => toml::from_str(&read(p)?).map_err(|e| format!("{}: {} (fields: site_head, site_phone, site_email, leader)", p.display(), lower(&e.to_string()))),
+        None => Ok(Default::default()),
+    }
+}
+
+fn group(which: &Which) -> Group<'_> {
+    Group::Matching { site: which.site.as_deref(), rubric: which.rubric.as_deref() }
+}
+
+/// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text]`
+pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String> {
+    let store = open_db(&which.db)?;
+    let details = details(which)?;
+    let made = hallmark_report::make(&store, &Request { group: group(which), details: &details, out: Out::File(out) }).map_err(|e| e.to_string())?;
+    let report = &made.report;
+    if text {
+        out!("{}", hallmark_report::text::render(report));
+    }
+    outln!(
+        "{}: 报告编号 {}，{} 页字节 {}；最终得分 {}：{}",
+        made.pdf.display(),
+        report.number,
+        "PDF",
+        made.pdf_size,
+        report.final_score.as_deref().unwrap_or("—"),
+        report.conclusion
+    );
+    outln!("{}: 签名者 {}，证据默克尔根 {}", made.sidecar.display(), report.signer_fingerprint, report.merkle_root);
+    Ok(())
+}
+
+/// `hallmark verify FILE.pdf [--bundles DIR] [--json]`
+pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Result<(), String> {
+    let v = hallmark_report::seal::verify(pdf, bundles).map_err(|e| e.to_string())?;
+    if as_json {
+        outln!("{}", json(&v));
+    } else {
+        out!("{}", v.text());
+    }
+    if v.ok {
+        Ok(())
+    } else {
+        Err(format!("{}: verification failed ({} of {} checks)", pdf.display(), v.checks.iter().filter(|c| !c.ok).count(), v.checks.len()))
+    }
+}
+
+/// `hallmark scores --db DB [--site S] [--rubric R] [--details FILE] --out FILE.csv|FILE.xlsx`
+pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
+    let store = open_db(&which.db)?;
+    let details = details(which)?;
+    let written = hallmark_report::scores(&store, &Request { group: group(which), details: &details, out: Out::File(out) }, None).map_err(|e| e.to_string())?;
+    outln!("{}: {} 名评价人员 × {} 个评分项", written.path.display(), written.assessors, written.items);
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The use cases, start to finish, as the CLI and the app both run them:
+//!
+//! - [`make`]: the signed report: model → font → thumbnails and signatures → PDF → seal →
+//!   PDF and sidecar written durably.
+//! - [`scores`]: every assessor's per-item scores as CSV or XLSX, written durably.
+
+use std::path::{Path, PathBuf};
+
+use hallmark_store::merge::MergeGroup;
+use hallmark_store::Store;
+
+use crate::model::{self, Details, Report};
+use crate::{pdf, seal, table, ReportError};
+
+/// Which merged site and rubric a report is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Group<'a> {
+    /// As the lead screen names it: the site's full name and the rubric id.
+    Named { site: &'a str, rubric: &'a str },
+    /// As the command line asks: part of the site's name and the rubric id, each needed only
+    /// when the database holds several groups.
+    Matching { site: Option<&'a str>, rubric: Option<&'a str> },
+}
+
+impl Group<'_> {
+    /// The merged group this names, from the store's merge view.
+    pub fn find(&self, store: &Store) -> Result<MergeGroup, ReportError> {
+        match *self {
+            Group::Matching { site, rubric } => model::pick_group(store, site, rubric),
+            Group::Named { site, rubric } => store
+                .merge()?
+                .into_iter()
+                .find(|g| g.site == site && g.rubric_id == rubric)
+                .ok_or_else(|| ReportError::Input(format!("no merged inspections of '{site}' with rubric '{rubric}'"))),
+        }
+    }
+}
+
+/// Where a file goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Out<'a> {
+    /// Exactly this file (its folders are created).
+    File(&'a Path),
+    /// Into this folder, named after the report: `评价报告-NUMBER.pdf`, `评分明细-SITE.csv`.
+    Folder(&'a Path),
+}
+
+/// What to report on, with what the lead adds, and where to write it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub group: Group<'a>,
+    pub details: &'a Details,
+    pub out: Out<'a>,
+}
+
+/// A written report.
+#[derive(Debug)]
+pub struct Made {
+    pub report: Report,
+    pub pdf: PathBuf,
+    pub sidecar: PathBuf,
+    /// The PDF's size in bytes.
+    pub pdf_size: usize,
+}
+
+/// Writes the signed report of one merged site: the PDF and its sidecar `FILE.pdf.sig.json`,
+/// sealed with the store's device key. The same store and request give the same bytes.
+pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
+    let report = model::build(store, &request.group.find(store)?, request.details)?;
+    let fonts = pdf::load_fonts()?;
+    let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
+    let bytes = pdf::render(&report, assets, fonts)?;
+    let sidecar = seal::seal(&report, &bytes, store.device_key());
+    let path = match request.out {
+        Out::File(p) => p.to_path_buf(),
+        Out::Folder(dir) => dir.join(format!("评价报告-{}.pdf", report.number)),
+    };
+    seal::write(&path, &bytes, &sidecar)?;
+    Ok(Made { sidecar: seal::sidecar_path(&path), pdf: path, pdf_size: bytes.len(), report })
+}
+
+/// A written score table.
+#[derive(Debug)]
+pub struct Scores {
+    pub path: PathBuf,
+    pub assessors: usize,
+    pub items: usize,
+}
+
+/// Writes every assessor's per-item scores of one merged site for officials. `format` is
+/// "csv" or "xlsx"; without it, the extension of `Out::File` decides.
+pub fn scores(store: &Store, request: &Request, format: Option<&str>) -> Result<Scores, ReportError> {
+    let group = request.group.find(store)?;
+    let report = model::build(store, &group, request.details)?;
+    let (format, refusal) = match (format, request.out) {
+        (Some(f), _) => (f, format!("format '{f}' is not csv or xlsx")),
+        (None, Out::File(p)) => (p.extension().and_then(|e| e.to_str()).unwrap_or_default(), format!("{}: name the file .csv or .xlsx", p.display())),
+        (None, Out::Folder(dir)) => ("", format!("{}: name the format, csv or xlsx", dir.display())),
+    };
+    let bytes = match format {
+        "csv" => table::csv(&report),
+        "xlsx" => table::xlsx(&report)?,
+        _ => return Err(ReportError::Input(refusal)),
+    };
+    let path = match request.out {
+        Out::File(p) => p.to_path_buf(),
+        Out::Folder(dir) => dir.join(format!("评分明细-{}.{format}", file_part(&group.site))),
+    };
+    seal::write_file(&path, &bytes)?;
+    Ok(Scores { path, assessors: report.assessors.len(), items: report.items.len() })
+}
+
+/// A site's name as part of a file name.
+fn file_part(s: &str) -> String {
+    s.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect()
+}
