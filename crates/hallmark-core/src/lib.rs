@@ -19,6 +19,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod finding;
 pub mod num;
 pub mod observation;
 pub mod render;
