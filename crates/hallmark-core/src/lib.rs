@@ -20,6 +20,7 @@
 
 pub mod aggregate;
 pub mod date;
+pub mod finding;
 pub mod hex;
 pub mod num;
 pub mod observation;

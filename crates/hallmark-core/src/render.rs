@@ -7,9 +7,10 @@ use std::fmt::Write;
 use rust_decimal::Decimal;
 
 use crate::aggregate::Panel;
+use crate::finding::{Fact, Held, Outcome, Reading, Tally};
 use crate::num::fmt;
 use crate::rubric::{Checked, InputKind, Rubric, Rule};
-use crate::score::{ScoreSheet, Severity, Status};
+use crate::score::{PartScore, ScoreSheet, Severity, Status};
 
 fn width(s: &str) -> usize {
     s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
@@ -102,6 +103,107 @@ fn rule_summary(rule: &Rule) -> String {
             "range({})",
             checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & ")
         ),
+    }
+}
+
+/// A part's explanation, in Chinese: what was found, then the points it gives.
+/// "办公设施：缺少复印机、电话，扣2分". Every explanation is worded here, from the part's
+/// finding; nothing parses one back.
+pub fn explain(part: &PartScore) -> String {
+    let f = &part.finding;
+    let what = found(&part.label, &f.fact);
+    match f.outcome {
+        Outcome::Unanswered => what,
+        Outcome::Awarded { points } => format!("{what}，得{}分", fmt(points)),
+        Outcome::Deducted { deduction } if deduction >= part.max => format!("{what}，扣{}分，扣完为止", fmt(deduction)),
+        Outcome::Deducted { deduction } => format!("{what}，扣{}分", fmt(deduction)),
+        Outcome::Zero if matches!(f.fact, Fact::KeyMissing { .. }) => format!("{what}，此项不得分"),
+        Outcome::Zero => format!("{what}，不得分"),
+    }
+}
+
+/// What a part that lost points found, without the points: a line of the report's 整改建议.
+/// "办公设施：缺少复印机、电话"; a part that was awarded less than its maximum (a lower band,
+/// or an item zeroed by a key element elsewhere) says "…，未达到满分档".
+pub fn deficiency(part: &PartScore) -> String {
+    let what = found(&part.label, &part.finding.fact);
+    match part.finding.outcome {
+        Outcome::Awarded { .. } => format!("{what}，未达到满分档"),
+        _ => what,
+    }
+}
+
+/// What was found, in words, without the points: "办公设施：缺少复印机、电话".
+fn found(label: &str, fact: &Fact) -> String {
+    match fact {
+        Fact::Unanswered { labels, .. } => format!("未作答：{}", labels.join("、")),
+        Fact::KeyMissing { element, .. } => format!("缺少{element}"),
+        Fact::ZeroWhen { label: input, held, .. } => match held {
+            Held::Is { value } => format!("{label}：{input}为{}", if *value { "是" } else { "否" }),
+            Held::Above { value, .. } | Held::Below { value, .. } => format!("{label}：{input}{}", fmt(*value)),
+        },
+        Fact::Yes { answer } => format!("{label}：{}", if *answer { "是" } else { "否" }),
+        Fact::Bands { reading, reached, lowest, unit } => {
+            let shown = match reading {
+                Reading::Measured { value, unit } => format!("{}{unit}", fmt(*value)),
+                Reading::Counted { value } => format!("{value}"),
+                Reading::Percent { percent, numerator: Some(n), denominator: Some(d) } => format!("{}%（{n}/{d}）", fmt(percent.round_dp(2))),
+                Reading::Percent { percent, .. } => format!("{}%", fmt(*percent)),
+                Reading::Present { elements } if elements.is_empty() => "均不具备".to_string(),
+                Reading::Present { elements } => format!("具备{}项（{}）", elements.len(), elements.join("、")),
+            };
+            match reached {
+                Some(_) => format!("{label}：{shown}"),
+                None => format!("{label}：{shown}，未达到{}{unit}", fmt(*lowest)),
+            }
+        }
+        Fact::Deduct { tallies } => {
+            let said: Vec<String> = tallies.iter().filter_map(tally_text).collect();
+            if said.is_empty() {
+                format!("{label}：齐全/未发现问题")
+            } else {
+                format!("{label}：{}", said.join("；"))
+            }
+        }
+        Fact::Shortfall { count, target, short } if short.is_zero() => format!("{label}：{count}次，达到{}次", fmt(*target)),
+        Fact::Shortfall { count, short, .. } => format!("{label}：{count}次，少{}次", fmt(*short)),
+        Fact::Excess { value, unit, limit, step, steps } => match steps {
+            None => format!("{label}：{}{unit}，未超过{}{unit}", fmt(*value), fmt(*limit)),
+            Some(n) => format!("{label}：{}{unit}，超过{}{unit}（按每{}{unit}计{}档）", fmt(*value), fmt(*limit), fmt(*step), fmt(*n)),
+        },
+        Fact::LevelShortfall { value, unit, level_label, requirement, step_percent, short, .. } => match short {
+            None => format!("{label}：{}{unit}，达到{level_label}不少于{}{unit}的要求", fmt(*value), fmt(*requirement)),
+            Some(s) => format!(
+                "{label}：{}{unit}，{level_label}要求不少于{}{unit}，少{}%（按每{}%计{}档）",
+                fmt(*value),
+                fmt(*requirement),
+                fmt(s.percent.round_dp(2)),
+                fmt(*step_percent),
+                fmt(s.steps)
+            ),
+        },
+        Fact::Range { readings } => {
+            let shown = |r: &crate::finding::RangeReading| format!("{}{}{}", r.label, fmt(r.value), r.unit);
+            let outside: Vec<String> = readings.iter().filter(|r| !r.inside()).map(|r| format!("{}超出{}～{}{}", shown(r), fmt(r.min), fmt(r.max), r.unit)).collect();
+            if outside.is_empty() {
+                format!("{label}：{}，均在规定范围内", readings.iter().map(shown).collect::<Vec<_>>().join("、"))
+            } else {
+                format!("{label}：{}", outside.join("、"))
+            }
+        }
+    }
+}
+
+/// What one input of a deduct rule counted, in words; nothing when an elements input lacks nothing.
+fn tally_text(t: &Tally) -> Option<String> {
+    match t {
+        Tally::Count { label, value, .. } => Some(format!("{label}为{value}")),
+        Tally::Missing { elements, .. } if elements.is_empty() => None,
+        Tally::Missing { elements, .. } => Some(format!("缺少{}", elements.join("、"))),
+        Tally::Windows { windows, lacking, .. } if lacking.is_empty() => Some(format!("{windows}个窗口设备齐全")),
+        Tally::Windows { lacking, .. } => Some(lacking.iter().map(|w| format!("{}缺少{}", w.window, w.missing.join("、"))).collect::<Vec<_>>().join("；")),
+        Tally::TimeSample { sampled, late: 0, .. } => Some(format!("抽查{sampled}件，均在标准时限内")),
+        Tally::TimeSample { sampled, late, units, .. } => Some(format!("抽查{sampled}件，{late}件超时，共超出{}个计量单位", fmt(*units))),
     }
 }
 

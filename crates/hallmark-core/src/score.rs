@@ -7,8 +7,9 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::num::fmt;
+use crate::finding::{Fact, Finding, Held, LevelShort, Outcome, RangeReading, Reading, Tally, WindowLack};
 use crate::observation::{Answer, Observations};
+use crate::render;
 use crate::rubric::{Condition, Input, InputKind, Item, Part, Rubric, Rule};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,8 +52,13 @@ pub struct PartScore {
     pub max: Decimal,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub points: Option<Decimal>,
-    /// In Chinese, naming the observation: "缺少复印机、电话，扣2分".
+    /// In Chinese, naming the observation: "办公设施：缺少复印机、电话，扣2分". Made from
+    /// `finding` by `render::explain`; read it, never parse it.
     pub explanation: String,
+    /// What the part found, as data: the rule kind, the inputs read, the facts and the points
+    /// they give. When a missing key element zeroes the item, the first part carries that
+    /// finding and the others keep their own (their `points` are 0 whatever it says).
+    pub finding: Finding,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -193,35 +199,40 @@ fn rubric_reads(rubric: &Rubric, input: &str) -> bool {
 }
 
 fn score_item(rubric: &Rubric, item: &Item, obs: &Observations, diagnostics: &mut Vec<Diagnostic>) -> ItemScore {
-    let mut parts = Vec::new();
-    let mut key_missing: Option<String> = None;
+    let mut parts: Vec<PartScore> = Vec::new();
+    let mut key_missing: Option<Finding> = None;
     for part in &item.part {
         let scored = score_part(rubric, part, obs);
-        if let Some(k) = &scored.key_missing {
-            key_missing.get_or_insert_with(|| k.clone());
+        if matches!(scored.finding.fact, Fact::KeyMissing { .. }) {
+            key_missing.get_or_insert_with(|| scored.finding.clone());
         }
-        if scored.points.is_none() {
-            diagnostics.push(Diagnostic {
-                severity: Severity::Missing,
-                item: Some(item.id.clone()),
-                message: format!("{} {}：{}", item.id, part.label, scored.explanation),
-            });
-        }
-        parts.push(PartScore {
+        let mut p = PartScore {
             label: part.label.clone(),
             max: part.points.0.normalize(),
             points: scored.points.map(|p| p.normalize()),
-            explanation: scored.explanation,
-        });
+            explanation: String::new(),
+            finding: scored.finding,
+        };
+        p.explanation = render::explain(&p);
+        if p.points.is_none() {
+            diagnostics.push(Diagnostic {
+                severity: Severity::Missing,
+                item: Some(item.id.clone()),
+                message: format!("{} {}：{}", item.id, part.label, p.explanation),
+            });
+        }
+        parts.push(p);
     }
     let n_answered = parts.iter().filter(|p| p.points.is_some()).count();
     let (points, status) = if let Some(key) = key_missing {
-        // 此项不得分: a missing key element zeroes the whole item, answered or not.
+        // 此项不得分: a missing key element zeroes the whole item, answered or not; the first
+        // part says why.
         for p in &mut parts {
             p.points = Some(Decimal::ZERO);
         }
         if let Some(first) = parts.first_mut() {
-            first.explanation = format!("缺少{key}，此项不得分");
+            first.finding = key;
+            first.explanation = render::explain(first);
         }
         diagnostics.retain(|d| d.item.as_deref() != Some(item.id.as_str()) || d.severity != Severity::Missing);
         (Some(Decimal::ZERO), Status::Complete)
@@ -238,166 +249,116 @@ fn score_item(rubric: &Rubric, item: &Item, obs: &Observations, diagnostics: &mu
 
 struct Scored {
     points: Option<Decimal>,
-    explanation: String,
-    key_missing: Option<String>,
+    finding: Finding,
 }
 
-fn answered(points: Decimal, explanation: String) -> Scored {
-    Scored { points: Some(points), explanation, key_missing: None }
-}
-
+/// Scores one part: the facts its rule reads, as a [`Finding`], and the points they give.
+/// No text is made here (`render::explain` words a finding).
 fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
     let input = |id: &str| rubric.input(id).map(|(_, i)| i).expect("validated: rules reference declared inputs");
+    let mut read: Vec<String> = Vec::new();
+    for id in part.rule.inputs().into_iter().chain(part.zero_when.iter().map(|c| c.input.as_str())) {
+        if !read.iter().any(|r| r == id) {
+            read.push(id.to_string());
+        }
+    }
+    let max = part.points.0;
+    let found = |outcome: Outcome, fact: Fact| Scored {
+        points: outcome.points(max),
+        finding: Finding { rule: part.rule.kind(), inputs: read.clone(), outcome, fact },
+    };
     // Unanswered inputs make the part unanswered.
     // An optional (required = false) condition input that is unanswered simply does not hold.
     let mut needed: Vec<&str> = part.rule.inputs();
     needed.extend(part.zero_when.iter().filter(|c| input(&c.input).required).map(|c| c.input.as_str()));
-    // Labels of the unanswered inputs, each once, in the order the rule reads them.
-    let mut missing: Vec<&str> = Vec::new();
+    // The unanswered inputs, each once, in the order the rule reads them; their labels likewise.
+    let (mut ids, mut labels): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     for id in needed.iter().filter(|id| !obs.answers.contains_key(**id)) {
-        let label = input(id).label.as_str();
-        if !missing.contains(&label) {
-            missing.push(label);
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+        let label = &input(id).label;
+        if !labels.contains(label) {
+            labels.push(label.clone());
         }
     }
-    if !missing.is_empty() {
-        return Scored { points: None, explanation: format!("未作答：{}", missing.join("、")), key_missing: None };
+    if !ids.is_empty() {
+        return found(Outcome::Unanswered, Fact::Unanswered { inputs: ids, labels });
     }
     let a = |id: &str| &obs.answers[id];
     for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
-        if let Some(why) = condition_holds(c, input(&c.input), a(&c.input)) {
-            return answered(Decimal::ZERO, format!("{}：{}，不得分", part.label, why));
+        if let Some(held) = condition_holds(c, a(&c.input)) {
+            return found(Outcome::Zero, Fact::ZeroWhen { input: c.input.clone(), label: input(&c.input).label.clone(), held });
         }
     }
-    let max = part.points.0;
-    let label = &part.label;
+    let unit_of = |inp: &Input| inp.unit.clone().unwrap_or_default();
+    // A deduction of `d` steps of `per`, or full marks when there is none.
+    let deduct = |d: Decimal| if d.is_zero() { Outcome::Awarded { points: max.normalize() } } else { Outcome::Deducted { deduction: d.normalize() } };
     match &part.rule {
         Rule::Yes { input: id } => {
             let Answer::YesNo { value } = a(id) else { unreachable!("validated kind") };
-            if *value {
-                answered(max, format!("{label}：是，得{}分", fmt(max)))
-            } else {
-                answered(Decimal::ZERO, format!("{label}：否，不得分"))
-            }
+            let outcome = if *value { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };
+            found(outcome, Fact::Yes { answer: *value })
         }
         Rule::Bands { input: id, bands } => {
             let inp = input(id);
-            let (value, shown) = band_value(inp, a(id));
-            let hit = bands.iter().find(|b| value >= b.from.0);
-            match hit {
-                Some(b) => answered(b.points.0, format!("{label}：{shown}，得{}分", fmt(b.points.0))),
-                None => {
-                    let lowest = bands.last().map(|b| b.from.0).unwrap_or_default();
-                    let unit = band_unit(inp);
-                    answered(Decimal::ZERO, format!("{label}：{shown}，未达到{}{unit}，不得分", fmt(lowest)))
-                }
-            }
+            let reading = band_reading(inp, a(id));
+            let hit = bands.iter().find(|b| reading.value() >= b.from.0);
+            let lowest = bands.last().map(|b| b.from.0).unwrap_or_default();
+            let outcome = match hit {
+                Some(b) => Outcome::Awarded { points: b.points.0.normalize() },
+                None => Outcome::Zero,
+            };
+            found(outcome, Fact::Bands { reading, reached: hit.map(|b| b.from.0), lowest, unit: band_unit(inp).to_string() })
         }
         Rule::Deduct { input: one, inputs: many, per, key } => {
-            let ids: Vec<&String> = one.iter().chain(many.iter()).collect();
-            let mut n_total: u64 = 0;
-            let mut said = Vec::new();
-            for id in &ids {
-                let inp = input(id);
-                let (n, text) = deduct_count(inp, a(id));
+            let mut tallies = Vec::new();
+            for id in one.iter().chain(many.iter()) {
                 if let (Answer::Elements { missing }, false) = (a(id), key.is_empty()) {
                     if let Some(k) = key.iter().find(|k| missing.contains(*k)) {
-                        return Scored { points: Some(Decimal::ZERO), explanation: format!("缺少{k}，此项不得分"), key_missing: Some(k.clone()) };
+                        return found(Outcome::Zero, Fact::KeyMissing { input: id.clone(), element: k.clone() });
                     }
                 }
-                n_total += n;
-                if let Some(t) = text {
-                    said.push(t);
-                }
+                tallies.extend(tally(id, input(id), a(id)));
             }
-            let deduction = per.0 * Decimal::from(n_total);
-            if n_total == 0 {
-                let what = if said.is_empty() { "齐全/未发现问题".to_string() } else { said.join("；") };
-                answered(max, format!("{label}：{what}，得{}分", fmt(max)))
-            } else {
-                answered((max - deduction).max(Decimal::ZERO), format!("{label}：{}，{}", said.join("；"), deduction_text(deduction, max)))
-            }
+            let steps: u64 = tallies.iter().map(Tally::steps).sum();
+            found(deduct(per.0 * Decimal::from(steps)), Fact::Deduct { tallies })
         }
         Rule::Shortfall { input: id, target, per } => {
             let Answer::Count { value } = a(id) else { unreachable!("validated kind") };
             let short = (target.0 - Decimal::from(*value)).max(Decimal::ZERO);
-            if short.is_zero() {
-                answered(max, format!("{label}：{value}次，达到{}次，得{}分", target, fmt(max)))
-            } else {
-                let d = per.0 * short;
-                answered((max - d).max(Decimal::ZERO), format!("{label}：{value}次，少{}次，{}", fmt(short), deduction_text(d, max)))
-            }
+            found(deduct(per.0 * short), Fact::Shortfall { count: *value, target: target.0, short })
         }
         Rule::Excess { input: id, limit, step, per } => {
-            let inp = input(id);
             let value = numeric(a(id));
-            let unit = inp.unit.as_deref().unwrap_or("");
-            if value <= limit.0 {
-                answered(max, format!("{label}：{}{unit}，未超过{}{unit}，得{}分", fmt(value), limit, fmt(max)))
-            } else {
-                let steps = ((value - limit.0) / step.0).ceil();
-                let d = per.0 * steps;
-                answered(
-                    (max - d).max(Decimal::ZERO),
-                    format!("{label}：{}{unit}，超过{}{unit}（按每{}{unit}计{}档），{}", fmt(value), limit, step, fmt(steps), deduction_text(d, max)),
-                )
-            }
+            let steps = (value > limit.0).then(|| ((value - limit.0) / step.0).ceil());
+            let d = steps.map(|s| per.0 * s).unwrap_or_default();
+            found(deduct(d), Fact::Excess { value, unit: unit_of(input(id)), limit: limit.0, step: step.0, steps })
         }
         Rule::LevelShortfall { input: id, level, requirement, step_percent, per } => {
-            let inp = input(id);
-            let unit = inp.unit.as_deref().unwrap_or("");
             let Answer::Choice { value: lv } = a(level) else { unreachable!("validated kind") };
-            let lv_label = input(level).options.iter().find(|o| &o.id == lv).map(|o| o.label.as_str()).unwrap_or(lv);
+            let level_label = input(level).options.iter().find(|o| &o.id == lv).map(|o| o.label.clone()).unwrap_or_else(|| lv.clone());
             let req = requirement[lv].0;
             let value = numeric(a(id));
-            if value >= req {
-                answered(max, format!("{label}：{}{unit}，达到{lv_label}不少于{}{unit}的要求，得{}分", fmt(value), fmt(req), fmt(max)))
-            } else {
-                let short_pct = (req - value) * Decimal::ONE_HUNDRED / req;
-                let steps = (short_pct / step_percent.0).ceil();
-                let d = per.0 * steps;
-                answered(
-                    (max - d).max(Decimal::ZERO),
-                    format!(
-                        "{label}：{}{unit}，{lv_label}要求不少于{}{unit}，少{}%（按每{}%计{}档），{}",
-                        fmt(value),
-                        fmt(req),
-                        fmt(short_pct.round_dp(2)),
-                        step_percent,
-                        fmt(steps),
-                        deduction_text(d, max)
-                    ),
-                )
-            }
+            let short = (value < req).then(|| {
+                let percent = (req - value) * Decimal::ONE_HUNDRED / req;
+                LevelShort { percent, steps: (percent / step_percent.0).ceil() }
+            });
+            let d = short.map(|s| per.0 * s.steps).unwrap_or_default();
+            let fact = Fact::LevelShortfall { value, unit: unit_of(input(id)), level: lv.clone(), level_label, requirement: req, step_percent: step_percent.0, short };
+            found(deduct(d), fact)
         }
         Rule::Range { checks } => {
-            let mut outside = Vec::new();
-            let mut readings = Vec::new();
-            for c in checks {
-                let inp = input(&c.input);
-                let unit = inp.unit.as_deref().unwrap_or("");
-                let v = numeric(a(&c.input));
-                let text = format!("{}{}{unit}", inp.label, fmt(v));
-                if v < c.min.0 || v > c.max.0 {
-                    outside.push(format!("{text}超出{}～{}{unit}", c.min, c.max));
-                } else {
-                    readings.push(text);
-                }
-            }
-            if outside.is_empty() {
-                answered(max, format!("{label}：{}，均在规定范围内，得{}分", readings.join("、"), fmt(max)))
-            } else {
-                answered(Decimal::ZERO, format!("{label}：{}，不得分", outside.join("、")))
-            }
+            let readings: Vec<RangeReading> = checks
+                .iter()
+                .map(|c| {
+                    let inp = input(&c.input);
+                    RangeReading { input: c.input.clone(), label: inp.label.clone(), value: numeric(a(&c.input)), unit: unit_of(inp), min: c.min.0, max: c.max.0 }
+                })
+                .collect();
+            let outcome = if readings.iter().all(RangeReading::inside) { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };
+            found(outcome, Fact::Range { readings })
         }
-    }
-}
-
-fn deduction_text(deduction: Decimal, max: Decimal) -> String {
-    if deduction >= max {
-        format!("扣{}分，扣完为止", fmt(deduction))
-    } else {
-        format!("扣{}分", fmt(deduction))
     }
 }
 
@@ -419,78 +380,45 @@ fn band_unit(inp: &Input) -> &str {
     }
 }
 
-/// The value a band rule compares, and how to show it.
-fn band_value(inp: &Input, a: &Answer) -> (Decimal, String) {
+/// The value a band rule compares.
+fn band_reading(inp: &Input, a: &Answer) -> Reading {
     match a {
-        Answer::Measurement { value } => (*value, format!("{}{}", fmt(*value), inp.unit.as_deref().unwrap_or(""))),
-        Answer::Count { value } => (Decimal::from(*value), format!("{value}")),
-        Answer::Ratio { percent, numerator, denominator } => {
-            let shown = match (numerator, denominator) {
-                (Some(n), Some(d)) => format!("{}%（{n}/{d}）", fmt(percent.round_dp(2))),
-                _ => format!("{}%", fmt(*percent)),
-            };
-            (*percent, shown)
-        }
-        Answer::Elements { missing } => {
-            let present: Vec<&str> = inp.elements.iter().filter(|e| !missing.contains(*e)).map(String::as_str).collect();
-            let shown = if present.is_empty() { "均不具备".to_string() } else { format!("具备{}项（{}）", present.len(), present.join("、")) };
-            (Decimal::from(present.len()), shown)
-        }
-        _ => (Decimal::ZERO, String::new()),
+        Answer::Measurement { value } => Reading::Measured { value: *value, unit: inp.unit.clone().unwrap_or_default() },
+        Answer::Count { value } => Reading::Counted { value: *value },
+        Answer::Ratio { percent, numerator, denominator } => Reading::Percent { percent: *percent, numerator: *numerator, denominator: *denominator },
+        Answer::Elements { missing } => Reading::Present { elements: inp.elements.iter().filter(|e| !missing.contains(*e)).cloned().collect() },
+        _ => unreachable!("validated kind: bands read a measurement, count, ratio or elements"),
     }
 }
 
-/// How many deduction steps an answer gives, and what to say about it.
-fn deduct_count(inp: &Input, a: &Answer) -> (u64, Option<String>) {
+/// What one input of a deduct rule counted (in the rubric's element order).
+fn tally(id: &str, inp: &Input, a: &Answer) -> Option<Tally> {
+    let in_order = |missing: &std::collections::BTreeSet<String>| inp.elements.iter().filter(|e| missing.contains(*e)).cloned().collect::<Vec<_>>();
+    let input = id.to_string();
     match a {
-        Answer::Count { value } => (*value, Some(format!("{}为{}", inp.label, value))),
-        Answer::Elements { missing } => {
-            // keep the rubric's order
-            let m: Vec<&str> = inp.elements.iter().filter(|e| missing.contains(*e)).map(String::as_str).collect();
-            if m.is_empty() {
-                (0, None)
-            } else {
-                (m.len() as u64, Some(format!("缺少{}", m.join("、"))))
-            }
-        }
+        Answer::Count { value } => Some(Tally::Count { input, label: inp.label.clone(), value: *value }),
+        Answer::Elements { missing } => Some(Tally::Missing { input, elements: in_order(missing) }),
         Answer::Windows { windows } => {
-            let mut n = 0;
-            let mut parts = Vec::new();
-            for w in windows {
-                let m: Vec<&str> = inp.elements.iter().filter(|e| w.missing.contains(*e)).map(String::as_str).collect();
-                if !m.is_empty() {
-                    n += m.len() as u64;
-                    parts.push(format!("{}缺少{}", w.window, m.join("、")));
-                }
-            }
-            let text = if parts.is_empty() { format!("{}个窗口设备齐全", windows.len()) } else { parts.join("；") };
-            (n, Some(text))
+            let lacking = windows
+                .iter()
+                .map(|w| WindowLack { window: w.window.clone(), missing: in_order(&w.missing) })
+                .filter(|w| !w.missing.is_empty())
+                .collect();
+            Some(Tally::Windows { input, windows: windows.len(), lacking })
         }
         Answer::TimeSample { rows } => {
-            let mut units = Decimal::ZERO;
-            let mut late = 0;
-            for r in rows {
-                if r.actual > r.standard {
-                    late += 1;
-                    units += (r.actual - r.standard).ceil();
-                }
-            }
-            let n = u64::try_from(units).unwrap_or(u64::MAX);
-            let text = if late == 0 {
-                format!("抽查{}件，均在标准时限内", rows.len())
-            } else {
-                format!("抽查{}件，{}件超时，共超出{}个计量单位", rows.len(), late, fmt(units))
-            };
-            (n, Some(text))
+            let late: Vec<_> = rows.iter().filter(|r| r.actual > r.standard).collect();
+            let units = late.iter().map(|r| (r.actual - r.standard).ceil()).sum();
+            Some(Tally::TimeSample { input, sampled: rows.len(), late: late.len(), units })
         }
-        _ => (0, None),
+        _ => None,
     }
 }
 
-fn condition_holds(c: &Condition, inp: &Input, a: &Answer) -> Option<String> {
+fn condition_holds(c: &Condition, a: &Answer) -> Option<Held> {
     if let Some(want) = c.is {
         if let Answer::YesNo { value } = a {
-            return (*value == want).then(|| format!("{}为{}", inp.label, if *value { "是" } else { "否" }));
+            return (*value == want).then_some(Held::Is { value: *value });
         }
     }
     let v = match a {
@@ -499,12 +427,12 @@ fn condition_holds(c: &Condition, inp: &Input, a: &Answer) -> Option<String> {
     };
     if let Some(above) = c.above {
         if v > above.0 {
-            return Some(format!("{}{}", inp.label, fmt(v)));
+            return Some(Held::Above { value: v, limit: above.0 });
         }
     }
     if let Some(below) = c.below {
         if v < below.0 {
-            return Some(format!("{}{}", inp.label, fmt(v)));
+            return Some(Held::Below { value: v, limit: below.0 });
         }
     }
     None

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use hallmark_core::aggregate::{Conclusion, Panel, Spread};
 use hallmark_core::num::fmt;
+use hallmark_core::render;
 use hallmark_core::rubric::Rubric;
-use hallmark_core::score::ScoreSheet;
+use hallmark_core::score::{PartScore, ScoreSheet};
 use hallmark_store::merge::MergeGroup;
 use hallmark_store::Store;
 use rust_decimal::Decimal;
@@ -56,8 +57,10 @@ pub struct Report {
     pub items: Vec<ItemRow>,
     pub groups: Vec<GroupRow>,
     pub total: ItemRow,
+    /// The mean total as printed and as the sidecar signs it (`seal.rs`), e.g. "90.2".
     pub final_score: Option<String>,
-    pub pass_at: Option<String>,
+    #[serde(serialize_with = "printed::points_or_null")]
+    pub pass_at: Option<Decimal>,
     pub conclusion: String,
     /// pass | fail | vetoed | insufficient | incomplete | no_pass_line
     pub outcome: String,
@@ -89,6 +92,7 @@ pub struct AssessorRow {
     pub phone: String,
     pub fingerprint: String,
     pub known_as: Option<String>,
+    /// As the sidecar signs it ("—" without a sheet).
     pub total: String,
     pub complete: bool,
     pub inspection_id: String,
@@ -100,20 +104,30 @@ pub struct AssessorRow {
     pub notes: BTreeMap<String, String>,
 }
 
+/// Points are exact `Decimal`s; they serialize (for the PDF template) as the report prints
+/// them: "4.33", and "—" where there are none (see [`shown`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemRow {
     pub id: String,
     pub name: String,
     pub group: String,
-    pub max: String,
-    pub mean: String,
-    pub deduction: String,
-    /// One per assessor, in the order of `Report::assessors`.
-    pub scores: Vec<String>,
+    #[serde(serialize_with = "printed::points")]
+    pub max: Decimal,
+    #[serde(serialize_with = "printed::maybe")]
+    pub mean: Option<Decimal>,
+    /// max − mean, never below 0.
+    #[serde(serialize_with = "printed::maybe")]
+    pub deduction: Option<Decimal>,
+    /// One per assessor, in the order of `Report::assessors`; `None` where unanswered.
+    #[serde(serialize_with = "printed::all")]
+    pub scores: Vec<Option<Decimal>>,
     pub outliers: Vec<bool>,
-    pub min: String,
-    pub max_score: String,
-    pub stddev: String,
+    #[serde(serialize_with = "printed::maybe")]
+    pub min: Option<Decimal>,
+    #[serde(serialize_with = "printed::maybe")]
+    pub max_score: Option<Decimal>,
+    #[serde(serialize_with = "printed::maybe")]
+    pub stddev: Option<Decimal>,
     /// 扣分说明: each distinct explanation, with the assessors who gave it.
     pub explanations: Vec<String>,
 }
@@ -122,8 +136,10 @@ pub struct ItemRow {
 pub struct GroupRow {
     pub name: String,
     pub depth: usize,
-    pub max: String,
-    pub mean: String,
+    #[serde(serialize_with = "printed::points")]
+    pub max: Decimal,
+    #[serde(serialize_with = "printed::maybe")]
+    pub mean: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,7 +148,7 @@ pub struct VetoRow {
     pub found_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recommendation {
     pub group: String,
     pub lines: Vec<String>,
@@ -154,8 +170,34 @@ pub struct PhotoRow {
     pub caption: String,
 }
 
-fn d(v: Option<Decimal>) -> String {
+/// Points as the report prints them: "4.33"; "—" where there are none.
+pub fn shown(v: Option<Decimal>) -> String {
     v.map(fmt).unwrap_or_else(|| "—".into())
+}
+
+/// Serializes the model's points in their printed form, so the PDF template reads strings.
+mod printed {
+    use rust_decimal::Decimal;
+    use serde::Serializer;
+
+    pub fn points<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::shown(Some(*v)))
+    }
+
+    pub fn maybe<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::shown(*v))
+    }
+
+    pub fn all<S: Serializer>(v: &[Option<Decimal>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| super::shown(*x)))
+    }
+
+    pub fn points_or_null<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => points(x, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// Picks the merged group to report on: the only one, or the one `site`/`rubric` name.
@@ -231,41 +273,12 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
         })
         .collect();
 
-    let items: Vec<ItemRow> = panel
-        .items
-        .iter()
-        .enumerate()
-        .map(|(k, sp)| {
-            let item = &rubric.item[k];
-            let group_name = rubric.group(&item.group).map(|g| g.name.clone()).unwrap_or_default();
-            let mut explanations: Vec<(String, Vec<String>)> = Vec::new();
-            for (sheet, name) in sheets.iter().zip(&names) {
-                let it = &sheet.items[k];
-                for part in &it.parts {
-                    let lost = match (part.points, part.max) {
-                        (Some(p), m) => p < m,
-                        (None, _) => false,
-                    };
-                    if lost && !part.explanation.is_empty() {
-                        match explanations.iter_mut().find(|(t, _)| *t == part.explanation) {
-                            Some((_, who)) => who.push(name.clone()),
-                            None => explanations.push((part.explanation.clone(), vec![name.clone()])),
-                        }
-                    }
-                }
-            }
-            let explanations = explanations
-                .into_iter()
-                .map(|(t, who)| if who.len() == names.len() { format!("{t}（全体评价人员）") } else { format!("{t}（{}）", who.join("、")) })
-                .collect();
-            row(sp, &group_name, explanations)
-        })
-        .collect();
+    let items = item_rows(&rubric, panel, &sheets, &names);
     let groups = rubric
         .groups_in_order()
         .into_iter()
         .zip(&panel.groups)
-        .map(|((depth, g), sp)| GroupRow { name: g.name.clone(), depth, max: fmt(g.points.0), mean: d(sp.mean) })
+        .map(|((depth, g), sp)| GroupRow { name: g.name.clone(), depth, max: g.points.0, mean: sp.mean })
         .collect();
 
     let vetoes = rubric
@@ -277,7 +290,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
         })
         .collect();
 
-    let recommendations = recommendations(&rubric, &items);
+    let recommendations = recommendations(&rubric, &items, &sheets);
     let dates: Vec<&str> = group.assessors.iter().map(|a| a.visited_on.as_str()).collect();
     let evaluated_from = dates.iter().min().copied().unwrap_or_default().to_string();
     let evaluated_to = dates.iter().max().copied().unwrap_or_default().to_string();
@@ -323,7 +336,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
         groups,
         total: row(&panel.total, "", Vec::new()),
         final_score: panel.final_score.map(fmt),
-        pass_at: rubric.result.pass_at.as_ref().map(|p| fmt(p.0)),
+        pass_at: rubric.result.pass_at.map(|p| p.0),
         conclusion: panel.conclusion.text().to_string(),
         outcome,
         vetoes,
@@ -336,19 +349,52 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
     })
 }
 
+/// One row per rubric item: the panel's figures and the 扣分说明 (the explanations of the parts
+/// that lost points, each once, with the assessors who gave it).
+fn item_rows(rubric: &Rubric, panel: &Panel, sheets: &[&ScoreSheet], names: &[String]) -> Vec<ItemRow> {
+    panel
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, sp)| {
+            let item = &rubric.item[k];
+            let group_name = rubric.group(&item.group).map(|g| g.name.clone()).unwrap_or_default();
+            let mut explanations: Vec<(String, Vec<String>)> = Vec::new();
+            for (sheet, name) in sheets.iter().zip(names) {
+                for part in sheet.items[k].parts.iter().filter(|p| lost(p) && !p.explanation.is_empty()) {
+                    match explanations.iter_mut().find(|(t, _)| *t == part.explanation) {
+                        Some((_, who)) => who.push(name.clone()),
+                        None => explanations.push((part.explanation.clone(), vec![name.clone()])),
+                    }
+                }
+            }
+            let explanations = explanations
+                .into_iter()
+                .map(|(t, who)| if who.len() == names.len() { format!("{t}（全体评价人员）") } else { format!("{t}（{}）", who.join("、")) })
+                .collect();
+            row(sp, &group_name, explanations)
+        })
+        .collect()
+}
+
+/// The part was answered and scored below its maximum.
+fn lost(part: &PartScore) -> bool {
+    part.points.is_some_and(|p| p < part.max)
+}
+
 fn row(sp: &Spread, group: &str, explanations: Vec<String>) -> ItemRow {
     ItemRow {
         id: sp.id.clone(),
         name: sp.name.clone(),
         group: group.into(),
-        max: fmt(sp.max_points),
-        mean: d(sp.mean),
-        deduction: sp.mean.map(|m| fmt((sp.max_points - m).max(Decimal::ZERO))).unwrap_or_else(|| "—".into()),
-        scores: sp.scores.iter().map(|s| d(*s)).collect(),
+        max: sp.max_points,
+        mean: sp.mean,
+        deduction: sp.mean.map(|m| (sp.max_points - m).max(Decimal::ZERO)),
+        scores: sp.scores.clone(),
         outliers: sp.outliers.clone(),
-        min: d(sp.min),
-        max_score: d(sp.max),
-        stddev: d(sp.stddev),
+        min: sp.min,
+        max_score: sp.max,
+        stddev: sp.stddev,
         explanations,
     }
 }
@@ -363,8 +409,7 @@ fn item_notes(sheet: &ScoreSheet) -> BTreeMap<String, String> {
         .items
         .iter()
         .map(|i| {
-            let lost: Vec<&str> =
-                i.parts.iter().filter(|p| p.points.is_some_and(|x| x < p.max) && !p.explanation.is_empty()).map(|p| p.explanation.as_str()).collect();
+            let lost: Vec<&str> = i.parts.iter().filter(|p| lost(p) && !p.explanation.is_empty()).map(|p| p.explanation.as_str()).collect();
             (i.id.clone(), lost.join("；"))
         })
         .collect()
@@ -380,9 +425,9 @@ fn outcome(panel: &Panel, rubric: &Rubric) -> (String, String) {
         Conclusion::NoPassLine { .. } => "no_pass_line",
     };
     let grade = match (&panel.conclusion, &rubric.result.pass_at) {
-        (Conclusion::Pass { .. }, Some(p)) => format!("示范窗口（总分{}分，≥{}分）", d(panel.final_score), fmt(p.0)),
-        (Conclusion::Fail { .. }, Some(p)) => format!("未达到示范窗口要求（总分{}分，<{}分）", d(panel.final_score), fmt(p.0)),
-        (Conclusion::NoPassLine { .. }, _) => format!("得分{}分（评分细则未设合格分数线，不定等级）", d(panel.final_score)),
+        (Conclusion::Pass { .. }, Some(p)) => format!("示范窗口（总分{}分，≥{}分）", shown(panel.final_score), fmt(p.0)),
+        (Conclusion::Fail { .. }, Some(p)) => format!("未达到示范窗口要求（总分{}分，<{}分）", shown(panel.final_score), fmt(p.0)),
+        (Conclusion::NoPassLine { .. }, _) => format!("得分{}分（评分细则未设合格分数线，不定等级）", shown(panel.final_score)),
         _ => "不能形成评价结论".into(),
     };
     (kind.into(), grade)
@@ -398,52 +443,30 @@ fn level_name(level: &str) -> &str {
     }
 }
 
-/// 整改建议: every deduction, grouped by the rubric's top-level group, as an action.
-fn recommendations(rubric: &Rubric, items: &[ItemRow]) -> Vec<Recommendation> {
+/// 整改建议: every item that lost points, grouped by the rubric's top-level group. Each line
+/// says what the lost parts found, each once in the order of the assessors, worded from their
+/// findings (`render::deficiency`): never read back out of the explanation text.
+fn recommendations(rubric: &Rubric, items: &[ItemRow], sheets: &[&ScoreSheet]) -> Vec<Recommendation> {
     let mut out: Vec<Recommendation> = Vec::new();
     for (k, item) in items.iter().enumerate() {
-        if item.explanations.is_empty() {
+        let mut found: Vec<String> = Vec::new();
+        for part in sheets.iter().flat_map(|s| &s.items[k].parts).filter(|p| lost(p)) {
+            let f = render::deficiency(part);
+            if !found.contains(&f) {
+                found.push(f);
+            }
+        }
+        if found.is_empty() {
             continue;
         }
         let top = rubric.ancestry(&rubric.item[k].group).into_iter().next().and_then(|g| rubric.group(g)).map(|g| g.name.clone()).unwrap_or_default();
-        let mut findings: Vec<String> = Vec::new();
-        for e in &item.explanations {
-            let finding = match e.rfind('（') {
-                Some(i) => &e[..i],
-                None => e.as_str(),
-            };
-            let f = action(finding);
-            if !findings.contains(&f) {
-                findings.push(f);
-            }
-        }
-        let lines = vec![format!("{}（平均扣{}分）：{}。", item.name, item.deduction, findings.join("；"))];
+        let lines = vec![format!("{}（平均扣{}分）：{}。", item.name, shown(item.deduction), found.join("；"))];
         match out.iter_mut().find(|r| r.group == top) {
             Some(r) => r.lines.extend(lines),
             None => out.push(Recommendation { group: top, lines }),
         }
     }
     out
-}
-
-/// A deduction's explanation as a finding to act on: the points are dropped, a band result
-/// says it fell short of full marks.
-/// "办公设施：缺少复印机、电话，扣2分" → "办公设施：缺少复印机、电话"
-fn action(explanation: &str) -> String {
-    let t = explanation.trim_end_matches('。');
-    if let Some(i) = t.find("，得") {
-        return format!("{}，未达到满分档", &t[..i]);
-    }
-    strip_points(t)
-}
-
-fn strip_points(s: &str) -> String {
-    let mut t = s.trim_end_matches('。').to_string();
-    let cut = ["，扣", "，此项不得分", "，不得分"].iter().filter_map(|m| t.find(m)).min();
-    if let Some(i) = cut {
-        t.truncate(i);
-    }
-    t
 }
 
 fn evidence_rows(rubric: &Rubric, group: &MergeGroup) -> Vec<EvidenceRow> {
@@ -591,12 +614,88 @@ mod tests {
         assert_eq!(days("2024-03-01") - days("2024-02-28"), 2);
     }
 
+    /// Every observation file the repository scores, as panels: the examples and the aggregate
+    /// cases as they are, and each single score case as a panel of one.
+    fn panels() -> Vec<(Rubric, Vec<ScoreSheet>)> {
+        use hallmark_core::{builtin, observation, score::score};
+        use std::path::{Path, PathBuf};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let rubrics: Vec<Rubric> = builtin::ALL.iter().map(|(name, text)| Rubric::load(name, text).unwrap()).collect();
+        let json = |dir: &Path| {
+            let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+            v.sort();
+            v
+        };
+        let mut sets: Vec<Vec<PathBuf>> = vec![json(&root.join("examples/liaoning-panel"))];
+        let mut dirs: Vec<_> = std::fs::read_dir(root.join("tests/cases/aggregate")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        sets.extend(dirs.iter().map(|d| json(d)));
+        sets.extend(json(&root.join("examples")).into_iter().chain(json(&root.join("tests/cases/score"))).map(|f| vec![f]));
+        let mut out = Vec::new();
+        for files in sets {
+            let mut sheets = Vec::new();
+            let mut rubric = None;
+            for f in &files {
+                let text = std::fs::read_to_string(f).unwrap();
+                let id: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let r = rubrics.iter().find(|r| id["rubric"] == r.id.as_str()).unwrap();
+                let obs = observation::parse("case", &text, r).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                sheets.push(score(r, &obs));
+                rubric = Some(r.clone());
+            }
+            out.push((rubric.unwrap(), sheets));
+        }
+        out
+    }
+
+    /// The explanations worded differently, every template at once: the points first, then the
+    /// facts as data, without today's "，扣…", "，得…", "，不得分".
+    fn reworded(p: &PartScore) -> String {
+        use hallmark_core::finding::Outcome;
+        let points = match p.finding.outcome {
+            Outcome::Awarded { points } => format!("计{}分", fmt(points)),
+            Outcome::Deducted { deduction } => format!("减{}分", fmt(deduction)),
+            Outcome::Zero => "零分".into(),
+            Outcome::Unanswered => "待答".into(),
+        };
+        format!("[{points}] {} · {}", p.label, serde_json::to_string(&p.finding.fact).unwrap())
+    }
+
     #[test]
-    fn points_are_stripped_from_findings() {
-        assert_eq!(strip_points("办公设施：缺少复印机、电话，扣2分"), "办公设施：缺少复印机、电话");
-        assert_eq!(strip_points("缺少扫描仪（OCR），此项不得分"), "缺少扫描仪（OCR）");
-        assert_eq!(strip_points("等候25min，超过10min（按每10min计2档），扣2分，扣完为止"), "等候25min，超过10min（按每10min计2档）");
-        assert_eq!(action("好评率：98.5%（985/1000），得5分"), "好评率：98.5%（985/1000），未达到满分档");
+    fn recommendations_do_not_depend_on_the_wording_of_explanations() {
+        let mut lines = 0;
+        let mut kinds = std::collections::BTreeSet::new();
+        for (rubric, sheets) in panels() {
+            let panel = hallmark_core::aggregate::aggregate(&rubric, &sheets).unwrap();
+            let names: Vec<String> = (1..=sheets.len()).map(|n| format!("评价人员{n}")).collect();
+            let refs: Vec<&ScoreSheet> = sheets.iter().collect();
+            let rows = item_rows(&rubric, &panel, &refs, &names);
+            let before = recommendations(&rubric, &rows, &refs);
+
+            let mut other = sheets.clone();
+            for p in other.iter_mut().flat_map(|s| &mut s.items).flat_map(|i| &mut i.parts) {
+                let text = reworded(p);
+                assert_ne!(text, p.explanation);
+                assert!(!["，扣", "，得", "不得分"].iter().any(|m| text.contains(m)), "{text}");
+                if lost(p) {
+                    kinds.insert(serde_json::to_value(&p.finding.fact).unwrap()["kind"].as_str().unwrap().to_string());
+                }
+                p.explanation = text;
+            }
+            let other_refs: Vec<&ScoreSheet> = other.iter().collect();
+            let other_rows = item_rows(&rubric, &panel, &other_refs, &names);
+            // The reworded text reaches the report (扣分说明) ...
+            for (a, b) in rows.iter().zip(&other_rows) {
+                assert_eq!(a.explanations.len(), b.explanations.len());
+                assert!(a.explanations.is_empty() || a.explanations != b.explanations, "{:?}", b.explanations);
+            }
+            // ... and the 整改建议 do not change.
+            assert_eq!(before, recommendations(&rubric, &other_rows, &other_refs));
+            lines += before.iter().map(|r| r.lines.len()).sum::<usize>();
+        }
+        assert!(lines > 100, "the cases have deductions to recommend on: {lines}");
+        let every = ["bands", "deduct", "excess", "key_missing", "level_shortfall", "range", "shortfall", "yes", "zero_when"];
+        assert_eq!(kinds, every.map(String::from).into(), "lost parts of every kind");
     }
 
     #[test]

@@ -2,40 +2,65 @@
 //! programs read the Chinese right) and XLSX (two sheets: one row per assessor and item, and
 //! the side-by-side summary with mean, min, max and standard deviation).
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use crate::model::Report;
+use crate::model::{shown, ItemRow, Report};
 use crate::ReportError;
 
 const HEADER: [&str; 9] = ["报告编号", "受评单位", "评价人员", "工作单位", "评分项编号", "评分项", "分值", "得分", "扣分说明"];
 
-fn rows(r: &Report) -> Vec<[String; 9]> {
+/// A cell: text, or points (`None` where unanswered, shown as "—").
+enum Cell {
+    Text(String),
+    Points(Option<Decimal>),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Points(p) => shown(*p),
+        }
+    }
+
+    /// Points as numbers (an official sums them); everything else, "—" included, as text.
+    fn write(&self, sheet: &mut Worksheet, row: u32, col: u16) -> Result<(), XlsxError> {
+        match self {
+            // The one place a Decimal becomes a float: an XLSX number cell is an IEEE double
+            // (rust_xlsxwriter writes f64). Points have at most a few decimals, so the float is
+            // the nearest double to the exact value; nothing computes with it.
+            Cell::Points(Some(p)) => match p.to_f64() {
+                Some(x) => sheet.write_number(row, col, x).map(|_| ()),
+                None => sheet.write_string(row, col, shown(Some(*p))).map(|_| ()),
+            },
+            _ => sheet.write_string(row, col, self.text()).map(|_| ()),
+        }
+    }
+}
+
+fn rows(r: &Report) -> Vec<[Cell; 9]> {
     let mut out = Vec::new();
     for (k, a) in r.assessors.iter().enumerate() {
+        let row = |i: &ItemRow, note: String| {
+            [
+                Cell::Text(r.number.clone()),
+                Cell::Text(r.site.name.clone()),
+                Cell::Text(a.name.clone()),
+                Cell::Text(a.unit.clone()),
+                Cell::Text(i.id.clone()),
+                Cell::Text(i.name.clone()),
+                Cell::Points(Some(i.max)),
+                Cell::Points(i.scores.get(k).copied().flatten()),
+                Cell::Text(note),
+            ]
+        };
         for i in &r.items {
-            out.push([
-                r.number.clone(),
-                r.site.name.clone(),
-                a.name.clone(),
-                a.unit.clone(),
-                i.id.clone(),
-                i.name.clone(),
-                i.max.clone(),
-                i.scores.get(k).cloned().unwrap_or_default(),
-                a.notes.get(&i.id).cloned().unwrap_or_default(),
-            ]);
+            out.push(row(i, a.notes.get(&i.id).cloned().unwrap_or_default()));
         }
-        out.push([
-            r.number.clone(),
-            r.site.name.clone(),
-            a.name.clone(),
-            a.unit.clone(),
-            "total".into(),
-            "总分".into(),
-            r.total.max.clone(),
-            a.total.clone(),
-            String::new(),
-        ]);
+        // The total row: the assessor's total ("total", "总分"), no notes.
+        out.push(row(&r.total, String::new()));
     }
     out
 }
@@ -53,14 +78,14 @@ pub fn csv(r: &Report) -> Vec<u8> {
     o.push_str(&HEADER.join(","));
     o.push_str("\r\n");
     for row in rows(r) {
-        o.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        o.push_str(&row.iter().map(|c| csv_field(&c.text())).collect::<Vec<_>>().join(","));
         o.push_str("\r\n");
     }
     o.into_bytes()
 }
 
 pub fn xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
-    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Io(format!("cannot build the XLSX: {e}"));
+    let err = |e: XlsxError| ReportError::Io(format!("cannot build the XLSX: {e}"));
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let sheet = book.add_worksheet();
@@ -69,13 +94,8 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
     }
     for (n, row) in rows(r).iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            let (rr, cc) = ((n + 1) as u32, c as u16);
-            // Points as numbers (an official sums them); everything else as text.
-            match (c, v.parse::<f64>()) {
-                (6 | 7, Ok(x)) => sheet.write_number(rr, cc, x).map_err(err)?,
-                _ => sheet.write_string(rr, cc, v).map_err(err)?,
-            };
+        for (c, cell) in row.iter().enumerate() {
+            cell.write(sheet, (n + 1) as u32, c as u16).map_err(err)?;
         }
     }
     sheet.autofit();
@@ -88,15 +108,11 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         sum.write_string_with_format(0, c as u16, h, &bold).map_err(err)?;
     }
     for (n, i) in r.items.iter().chain([&r.total]).enumerate() {
-        let rr = (n + 1) as u32;
-        let mut cells: Vec<String> = vec![format!("{} {}", i.id, i.name), i.max.clone()];
-        cells.extend(i.scores.iter().cloned());
-        cells.extend([i.mean.clone(), i.min.clone(), i.max_score.clone(), i.stddev.clone()]);
-        for (c, v) in cells.iter().enumerate() {
-            match (c, v.parse::<f64>()) {
-                (0, _) | (_, Err(_)) => sum.write_string(rr, c as u16, v).map_err(err)?,
-                (_, Ok(x)) => sum.write_number(rr, c as u16, x).map_err(err)?,
-            };
+        let mut cells = vec![Cell::Text(format!("{} {}", i.id, i.name)), Cell::Points(Some(i.max))];
+        cells.extend(i.scores.iter().map(|s| Cell::Points(*s)));
+        cells.extend([i.mean, i.min, i.max_score, i.stddev].map(Cell::Points));
+        for (c, cell) in cells.iter().enumerate() {
+            cell.write(sum, (n + 1) as u32, c as u16).map_err(err)?;
         }
     }
     let last = (r.items.len() + 3) as u32;

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::model::Report;
+use hallmark_core::num::fmt;
+
+use crate::model::{shown, Report};
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -44,18 +46,28 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "\n六、指标计分（分值 / 平均得分 / 平均扣分 / 扣分说明）");
     for i in &r.items {
-        let _ = writeln!(o, "{} {}  {} / {} / {}", i.id, i.name, i.max, i.mean, i.deduction);
+        let _ = writeln!(o, "{} {}  {} / {} / {}", i.id, i.name, fmt(i.max), shown(i.mean), shown(i.deduction));
         for e in &i.explanations {
             let _ = writeln!(o, "    - {e}");
         }
     }
-    let _ = writeln!(o, "总分  {} / {}", r.total.max, r.final_score.as_deref().unwrap_or("—"));
+    let _ = writeln!(o, "总分  {} / {}", fmt(r.total.max), r.final_score.as_deref().unwrap_or("—"));
     let _ = writeln!(o, "\n七、评价人员计分与离散度");
     let names: Vec<&str> = r.assessors.iter().map(|a| a.name.as_str()).collect();
     let _ = writeln!(o, "（按录入顺序）{}", names.join(" | "));
     for i in r.items.iter().chain([&r.total]) {
-        let scores: Vec<String> = i.scores.iter().zip(&i.outliers).map(|(s, out)| format!("{s}{}", if *out { "!" } else { "" })).collect();
-        let _ = writeln!(o, "{} {}: {}  均值 {} 最低 {} 最高 {} 标准差 {}", i.id, i.name, scores.join(" "), i.mean, i.min, i.max_score, i.stddev);
+        let scores: Vec<String> = i.scores.iter().zip(&i.outliers).map(|(s, out)| format!("{}{}", shown(*s), if *out { "!" } else { "" })).collect();
+        let _ = writeln!(
+            o,
+            "{} {}: {}  均值 {} 最低 {} 最高 {} 标准差 {}",
+            i.id,
+            i.name,
+            scores.join(" "),
+            shown(i.mean),
+            shown(i.min),
+            shown(i.max_score),
+            shown(i.stddev)
+        );
     }
     let _ = writeln!(o, "\n八、评价结论\n最终得分（{}名评价人员算术平均）：{}", r.assessors.len(), r.final_score.as_deref().unwrap_or("—"));
     let _ = writeln!(o, "{}", r.conclusion);
