@@ -234,24 +234,11 @@ fn header(request: &tauri::ipc::Request<'_>, name: &str) -> Result<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| invalid(format!("missing header '{name}'")))?;
-    percent_decode(raw).ok_or_else(|| invalid(format!("header '{name}' is not percent-encoded UTF-8")))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    // The UI sends encodeURIComponent(value): UTF-8, percent-encoded.
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| invalid(format!("header '{name}' is not percent-encoded UTF-8")))
 }
 
 /// The photo's bytes travel as the raw request body (no JSON array of numbers);
@@ -272,7 +259,7 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
 
 /// A stored JPEG (photo or thumbnail) by its photo's hash, as a data URL.
 fn stored_jpeg(state: &State<'_, AppState>, sha256: &str, what: &str, path: fn(&Store, &str) -> PathBuf) -> Result<String> {
-    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !hallmark_core::hex::is_sha256(&sha256) {
         return Err(invalid(format!("'{sha256}' is not a photo hash")));
     }
     let store = lock(state);

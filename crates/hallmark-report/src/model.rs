@@ -591,9 +591,7 @@ pub fn merkle_root(mut leaves: Vec<[u8; 32]>) -> String {
     hex(&leaves[0])
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub(crate) use hallmark_core::hex::hex;
 
 #[cfg(test)]
 mod tests {

@@ -23,14 +23,28 @@ use hallmark_store::{derive_answers, observation_document_of, Event};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{self, hex, Report};
+use crate::model::{self, Report};
+use hallmark_core::hex::{hex, unhex};
 use crate::ReportError;
 
+/// The sidecar version this hallmark writes. Every version ever written still verifies:
+///
+/// | format | introduced by | what |
+/// |--------|---------------|------|
+/// | `hallmark-report-signature/1` | #5 signed evaluation report | PDF hash and signature, rubric, Merkle root, final score, conclusion, dates, every assessor's points, statement signature |
+///
+/// A new field is a new version (`SidecarV2`), read by [`read_sidecar`] and listed here and in
+/// docs/report.md.
 pub const FORMAT: &str = "hallmark-report-signature/1";
 
+/// The sidecar as this hallmark works with it: the newest version.
+pub type Sidecar = SidecarV1;
+
+/// Sidecar version 1 (issue #5). Do not modify: issued reports carry exactly these fields,
+/// and its compact JSON (with `signature` empty) is what the statement signature covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sidecar {
+pub struct SidecarV1 {
     pub format: String,
     pub report_number: String,
     pub pdf_sha256: String,
@@ -50,6 +64,7 @@ pub struct Sidecar {
     pub signature: String,
 }
 
+/// The rubric a report was scored by (sidecar V1). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RubricRef {
@@ -58,6 +73,7 @@ pub struct RubricRef {
     pub sha256: String,
 }
 
+/// One assessor's points as the report claims them (sidecar V1). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessorScores {
@@ -156,11 +172,15 @@ impl Verification {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
+
+/// Reads a sidecar of any version this hallmark knows, as the current [`Sidecar`].
+pub fn read_sidecar(bytes: &[u8]) -> Result<Sidecar, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not a hallmark report signature: {e}"))?;
+    match value.get("format").and_then(serde_json::Value::as_str) {
+        Some(FORMAT) => serde_json::from_value::<SidecarV1>(value).map_err(|e| format!("not a hallmark report signature: {e}")),
+        Some(other) => Err(format!("sidecar format '{other}' is unknown (this hallmark reads {FORMAT}): update hallmark")),
+        None => Err("not a hallmark report signature: no \"format\"".into()),
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// Checks a report PDF against its sidecar; with `bundles`, recomputes from the raw bundles.
@@ -170,12 +190,8 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
     let side_text = std::fs::read(&side_path).map_err(|e| {
         ReportError::Input(format!("{}: cannot read the signature sidecar: {e} (it is written beside the PDF; copy both files together)", side_path.display()))
     })?;
-    let side: Sidecar = serde_json::from_slice(&side_text)
-        .map_err(|e| ReportError::Input(format!("{}: not a hallmark report signature: {e}", side_path.display())))?;
+    let side = read_sidecar(&side_text).map_err(|e| ReportError::Input(format!("{}: {e}", side_path.display())))?;
     let mut v = Verification { ok: true, checks: Vec::new() };
-    if side.format != FORMAT {
-        v.fail(format!("sidecar format '{}' is not {FORMAT}", side.format));
-    }
     let key = unhex(&side.signer_public_key).unwrap_or_default();
     let digest = hex(&Sha256::digest(&pdf));
     if digest == side.pdf_sha256 && pdf.len() as u64 == side.pdf_size {

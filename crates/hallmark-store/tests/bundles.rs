@@ -114,9 +114,7 @@ fn archive(list: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use hallmark_core::hex::hex;
 
 /// Replaces the manifest and signs it with `key` (the signature names `key`'s public key).
 fn resign(list: &mut [(String, Vec<u8>)], manifest: &Value, key: &DeviceKey) {

@@ -34,9 +34,7 @@ fn short(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use hallmark_core::hex::hex;
 
 /// Every table but `device`, rows in column order; long text shown by its SHA-256.
 fn dump(db: &Path, files: &Path) -> String {

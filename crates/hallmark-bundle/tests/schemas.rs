@@ -1,0 +1,120 @@
+//! The bundle's wire types pinned as golden schema files (`tests/schemas/bundle-*.txt`): the
+//! shape of serde's output of a fully populated value. A versioned struct never changes, so
+//! these files never change either; a new version gets files of its own.
+
+#[path = "../../../tests/schemas/shape.rs"]
+mod shape;
+
+use std::collections::BTreeMap;
+
+use hallmark_bundle::format::*;
+use serde_json::json;
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn manifest_v1() -> ManifestV1 {
+    ManifestV1 {
+        format: s(FORMAT),
+        format_version: 1,
+        created_at: s("2026-11-20T10:57:00.000Z"),
+        device: DeviceV1 { id: s("device"), public_key: s("00"), fingerprint: s("0000 0000 0000 0000") },
+        rubric: RubricRefV1 { id: s("liaoning-demo-window"), version: s("1"), sha256: s("00"), content: s("…") },
+        inspection: HeaderV1 {
+            id: s("inspection"),
+            site_name: s("site"),
+            site_address: s("address"),
+            site_level: s("county"),
+            visited_on: s("2026-11-20"),
+            assessor_name: s("王敏"),
+            assessor_unit: s("unit"),
+            assessor_title: s("title"),
+            assessor_phone: s("phone"),
+            device_id: s("device"),
+            created_at: s("2026-11-20T08:30:00.000Z"),
+            finished_at: Some(s("2026-11-20T10:56:00.000Z")),
+        },
+        // `value` and `previous` are any JSON an input takes (docs/observations.md); shown as strings.
+        events: vec![EventV1 {
+            id: s("event"),
+            key: s("layout.area"),
+            value: Some(json!("<answer>")),
+            previous: Some(json!("<answer>")),
+            author: s("王敏"),
+            device_id: s("device"),
+            recorded_at: s("2026-11-20T09:02:00.000Z"),
+            amendment: Some(s("reason")),
+        }],
+        service_entries: vec![ServiceEntryV1 {
+            id: s("entry"),
+            item_id: s("practice"),
+            kind: s("real"),
+            observed_at: s("2026-11-20T09:10:00.000Z"),
+            note: s("note"),
+            occurrences: BTreeMap::from([(s("practice.errors"), 1)]),
+            author: s("王敏"),
+            device_id: s("device"),
+            recorded_at: s("2026-11-20T09:11:00.000Z"),
+        }],
+        evidence: vec![EvidenceV1 {
+            id: s("evidence"),
+            item_id: s("layout"),
+            sha256: s("00"),
+            caption: s("caption"),
+            author: s("王敏"),
+            device_id: s("device"),
+            attached_at: s("2026-11-20T09:20:00.000Z"),
+        }],
+        photos: vec![PhotoV1 {
+            sha256: s("00"),
+            size: 1,
+            width: 1,
+            height: 1,
+            orientation: 1,
+            taken_at: Some(s("2026-11-20 09:19:00")),
+            thumb_sha256: s("00"),
+            thumb_size: 1,
+        }],
+        signature_image: Some(SignatureImageV1 { sha256: s("00"), size: 1, signed_at: s("2026-11-20T10:55:00.000Z") }),
+    }
+}
+
+#[test]
+fn manifest_v1_keeps_its_shape() {
+    let full = manifest_v1();
+    let mut bare = full.clone();
+    bare.inspection.finished_at = None;
+    bare.events[0].value = None;
+    bare.events[0].previous = None;
+    bare.events[0].amendment = None;
+    bare.photos[0].taken_at = None;
+    bare.signature_image = None;
+    let values = [serde_json::to_value(full).unwrap(), serde_json::to_value(bare).unwrap()];
+    shape::check("bundle-manifest-v1", &shape::shape_of(&values, &["service_entries[].occurrences"]));
+}
+
+#[test]
+fn signature_file_v1_keeps_its_shape() {
+    let sig = SignatureFileV1 { algorithm: s("ed25519"), public_key: s("00"), signature: s("00") };
+    shape::check("bundle-signature-v1", &shape::shape(&serde_json::to_value(sig).unwrap()));
+}
+
+#[test]
+fn every_committed_bundle_reads_as_version_1_with_that_shape() {
+    // The committed bundles, written by earlier hallmarks, parse as V1 with no field the
+    // fully populated value lacks.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bundles");
+    let mut n = 0;
+    for dir in [root.clone(), root.join("demo")] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == EXTENSION) {
+                let v = hallmark_bundle::verify::verify(&p).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(v.manifest.format_version, 1);
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 7, "{n} committed bundles");
+}
