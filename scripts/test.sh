@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # Runs every test: README's test command, and what .ci/run runs.
-# Unit, data-driven and property tests; the store on real SQLite files; the CLI on real
-# files; the SIGKILL durability test; and the real app in WebKitWebDriver under Xvfb.
+# Formatting and lints; unit, data-driven and property tests; the store on real SQLite files;
+# the CLI on real files; the SIGKILL durability test; and the real app in WebKitWebDriver
+# under Xvfb. Prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+stage_start=$SECONDS
+stage() {
+  echo "== [$(( SECONDS - stage_start ))s] $*" >&2
+}
+stage "setup (Debian packages)"
 scripts/setup.sh --app
+export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v tauri-driver >/dev/null; then
+  stage "cargo install tauri-driver"
   cargo install tauri-driver --locked --version '^2'
 fi
-export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --locked --workspace --bins
+stage "cargo fmt --check"
+cargo fmt --all --check
+# One build for the binaries and every test target: the same feature set as `cargo test
+# --workspace` below, so the test run compiles nothing again.
+stage "cargo build --workspace --bins --tests"
+cargo build --locked --workspace --bins --tests
+stage "cargo clippy --workspace --all-targets -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+stage "cargo test --workspace (e2e under Xvfb)"
 HALLMARK_E2E=1 xvfb-run -a -s "-screen 0 1280x1280x24" cargo test --workspace --locked
+stage "done"

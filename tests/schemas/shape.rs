@@ -48,7 +48,7 @@ fn walk(path: &str, v: &Value, out: &mut BTreeMap<String, Vec<&'static str>>) {
 
 /// `path: type` lines (types of one path joined by `|`), sorted by path.
 pub fn shape(value: &Value) -> String {
-    shape_of(&[value.clone()], &[])
+    shape_of(std::slice::from_ref(value), &[])
 }
 
 /// The shape of several values of one type merged: pass a fully populated value and one with

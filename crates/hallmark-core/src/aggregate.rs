@@ -153,11 +153,11 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
     let total = spread("total", "总分", rubric.points.0, totals.iter().copied().map(Some).collect());
     // Rounded once, from the exact mean: rounding a rounded mean again could cross the pass line.
     let exact_mean = totals.iter().sum::<Decimal>() / Decimal::from(totals.len());
-    let final_score = Some(exact_mean.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize());
+    let mean = exact_mean.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize();
 
     let mut warnings = Vec::new();
     let n = sheets.len() as u32;
-    if rubric.result.odd_assessors && n >= rubric.result.min_assessors && n % 2 == 0 {
+    if rubric.result.odd_assessors && n >= rubric.result.min_assessors && n.is_multiple_of(2) {
         warnings.push(format!("评价专家组应由5名及以上单数人员组成，现有{n}名"));
     }
     let result = &rubric.result;
@@ -181,7 +181,7 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
             assessors: incomplete,
         }
     } else {
-        let score = final_score.expect("at least one sheet");
+        let score = mean;
         match (&result.pass_at, &result.pass_text, &result.fail_text) {
             (Some(line), Some(pass), Some(fail)) => {
                 if score >= line.0 {
@@ -203,7 +203,7 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
         items,
         groups,
         total,
-        final_score,
+        final_score: Some(mean),
         conclusion,
         warnings,
     })

@@ -647,7 +647,7 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
     }
     match input.kind {
         InputKind::Measurement => {
-            if input.unit.as_deref().map_or(true, str::is_empty) {
+            if input.unit.as_deref().is_none_or(str::is_empty) {
                 say(format!("{at}: a measurement needs a unit (e.g. unit = \"m²\")"));
             }
             match (input.min, input.max) {
@@ -665,6 +665,9 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
                 say(format!("{at}: an element is listed twice"));
             }
         }
+        // Not collapsed into guards: a choice with options must stop here, not fall through to
+        // the default_from arm below.
+        #[allow(clippy::collapsible_match)]
         InputKind::Choice => {
             if input.options.is_empty() {
                 say(format!("{at}: a choice needs options = [{{ id = \"…\", label = \"…\" }}]"));
@@ -673,6 +676,7 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
         _ if input.default_from.is_some() => {
             say(format!("{at}: default_from is only for choice inputs"));
         }
+        #[allow(clippy::collapsible_match)]
         InputKind::TimeSample => {
             if input.units.is_empty() {
                 say(format!("{at}: a time_sample needs units = [\"工作日\", \"小时\"]"));

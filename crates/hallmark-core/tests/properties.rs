@@ -133,7 +133,7 @@ fn worsen(r: &Rubric, obs: &Observations, pick: usize) -> Option<(String, Observ
         .filter(|(i, a)| match a {
             Answer::Elements { missing } => missing.len() < i.elements.len(),
             Answer::Windows { .. } => true,
-            Answer::Count { value } => i.kind == InputKind::Tally && i.max.map_or(true, |m| Decimal::from(*value) < m.0),
+            Answer::Count { value } => i.kind == InputKind::Tally && i.max.is_none_or(|m| Decimal::from(*value) < m.0),
             _ => false,
         })
         .collect();
