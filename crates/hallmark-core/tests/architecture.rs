@@ -31,9 +31,20 @@ fn core_source_does_no_io_and_reads_no_clock() {
         "rusqlite", "tauri", "Utc::now", "Local::now", "std::thread", "File::open",
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![];
+    let mut dirs = vec![src];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut n = 0;
-    for entry in fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
+    for path in files {
         let text = fs::read_to_string(&path).unwrap();
         n += 1;
         for f in forbidden {

@@ -1,0 +1,431 @@
+//! The rubric validator: ids, sums at every level, rules that read declared inputs of the right
+//! kind, bands, caps, key elements; and the seeds' own inconsistencies as findings.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::*;
+use crate::num::fmt;
+
+pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
+    let mut p = Vec::new();
+    let mut say = |s: String| p.push(format!("{name}: {s}"));
+
+    if r.format != FORMAT {
+        say(format!("format '{}' is not supported (write format = \"{FORMAT}\")", r.format));
+    }
+    if r.id.is_empty() || !r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        say(format!("rubric id '{}' must be lowercase letters, digits and '-' (e.g. \"jiangsu-15min\")", r.id));
+    }
+    if r.version.trim().is_empty() {
+        say("version is empty (write version = \"1\")".into());
+    }
+    if r.result.pass_at.is_some() && (r.result.pass_text.is_none() || r.result.fail_text.is_none()) {
+        say("[result] has pass_at but no pass_text/fail_text (write both conclusions)".into());
+    }
+    if r.result.min_assessors == 0 {
+        say("[result] min_assessors is 0 (write at least 1)".into());
+    }
+
+    // Unique ids across everything that observations and reports refer to.
+    let ids: Vec<(&str, &'static str)> = r
+        .group
+        .iter()
+        .map(|g| (g.id.as_str(), "group"))
+        .chain(r.item.iter().map(|i| (i.id.as_str(), "item")))
+        .chain(r.inputs().map(|(_, i)| (i.id.as_str(), "input")))
+        .chain(r.veto.iter().map(|v| (v.id.as_str(), "veto")))
+        .collect();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for (id, what) in ids {
+        if id.trim().is_empty() {
+            say(format!("a {what} has an empty id (give it a unique id)"));
+        } else if !seen.insert(id) {
+            say(format!("duplicate id '{id}' ({what}; ids must be unique across groups, items, inputs and vetoes)"));
+        }
+    }
+
+    // Points are positive; parents and sums.
+    let zero = Decimal::ZERO;
+    for g in &r.group {
+        if g.points.0 <= zero {
+            say(format!("group '{}': points {} must be above 0", g.id, g.points));
+        }
+        if let Some(parent) = &g.parent {
+            if r.group(parent).is_none() {
+                say(format!("group '{}': parent '{parent}' does not exist (declare [[group]] id = \"{parent}\" or fix the name)", g.id));
+            }
+        }
+    }
+    // Cycles in groups.
+    for g in &r.group {
+        let mut cur = g.parent.as_deref();
+        let mut steps = 0;
+        while let Some(pid) = cur {
+            steps += 1;
+            if pid == g.id || steps > r.group.len() {
+                say(format!("group '{}': its parents form a cycle (a group cannot contain itself)", g.id));
+                break;
+            }
+            cur = r.group(pid).and_then(|x| x.parent.as_deref());
+        }
+    }
+    let top: Decimal = r.group.iter().filter(|g| g.parent.is_none()).map(|g| g.points.0).sum();
+    if !r.group.is_empty() && top != r.points.0 {
+        say(format!(
+            "top-level groups sum to {} but the rubric says points = {} (fix the groups' points or the total)",
+            fmt(top),
+            r.points
+        ));
+    }
+    for g in &r.group {
+        let child_groups: Vec<_> = r.group.iter().filter(|c| c.parent.as_deref() == Some(&g.id)).collect();
+        let items: Vec<_> = r.item.iter().filter(|i| i.group == g.id).collect();
+        if !child_groups.is_empty() && !items.is_empty() {
+            say(format!("group '{}' holds both groups and items (put its items in a child group)", g.id));
+        }
+        if child_groups.is_empty() && items.is_empty() {
+            say(format!("group '{}' is empty (add items or remove it)", g.id));
+            continue;
+        }
+        let sum: Decimal = child_groups.iter().map(|c| c.points.0).sum::<Decimal>() + items.iter().map(|i| i.points.0).sum::<Decimal>();
+        if sum != g.points.0 {
+            say(format!(
+                "group '{}': children sum to {} but the group says {} (fix the points of '{}' or of its children)",
+                g.id,
+                fmt(sum),
+                g.points,
+                g.id
+            ));
+        }
+    }
+
+    let all_inputs: HashMap<&str, &Input> = r.inputs().map(|(_, i)| (i.id.as_str(), i)).collect();
+    for item in &r.item {
+        let at = format!("item '{}'", item.id);
+        if r.group(&item.group).is_none() {
+            say(format!("{at}: group '{}' does not exist (declare it or fix the name)", item.group));
+        }
+        if item.points.0 <= zero {
+            say(format!("{at}: points {} must be above 0", item.points));
+        }
+        if item.part.is_empty() {
+            say(format!("{at}: has no [[item.part]] (every item needs a rule that turns inputs into points)"));
+        }
+        let parts_sum: Decimal = item.part.iter().map(|p| p.points.0).sum();
+        if !item.part.is_empty() && parts_sum != item.points.0 {
+            say(format!(
+                "{at}: parts sum to {} but the item says {} (fix the parts' points or the item's)",
+                fmt(parts_sum),
+                item.points
+            ));
+        }
+        for input in &item.input {
+            validate_input(&at, input, &mut say);
+        }
+        if let Some(log) = &item.service_log {
+            let own = |id: &str| item.input.iter().find(|i| i.id == id).map(|i| i.kind);
+            for id in [&log.real, &log.simulated].into_iter().chain(log.categories.iter()) {
+                match own(id) {
+                    Some(InputKind::Count | InputKind::Tally) => {}
+                    Some(k) => say(format!("{at}: service_log names '{id}' of kind {} (it feeds count or tally inputs only)", k.name())),
+                    None => say(format!("{at}: service_log names '{id}', which is not an input of this item")),
+                }
+            }
+            if log.categories.is_empty() {
+                say(format!("{at}: service_log has no categories (list the tally inputs an entry feeds)"));
+            }
+        }
+        for (n, part) in item.part.iter().enumerate() {
+            let at = format!("{at} part {} ('{}')", n + 1, part.label);
+            if part.points.0 <= zero {
+                say(format!("{at}: points {} must be above 0", part.points));
+            }
+            let mut uses: Vec<&str> = part.rule.inputs();
+            uses.extend(part.zero_when.iter().map(|c| c.input.as_str()));
+            if uses.is_empty() {
+                say(format!("{at}: rule '{}' reads no input (name the input it scores)", part.rule.kind()));
+            }
+            for u in &uses {
+                if !all_inputs.contains_key(u) {
+                    say(format!("{at}: input '{u}' is not declared (add [[item.input]] id = \"{u}\" or fix the name)"));
+                }
+            }
+            for c in &part.zero_when {
+                let n_set = c.is.is_some() as u8 + c.above.is_some() as u8 + c.below.is_some() as u8;
+                if n_set != 1 {
+                    say(format!("{at}: zero_when on '{}' needs exactly one of is / above / below", c.input));
+                }
+            }
+            validate_rule(&at, part, &all_inputs, &mut say);
+        }
+        for interp in &item.interpretation {
+            if !FINDING_CODES.contains(&interp.finding.as_str()) {
+                say(format!(
+                    "{at}: interpretation finding '{}' is unknown (one of: {})",
+                    interp.finding,
+                    FINDING_CODES.join(", ")
+                ));
+            }
+            if interp.text.trim().is_empty() {
+                say(format!("{at}: interpretation '{}' has no text (write how the item is read)", interp.finding));
+            }
+        }
+    }
+    p
+}
+
+fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
+    let at = format!("{at} input '{}'", input.id);
+    if let Some(from) = &input.default_from {
+        if from != "site.level" {
+            say(format!("{at}: default_from '{from}' is unknown (only \"site.level\")"));
+        }
+    }
+    match input.kind {
+        InputKind::Measurement => {
+            if input.unit.as_deref().is_none_or(str::is_empty) {
+                say(format!("{at}: a measurement needs a unit (e.g. unit = \"m²\")"));
+            }
+            match (input.min, input.max) {
+                (Some(lo), Some(hi)) if lo.0 < hi.0 => {}
+                (Some(_), Some(_)) => say(format!("{at}: min must be below max")),
+                _ => say(format!("{at}: a measurement needs a valid range min and max (a reading outside it is refused)")),
+            }
+        }
+        InputKind::Elements | InputKind::WindowEquipment => {
+            if input.elements.is_empty() {
+                say(format!("{at}: lists no elements (write elements = [\"…\"])"));
+            }
+            let set: BTreeSet<_> = input.elements.iter().collect();
+            if set.len() != input.elements.len() {
+                say(format!("{at}: an element is listed twice"));
+            }
+        }
+        // Not collapsed into guards: a choice with options must stop here, not fall through to
+        // the default_from arm below.
+        #[allow(clippy::collapsible_match)]
+        InputKind::Choice => {
+            if input.options.is_empty() {
+                say(format!("{at}: a choice needs options = [{{ id = \"…\", label = \"…\" }}]"));
+            }
+        }
+        _ if input.default_from.is_some() => {
+            say(format!("{at}: default_from is only for choice inputs"));
+        }
+        #[allow(clippy::collapsible_match)]
+        InputKind::TimeSample => {
+            if input.units.is_empty() {
+                say(format!("{at}: a time_sample needs units = [\"工作日\", \"小时\"]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mut dyn FnMut(String)) {
+    use InputKind::*;
+    let kind_of = |id: &str| inputs.get(id).map(|i| i.kind);
+    let expect = |id: &str, allowed: &[InputKind], say: &mut dyn FnMut(String)| {
+        if let Some(k) = kind_of(id) {
+            if !allowed.contains(&k) {
+                let names: Vec<_> = allowed.iter().map(|k| k.name()).collect();
+                say(format!(
+                    "{at}: rule '{}' cannot read input '{id}' of kind {} (it reads {})",
+                    part.rule.kind(),
+                    k.name(),
+                    names.join(" / ")
+                ));
+            }
+        }
+    };
+    let positive = |what: &str, v: Num, say: &mut dyn FnMut(String)| {
+        if v.0 <= Decimal::ZERO {
+            say(format!("{at}: {what} {v} must be above 0"));
+        }
+    };
+    match &part.rule {
+        Rule::Yes { input } => expect(input, &[YesNo], say),
+        Rule::Bands { input, bands } => {
+            expect(input, &[Measurement, Count, Tally, Ratio, Elements], say);
+            if bands.is_empty() {
+                say(format!("{at}: bands is empty"));
+            }
+            for w in bands.windows(2) {
+                if w[0].from.0 <= w[1].from.0 {
+                    say(format!("{at}: bands must be listed from the highest 'from' down ({} then {})", w[0].from, w[1].from));
+                }
+                if w[0].points.0 < w[1].points.0 {
+                    say(format!("{at}: a higher band scores less than a lower one ({} < {})", w[0].points, w[1].points));
+                }
+            }
+            for b in bands {
+                if b.points.0 < Decimal::ZERO || b.points.0 > part.points.0 {
+                    say(format!("{at}: band from {} gives {} points, outside 0–{}", b.from, b.points, part.points));
+                }
+                if let Some(to) = b.to {
+                    if to.0 < b.from.0 {
+                        say(format!("{at}: band from {} has to = {} below its from", b.from, to));
+                    }
+                }
+            }
+            if let Some(first) = bands.first() {
+                if first.points.0 != part.points.0 {
+                    say(format!("{at}: the top band gives {} but the part is worth {} (the best band must earn full points)", first.points, part.points));
+                }
+            }
+        }
+        Rule::Deduct { input, inputs: many, per, key } => {
+            positive("per", *per, say);
+            let all: Vec<&String> = input.iter().chain(many.iter()).collect();
+            if all.is_empty() {
+                say(format!("{at}: deduct needs input or inputs"));
+            }
+            for i in &all {
+                expect(i, &[Count, Tally, Elements, WindowEquipment, TimeSample], say);
+            }
+            if !key.is_empty() {
+                match all.as_slice() {
+                    [one] if kind_of(one) == Some(Elements) => {
+                        let listed = &inputs[one.as_str()].elements;
+                        for k in key {
+                            if !listed.contains(k) {
+                                say(format!("{at}: key element '{k}' is not among the elements of '{one}'"));
+                            }
+                        }
+                    }
+                    _ => say(format!("{at}: key elements need exactly one elements input")),
+                }
+            }
+        }
+        Rule::Shortfall { input, target, per } => {
+            expect(input, &[Count, Tally], say);
+            positive("target", *target, say);
+            positive("per", *per, say);
+        }
+        Rule::Excess { input, limit: _, step, per } => {
+            expect(input, &[Measurement, Count, Tally], say);
+            positive("step", *step, say);
+            positive("per", *per, say);
+        }
+        Rule::LevelShortfall { input, level, requirement, step_percent, per } => {
+            expect(input, &[Measurement], say);
+            expect(level, &[Choice], say);
+            positive("step_percent", *step_percent, say);
+            positive("per", *per, say);
+            if let Some(choice) = inputs.get(level.as_str()) {
+                for o in &choice.options {
+                    if !requirement.contains_key(&o.id) {
+                        say(format!("{at}: requirement has no value for level '{}' (add {} = \"…\")", o.id, o.id));
+                    }
+                }
+                for k in requirement.keys() {
+                    if !choice.options.iter().any(|o| &o.id == k) {
+                        say(format!("{at}: requirement names level '{k}', which '{level}' does not offer"));
+                    }
+                }
+            }
+            for (k, v) in requirement {
+                positive(&format!("requirement {k}"), *v, say);
+            }
+        }
+        Rule::Range { checks } => {
+            if checks.is_empty() {
+                say(format!("{at}: range needs checks"));
+            }
+            for c in checks {
+                expect(&c.input, &[Measurement], say);
+                if c.min.0 > c.max.0 {
+                    say(format!("{at}: range on '{}' has min {} above max {}", c.input, c.min, c.max));
+                }
+            }
+        }
+    }
+}
+
+/// The seed's own inconsistencies, each matched with the rubric's interpretation if it has one.
+pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let inputs: HashMap<&str, &Input> = r.inputs().map(|(_, i)| (i.id.as_str(), i)).collect();
+    for item in &r.item {
+        let mut found: Vec<(&'static str, String)> = Vec::new();
+        for part in &item.part {
+            let label = &part.label;
+            if let Some(tp) = part.text_points {
+                if tp.0 != part.points.0 {
+                    found.push(("text-points-mismatch", format!("'{label}' is worth {} but the seed's text awards {tp}", part.points)));
+                }
+            }
+            if part.implied_points {
+                found.push(("implied-points", format!("'{label}' has no stated points; {} derived from the item total", part.points)));
+            }
+            if part.vacuous {
+                found.push(("vacuous-requirement", format!("'{label}' could be met vacuously")));
+            }
+            match &part.rule {
+                Rule::Bands { input, bands } => {
+                    // Counts are whole numbers: bands 1–1 and 2– leave no gap.
+                    let whole = matches!(
+                        inputs.get(input.as_str()).map(|i| i.kind),
+                        Some(InputKind::Count | InputKind::Tally | InputKind::Elements)
+                    );
+                    let next = |to: Decimal| if whole { to + Decimal::ONE } else { to };
+                    // bands are listed high to low; compare each band with the one above it.
+                    for w in bands.windows(2) {
+                        let (upper, lower) = (&w[0], &w[1]);
+                        let Some(to) = lower.to else { continue };
+                        if whole && next(to.0) == upper.from.0 {
+                            continue;
+                        }
+                        if to.0 >= upper.from.0 {
+                            found.push(("band-overlap", format!(
+                                "'{label}': bands {}–{} and {}{} share {}",
+                                lower.from, to, upper.from, upper.to.map(|t| format!("–{t}")).unwrap_or_default(), upper.from
+                            )));
+                        } else {
+                            found.push(("band-gap", format!(
+                                "'{label}': no band covers values between {to} and {}",
+                                upper.from
+                            )));
+                        }
+                    }
+                }
+                Rule::Excess { .. } | Rule::LevelShortfall { .. } => {
+                    found.push(("step-rounding", format!("'{label}' deducts per step; values between steps need a reading")));
+                }
+                Rule::Deduct { input, inputs: many, .. } => {
+                    let sample = input.iter().chain(many.iter()).any(|i| inputs.get(i.as_str()).map(|x| x.kind) == Some(InputKind::TimeSample));
+                    if sample {
+                        found.push(("step-rounding", format!("'{label}' deducts per unit of overrun; fractions of a unit need a reading")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut dedup = BTreeSet::new();
+        for (code, message) in found {
+            let interp = item.interpretation.iter().find(|i| i.finding == code).map(|i| i.text.clone());
+            if dedup.insert((code, message.clone())) {
+                out.push(Finding { item: item.id.clone(), code, message, interpretation: interp });
+            }
+        }
+        for i in item.interpretation.iter().filter(|i| !i.note && i.finding != "note") {
+            if !out.iter().any(|f| f.item == item.id && f.code == i.finding) {
+                out.push(Finding {
+                    item: item.id.clone(),
+                    code: "stale-interpretation",
+                    message: format!("interpretation '{}' answers no finding of this item (remove it, or make it a note = true)", i.finding),
+                    interpretation: None,
+                });
+            }
+        }
+        for i in item.interpretation.iter().filter(|i| i.note || i.finding == "note") {
+            out.push(Finding {
+                item: item.id.clone(),
+                code: "note",
+                message: "reading noted".into(),
+                interpretation: Some(i.text.clone()),
+            });
+        }
+    }
+    out
+}
