@@ -259,7 +259,7 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
 
 /// A stored JPEG (photo or thumbnail) by its photo's hash, as a data URL.
 fn stored_jpeg(state: &State<'_, AppState>, sha256: &str, what: &str, path: fn(&Store, &str) -> PathBuf) -> Result<String> {
-    if !hallmark_core::hex::is_sha256(&sha256) {
+    if !hallmark_core::hex::is_sha256(sha256) {
         return Err(invalid(format!("'{sha256}' is not a photo hash")));
     }
     let store = lock(state);
