@@ -1,39 +1,23 @@
 //! The hallmark tablet app. Every command is a thin wrapper: take the state and plain
 //! arguments, call hallmark-store / hallmark-core, map the error to `{ code, message }`.
 //! No SQL, no scoring and no business rules live here. Commands run off the main thread
-//! (`async`), so SQLite work never freezes the UI.
+//! (`async`), so SQLite work never freezes the UI. What they return is the IPC's own types
+//! ([`view`]), never a library struct.
+
+pub mod view;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use base64::Engine;
 use hallmark_core::rubric::Rubric;
-use hallmark_core::score::ScoreSheet;
-use hallmark_store::{demo, Evidence, Inspection, InspectionSummary, NewInspection, ServiceEntry, ServiceRecord, Store, StoreError};
-use serde::{Deserialize, Serialize};
+use hallmark_store::{demo, Store};
 use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::{Manager, State};
+use view::{invalid, AppInfo, CommandError, CreateInspection, Exported, ImportOutcome, Inbox, InboxFile, InspectionSummary, InspectionView, Progress, RubricChoice};
 
 pub struct AppState {
     store: Mutex<Store>,
-}
-
-/// An error as the UI sees it: it branches on `code`, shows `message`.
-#[derive(Debug, Serialize)]
-pub struct CommandError {
-    code: &'static str,
-    message: String,
-}
-
-impl From<StoreError> for CommandError {
-    fn from(e: StoreError) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
-    }
-}
-
-fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError { code: "invalid", message: message.into() }
 }
 
 type Result<T> = std::result::Result<T, CommandError>;
@@ -48,20 +32,6 @@ fn lock<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Store> 
     state.store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-#[derive(Serialize)]
-pub struct AppInfo {
-    version: &'static str,
-    device_id: String,
-    /// The device's Ed25519 key fingerprint, which will sign its bundles.
-    fingerprint: String,
-    /// The full public key, for the lead's roster.
-    public_key: String,
-    data_dir: String,
-    /// Where bundles are exported to and imported from (`$HALLMARK_BUNDLE_DIR`, else
-    /// `~/hallmark-bundles`): a USB stick's folder can be set there.
-    bundle_dir: String,
-}
-
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// `first_screen` is sent once by the UI after its first render: with HALLMARK_STARTUP_PROBE
@@ -72,22 +42,7 @@ fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<Ap
         let ms = STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or_default();
         eprintln!("hallmark: first screen after {ms} ms");
     }
-    let store = lock(&state);
-    Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        device_id: store.device_id().into(),
-        fingerprint: store.device_key().fingerprint(),
-        public_key: store.device_key().public_key_hex(),
-        data_dir: store.dir().display().to_string(),
-        bundle_dir: bundle_dir().display().to_string(),
-    })
-}
-
-#[derive(Serialize)]
-pub struct RubricChoice {
-    id: String,
-    title: String,
-    version: String,
+    Ok(AppInfo::of(&lock(&state), &bundle_dir()))
 }
 
 #[tauri::command(async)]
@@ -96,31 +51,14 @@ fn list_rubrics() -> Result<Vec<RubricChoice>> {
         .iter()
         .map(|(name, text)| {
             let r = Rubric::load(name, text).map_err(|e| CommandError { code: "rubric", message: e.to_string() })?;
-            Ok(RubricChoice { id: r.id, title: r.title, version: r.version })
+            Ok(RubricChoice::from(&r))
         })
         .collect()
 }
 
 #[tauri::command(async)]
 fn list_inspections(state: State<'_, AppState>) -> Result<Vec<InspectionSummary>> {
-    Ok(lock(&state).summaries()?)
-}
-
-#[derive(Deserialize)]
-pub struct CreateInspection {
-    rubric_id: String,
-    site_name: String,
-    #[serde(default)]
-    site_address: String,
-    site_level: String,
-    visited_on: String,
-    assessor_name: String,
-    #[serde(default)]
-    assessor_unit: String,
-    #[serde(default)]
-    assessor_title: String,
-    #[serde(default)]
-    assessor_phone: String,
+    Ok(lock(&state).summaries()?.iter().map(InspectionSummary::from).collect())
 }
 
 #[tauri::command(async)]
@@ -130,68 +68,13 @@ fn create_inspection(state: State<'_, AppState>, new: CreateInspection) -> Resul
         .iter()
         .find(|(n, _)| *n == file)
         .ok_or_else(|| invalid(format!("rubric '{}' is not known to this app", new.rubric_id)))?;
-    let id = lock(&state).create_inspection(
-        &NewInspection {
-            rubric_text: text.to_string(),
-            site_name: new.site_name,
-            site_address: new.site_address,
-            site_level: new.site_level,
-            visited_on: new.visited_on,
-            assessor_name: new.assessor_name,
-            assessor_unit: new.assessor_unit,
-            assessor_title: new.assessor_title,
-            assessor_phone: new.assessor_phone,
-        },
-        &now(),
-    )?;
+    let id = lock(&state).create_inspection(&new.into_new(text.to_string()), &now())?;
     Ok(id)
-}
-
-#[derive(Serialize)]
-pub struct EvidenceView {
-    #[serde(flatten)]
-    evidence: Evidence,
-    thumbnail: String,
-}
-
-/// Everything the checklist screen shows, recomputed from the store.
-#[derive(Serialize)]
-pub struct InspectionView {
-    inspection: Inspection,
-    rubric: Rubric,
-    answers: std::collections::BTreeMap<String, Value>,
-    sheet: ScoreSheet,
-    evidence: Vec<EvidenceView>,
-    services: Vec<ServiceRecord>,
-    /// The handwritten signature as a data URL, if drawn.
-    signature: Option<String>,
-}
-
-fn view(store: &Store, id: &str) -> Result<InspectionView> {
-    let inspection = store.inspection(id)?;
-    let (rubric, sheet) = store.sheet(id)?;
-    let evidence = store
-        .evidence(id)?
-        .into_iter()
-        .map(|e| {
-            let thumb = std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap_or_default();
-            EvidenceView { thumbnail: data_url(&thumb), evidence: e }
-        })
-        .collect();
-    let signature = store
-        .signature_image(id)?
-        .and_then(|s| std::fs::read(store.signature_path(&s.sha256)).ok())
-        .map(|png| format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)));
-    Ok(InspectionView { answers: store.answers(id)?, services: store.service_entries(id)?, inspection, rubric, sheet, evidence, signature })
-}
-
-fn data_url(jpeg: &[u8]) -> String {
-    format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg))
 }
 
 #[tauri::command(async)]
 fn open_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
-    view(&lock(&state), &id)
+    InspectionView::load(&lock(&state), &id)
 }
 
 /// Records one answer; returns the recomputed view once the change is durable.
@@ -200,7 +83,7 @@ fn record_answer(state: State<'_, AppState>, id: String, key: String, value: Val
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
     store.record(&id, &key, Some(value), &author, &now())?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 #[tauri::command(async)]
@@ -208,7 +91,7 @@ fn clear_answer(state: State<'_, AppState>, id: String, key: String) -> Result<I
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
     store.record(&id, &key, None, &author, &now())?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 #[tauri::command(async)]
@@ -216,16 +99,16 @@ fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: 
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
     store.amend(&id, &key, Some(value), &author, &now(), &reason)?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 /// Logs one observed service; its occurrences are added to the item's tallies.
 #[tauri::command(async)]
-fn record_service(state: State<'_, AppState>, id: String, item: String, entry: ServiceEntry) -> Result<InspectionView> {
+fn record_service(state: State<'_, AppState>, id: String, item: String, entry: view::NewService) -> Result<InspectionView> {
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
-    store.record_service(&id, &item, &entry, &author, &now())?;
-    view(&store, &id)
+    store.record_service(&id, &item, &entry.into(), &author, &now())?;
+    InspectionView::load(&store, &id)
 }
 
 fn header(request: &tauri::ipc::Request<'_>, name: &str) -> Result<String> {
@@ -254,7 +137,7 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
     let mut store = lock(&state);
     let author = store.inspection(&id)?.assessor_name;
     store.attach_photo(&id, &item, bytes, &caption, &author, &now())?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 /// A stored JPEG (photo or thumbnail) by its photo's hash, as a data URL.
@@ -264,7 +147,7 @@ fn stored_jpeg(state: &State<'_, AppState>, sha256: &str, what: &str, path: fn(&
     }
     let store = lock(state);
     let bytes = std::fs::read(path(&store, sha256)).map_err(|e| invalid(format!("{what} {sha256}: {e}")))?;
-    Ok(data_url(&bytes))
+    Ok(view::data_url("image/jpeg", &bytes))
 }
 
 #[tauri::command(async)]
@@ -276,7 +159,7 @@ fn photo_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 fn finish_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
     let mut store = lock(&state);
     store.finish(&id, &now())?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 /// The assessor's handwritten signature: a PNG drawn on the canvas, sent as the raw body.
@@ -288,7 +171,7 @@ fn save_signature(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) 
     let id = header(&request, "x-inspection")?;
     let mut store = lock(&state);
     store.save_signature(&id, bytes, &now())?;
-    view(&store, &id)
+    InspectionView::load(&store, &id)
 }
 
 // ---------- bundles (inspector → lead) ----------
@@ -304,36 +187,18 @@ fn file_part(s: &str) -> String {
     s.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect()
 }
 
-#[derive(Serialize, Clone)]
-pub struct Progress {
-    done: u64,
-    total: u64,
-}
-
 /// Exports the inspection as a signed bundle into the bundle folder; progress on the channel.
 #[tauri::command(async)]
-fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Progress>) -> Result<hallmark_store::bundle::Exported> {
+fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Progress>) -> Result<Exported> {
     let store = lock(&state);
     let insp = store.inspection(&id)?;
     let stamp = now();
     let name = format!("{}-{}-{}.hallmark", file_part(&insp.site_name), file_part(&insp.assessor_name), stamp[..19].replace([':', '-'], ""));
     let out = bundle_dir().join(name);
-    Ok(store.export_bundle(&id, &out, &stamp, &mut |done, total| {
+    let exported = store.export_bundle(&id, &out, &stamp, &mut |done, total| {
         let _ = on_progress.send(Progress { done, total });
-    })?)
-}
-
-#[derive(Serialize)]
-pub struct InboxFile {
-    path: String,
-    name: String,
-    size: u64,
-}
-
-#[derive(Serialize)]
-pub struct Inbox {
-    dir: String,
-    files: Vec<InboxFile>,
+    })?;
+    Ok(Exported::from(&exported))
 }
 
 /// The `.hallmark` files in the bundle folder (the lead's inbox).
@@ -357,14 +222,6 @@ fn bundle_inbox() -> Result<Inbox> {
     Ok(Inbox { dir: dir.display().to_string(), files })
 }
 
-#[derive(Serialize)]
-pub struct ImportOutcome {
-    file: String,
-    result: Option<hallmark_store::bundle::Imported>,
-    error: Option<CommandError>,
-    line: String,
-}
-
 /// Imports bundles one by one, each all-or-nothing; a refused one does not stop the others.
 #[tauri::command(async)]
 fn import_bundles(state: State<'_, AppState>, paths: Vec<String>, on_progress: Channel<Progress>) -> Result<Vec<ImportOutcome>> {
@@ -372,12 +229,10 @@ fn import_bundles(state: State<'_, AppState>, paths: Vec<String>, on_progress: C
     let mut out = Vec::new();
     for p in paths {
         let name = std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.clone());
-        match store.import_bundle(std::path::Path::new(&p), &now(), &mut |done, total| {
+        let result = store.import_bundle(std::path::Path::new(&p), &now(), &mut |done, total| {
             let _ = on_progress.send(Progress { done, total });
-        }) {
-            Ok(r) => out.push(ImportOutcome { line: r.line(&name), file: name, result: Some(r), error: None }),
-            Err(e) => out.push(ImportOutcome { line: e.to_string(), file: name, result: None, error: Some(e.into()) }),
-        }
+        });
+        out.push(ImportOutcome::of(name, result));
     }
     Ok(out)
 }
@@ -388,8 +243,8 @@ fn roster_add(state: State<'_, AppState>, public_key: String, name: String) -> R
 }
 
 #[tauri::command(async)]
-fn merge_view(state: State<'_, AppState>) -> Result<Vec<hallmark_store::merge::MergeGroup>> {
-    Ok(lock(&state).merge()?)
+fn merge_view(state: State<'_, AppState>) -> Result<Vec<view::MergeGroup>> {
+    Ok(lock(&state).merge()?.iter().map(view::MergeGroup::from).collect())
 }
 
 #[tauri::command(async)]
@@ -397,36 +252,14 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
     stored_jpeg(&state, &sha256, "thumbnail", Store::thumb_path)
 }
 
-impl From<hallmark_report::ReportError> for CommandError {
-    fn from(e: hallmark_report::ReportError) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
-    }
-}
-
-#[derive(Serialize)]
-pub struct ReportMade {
-    pdf: String,
-    sidecar: String,
-    number: String,
-    final_score: Option<String>,
-    conclusion: String,
-    valid_until: Option<String>,
-}
-
 /// Writes the signed report (PDF + sidecar) for one merged site into the bundle folder.
 #[tauri::command(async)]
-fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: hallmark_report::model::Details) -> Result<ReportMade> {
+fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: view::ReportDetails) -> Result<view::ReportMade> {
     let dir = bundle_dir();
+    let details = details.into();
     let request = hallmark_report::Request { group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id }, details: &details, out: hallmark_report::Out::Folder(&dir) };
     let made = hallmark_report::make(&lock(&state), &request)?;
-    Ok(ReportMade {
-        pdf: made.pdf.display().to_string(),
-        sidecar: made.sidecar.display().to_string(),
-        number: made.report.number,
-        final_score: made.report.final_score,
-        conclusion: made.report.conclusion,
-        valid_until: made.report.valid_until,
-    })
+    Ok(view::ReportMade::from(&made))
 }
 
 /// Per-item scores of every assessor for officials, as CSV or XLSX, into the bundle folder.
@@ -439,9 +272,9 @@ fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, fo
 
 /// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).
 #[tauri::command(async)]
-fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<hallmark_report::model::Due>> {
+fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<view::Due>> {
     let today = now()[..10].to_string();
-    Ok(hallmark_report::model::due(&lock(&state), &today)?)
+    Ok(hallmark_report::model::due(&lock(&state), &today)?.iter().map(view::Due::from).collect())
 }
 
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
