@@ -4,7 +4,13 @@
 //! app sent when its commands returned the library structs (serialized here as before), so
 //! ui/app.js reads IPC version 1 unchanged. It holds only while the two agree: once a view type
 //! is meant to differ from its library struct (a field added to one and not the other), retire
-//! that comparison.
+//! that comparison; the golden schema files (`ipc_schemas`) then pin what the UI receives.
+//!
+//! `ipc_schemas`: the shape of each IPC type, from fully populated values (every option both
+//! set and unset, every enum variant), against `tests/schemas/ipc-*.txt`.
+
+#[path = "../../tests/schemas/shape.rs"]
+mod shape;
 
 use std::path::{Path, PathBuf};
 
@@ -348,5 +354,77 @@ fn populated_groups(lead: &Store) -> Vec<hallmark_store::merge::MergeGroup> {
     failed.error = Some(s("sheet of '王敏' is for rubric 'x'"));
     groups.push(failed);
     groups
+}
+
+// ---------- golden schema files ----------
+
+/// Every object at `maps` (its keys are data: input ids, item ids, levels) becomes one entry
+/// `*` holding what its entries hold (arrays joined), so the shape names no key.
+fn collapse(v: &mut Value, path: &str, maps: &[&str]) {
+    match v {
+        Value::Object(m) if maps.contains(&path) => {
+            let values: Vec<Value> = std::mem::take(m).into_iter().map(|(_, c)| c).collect();
+            assert!(values.windows(2).all(|w| std::mem::discriminant(&w[0]) == std::mem::discriminant(&w[1])), "{path}: entries of different JSON types");
+            let one = if values.iter().all(Value::is_array) { Value::Array(values.into_iter().flat_map(|c| c.as_array().unwrap().clone()).collect()) } else { values.into_iter().next().unwrap_or(Value::Null) };
+            m.insert(s("*"), one);
+            collapse(&mut m["*"], &format!("{path}.*"), maps);
+        }
+        Value::Object(m) => {
+            for (k, c) in m.iter_mut() {
+                collapse(c, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, maps);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| collapse(c, &format!("{path}[]"), maps)),
+        _ => {}
+    }
+}
+
+/// The shape of one IPC type from several of its values against `tests/schemas/<name>.txt`.
+fn check<T: Serialize>(name: &str, values: &[T], maps: &[&str]) {
+    let values: Vec<Value> = values
+        .iter()
+        .map(|v| {
+            let mut v = serde_json::to_value(v).unwrap();
+            collapse(&mut v, "", maps);
+            v
+        })
+        .collect();
+    shape::check(name, &shape::shape_of(&values, &[]));
+}
+
+#[test]
+fn ipc_schemas() {
+    let t = Temp::new("schemas");
+    let (store, ids) = tablet(&t.0.join("tablet"));
+    // Answers are any JSON an input takes (docs/observations.md); shown as strings.
+    let mut views = vec![InspectionView::new(populated_inspection(&store, &ids[1]).parts()), InspectionView::load(&store, &ids[0]).unwrap()];
+    for v in &mut views {
+        v.answers = [(s("<input>"), json!("<answer>"))].into();
+    }
+    check("ipc-inspection-view", &views, &["answers", "services[].occurrences", "rubric.item[].part[].rule.requirement"]);
+    check("ipc-inspection-summary", &store.summaries().unwrap().iter().map(view::InspectionSummary::from).collect::<Vec<_>>(), &[]);
+    let exported = store.export_bundle(&ids[1], &t.0.join("x.hallmark"), "2026-11-20T11:00:00.000Z", &mut |_, _| {}).unwrap();
+    check("ipc-exported", &[view::Exported::from(&exported)], &[]);
+    check("ipc-app-info", &[view::AppInfo::of(&store, &t.0)], &[]);
+    let rubrics = hallmark_core::builtin::ALL.iter().map(|(n, text)| view::RubricChoice::from(&hallmark_core::rubric::Rubric::load(n, text).unwrap()));
+    check("ipc-rubric-choice", &rubrics.collect::<Vec<_>>(), &[]);
+    let inbox = view::Inbox { dir: s("/media/usb"), files: vec![view::InboxFile { path: s("/media/usb/a.hallmark"), name: s("a.hallmark"), size: 1024 }] };
+    check("ipc-inbox", &[inbox], &[]);
+    check("ipc-progress", &[view::Progress { done: 1, total: 2 }], &[]);
+    check("ipc-command-error", &[view::CommandError::from(StoreError::NotFound(s("x")))], &[]);
+    let made = |some: bool| view::ReportMade {
+        pdf: s("/b/report.pdf"),
+        sidecar: s("/b/report.pdf.sig.json"),
+        number: s("HM-LN-20261120-0123abcd"),
+        final_score: some.then(|| s("90.2")),
+        conclusion: s("合格"),
+        valid_until: some.then(|| s("2027-11-20")),
+    };
+    check("ipc-report-made", &[made(true), made(false)], &[]);
+
+    let (lead, imports) = lead(&t.0);
+    check("ipc-import-outcome", &imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect::<Vec<_>>(), &[]);
+    check("ipc-merge-group", &populated_groups(&lead).iter().map(view::MergeGroup::from).collect::<Vec<_>>(), &["assessors[].photos"]);
+    check("ipc-due", &hallmark_report::model::due(&lead, "2027-11-01").unwrap().iter().map(view::Due::from).collect::<Vec<_>>(), &[]);
 }
 
