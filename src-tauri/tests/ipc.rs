@@ -358,38 +358,10 @@ fn populated_groups(lead: &Store) -> Vec<hallmark_store::merge::MergeGroup> {
 
 // ---------- golden schema files ----------
 
-/// Every object at `maps` (its keys are data: input ids, item ids, levels) becomes one entry
-/// `*` holding what its entries hold (arrays joined), so the shape names no key.
-fn collapse(v: &mut Value, path: &str, maps: &[&str]) {
-    match v {
-        Value::Object(m) if maps.contains(&path) => {
-            let values: Vec<Value> = std::mem::take(m).into_iter().map(|(_, c)| c).collect();
-            assert!(values.windows(2).all(|w| std::mem::discriminant(&w[0]) == std::mem::discriminant(&w[1])), "{path}: entries of different JSON types");
-            let one = if values.iter().all(Value::is_array) { Value::Array(values.into_iter().flat_map(|c| c.as_array().unwrap().clone()).collect()) } else { values.into_iter().next().unwrap_or(Value::Null) };
-            m.insert(s("*"), one);
-            collapse(&mut m["*"], &format!("{path}.*"), maps);
-        }
-        Value::Object(m) => {
-            for (k, c) in m.iter_mut() {
-                collapse(c, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, maps);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|c| collapse(c, &format!("{path}[]"), maps)),
-        _ => {}
-    }
-}
-
 /// The shape of one IPC type from several of its values against `tests/schemas/<name>.txt`.
 fn check<T: Serialize>(name: &str, values: &[T], maps: &[&str]) {
-    let values: Vec<Value> = values
-        .iter()
-        .map(|v| {
-            let mut v = serde_json::to_value(v).unwrap();
-            collapse(&mut v, "", maps);
-            v
-        })
-        .collect();
-    shape::check(name, &shape::shape_of(&values, &[]));
+    let values: Vec<Value> = values.iter().map(|v| serde_json::to_value(v).unwrap()).collect();
+    shape::check(name, &shape::shape_of(&values, maps));
 }
 
 #[test]

@@ -24,22 +24,27 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn walk(path: &str, v: &Value, out: &mut BTreeMap<String, Vec<&'static str>>) {
+fn walk(path: &str, v: &Value, maps: &[&str], out: &mut BTreeMap<String, Vec<&'static str>>) {
     let types = out.entry(path.to_string()).or_default();
     if !types.contains(&kind(v)) {
         types.push(kind(v));
         types.sort();
     }
     match v {
+        Value::Object(map) if maps.contains(&path) => {
+            for child in map.values() {
+                walk(&format!("{path}.*"), child, maps, out);
+            }
+        }
         Value::Object(map) => {
             for (k, child) in map {
                 let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                walk(&p, child, out);
+                walk(&p, child, maps, out);
             }
         }
         Value::Array(items) => {
             for child in items {
-                walk(&format!("{path}[]"), child, out);
+                walk(&format!("{path}[]"), child, maps, out);
             }
         }
         _ => {}
@@ -57,26 +62,9 @@ pub fn shape(value: &Value) -> String {
 pub fn shape_of(values: &[Value], map_paths: &[&str]) -> String {
     let mut out = BTreeMap::new();
     for v in values {
-        walk("", &generalise("", v, map_paths), &mut out);
+        walk("", v, map_paths, &mut out);
     }
     out.into_iter().filter(|(p, _)| !p.is_empty()).map(|(p, t)| format!("{p}: {}\n", t.join("|"))).collect()
-}
-
-fn generalise(path: &str, v: &Value, maps: &[&str]) -> Value {
-    match v {
-        Value::Object(m) if maps.contains(&path) => {
-            let mut merged = serde_json::Map::new();
-            for child in m.values() {
-                merged.insert("*".into(), generalise(&format!("{path}.*"), child, maps));
-            }
-            Value::Object(merged)
-        }
-        Value::Object(m) => Value::Object(
-            m.iter().map(|(k, c)| (k.clone(), generalise(&if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, c, maps))).collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|c| generalise(&format!("{path}[]"), c, maps)).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Compares `actual` with `tests/schemas/<name>.txt`; `UPDATE_EXPECT=1` rewrites it.
