@@ -14,7 +14,10 @@ use hallmark_store::{demo, Store};
 use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::{Manager, State};
-use view::{invalid, AppInfo, CommandError, CreateInspection, Exported, ImportOutcome, Inbox, InboxFile, InspectionSummary, InspectionView, Progress, RubricChoice};
+use view::{
+    invalid, AppInfo, CommandError, CreateInspection, Exported, ImportOutcome, Inbox, InboxFile, InspectionSummary, InspectionView, Progress,
+    RubricChoice,
+};
 
 pub struct AppState {
     store: Mutex<Store>,
@@ -112,11 +115,7 @@ fn record_service(state: State<'_, AppState>, id: String, item: String, entry: v
 }
 
 fn header(request: &tauri::ipc::Request<'_>, name: &str) -> Result<String> {
-    let raw = request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| invalid(format!("missing header '{name}'")))?;
+    let raw = request.headers().get(name).and_then(|v| v.to_str().ok()).ok_or_else(|| invalid(format!("missing header '{name}'")))?;
     // The UI sends encodeURIComponent(value): UTF-8, percent-encoded.
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
@@ -257,7 +256,11 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: view::ReportDetails) -> Result<view::ReportMade> {
     let dir = bundle_dir();
     let details = details.into();
-    let request = hallmark_report::Request { group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id }, details: &details, out: hallmark_report::Out::Folder(&dir) };
+    let request = hallmark_report::Request {
+        group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id },
+        details: &details,
+        out: hallmark_report::Out::Folder(&dir),
+    };
     let made = hallmark_report::make(&lock(&state), &request)?;
     Ok(view::ReportMade::from(&made))
 }
@@ -266,7 +269,11 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
 #[tauri::command(async)]
 fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, format: String) -> Result<String> {
     let dir = bundle_dir();
-    let request = hallmark_report::Request { group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id }, details: &Default::default(), out: hallmark_report::Out::Folder(&dir) };
+    let request = hallmark_report::Request {
+        group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id },
+        details: &Default::default(),
+        out: hallmark_report::Out::Folder(&dir),
+    };
     Ok(hallmark_report::scores(&lock(&state), &request, Some(&format))?.path.display().to_string())
 }
 

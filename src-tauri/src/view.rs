@@ -286,7 +286,15 @@ impl InspectionView {
         let signature = store.signature_image(id)?.and_then(|s| std::fs::read(store.signature_path(&s.sha256)).ok());
         let services = store.service_entries(id)?;
         let answers = store.answers(id)?;
-        Ok(InspectionView::new(Parts { inspection: &inspection, rubric: &rubric, answers, sheet: &sheet, evidence: &evidence, services: &services, signature: signature.as_deref() }))
+        Ok(InspectionView::new(Parts {
+            inspection: &inspection,
+            rubric: &rubric,
+            answers,
+            sheet: &sheet,
+            evidence: &evidence,
+            services: &services,
+            signature: signature.as_deref(),
+        }))
     }
 
     pub fn new(p: Parts<'_>) -> InspectionView {
@@ -572,8 +580,16 @@ impl From<&rub::Item> for Item {
             points: i.points.to_string(),
             input: i.input.iter().map(Input::from).collect(),
             part: i.part.iter().map(Part::from).collect(),
-            interpretation: i.interpretation.iter().map(|n| Interpretation { finding: n.finding.clone(), text: n.text.clone(), note: n.note }).collect(),
-            service_log: i.service_log.as_ref().map(|l| ServiceLog { real: l.real.clone(), simulated: l.simulated.clone(), categories: l.categories.clone() }),
+            interpretation: i
+                .interpretation
+                .iter()
+                .map(|n| Interpretation { finding: n.finding.clone(), text: n.text.clone(), note: n.note })
+                .collect(),
+            service_log: i.service_log.as_ref().map(|l| ServiceLog {
+                real: l.real.clone(),
+                simulated: l.simulated.clone(),
+                categories: l.categories.clone(),
+            }),
         }
     }
 }
@@ -686,7 +702,9 @@ impl From<&rub::Rule> for Rule {
                 input: input.clone(),
                 bands: bands.iter().map(|b| Band { from: b.from.to_string(), to: texts(&b.to), points: b.points.to_string() }).collect(),
             },
-            rub::Rule::Deduct { input, inputs, per, key } => Rule::Deduct { input: input.clone(), inputs: inputs.clone(), per: per.to_string(), key: key.clone() },
+            rub::Rule::Deduct { input, inputs, per, key } => {
+                Rule::Deduct { input: input.clone(), inputs: inputs.clone(), per: per.to_string(), key: key.clone() }
+            }
             rub::Rule::Shortfall { input, target, per } => Rule::Shortfall { input: input.clone(), target: target.to_string(), per: per.to_string() },
             rub::Rule::Excess { input, limit, step, per } => {
                 Rule::Excess { input: input.clone(), limit: limit.to_string(), step: step.to_string(), per: per.to_string() }
@@ -756,12 +774,24 @@ impl From<&sc::ScoreSheet> for ScoreSheet {
             groups: s
                 .groups
                 .iter()
-                .map(|g| GroupScore { id: g.id.clone(), name: g.name.clone(), depth: g.depth, max: text(&g.max), points: text(&g.points), complete: g.complete })
+                .map(|g| GroupScore {
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                    depth: g.depth,
+                    max: text(&g.max),
+                    points: text(&g.points),
+                    complete: g.complete,
+                })
                 .collect(),
             total: text(&s.total),
             max_total: text(&s.max_total),
             complete: s.complete,
-            veto: VetoOutcome { triggered: s.veto.triggered.clone(), unanswered: s.veto.unanswered.clone(), vetoed: s.veto.vetoed, text: s.veto.text.clone() },
+            veto: VetoOutcome {
+                triggered: s.veto.triggered.clone(),
+                unanswered: s.veto.unanswered.clone(),
+                vetoed: s.veto.vetoed,
+                text: s.veto.text.clone(),
+            },
             diagnostics: s
                 .diagnostics
                 .iter()
@@ -821,7 +851,13 @@ pub struct PartScore {
 
 impl From<&sc::PartScore> for PartScore {
     fn from(p: &sc::PartScore) -> Self {
-        PartScore { label: p.label.clone(), max: text(&p.max), points: texts(&p.points), explanation: p.explanation.clone(), finding: (&p.finding).into() }
+        PartScore {
+            label: p.label.clone(),
+            max: text(&p.max),
+            points: texts(&p.points),
+            explanation: p.explanation.clone(),
+            finding: (&p.finding).into(),
+        }
     }
 }
 
@@ -889,16 +925,55 @@ impl From<&fnd::Outcome> for Outcome {
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
-    Yes { answer: bool },
-    Bands { reading: Reading, reached: Option<String>, lowest: String, unit: String },
-    Deduct { tallies: Vec<Tally> },
-    Shortfall { count: u64, target: String, short: String },
-    Excess { value: String, unit: String, limit: String, step: String, steps: Option<String> },
-    LevelShortfall { value: String, unit: String, level: String, level_label: String, requirement: String, step_percent: String, short: Option<LevelShort> },
-    Range { readings: Vec<RangeReading> },
-    ZeroWhen { input: String, label: String, held: Held },
-    KeyMissing { input: String, element: String },
-    Unanswered { inputs: Vec<String>, labels: Vec<String> },
+    Yes {
+        answer: bool,
+    },
+    Bands {
+        reading: Reading,
+        reached: Option<String>,
+        lowest: String,
+        unit: String,
+    },
+    Deduct {
+        tallies: Vec<Tally>,
+    },
+    Shortfall {
+        count: u64,
+        target: String,
+        short: String,
+    },
+    Excess {
+        value: String,
+        unit: String,
+        limit: String,
+        step: String,
+        steps: Option<String>,
+    },
+    LevelShortfall {
+        value: String,
+        unit: String,
+        level: String,
+        level_label: String,
+        requirement: String,
+        step_percent: String,
+        short: Option<LevelShort>,
+    },
+    Range {
+        readings: Vec<RangeReading>,
+    },
+    ZeroWhen {
+        input: String,
+        label: String,
+        held: Held,
+    },
+    KeyMissing {
+        input: String,
+        element: String,
+    },
+    Unanswered {
+        inputs: Vec<String>,
+        labels: Vec<String>,
+    },
 }
 
 impl From<&fnd::Fact> for Fact {
@@ -925,7 +1000,14 @@ impl From<&fnd::Fact> for Fact {
             fnd::Fact::Range { readings } => Fact::Range {
                 readings: readings
                     .iter()
-                    .map(|r| RangeReading { input: r.input.clone(), label: r.label.clone(), value: text(&r.value), unit: r.unit.clone(), min: text(&r.min), max: text(&r.max) })
+                    .map(|r| RangeReading {
+                        input: r.input.clone(),
+                        label: r.label.clone(),
+                        value: text(&r.value),
+                        unit: r.unit.clone(),
+                        min: text(&r.min),
+                        max: text(&r.max),
+                    })
                     .collect(),
             },
             fnd::Fact::ZeroWhen { input, label, held } => Fact::ZeroWhen { input: input.clone(), label: label.clone(), held: held.into() },
@@ -949,7 +1031,9 @@ impl From<&fnd::Reading> for Reading {
         match r {
             fnd::Reading::Measured { value, unit } => Reading::Measured { value: text(value), unit: unit.clone() },
             fnd::Reading::Counted { value } => Reading::Counted { value: *value },
-            fnd::Reading::Percent { percent, numerator, denominator } => Reading::Percent { percent: text(percent), numerator: *numerator, denominator: *denominator },
+            fnd::Reading::Percent { percent, numerator, denominator } => {
+                Reading::Percent { percent: text(percent), numerator: *numerator, denominator: *denominator }
+            }
             fnd::Reading::Present { elements } => Reading::Present { elements: elements.clone() },
         }
     }
@@ -974,7 +1058,9 @@ impl From<&fnd::Tally> for Tally {
                 windows: *windows,
                 lacking: lacking.iter().map(|w| WindowLack { window: w.window.clone(), missing: w.missing.clone() }).collect(),
             },
-            fnd::Tally::TimeSample { input, sampled, late, units } => Tally::TimeSample { input: input.clone(), sampled: *sampled, late: *late, units: text(units) },
+            fnd::Tally::TimeSample { input, sampled, late, units } => {
+                Tally::TimeSample { input: input.clone(), sampled: *sampled, late: *late, units: text(units) }
+            }
         }
     }
 }
@@ -1078,24 +1164,32 @@ pub enum Imported {
         photos: usize,
         new_photos: usize,
     },
-    AlreadyImported { bundle_id: String, inspection_id: String, assessor: String, fingerprint: String, known_as: Option<String> },
+    AlreadyImported {
+        bundle_id: String,
+        inspection_id: String,
+        assessor: String,
+        fingerprint: String,
+        known_as: Option<String>,
+    },
 }
 
 impl From<&bundle::Imported> for Imported {
     fn from(i: &bundle::Imported) -> Self {
         match i {
-            bundle::Imported::Applied { bundle_id, inspection_id, site, assessor, fingerprint, known_as, events, new_events, photos, new_photos } => Imported::Applied {
-                bundle_id: bundle_id.clone(),
-                inspection_id: inspection_id.clone(),
-                site: site.clone(),
-                assessor: assessor.clone(),
-                fingerprint: fingerprint.clone(),
-                known_as: known_as.clone(),
-                events: *events,
-                new_events: *new_events,
-                photos: *photos,
-                new_photos: *new_photos,
-            },
+            bundle::Imported::Applied { bundle_id, inspection_id, site, assessor, fingerprint, known_as, events, new_events, photos, new_photos } => {
+                Imported::Applied {
+                    bundle_id: bundle_id.clone(),
+                    inspection_id: inspection_id.clone(),
+                    site: site.clone(),
+                    assessor: assessor.clone(),
+                    fingerprint: fingerprint.clone(),
+                    known_as: known_as.clone(),
+                    events: *events,
+                    new_events: *new_events,
+                    photos: *photos,
+                    new_photos: *new_photos,
+                }
+            }
             bundle::Imported::AlreadyImported { bundle_id, inspection_id, assessor, fingerprint, known_as } => Imported::AlreadyImported {
                 bundle_id: bundle_id.clone(),
                 inspection_id: inspection_id.clone(),
@@ -1189,7 +1283,12 @@ impl From<&merge::Assessor> for Assessor {
                 .map(|(item, refs)| {
                     let refs = refs
                         .iter()
-                        .map(|p| PhotoRef { sha256: p.sha256.clone(), caption: p.caption.clone(), taken_at: p.taken_at.clone(), attached_at: p.attached_at.clone() })
+                        .map(|p| PhotoRef {
+                            sha256: p.sha256.clone(),
+                            caption: p.caption.clone(),
+                            taken_at: p.taken_at.clone(),
+                            attached_at: p.attached_at.clone(),
+                        })
                         .collect();
                     (item.clone(), refs)
                 })
@@ -1359,6 +1458,12 @@ pub struct Due {
 
 impl From<&hallmark_report::model::Due> for Due {
     fn from(d: &hallmark_report::model::Due) -> Self {
-        Due { site: d.site.clone(), rubric_id: d.rubric_id.clone(), issued_on: d.issued_on.clone(), valid_until: d.valid_until.clone(), days_left: d.days_left }
+        Due {
+            site: d.site.clone(),
+            rubric_id: d.rubric_id.clone(),
+            issued_on: d.issued_on.clone(),
+            valid_until: d.valid_until.clone(),
+            days_left: d.days_left,
+        }
     }
 }

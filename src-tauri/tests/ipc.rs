@@ -68,7 +68,12 @@ fn tablet(dir: &Path) -> (Store, Vec<String>) {
             NOW,
         )
         .unwrap();
-    let entry = ServiceEntry { kind: "real".into(), observed_at: NOW.into(), note: "异地就医备案".into(), occurrences: [("practice.language".to_string(), 1)].into() };
+    let entry = ServiceEntry {
+        kind: "real".into(),
+        observed_at: NOW.into(),
+        note: "异地就医备案".into(),
+        occurrences: [("practice.language".to_string(), 1)].into(),
+    };
     store.record_service(&id, "practice", &entry, "孙丽", NOW).unwrap();
     for (key, value) in doc["answers"].as_object().unwrap() {
         store.record(&id, key, Some(value.clone()), "孙丽", NOW).unwrap();
@@ -94,7 +99,8 @@ fn lead(dir: &Path) -> (Store, Vec<(String, ImportResult)>) {
     store.roster_add(&bundles[0].public_key, &bundles[0].assessor, NOW).unwrap();
     let mut paths: Vec<PathBuf> = bundles.into_iter().map(|b| b.path).collect();
     paths.extend([paths[0].clone(), dir.join("missing.hallmark")]);
-    let imports = paths.iter().map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), store.import_bundle(p, NOW, &mut |_, _| {}))).collect();
+    let imports =
+        paths.iter().map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), store.import_bundle(p, NOW, &mut |_, _| {}))).collect();
     (store, imports)
 }
 
@@ -121,7 +127,13 @@ impl Owned {
             rubric,
             answers: store.answers(id).unwrap(),
             sheet,
-            evidence: store.evidence(id).unwrap().into_iter().map(|e| (std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap(), e)).map(|(thumb, e)| (e, thumb)).collect(),
+            evidence: store
+                .evidence(id)
+                .unwrap()
+                .into_iter()
+                .map(|e| (std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap(), e))
+                .map(|(thumb, e)| (e, thumb))
+                .collect(),
             services: store.service_entries(id).unwrap(),
             signature: store.signature_image(id).unwrap().map(|s| std::fs::read(store.signature_path(&s.sha256)).unwrap()),
         }
@@ -249,13 +261,20 @@ fn every_finding() -> Vec<PartScore> {
                 tallies: vec![
                     Tally::Count { input: s("practice.language"), label: s("语言交流"), value: 1 },
                     Tally::Missing { input: s("layout.zones"), elements: vec![s("等候区")] },
-                    Tally::Windows { input: s("equipment.windows"), windows: 3, lacking: vec![WindowLack { window: s("1号窗口"), missing: vec![s("电话")] }] },
+                    Tally::Windows {
+                        input: s("equipment.windows"),
+                        windows: 3,
+                        lacking: vec![WindowLack { window: s("1号窗口"), missing: vec![s("电话")] }],
+                    },
                     Tally::TimeSample { input: s("efficiency.times"), sampled: 10, late: 2, units: d("3") },
                 ],
             },
         ),
         (Outcome::Deducted { deduction: d("2") }, Fact::Shortfall { count: 8, target: d("10"), short: d("2") }),
-        (Outcome::Deducted { deduction: d("1") }, Fact::Excess { value: d("25"), unit: s("分钟"), limit: d("20"), step: d("5"), steps: Some(d("1")) }),
+        (
+            Outcome::Deducted { deduction: d("1") },
+            Fact::Excess { value: d("25"), unit: s("分钟"), limit: d("20"), step: d("5"), steps: Some(d("1")) },
+        ),
         (
             Outcome::Deducted { deduction: d("1") },
             Fact::LevelShortfall {
@@ -270,7 +289,16 @@ fn every_finding() -> Vec<PartScore> {
         ),
         (
             Outcome::Zero,
-            Fact::Range { readings: vec![RangeReading { input: s("comfort.temperature"), label: s("温度"), value: d("30"), unit: s("℃"), min: d("18"), max: d("26") }] },
+            Fact::Range {
+                readings: vec![RangeReading {
+                    input: s("comfort.temperature"),
+                    label: s("温度"),
+                    value: d("30"),
+                    unit: s("℃"),
+                    min: d("18"),
+                    max: d("26"),
+                }],
+            },
         ),
         (Outcome::Zero, Fact::ZeroWhen { input: s("comfort.lighting_mix"), label: s("采光"), held: Held::Is { value: false } }),
         (Outcome::Zero, Fact::ZeroWhen { input: s("10.2.late_cases"), label: s("超时件"), held: Held::Above { value: d("2"), limit: d("0") } }),
@@ -295,7 +323,8 @@ fn every_finding() -> Vec<PartScore> {
 fn populated_inspection(store: &Store, id: &str) -> Owned {
     let mut o = Owned::read(store, id);
     o.sheet.items[0].parts.extend(every_finding());
-    o.sheet.veto = hallmark_core::score::VetoOutcome { triggered: vec![s("veto1")], unanswered: vec![s("veto2")], vetoed: true, text: Some(s("否决")) };
+    o.sheet.veto =
+        hallmark_core::score::VetoOutcome { triggered: vec![s("veto1")], unanswered: vec![s("veto2")], vetoed: true, text: Some(s("否决")) };
     let (mut with_time, thumb) = o.evidence[0].clone();
     with_time.photo.taken_at = Some(s("2026-11-20 10:21:03"));
     o.evidence.push((with_time, thumb));
@@ -320,8 +349,19 @@ fn populated_inspection(store: &Store, id: &str) -> Owned {
 fn populated_groups(lead: &Store) -> Vec<hallmark_store::merge::MergeGroup> {
     let mut groups = lead.merge().unwrap();
     let first = &mut groups[0].assessors[0];
-    let side = |value: Option<Value>| ConflictSide { bundle_file: s("a.hallmark"), bundle_created_at: s(NOW), value, recorded_at: s(NOW), event_id: s("event") };
-    first.conflicts.push(Conflict { key: s("layout.transfers"), current: Some(json!("<answer>")), current_event: Some(s("event")), sides: vec![side(Some(json!("<answer>")))] });
+    let side = |value: Option<Value>| ConflictSide {
+        bundle_file: s("a.hallmark"),
+        bundle_created_at: s(NOW),
+        value,
+        recorded_at: s(NOW),
+        event_id: s("event"),
+    };
+    first.conflicts.push(Conflict {
+        key: s("layout.transfers"),
+        current: Some(json!("<answer>")),
+        current_event: Some(s("event")),
+        sides: vec![side(Some(json!("<answer>")))],
+    });
     first.conflicts.push(Conflict { key: s("layout.area"), current: None, current_event: None, sides: vec![side(None)] });
     first.photos.values_mut().next().unwrap()[0].taken_at = Some(s("2026-11-20 10:21:03"));
     let text = s("结论");
@@ -378,9 +418,11 @@ fn ipc_schemas() {
     let exported = store.export_bundle(&ids[1], &t.0.join("x.hallmark"), "2026-11-20T11:00:00.000Z", &mut |_, _| {}).unwrap();
     check("ipc-exported", &[view::Exported::from(&exported)], &[]);
     check("ipc-app-info", &[view::AppInfo::of(&store, &t.0)], &[]);
-    let rubrics = hallmark_core::builtin::ALL.iter().map(|(n, text)| view::RubricChoice::from(&hallmark_core::rubric::Rubric::load(n, text).unwrap()));
+    let rubrics =
+        hallmark_core::builtin::ALL.iter().map(|(n, text)| view::RubricChoice::from(&hallmark_core::rubric::Rubric::load(n, text).unwrap()));
     check("ipc-rubric-choice", &rubrics.collect::<Vec<_>>(), &[]);
-    let inbox = view::Inbox { dir: s("/media/usb"), files: vec![view::InboxFile { path: s("/media/usb/a.hallmark"), name: s("a.hallmark"), size: 1024 }] };
+    let inbox =
+        view::Inbox { dir: s("/media/usb"), files: vec![view::InboxFile { path: s("/media/usb/a.hallmark"), name: s("a.hallmark"), size: 1024 }] };
     check("ipc-inbox", &[inbox], &[]);
     check("ipc-progress", &[view::Progress { done: 1, total: 2 }], &[]);
     check("ipc-command-error", &[view::CommandError::from(StoreError::NotFound(s("x")))], &[]);
@@ -399,4 +441,3 @@ fn ipc_schemas() {
     check("ipc-merge-group", &populated_groups(&lead).iter().map(view::MergeGroup::from).collect::<Vec<_>>(), &["assessors[].photos"]);
     check("ipc-due", &hallmark_report::model::due(&lead, "2027-11-01").unwrap().iter().map(view::Due::from).collect::<Vec<_>>(), &[]);
 }
-

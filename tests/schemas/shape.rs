@@ -69,7 +69,11 @@ pub fn shape_of(values: &[Value], map_paths: &[&str]) -> String {
 
 /// Compares `actual` with `tests/schemas/<name>.txt`; `UPDATE_EXPECT=1` rewrites it.
 pub fn check(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).ancestors().find(|p| p.join("tests/schemas").is_dir()).expect("repository root").join(format!("tests/schemas/{name}.txt"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("tests/schemas").is_dir())
+        .expect("repository root")
+        .join(format!("tests/schemas/{name}.txt"));
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::write(&path, actual).unwrap();
     }

@@ -187,11 +187,29 @@ impl ManifestV1 {
     pub fn files(&self) -> Vec<ListedFile> {
         let mut out = Vec::new();
         for p in &self.photos {
-            out.push(ListedFile { kind: FileKind::Photo, key: p.sha256.clone(), entry: entry_name(FileKind::Photo, &p.sha256), sha256: p.sha256.clone(), size: p.size });
-            out.push(ListedFile { kind: FileKind::Thumb, key: p.sha256.clone(), entry: entry_name(FileKind::Thumb, &p.sha256), sha256: p.thumb_sha256.clone(), size: p.thumb_size });
+            out.push(ListedFile {
+                kind: FileKind::Photo,
+                key: p.sha256.clone(),
+                entry: entry_name(FileKind::Photo, &p.sha256),
+                sha256: p.sha256.clone(),
+                size: p.size,
+            });
+            out.push(ListedFile {
+                kind: FileKind::Thumb,
+                key: p.sha256.clone(),
+                entry: entry_name(FileKind::Thumb, &p.sha256),
+                sha256: p.thumb_sha256.clone(),
+                size: p.thumb_size,
+            });
         }
         if let Some(s) = &self.signature_image {
-            out.push(ListedFile { kind: FileKind::SignatureImage, key: s.sha256.clone(), entry: entry_name(FileKind::SignatureImage, &s.sha256), sha256: s.sha256.clone(), size: s.size });
+            out.push(ListedFile {
+                kind: FileKind::SignatureImage,
+                key: s.sha256.clone(),
+                entry: entry_name(FileKind::SignatureImage, &s.sha256),
+                sha256: s.sha256.clone(),
+                size: s.size,
+            });
         }
         out
     }

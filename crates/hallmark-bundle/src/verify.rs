@@ -20,7 +20,9 @@ use hallmark_core::hex::{hex, is_sha256, sha256_hex, unhex};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::format::{self, ListedFile, Manifest, SignatureFileV1, MANIFEST, MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES, SIGNATURE};
+use crate::format::{
+    self, ListedFile, Manifest, SignatureFileV1, MANIFEST, MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES, SIGNATURE,
+};
 use crate::{refused, signature, ustar, Result};
 
 const CHUNK: usize = 1 << 20;
@@ -151,7 +153,9 @@ fn read_small(file: &str, r: &mut impl Read, name: &str, max: u64) -> Result<Vec
     let header = match ustar::read_header(r) {
         Ok(Some(h)) => h,
         Ok(None) => return Err(refused(file, format!("ends before {name} (the file is empty or truncated: copy it again)"))),
-        Err(e) => return Err(refused(file, format!("is not a hallmark bundle where {name} should be: {e} (damaged, truncated, or another kind of file)"))),
+        Err(e) => {
+            return Err(refused(file, format!("is not a hallmark bundle where {name} should be: {e} (damaged, truncated, or another kind of file)")))
+        }
     };
     if header.name != name {
         return Err(refused(file, format!("entry '{}' found where {name} must be (not a hallmark bundle, or altered)", header.name)));
@@ -244,7 +248,10 @@ impl<R: Read> Opened<R> {
                 }));
             };
             if header.size != listed.size {
-                return Err(err(format!("entry '{name}' declares {} bytes but the manifest says {} (the bundle was altered)", header.size, listed.size)));
+                return Err(err(format!(
+                    "entry '{name}' declares {} bytes but the manifest says {} (the bundle was altered)",
+                    header.size, listed.size
+                )));
             }
             let wanted = sink.start(&listed)?;
             let mut hasher = Sha256::new();

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 fn sample() -> Vec<u8> {
     let mut w = ustar::Writer::new(Vec::new());
-    for (name, data) in [("manifest.json", &b"{\"format\":\"hallmark-bundle\"}"[..]), ("manifest.sig", b"{}"), ("photos/ab.jpg", &[0xffu8; 1500][..])] {
+    for (name, data) in [("manifest.json", &b"{\"format\":\"hallmark-bundle\"}"[..]), ("manifest.sig", b"{}"), ("photos/ab.jpg", &[0xffu8; 1500][..])]
+    {
         w.append(name, data.len() as u64, &mut &data[..]).unwrap();
     }
     w.finish().unwrap()

@@ -44,14 +44,7 @@ pub(crate) fn export(db: &Db, inspection: &str, out: &Path) -> Result<(), String
     let store = open_db(db)?;
     let id = find_inspection(&store, inspection)?;
     let done = store.export_bundle(&id, out, &now(), &mut progress_bar("导出")).map_err(|e| e.to_string())?;
-    outln!(
-        "{}: {} 条事件，{} 张照片，{} 字节；签名者 {}",
-        done.path.display(),
-        done.events,
-        done.photos,
-        done.bytes,
-        done.fingerprint
-    );
+    outln!("{}: {} 条事件，{} 张照片，{} 字节；签名者 {}", done.path.display(), done.events, done.photos, done.bytes, done.fingerprint);
     Ok(())
 }
 

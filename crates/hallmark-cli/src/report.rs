@@ -11,7 +11,8 @@ use crate::{json, lower, open_db, read, Which};
 /// The lead's additions from `--details FILE` (TOML), or none.
 fn details(which: &Which) -> Result<Details, String> {
     match &which.details {
-        Some(p) => toml::from_str(&read(p)?).map_err(|e| format!("{}: {} (fields: site_head, site_phone, site_email, leader)", p.display(), lower(&e.to_string()))),
+        Some(p) => toml::from_str(&read(p)?)
+            .map_err(|e| format!("{}: {} (fields: site_head, site_phone, site_email, leader)", p.display(), lower(&e.to_string()))),
         None => Ok(Default::default()),
     }
 }
@@ -61,7 +62,8 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Resul
 pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
     let store = open_db(&which.db)?;
     let details = details(which)?;
-    let written = hallmark_report::scores(&store, &Request { group: group(which), details: &details, out: Out::File(out) }, None).map_err(|e| e.to_string())?;
+    let written =
+        hallmark_report::scores(&store, &Request { group: group(which), details: &details, out: Out::File(out) }, None).map_err(|e| e.to_string())?;
     outln!("{}: {} 名评价人员 × {} 个评分项", written.path.display(), written.assessors, written.items);
     Ok(())
 }

@@ -120,7 +120,8 @@ fn lead_workflow_import_merge_report_verify() {
     let o = hallmark(&["demo", d]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(hallmark(&["roster", "add", "--db", db_s, "--file", &format!("{d}/roster.tsv")]).status.success());
-    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".hallmark")).collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".hallmark")).collect();
     files.sort();
     let mut args = vec!["import", "--db", db_s];
     args.extend(files.iter().map(String::as_str));
@@ -139,7 +140,17 @@ fn lead_workflow_import_merge_report_verify() {
     let pdf = t.join("report.pdf");
     let o = hallmark(&["report", "--db", db_s, "--out", pdf.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("--rubric liaoning-demo-window"), "two groups need a choice: {}", stderr(&o));
-    let o = hallmark(&["report", "--db", db_s, "--rubric", "liaoning-demo-window", "--details", &format!("{d}/report-details.toml"), "--out", pdf.to_str().unwrap()]);
+    let o = hallmark(&[
+        "report",
+        "--db",
+        db_s,
+        "--rubric",
+        "liaoning-demo-window",
+        "--details",
+        &format!("{d}/report-details.toml"),
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = hallmark(&["verify", pdf.to_str().unwrap(), "--bundles", d]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));

@@ -70,16 +70,31 @@ pub fn is_outlier(score: Decimal, others: &[Decimal], max_points: Decimal) -> bo
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Conclusion {
-    Pass { text: String },
-    Fail { text: String },
+    Pass {
+        text: String,
+    },
+    Fail {
+        text: String,
+    },
     /// A veto case was recorded by at least one assessor.
-    Vetoed { text: String, cases: Vec<String>, by: Vec<String> },
+    Vetoed {
+        text: String,
+        cases: Vec<String>,
+        by: Vec<String>,
+    },
     /// Fewer assessors than the rubric requires.
-    Insufficient { text: String },
+    Insufficient {
+        text: String,
+    },
     /// Some sheet is incomplete: no conclusion until it is.
-    Incomplete { text: String, assessors: Vec<String> },
+    Incomplete {
+        text: String,
+        assessors: Vec<String>,
+    },
     /// The rubric names no pass line: the mean is the result.
-    NoPassLine { text: String },
+    NoPassLine {
+        text: String,
+    },
 }
 
 impl Conclusion {
@@ -97,7 +112,9 @@ impl Conclusion {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AggregateError {
-    #[error("sheet of '{assessor}' is for rubric '{found}' but the panel is scored with '{expected}' (aggregate sheets of one rubric and version only)")]
+    #[error(
+        "sheet of '{assessor}' is for rubric '{found}' but the panel is scored with '{expected}' (aggregate sheets of one rubric and version only)"
+    )]
     MixedRubrics { assessor: String, found: String, expected: String },
     #[error("sheet of '{assessor}' is for site '{found}' but the panel is for '{expected}' (aggregate one site at a time)")]
     MixedSites { assessor: String, found: String, expected: String },
@@ -110,11 +127,7 @@ pub enum AggregateError {
 /// Aggregates the sheets of several assessors for one site. Pure.
 pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, AggregateError> {
     let first = sheets.first().ok_or(AggregateError::Empty)?;
-    let names: Vec<String> = sheets
-        .iter()
-        .enumerate()
-        .map(|(n, s)| s.assessor.clone().unwrap_or_else(|| format!("评价人员{}", n + 1)))
-        .collect();
+    let names: Vec<String> = sheets.iter().enumerate().map(|(n, s)| s.assessor.clone().unwrap_or_else(|| format!("评价人员{}", n + 1))).collect();
     for (s, name) in sheets.iter().zip(&names) {
         if s.rubric != rubric.id || s.rubric_version != rubric.version {
             return Err(AggregateError::MixedRubrics {
@@ -170,16 +183,10 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
         Conclusion::Vetoed { text: result.veto_text.clone(), cases, by: vetoing }
     } else if n < result.min_assessors {
         Conclusion::Insufficient {
-            text: result
-                .insufficient_text
-                .clone()
-                .unwrap_or_else(|| format!("评价人员不足{}名，不能形成评价结论", result.min_assessors)),
+            text: result.insufficient_text.clone().unwrap_or_else(|| format!("评价人员不足{}名，不能形成评价结论", result.min_assessors)),
         }
     } else if !incomplete.is_empty() {
-        Conclusion::Incomplete {
-            text: format!("{}的评分不完整，不能形成评价结论", incomplete.join("、")),
-            assessors: incomplete,
-        }
+        Conclusion::Incomplete { text: format!("{}的评分不完整，不能形成评价结论", incomplete.join("、")), assessors: incomplete }
     } else {
         let score = mean;
         match (&result.pass_at, &result.pass_text, &result.fail_text) {

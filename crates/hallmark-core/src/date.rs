@@ -32,7 +32,8 @@ pub fn is_timestamp(t: &str) -> bool {
     let Some(body) = t.strip_suffix('Z') else { return false };
     let (whole, frac) = body.split_once('.').unwrap_or((body, "0"));
     let b = whole.as_bytes();
-    let two = |i: usize| -> Option<u32> { std::str::from_utf8(b.get(i..i + 2)?).ok()?.parse().ok().filter(|_| b[i..i + 2].iter().all(u8::is_ascii_digit)) };
+    let two =
+        |i: usize| -> Option<u32> { std::str::from_utf8(b.get(i..i + 2)?).ok()?.parse().ok().filter(|_| b[i..i + 2].iter().all(u8::is_ascii_digit)) };
     b.len() == 19
         && is_iso_date(&whole[..10])
         && b[10] == b'T'
@@ -75,7 +76,15 @@ mod tests {
         for good in ["2026-11-23T09:30:00Z", "2026-11-23T09:30:00.123Z", "2026-11-23T23:59:59.123456789Z"] {
             assert!(is_timestamp(good), "{good}");
         }
-        for bad in ["2026-02-31T09:30:00Z", "2026-11-23T24:00:00Z", "2026-11-23T09:60:00Z", "2026-11-23T09:30:00", "2026-11-23T09:30:00+08:00", "2026-11-23T09:30:00.Z", "2026-11-23 09:30:00Z"] {
+        for bad in [
+            "2026-02-31T09:30:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T09:60:00Z",
+            "2026-11-23T09:30:00",
+            "2026-11-23T09:30:00+08:00",
+            "2026-11-23T09:30:00.Z",
+            "2026-11-23 09:30:00Z",
+        ] {
             assert!(!is_timestamp(bad), "{bad}");
         }
     }

@@ -66,7 +66,15 @@ pub enum Fact {
     Excess { value: Decimal, unit: String, limit: Decimal, step: Decimal, steps: Option<Decimal> },
     /// `level_shortfall`: the value against the requirement of the site's level (`level` is the
     /// option id, `level_label` its name); `short` when below it.
-    LevelShortfall { value: Decimal, unit: String, level: String, level_label: String, requirement: Decimal, step_percent: Decimal, short: Option<LevelShort> },
+    LevelShortfall {
+        value: Decimal,
+        unit: String,
+        level: String,
+        level_label: String,
+        requirement: Decimal,
+        step_percent: Decimal,
+        short: Option<LevelShort>,
+    },
     /// `range`: every reading with its allowed range.
     Range { readings: Vec<RangeReading> },
     /// A `zero_when` condition held: the part scores 0 whatever its rule says.
@@ -81,12 +89,23 @@ pub enum Fact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reading {
-    Measured { value: Decimal, unit: String },
-    Counted { value: u64 },
+    Measured {
+        value: Decimal,
+        unit: String,
+    },
+    Counted {
+        value: u64,
+    },
     /// A percentage; with the counts it was computed from when the assessor gave them.
-    Percent { percent: Decimal, numerator: Option<u64>, denominator: Option<u64> },
+    Percent {
+        percent: Decimal,
+        numerator: Option<u64>,
+        denominator: Option<u64>,
+    },
     /// The elements present, in the rubric's order (the value is how many).
-    Present { elements: Vec<String> },
+    Present {
+        elements: Vec<String>,
+    },
 }
 
 impl Reading {

@@ -32,9 +32,7 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if t.is_empty() {
         return None;
     }
-    Decimal::from_str_exact(t)
-        .ok()
-        .or_else(|| Decimal::from_scientific(t).ok())
+    Decimal::from_str_exact(t).ok().or_else(|| Decimal::from_scientific(t).ok())
 }
 
 /// Formats a decimal the way Chinese score sheets print it: no trailing zeros.
@@ -60,14 +58,10 @@ impl<'de> Deserialize<'de> for Num {
                 if !v.is_finite() {
                     return Err(E::custom(format!("'{v}' is not a number (write it like \"0.5\")")));
                 }
-                Decimal::from_str(&format!("{v}"))
-                    .map(Num)
-                    .map_err(|_| E::custom(format!("'{v}' is out of range (write it like \"0.5\")")))
+                Decimal::from_str(&format!("{v}")).map(Num).map_err(|_| E::custom(format!("'{v}' is out of range (write it like \"0.5\")")))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
-                parse_decimal(v)
-                    .map(Num)
-                    .ok_or_else(|| E::custom(format!("'{v}' is not a number (write it like \"0.5\")")))
+                parse_decimal(v).map(Num).ok_or_else(|| E::custom(format!("'{v}' is not a number (write it like \"0.5\")")))
             }
         }
         deserializer.deserialize_any(NumVisitor)

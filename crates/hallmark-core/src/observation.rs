@@ -79,14 +79,8 @@ pub struct ObservationError {
 /// Reads an observation file's JSON text against `rubric`. `name` is used in messages.
 pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, ObservationError> {
     let fail = |m: String| ObservationError { problems: vec![format!("{name}: {m}")] };
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        fail(format!(
-            "not valid JSON at line {} column {}: {} (see docs/observations.md)",
-            e.line(),
-            e.column(),
-            e
-        ))
-    })?;
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| fail(format!("not valid JSON at line {} column {}: {} (see docs/observations.md)", e.line(), e.column(), e)))?;
     let obj = root.as_object().ok_or_else(|| fail("the file must hold one JSON object (see docs/observations.md)".into()))?;
     let mut problems = Vec::new();
     let mut say = |m: String| problems.push(format!("{name}: {m}"));
@@ -138,12 +132,8 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
         },
     };
     let a = obj.get("assessor");
-    let assessor = Assessor {
-        name: text_field(a, "name"),
-        unit: text_field(a, "unit"),
-        title: text_field(a, "title"),
-        phone: text_field(a, "phone"),
-    };
+    let assessor =
+        Assessor { name: text_field(a, "name"), unit: text_field(a, "unit"), title: text_field(a, "title"), phone: text_field(a, "phone") };
     let visited_on = obj.get("visited_on").and_then(Value::as_str).map(str::to_string);
     if let Some(d) = &visited_on {
         if let Err(why) = crate::date::parse_date(d) {
@@ -229,10 +219,7 @@ pub fn canonical_level(l: &str) -> Option<&'static str> {
 
 /// A near input id, for "did you mean" hints.
 fn suggest<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let best = candidates
-        .map(|c| (edit_distance(id, c), c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
-        .min();
+    let best = candidates.map(|c| (edit_distance(id, c), c)).filter(|(d, c)| *d <= 3.max(c.len() / 4)).min();
     match best {
         Some((_, c)) => format!(" (did you mean '{c}'?)"),
         None => String::new(),
@@ -343,7 +330,9 @@ pub fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> 
             Answer::Elements { missing: missing_of(obj, input)? }
         }
         InputKind::WindowEquipment => {
-            let obj = v.as_object().ok_or_else(|| format!("{v} is not an object; write {{\"windows\": [{{\"window\": \"1号窗口\", \"missing\": []}}]}}"))?;
+            let obj = v
+                .as_object()
+                .ok_or_else(|| format!("{v} is not an object; write {{\"windows\": [{{\"window\": \"1号窗口\", \"missing\": []}}]}}"))?;
             reject_extra(obj, &["windows"])?;
             let arr = obj.get("windows").and_then(Value::as_array).ok_or("write \"windows\": [{\"window\": \"1号窗口\", \"missing\": [...]}]")?;
             if arr.is_empty() {
@@ -394,7 +383,9 @@ pub fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> 
             Answer::Measurement { value }
         }
         InputKind::Ratio => {
-            let obj = v.as_object().ok_or_else(|| format!("{v} is not a ratio; write {{\"numerator\": 98, \"denominator\": 100}} or {{\"percent\": 98}}"))?;
+            let obj = v
+                .as_object()
+                .ok_or_else(|| format!("{v} is not a ratio; write {{\"numerator\": 98, \"denominator\": 100}} or {{\"percent\": 98}}"))?;
             reject_extra(obj, &["numerator", "denominator", "percent"])?;
             match (obj.get("numerator"), obj.get("denominator"), obj.get("percent")) {
                 (Some(n), Some(d), None) => {

@@ -53,9 +53,13 @@ pub fn rubric_tree(r: &Rubric) -> String {
             let _ = writeln!(o, "{indent}{} {} {}分", item.id, item.name, fmt(item.points.0));
             for input in &item.input {
                 let extra = match input.kind {
-                    InputKind::Measurement => format!(" {} {}–{}", input.unit.as_deref().unwrap_or(""), opt(input.min.map(|m| m.0)), opt(input.max.map(|m| m.0))),
+                    InputKind::Measurement => {
+                        format!(" {} {}–{}", input.unit.as_deref().unwrap_or(""), opt(input.min.map(|m| m.0)), opt(input.max.map(|m| m.0)))
+                    }
                     InputKind::Elements | InputKind::WindowEquipment => format!(" [{}]", input.elements.join("、")),
-                    InputKind::Choice => format!(" [{}]", input.options.iter().map(|o| format!("{}={}", o.id, o.label)).collect::<Vec<_>>().join(", ")),
+                    InputKind::Choice => {
+                        format!(" [{}]", input.options.iter().map(|o| format!("{}={}", o.id, o.label)).collect::<Vec<_>>().join(", "))
+                    }
                     InputKind::TimeSample => format!(" [{}]", input.units.join("/")),
                     _ => String::new(),
                 };
@@ -84,10 +88,9 @@ pub fn rubric_tree(r: &Rubric) -> String {
 fn rule_summary(rule: &Rule) -> String {
     match rule {
         Rule::Yes { input } => format!("yes({input})"),
-        Rule::Bands { input, bands } => format!(
-            "bands({input}: {})",
-            bands.iter().map(|b| format!("≥{}→{}", b.from, b.points)).collect::<Vec<_>>().join(", ")
-        ),
+        Rule::Bands { input, bands } => {
+            format!("bands({input}: {})", bands.iter().map(|b| format!("≥{}→{}", b.from, b.points)).collect::<Vec<_>>().join(", "))
+        }
         Rule::Deduct { input, inputs, per, key } => {
             let all: Vec<&str> = input.iter().chain(inputs.iter()).map(String::as_str).collect();
             let key = if key.is_empty() { String::new() } else { format!(", key: {}", key.join("、")) };
@@ -99,10 +102,9 @@ fn rule_summary(rule: &Rule) -> String {
             "level_shortfall({input} by {level}: {}; −{per} per {step_percent}%)",
             requirement.iter().map(|(k, v)| format!("{k}≥{v}")).collect::<Vec<_>>().join(", ")
         ),
-        Rule::Range { checks } => format!(
-            "range({})",
-            checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & ")
-        ),
+        Rule::Range { checks } => {
+            format!("range({})", checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & "))
+        }
     }
 }
 
@@ -184,7 +186,8 @@ fn found(label: &str, fact: &Fact) -> String {
         },
         Fact::Range { readings } => {
             let shown = |r: &crate::finding::RangeReading| format!("{}{}{}", r.label, fmt(r.value), r.unit);
-            let outside: Vec<String> = readings.iter().filter(|r| !r.inside()).map(|r| format!("{}超出{}～{}{}", shown(r), fmt(r.min), fmt(r.max), r.unit)).collect();
+            let outside: Vec<String> =
+                readings.iter().filter(|r| !r.inside()).map(|r| format!("{}超出{}～{}{}", shown(r), fmt(r.min), fmt(r.max), r.unit)).collect();
             if outside.is_empty() {
                 format!("{label}：{}，均在规定范围内", readings.iter().map(shown).collect::<Vec<_>>().join("、"))
             } else {
@@ -201,7 +204,9 @@ fn tally_text(t: &Tally) -> Option<String> {
         Tally::Missing { elements, .. } if elements.is_empty() => None,
         Tally::Missing { elements, .. } => Some(format!("缺少{}", elements.join("、"))),
         Tally::Windows { windows, lacking, .. } if lacking.is_empty() => Some(format!("{windows}个窗口设备齐全")),
-        Tally::Windows { lacking, .. } => Some(lacking.iter().map(|w| format!("{}缺少{}", w.window, w.missing.join("、"))).collect::<Vec<_>>().join("；")),
+        Tally::Windows { lacking, .. } => {
+            Some(lacking.iter().map(|w| format!("{}缺少{}", w.window, w.missing.join("、"))).collect::<Vec<_>>().join("；"))
+        }
         Tally::TimeSample { sampled, late: 0, .. } => Some(format!("抽查{sampled}件，均在标准时限内")),
         Tally::TimeSample { sampled, late, units, .. } => Some(format!("抽查{sampled}件，{late}件超时，共超出{}个计量单位", fmt(*units))),
     }
@@ -269,12 +274,7 @@ pub fn sheet_text(r: &Rubric, s: &ScoreSheet) -> String {
                 Status::Partial => format!("{}*", opt(is.points)),
                 Status::Complete => opt(is.points),
             };
-            let lost: Vec<&str> = is
-                .parts
-                .iter()
-                .filter(|p| p.points != Some(p.max))
-                .map(|p| p.explanation.as_str())
-                .collect();
+            let lost: Vec<&str> = is.parts.iter().filter(|p| p.points != Some(p.max)).map(|p| p.explanation.as_str()).collect();
             let _ = writeln!(o, "{} {} {}  {}", pad(&name, 28), lpad(&points, 6), lpad(&fmt(is.max), 5), lost.join("；"));
         }
     }
@@ -317,13 +317,7 @@ pub fn panel_text(r: &Rubric, p: &Panel) -> String {
         for (s, out) in sp.scores.iter().zip(&sp.outliers) {
             line.push_str(&lpad(&format!("{}{}", opt(*s), if *out { "!" } else { "" }), 7));
         }
-        line.push_str(&format!(
-            "{}{}{}{}",
-            lpad(&opt(sp.mean), 8),
-            lpad(&opt(sp.min), 6),
-            lpad(&opt(sp.max), 6),
-            lpad(&opt(sp.stddev), 7)
-        ));
+        line.push_str(&format!("{}{}{}{}", lpad(&opt(sp.mean), 8), lpad(&opt(sp.min), 6), lpad(&opt(sp.max), 6), lpad(&opt(sp.stddev), 7)));
         let _ = writeln!(o, "{line}");
     };
     for sp in &p.items {

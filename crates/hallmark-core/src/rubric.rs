@@ -264,13 +264,8 @@ impl Rule {
     /// The inputs the rule reads, in the order it reads them.
     pub fn inputs(&self) -> Vec<&str> {
         match self {
-            Rule::Yes { input }
-            | Rule::Bands { input, .. }
-            | Rule::Shortfall { input, .. }
-            | Rule::Excess { input, .. } => vec![input.as_str()],
-            Rule::Deduct { input, inputs, .. } => {
-                input.iter().chain(inputs.iter()).map(String::as_str).collect()
-            }
+            Rule::Yes { input } | Rule::Bands { input, .. } | Rule::Shortfall { input, .. } | Rule::Excess { input, .. } => vec![input.as_str()],
+            Rule::Deduct { input, inputs, .. } => input.iter().chain(inputs.iter()).map(String::as_str).collect(),
             Rule::LevelShortfall { input, level, .. } => vec![level.as_str(), input.as_str()],
             Rule::Range { checks } => checks.iter().map(|c| c.input.as_str()).collect(),
         }
@@ -313,15 +308,8 @@ pub struct Finding {
     pub interpretation: Option<String>,
 }
 
-pub const FINDING_CODES: [&str; 7] = [
-    "text-points-mismatch",
-    "band-overlap",
-    "band-gap",
-    "step-rounding",
-    "implied-points",
-    "vacuous-requirement",
-    "note",
-];
+pub const FINDING_CODES: [&str; 7] =
+    ["text-points-mismatch", "band-overlap", "band-gap", "step-rounding", "implied-points", "vacuous-requirement", "note"];
 
 /// Why a rubric file was refused. Every message names the file and the place, and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -349,9 +337,7 @@ impl Rubric {
     /// Refuses anything that could make a score wrong; unanswered findings are *not* refused
     /// here (see [`Rubric::check`]) so that a rubric under construction can still be shown.
     pub fn from_toml(name: &str, text: &str) -> Result<Checked, RubricError> {
-        let mut rubric: Rubric = toml::from_str(text).map_err(|e| RubricError {
-            problems: vec![toml_problem(name, text, &e)],
-        })?;
+        let mut rubric: Rubric = toml::from_str(text).map_err(|e| RubricError { problems: vec![toml_problem(name, text, &e)] })?;
         rubric.content_hash = crate::hex::sha256_hex(text.as_bytes());
         let problems = validate(name, &rubric);
         if !problems.is_empty() {
@@ -365,10 +351,7 @@ impl Rubric {
     /// This is what scoring uses: a rubric that scores must say how it reads its seed.
     pub fn load(name: &str, text: &str) -> Result<Rubric, RubricError> {
         let checked = Rubric::from_toml(name, text)?;
-        let problems: Vec<String> = checked
-            .unanswered()
-            .map(|f| unanswered_message(name, f))
-            .collect();
+        let problems: Vec<String> = checked.unanswered().map(|f| unanswered_message(name, f)).collect();
         if problems.is_empty() {
             Ok(checked.rubric)
         } else {
@@ -377,9 +360,7 @@ impl Rubric {
     }
 
     pub fn input(&self, id: &str) -> Option<(&Item, &Input)> {
-        self.item
-            .iter()
-            .find_map(|item| item.input.iter().find(|i| i.id == id).map(|i| (item, i)))
+        self.item.iter().find_map(|item| item.input.iter().find(|i| i.id == id).map(|i| (item, i)))
     }
 
     pub fn inputs(&self) -> impl Iterator<Item = (&Item, &Input)> {
@@ -434,11 +415,7 @@ fn toml_problem(name: &str, text: &str, e: &toml::de::Error) -> String {
     let mut place = String::new();
     for header in ["[[item]]", "[[group]]", "[[veto]]"] {
         if let Some(pos) = before.rfind(header) {
-            let later = ["[[item]]", "[[group]]", "[[veto]]"]
-                .iter()
-                .filter_map(|h| before.rfind(h))
-                .max()
-                .unwrap_or(0);
+            let later = ["[[item]]", "[[group]]", "[[veto]]"].iter().filter_map(|h| before.rfind(h)).max().unwrap_or(0);
             if pos == later {
                 let what = header.trim_matches(|c| c == '[' || c == ']');
                 let id = before[pos..]

@@ -132,11 +132,8 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
             }
         }
         if input.required && answer.is_none() && !rubric_reads(rubric, &input.id) {
-            diagnostics.push(Diagnostic {
-                severity: Severity::Missing,
-                item: Some(item.id.clone()),
-                message: format!("未作答：{}", input.label),
-            });
+            diagnostics
+                .push(Diagnostic { severity: Severity::Missing, item: Some(item.id.clone()), message: format!("未作答：{}", input.label) });
         }
     }
 
@@ -144,10 +141,7 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
         .groups_in_order()
         .into_iter()
         .map(|(depth, g)| {
-            let members: Vec<&ItemScore> = items
-                .iter()
-                .filter(|s| rubric.ancestry(&s.group).contains(&g.id.as_str()))
-                .collect();
+            let members: Vec<&ItemScore> = items.iter().filter(|s| rubric.ancestry(&s.group).contains(&g.id.as_str())).collect();
             GroupScore {
                 id: g.id.clone(),
                 name: g.name.clone(),
@@ -165,11 +159,8 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
         diagnostics.push(Diagnostic { severity: Severity::Warning, item: None, message: format!("否决情形：{}", v.text) });
     }
     if !unanswered_veto.is_empty() {
-        diagnostics.push(Diagnostic {
-            severity: Severity::Missing,
-            item: None,
-            message: format!("否决项未作答：{}", unanswered_veto.join("、")),
-        });
+        diagnostics
+            .push(Diagnostic { severity: Severity::Missing, item: None, message: format!("否决项未作答：{}", unanswered_veto.join("、")) });
     }
     let vetoed = !triggered.is_empty();
     let complete = items.iter().all(|s| s.status == Status::Complete) && unanswered_veto.is_empty();
@@ -184,12 +175,7 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
         items,
         groups,
         complete,
-        veto: VetoOutcome {
-            vetoed,
-            text: vetoed.then(|| rubric.result.veto_text.clone()),
-            triggered,
-            unanswered: unanswered_veto,
-        },
+        veto: VetoOutcome { vetoed, text: vetoed.then(|| rubric.result.veto_text.clone()), triggered, unanswered: unanswered_veto },
         diagnostics,
     }
 }
@@ -345,7 +331,15 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
                 LevelShort { percent, steps: (percent / step_percent.0).ceil() }
             });
             let d = short.map(|s| per.0 * s.steps).unwrap_or_default();
-            let fact = Fact::LevelShortfall { value, unit: unit_of(input(id)), level: lv.clone(), level_label, requirement: req, step_percent: step_percent.0, short };
+            let fact = Fact::LevelShortfall {
+                value,
+                unit: unit_of(input(id)),
+                level: lv.clone(),
+                level_label,
+                requirement: req,
+                step_percent: step_percent.0,
+                short,
+            };
             found(deduct(d), fact)
         }
         Rule::Range { checks } => {
@@ -353,7 +347,14 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
                 .iter()
                 .map(|c| {
                     let inp = input(&c.input);
-                    RangeReading { input: c.input.clone(), label: inp.label.clone(), value: numeric(a(&c.input)), unit: unit_of(inp), min: c.min.0, max: c.max.0 }
+                    RangeReading {
+                        input: c.input.clone(),
+                        label: inp.label.clone(),
+                        value: numeric(a(&c.input)),
+                        unit: unit_of(inp),
+                        min: c.min.0,
+                        max: c.max.0,
+                    }
                 })
                 .collect();
             let outcome = if readings.iter().all(RangeReading::inside) { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };

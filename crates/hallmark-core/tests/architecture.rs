@@ -27,8 +27,19 @@ fn core_depends_only_on_pure_crates() {
 #[test]
 fn core_source_does_no_io_and_reads_no_clock() {
     let forbidden = [
-        "std::fs", "std::net", "std::process", "std::env", "std::time", "SystemTime", "Instant::now",
-        "rusqlite", "tauri", "Utc::now", "Local::now", "std::thread", "File::open",
+        "std::fs",
+        "std::net",
+        "std::process",
+        "std::env",
+        "std::time",
+        "SystemTime",
+        "Instant::now",
+        "rusqlite",
+        "tauri",
+        "Utc::now",
+        "Local::now",
+        "std::thread",
+        "File::open",
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![];

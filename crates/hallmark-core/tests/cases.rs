@@ -44,12 +44,8 @@ fn check(expected_path: &Path, actual: &str) -> Option<String> {
         return None;
     }
     let expected = fs::read_to_string(expected_path).unwrap_or_default();
-    (expected != actual).then(|| {
-        format!(
-            "--- {} (expected)\n{expected}\n+++ actual\n{actual}\n(run with UPDATE_EXPECT=1 to accept)",
-            expected_path.display()
-        )
-    })
+    (expected != actual)
+        .then(|| format!("--- {} (expected)\n{expected}\n+++ actual\n{actual}\n(run with UPDATE_EXPECT=1 to accept)", expected_path.display()))
 }
 
 fn sorted_files(dir: &Path, ext: &str) -> Vec<PathBuf> {

@@ -26,9 +26,7 @@ fn answer(input: &Input) -> BoxedStrategy<Option<Answer>> {
             (0..=max).prop_map(|value| Answer::Count { value }).boxed()
         }
         InputKind::Elements => proptest::collection::vec(any::<bool>(), n_el)
-            .prop_map(move |mask| Answer::Elements {
-                missing: elements.iter().zip(mask).filter(|(_, m)| *m).map(|(e, _)| e.clone()).collect(),
-            })
+            .prop_map(move |mask| Answer::Elements { missing: elements.iter().zip(mask).filter(|(_, m)| *m).map(|(e, _)| e.clone()).collect() })
             .boxed(),
         InputKind::WindowEquipment => proptest::collection::vec(proptest::collection::vec(any::<bool>(), n_el), 1..5)
             .prop_map(move |ws| Answer::Windows {
@@ -67,12 +65,7 @@ fn answer(input: &Input) -> BoxedStrategy<Option<Answer>> {
                 .prop_map(|rows| Answer::TimeSample {
                     rows: rows
                         .into_iter()
-                        .map(|(unit, s, a)| TimeRow {
-                            matter: "m".into(),
-                            unit,
-                            standard: Decimal::new(s, 1),
-                            actual: Decimal::new(a, 1),
-                        })
+                        .map(|(unit, s, a)| TimeRow { matter: "m".into(), unit, standard: Decimal::new(s, 1), actual: Decimal::new(a, 1) })
                         .collect(),
                 })
                 .boxed()

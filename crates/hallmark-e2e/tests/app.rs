@@ -28,8 +28,11 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.screenshot(&shots().join("01-empty-list.png"));
     s.click("#new-inspection");
     s.find("select[name=rubric_id]");
-    s.js("const r = document.querySelector('select[name=rubric_id]'); r.value = 'liaoning-demo-window';
-          document.querySelector('select[name=site_level]').value = 'county';", vec![]);
+    s.js(
+        "const r = document.querySelector('select[name=rubric_id]'); r.value = 'liaoning-demo-window';
+          document.querySelector('select[name=site_level]').value = 'county';",
+        vec![],
+    );
     s.type_into("input[name=site_name]", "铁岭县医疗保障事务服务中心");
     s.type_into("input[name=assessor_name]", "王敏");
     s.screenshot(&shots().join("02-new-inspection.png"));

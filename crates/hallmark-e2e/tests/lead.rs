@@ -44,11 +44,7 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     // …and exports the inspection as a signed bundle, with a progress bar.
     s.click("#export");
     s.wait_text("#status", "数据包已导出");
-    let exported: Vec<_> = std::fs::read_dir(&bundles)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("演示"))
-        .collect();
+    let exported: Vec<_> = std::fs::read_dir(&bundles).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains("演示")).collect();
     assert_eq!(exported.len(), 1, "one bundle exported into the bundle folder");
     assert!(toast_or_status(&s).contains(".hallmark"));
 
@@ -83,7 +79,10 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     // Importing again changes nothing.
     s.click("#import");
     s.wait_text("#import-results", "already imported");
-    s.wait_for("six already imported", "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('already imported')).length === 6");
+    s.wait_for(
+        "six already imported",
+        "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('already imported')).length === 6",
+    );
 
     // The signed report.
     s.js(&format!("document.querySelector(\"{liaoning} input[name=site_head]\").value = '赵立新';"), vec![]);
@@ -99,7 +98,8 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     s.end();
     drop(driver);
 
-    let pdf = std::fs::read_dir(&bundles).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("the report PDF");
+    let pdf =
+        std::fs::read_dir(&bundles).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("the report PDF");
     let v = hallmark_report::seal::verify(&pdf, Some(&bundles)).unwrap();
     assert!(v.ok, "{}", v.text());
     let _ = std::fs::remove_dir_all(&root);

@@ -203,11 +203,8 @@ mod printed {
 /// Picks the merged group to report on: the only one, or the one `site`/`rubric` name.
 pub fn pick_group(store: &Store, site: Option<&str>, rubric: Option<&str>) -> Result<MergeGroup, ReportError> {
     let groups = store.merge()?;
-    let matching: Vec<MergeGroup> = groups
-        .iter()
-        .filter(|g| site.is_none_or(|s| g.site.contains(s)) && rubric.is_none_or(|r| g.rubric_id == r))
-        .cloned()
-        .collect();
+    let matching: Vec<MergeGroup> =
+        groups.iter().filter(|g| site.is_none_or(|s| g.site.contains(s)) && rubric.is_none_or(|r| g.rubric_id == r)).cloned().collect();
     match matching.len() {
         1 => Ok(matching.into_iter().next().expect("one")),
         0 if groups.is_empty() => Err(ReportError::Input("the database holds no inspections (import the assessors' bundles first)".into())),
@@ -251,7 +248,10 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
 
     let leader = details.leader.clone().unwrap_or_else(|| first.name.clone());
     if !names.contains(&leader) {
-        return Err(ReportError::Input(format!("leader '{leader}' is not one of the assessors ({}): fix `leader` in the details file", names.join("、"))));
+        return Err(ReportError::Input(format!(
+            "leader '{leader}' is not one of the assessors ({}): fix `leader` in the details file",
+            names.join("、")
+        )));
     }
     let assessors: Vec<AssessorRow> = group
         .assessors
@@ -523,7 +523,13 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
         let issued_on = issued_on(&g);
         let valid_until = add_months(&issued_on, months);
         if valid_until <= add_months(today, 1) {
-            out.push(Due { site: g.site.clone(), rubric_id: g.rubric_id.clone(), days_left: days(&valid_until) - days(today), issued_on, valid_until });
+            out.push(Due {
+                site: g.site.clone(),
+                rubric_id: g.rubric_id.clone(),
+                days_left: days(&valid_until) - days(today),
+                issued_on,
+                valid_until,
+            });
         }
     }
     out.sort_by_key(|d| d.days_left);
@@ -620,12 +626,14 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let rubrics: Vec<Rubric> = builtin::ALL.iter().map(|(name, text)| Rubric::load(name, text).unwrap()).collect();
         let json = |dir: &Path| {
-            let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+            let mut v: Vec<_> =
+                std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
             v.sort();
             v
         };
         let mut sets: Vec<Vec<PathBuf>> = vec![json(&root.join("examples/liaoning-panel"))];
-        let mut dirs: Vec<_> = std::fs::read_dir(root.join("tests/cases/aggregate")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<_> =
+            std::fs::read_dir(root.join("tests/cases/aggregate")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
         dirs.sort();
         sets.extend(dirs.iter().map(|d| json(d)));
         sets.extend(json(&root.join("examples")).into_iter().chain(json(&root.join("tests/cases/score"))).map(|f| vec![f]));

@@ -73,7 +73,8 @@ impl Assets {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ReportError> {
-    std::fs::read(path).map_err(|e| ReportError::Io(format!("cannot read evidence file {}: {e} (re-import the bundle that carries it)", path.display())))
+    std::fs::read(path)
+        .map_err(|e| ReportError::Io(format!("cannot read evidence file {}: {e} (re-import the bundle that carries it)", path.display())))
 }
 
 struct ReportWorld {
@@ -134,9 +135,8 @@ pub fn render(report: &Report, assets: Assets, fonts: Vec<Font>) -> Result<Vec<u
         files,
     };
     let warned = typst::compile::<typst_layout::PagedDocument>(&world);
-    let document = warned.output.map_err(|errors| {
-        ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
-    })?;
+    let document =
+        warned.output.map_err(|errors| ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))?;
     let options = typst_pdf::PdfOptions { ident: Smart::Custom(report.number.clone()), ..Default::default() };
     typst_pdf::pdf(&document, &options)
         .map_err(|errors| ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))

@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use hallmark_bundle::format::{Manifest, EXTENSION};
+use hallmark_bundle::verify::{self as bundle_verify, Discard};
 use hallmark_core::aggregate::aggregate;
 use hallmark_core::num::fmt;
 use hallmark_core::observation;
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::score;
-use hallmark_bundle::format::{Manifest, EXTENSION};
-use hallmark_bundle::verify::{self as bundle_verify, Discard};
 use hallmark_store::bundle::apply::{events_of, inspection_of};
 use hallmark_store::identity::{self, DeviceKey};
 use hallmark_store::{derive_answers, observation_document_of, Event};
@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::{self, Report};
-use hallmark_core::hex::{hex, unhex};
 use crate::ReportError;
+use hallmark_core::hex::{hex, unhex};
 
 /// The sidecar version this hallmark writes. Every version ever written still verifies:
 ///
@@ -115,7 +115,12 @@ pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey) -> Sidecar {
         assessors: report
             .assessors
             .iter()
-            .map(|a| AssessorScores { name: a.name.clone(), inspection_id: a.inspection_id.clone(), total: a.total.clone(), scores: a.scores.clone() })
+            .map(|a| AssessorScores {
+                name: a.name.clone(),
+                inspection_id: a.inspection_id.clone(),
+                total: a.total.clone(),
+                scores: a.scores.clone(),
+            })
             .collect(),
         signature: String::new(),
     };
@@ -172,7 +177,6 @@ impl Verification {
     }
 }
 
-
 /// Reads a sidecar of any version this hallmark knows, as the current [`Sidecar`].
 pub fn read_sidecar(bytes: &[u8]) -> Result<Sidecar, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not a hallmark report signature: {e}"))?;
@@ -188,7 +192,10 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
     let pdf = std::fs::read(pdf_path).map_err(|e| ReportError::Input(format!("{}: cannot read: {e} (check the path)", pdf_path.display())))?;
     let side_path = sidecar_path(pdf_path);
     let side_text = std::fs::read(&side_path).map_err(|e| {
-        ReportError::Input(format!("{}: cannot read the signature sidecar: {e} (it is written beside the PDF; copy both files together)", side_path.display()))
+        ReportError::Input(format!(
+            "{}: cannot read the signature sidecar: {e} (it is written beside the PDF; copy both files together)",
+            side_path.display()
+        ))
     })?;
     let side = read_sidecar(&side_text).map_err(|e| ReportError::Input(format!("{}: {e}", side_path.display())))?;
     let mut v = Verification { ok: true, checks: Vec::new() };
@@ -197,7 +204,13 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
     if digest == side.pdf_sha256 && pdf.len() as u64 == side.pdf_size {
         v.pass(format!("PDF SHA-256 {}… matches the sidecar", &digest[..16]));
     } else {
-        v.fail(format!("PDF SHA-256 {}… ({} bytes) differs from the signed {}… ({} bytes): the PDF was changed", &digest[..16], pdf.len(), &side.pdf_sha256.get(..16).unwrap_or(""), side.pdf_size));
+        v.fail(format!(
+            "PDF SHA-256 {}… ({} bytes) differs from the signed {}… ({} bytes): the PDF was changed",
+            &digest[..16],
+            pdf.len(),
+            &side.pdf_sha256.get(..16).unwrap_or(""),
+            side.pdf_size
+        ));
     }
     if identity::verify(&key, &pdf, &unhex(&side.pdf_signature).unwrap_or_default()) {
         v.pass(format!("Ed25519 signature of the PDF by {} verifies", identity::fingerprint_of(&key)));
@@ -355,7 +368,11 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
     if root == side.merkle_root {
         v.pass(format!("evidence Merkle root {}… recomputed from {} bundles", &root[..16], files.len()));
     } else {
-        v.fail(format!("evidence Merkle root recomputed as {}…, the report says {}…: observations, photos or signatures differ", &root[..16], &side.merkle_root.get(..16).unwrap_or("")));
+        v.fail(format!(
+            "evidence Merkle root recomputed as {}…, the report says {}…: observations, photos or signatures differ",
+            &root[..16],
+            &side.merkle_root.get(..16).unwrap_or("")
+        ));
     }
     Ok(())
 }

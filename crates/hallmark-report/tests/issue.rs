@@ -35,7 +35,11 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
     seal::write(&by_hand, &bytes, &seal::seal(&report, &bytes, store.device_key())).unwrap();
 
     let folder = t.path().join("out");
-    let made = hallmark_report::make(&store, &Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) }).unwrap();
+    let made = hallmark_report::make(
+        &store,
+        &Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) },
+    )
+    .unwrap();
     assert_eq!(made.pdf, folder.join(format!("评价报告-{}.pdf", report.number)));
     assert_eq!(made.sidecar, seal::sidecar_path(&made.pdf));
     assert_eq!(made.pdf_size, bytes.len());
@@ -43,10 +47,15 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
     assert_eq!(std::fs::read(&made.sidecar).unwrap(), std::fs::read(seal::sidecar_path(&by_hand)).unwrap(), "make's sidecar differs");
     assert!(seal::verify(&made.pdf, None).unwrap().ok);
 
-    let err = hallmark_report::make(&store, &Request { group: Group::Named { site: "铁岭", rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) }).unwrap_err();
+    let err = hallmark_report::make(
+        &store,
+        &Request { group: Group::Named { site: "铁岭", rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) },
+    )
+    .unwrap_err();
     assert_eq!((err.code(), err.to_string().as_str()), ("invalid", "no merged inspections of '铁岭' with rubric 'liaoning-demo-window'"));
 
-    let named = Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &Default::default(), out: Out::Folder(&folder) };
+    let named =
+        Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &Default::default(), out: Out::Folder(&folder) };
     let csv = hallmark_report::scores(&store, &named, Some("csv")).unwrap();
     assert_eq!(csv.path, folder.join(format!("评分明细-{}.csv", site.replace(|c: char| !c.is_alphanumeric() && c != '-', "_"))));
     assert_eq!((csv.assessors, csv.items), (5, 19));

@@ -36,7 +36,8 @@ pub fn seed(store: &mut Store, now: &str) -> Result<String> {
             store.record(&id, key, Some(value.clone()), "陈静", now)?;
         }
     }
-    for (item, caption, hue) in [("1.2", "服务大厅全景", 0u8), ("2.1", "1号窗口办公设施", 1), ("3.1", "CHS标识（不规范处）", 2)] {
+    for (item, caption, hue) in [("1.2", "服务大厅全景", 0u8), ("2.1", "1号窗口办公设施", 1), ("3.1", "CHS标识（不规范处）", 2)]
+    {
         store.attach_photo(&id, item, &demo_photo(hue), caption, "陈静", now)?;
     }
     Ok(id)
@@ -130,17 +131,19 @@ pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
     let work = dir.join(".tablets");
     let _ = std::fs::remove_dir_all(&work);
     let mut out = Vec::new();
-    let mut sources: Vec<(&str, &str, Value)> = LIAONING_PANEL
-        .iter()
-        .map(|t| ("liaoning", hallmark_core::builtin::LIAONING, serde_json::from_str(t).expect("example is JSON")))
-        .collect();
+    let mut sources: Vec<(&str, &str, Value)> =
+        LIAONING_PANEL.iter().map(|t| ("liaoning", hallmark_core::builtin::LIAONING, serde_json::from_str(t).expect("example is JSON"))).collect();
     sources.push(("jiangsu", JIANGSU_RUBRIC, serde_json::from_str(JIANGSU_EXAMPLE).expect("example is JSON")));
-    let photos: [(&str, &str, &str); 3] = [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
+    let photos: [(&str, &str, &str); 3] =
+        [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
     for (n, (province, rubric, doc)) in sources.into_iter().enumerate() {
         let tablet = work.join(format!("tablet-{}", n + 1));
         // Demo tablets have fixed keys, so the demo (and its report) is the same every time.
-        crate::identity::install_seed(&tablet, &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(format!("hallmark demo tablet {n}"))).into())
-            .map_err(crate::StoreError::Io)?;
+        crate::identity::install_seed(
+            &tablet,
+            &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(format!("hallmark demo tablet {n}"))).into(),
+        )
+        .map_err(crate::StoreError::Io)?;
         let mut store = Store::open(&tablet, "2026-11-20T08:00:00.000Z")?;
         let site = &doc["site"];
         let assessor = &doc["assessor"];

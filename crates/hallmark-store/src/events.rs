@@ -53,10 +53,7 @@ pub fn derive_answers(events: &[Event]) -> BTreeMap<String, Value> {
 /// their order even if its clock steps back.
 pub fn sort_events(events: &mut [&Event]) {
     events.sort_by(|a, b| {
-        time_key(&a.recorded_at)
-            .cmp(&time_key(&b.recorded_at))
-            .then_with(|| a.device_id.cmp(&b.device_id))
-            .then_with(|| a.id.cmp(&b.id))
+        time_key(&a.recorded_at).cmp(&time_key(&b.recorded_at)).then_with(|| a.device_id.cmp(&b.device_id)).then_with(|| a.id.cmp(&b.id))
     });
 }
 
@@ -158,9 +155,8 @@ pub(crate) fn append_event(
     now: &str,
     amendment: Option<&str>,
 ) -> Result<Event> {
-    let previous: Option<String> = tx
-        .query_row("SELECT value FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key], |r| r.get(0))
-        .optional()?;
+    let previous: Option<String> =
+        tx.query_row("SELECT value FROM answers WHERE inspection_id = ?1 AND key = ?2", params![id, key], |r| r.get(0)).optional()?;
     // Never earlier than this inspection's last event: a clock that steps back must not
     // reorder the device's own edits (the event order is by time first).
     let last: Option<String> = tx.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [id], |r| r.get(0))?;
@@ -249,12 +245,9 @@ pub fn check_value(rubric: &Rubric, key: &str, value: Option<&Value>) -> Result<
             Some(v) => Err(StoreError::Invalid(format!("veto '{veto}': {v} is not true/false"))),
         };
     }
-    let (_, input) = rubric
-        .input(key)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown input '{key}' in rubric '{}'", rubric.id)))?;
+    let (_, input) = rubric.input(key).ok_or_else(|| StoreError::Invalid(format!("unknown input '{key}' in rubric '{}'", rubric.id)))?;
     if let Some(v) = value {
         observation::parse_answer(input, v).map_err(|m| StoreError::Invalid(format!("{}（{key}）: {m}", input.label)))?;
     }
     Ok(())
 }
-

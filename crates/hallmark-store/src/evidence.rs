@@ -135,13 +135,7 @@ impl Store {
              FROM evidence e JOIN photos p ON p.sha256 = e.sha256 WHERE e.inspection_id = ?1 ORDER BY e.attached_at, e.id",
         )?;
         let rows = st.query_map([id], |r| {
-            Ok(Evidence {
-                id: r.get(0)?,
-                item_id: r.get(1)?,
-                caption: r.get(2)?,
-                attached_at: r.get(3)?,
-                photo: photo_meta_at(r, 4)?,
-            })
+            Ok(Evidence { id: r.get(0)?, item_id: r.get(1)?, caption: r.get(2)?, attached_at: r.get(3)?, photo: photo_meta_at(r, 4)? })
         })?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
@@ -186,4 +180,3 @@ fn write_photo_files(dir: &Path, bytes: &[u8]) -> Result<photo::PhotoMeta> {
     durable::write_durably(&thumb_path_in(dir, &meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
     Ok(meta)
 }
-

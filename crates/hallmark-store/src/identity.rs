@@ -22,7 +22,11 @@ impl DeviceKey {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    format!("{} is {} bytes, not a 32-byte Ed25519 key (restore it from a backup; deleting it makes this device a new signer)", path.display(), bytes.len())
+                    format!(
+                        "{} is {} bytes, not a 32-byte Ed25519 key (restore it from a backup; deleting it makes this device a new signer)",
+                        path.display(),
+                        bytes.len()
+                    )
                 })?;
                 Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
             }

@@ -72,9 +72,8 @@ pub struct InspectionSummary {
 impl Store {
     pub fn create_inspection(&mut self, new: &NewInspection, now: &str) -> Result<String> {
         let rubric = Rubric::load("rubric", &new.rubric_text).map_err(|e| StoreError::Rubric(format!("the rubric does not load: {e}")))?;
-        let level = observation::canonical_level(&new.site_level).ok_or_else(|| {
-            StoreError::Invalid(format!("site level '{}' is unknown (choose 省, 市, 县 or 乡镇)", new.site_level))
-        })?;
+        let level = observation::canonical_level(&new.site_level)
+            .ok_or_else(|| StoreError::Invalid(format!("site level '{}' is unknown (choose 省, 市, 县 or 乡镇)", new.site_level)))?;
         if new.site_name.trim().is_empty() {
             return Err(StoreError::Invalid("site name is empty (enter the hall's name)".into()));
         }
@@ -170,8 +169,7 @@ impl Store {
         let mut out = Vec::new();
         for id in self.inspection_ids()? {
             let insp = self.inspection(&id)?;
-            let last: Option<String> =
-                self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
+            let last: Option<String> = self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
             let (title, total, complete, answered, n_items) = match self.sheet(&id) {
                 Ok((rubric, sheet)) => {
                     let answered = sheet.items.iter().filter(|i| i.points.is_some()).count();
@@ -218,8 +216,7 @@ impl Store {
     pub fn observations(&self, id: &str) -> Result<(Rubric, Observations)> {
         let rubric = self.rubric(id)?;
         let doc = self.observation_document(id)?;
-        let obs = observation::parse(&format!("inspection {id}"), &doc.to_string(), &rubric)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let obs = observation::parse(&format!("inspection {id}"), &doc.to_string(), &rubric).map_err(|e| StoreError::Invalid(e.to_string()))?;
         Ok((rubric, obs))
     }
 
@@ -298,4 +295,3 @@ fn pinned_rubric(insp: &Inspection) -> Result<Rubric> {
     }
     Ok(rubric)
 }
-

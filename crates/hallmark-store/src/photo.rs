@@ -4,9 +4,9 @@
 
 use std::io::Cursor;
 
+pub use hallmark_core::hex::sha256_hex;
 use image::{imageops, DynamicImage, RgbImage};
 use serde::Serialize;
-pub use hallmark_core::hex::sha256_hex;
 
 pub const THUMBNAIL_PX: u16 = 320;
 
@@ -142,9 +142,10 @@ fn exif_fields(bytes: &[u8]) -> (u16, Option<String>) {
     let taken_at = [exif::Tag::DateTimeOriginal, exif::Tag::DateTime].iter().find_map(|tag| {
         let f = exif.get_field(*tag, exif::In::PRIMARY)?;
         match &f.value {
-            exif::Value::Ascii(v) => v.first().and_then(|s| exif::DateTime::from_ascii(s).ok()).map(|d| {
-                format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", d.year, d.month, d.day, d.hour, d.minute, d.second)
-            }),
+            exif::Value::Ascii(v) => v
+                .first()
+                .and_then(|s| exif::DateTime::from_ascii(s).ok())
+                .map(|d| format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", d.year, d.month, d.day, d.hour, d.minute, d.second)),
             _ => None,
         }
     });

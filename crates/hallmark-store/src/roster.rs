@@ -51,4 +51,3 @@ pub struct RosterEntry {
     pub name: String,
     pub added_at: String,
 }
-

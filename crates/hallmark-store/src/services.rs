@@ -47,10 +47,7 @@ impl Store {
             .iter()
             .find(|i| i.id == item_id)
             .ok_or_else(|| StoreError::Invalid(format!("item '{item_id}' is not in rubric '{}'", rubric.id)))?;
-        let log = item
-            .service_log
-            .as_ref()
-            .ok_or_else(|| StoreError::Invalid(format!("item '{item_id}' does not log observed services")))?;
+        let log = item.service_log.as_ref().ok_or_else(|| StoreError::Invalid(format!("item '{item_id}' does not log observed services")))?;
         let count_key = match entry.kind.as_str() {
             "real" => &log.real,
             "simulated" => &log.simulated,

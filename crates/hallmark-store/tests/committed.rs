@@ -21,11 +21,8 @@ fn demo_dir() -> PathBuf {
 }
 
 fn committed_bundles() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(demo_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "hallmark"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(demo_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "hallmark")).collect();
     files.sort();
     files
 }
@@ -119,5 +116,9 @@ fn committed_demo_bundles_import_into_the_committed_database() {
         std::fs::write(&path, &actual).unwrap();
     }
     let expected = std::fs::read_to_string(&path).unwrap();
-    assert!(expected == actual, "the committed demo bundles no longer import into {} (UPDATE_EXPECT=1 to accept; it should never be needed)", path.display());
+    assert!(
+        expected == actual,
+        "the committed demo bundles no longer import into {} (UPDATE_EXPECT=1 to accept; it should never be needed)",
+        path.display()
+    );
 }

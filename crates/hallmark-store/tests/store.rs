@@ -37,9 +37,7 @@ fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
         let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
         let n = st.column_count();
         let rows: Vec<String> = st
-            .query_map([], |r| {
-                Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
-            })
+            .query_map([], |r| Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|")))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -155,11 +153,9 @@ fn bad_values_are_refused_and_nothing_is_stored() {
         assert_eq!(err.code(), "invalid", "{key}");
         assert!(err.to_string().contains(needle), "{key}: {err}");
     }
-    for (bytes, needle) in [
-        (b"not a photo at all".to_vec(), "not an image"),
-        (demo::demo_photo(0)[..5000].to_vec(), "truncated"),
-        (Vec::new(), "empty"),
-    ] {
+    for (bytes, needle) in
+        [(b"not a photo at all".to_vec(), "not an image"), (demo::demo_photo(0)[..5000].to_vec(), "truncated"), (Vec::new(), "empty")]
+    {
         let err = store.attach_photo(&id, "layout", &bytes, "", "王敏", NOW).unwrap_err();
         assert!(err.to_string().contains(needle), "{err}");
     }
@@ -314,7 +310,7 @@ fn a_bad_service_entry_stores_nothing() {
 fn with_exif(jpeg: &[u8], orientation: u16, taken: &str) -> Vec<u8> {
     let mut tiff: Vec<u8> = b"II*\0".to_vec();
     tiff.extend(8u32.to_le_bytes()); // IFD0 at 8
-    // IFD0: 2 entries (Orientation, ExifIFDPointer)
+                                     // IFD0: 2 entries (Orientation, ExifIFDPointer)
     tiff.extend(2u16.to_le_bytes());
     tiff.extend(0x0112u16.to_le_bytes());
     tiff.extend(3u16.to_le_bytes());
@@ -326,7 +322,7 @@ fn with_exif(jpeg: &[u8], orientation: u16, taken: &str) -> Vec<u8> {
     tiff.extend(1u32.to_le_bytes());
     tiff.extend((exif_ifd as u32).to_le_bytes());
     tiff.extend(0u32.to_le_bytes()); // no next IFD
-    // Exif IFD: DateTimeOriginal
+                                     // Exif IFD: DateTimeOriginal
     let data_at = exif_ifd + 2 + 12 + 4;
     tiff.extend(1u16.to_le_bytes());
     tiff.extend(0x9003u16.to_le_bytes());
@@ -359,7 +355,6 @@ fn exif_capture_time_and_orientation_are_honoured() {
     assert_eq!((thumb.width(), thumb.height()), (240, 320), "the thumbnail is turned upright (orientation 6 = 90° clockwise)");
     assert_eq!(std::fs::read(store.photo_path(&e.photo.sha256)).unwrap(), photo, "the original bytes are kept unchanged");
 }
-
 
 #[test]
 fn the_device_key_is_made_once_private_and_signs() {

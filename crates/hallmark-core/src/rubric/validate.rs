@@ -71,11 +71,7 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
     }
     let top: Decimal = r.group.iter().filter(|g| g.parent.is_none()).map(|g| g.points.0).sum();
     if !r.group.is_empty() && top != r.points.0 {
-        say(format!(
-            "top-level groups sum to {} but the rubric says points = {} (fix the groups' points or the total)",
-            fmt(top),
-            r.points
-        ));
+        say(format!("top-level groups sum to {} but the rubric says points = {} (fix the groups' points or the total)", fmt(top), r.points));
     }
     for g in &r.group {
         let child_groups: Vec<_> = r.group.iter().filter(|c| c.parent.as_deref() == Some(&g.id)).collect();
@@ -113,11 +109,7 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
         }
         let parts_sum: Decimal = item.part.iter().map(|p| p.points.0).sum();
         if !item.part.is_empty() && parts_sum != item.points.0 {
-            say(format!(
-                "{at}: parts sum to {} but the item says {} (fix the parts' points or the item's)",
-                fmt(parts_sum),
-                item.points
-            ));
+            say(format!("{at}: parts sum to {} but the item says {} (fix the parts' points or the item's)", fmt(parts_sum), item.points));
         }
         for input in &item.input {
             validate_input(&at, input, &mut say);
@@ -160,11 +152,7 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
         }
         for interp in &item.interpretation {
             if !FINDING_CODES.contains(&interp.finding.as_str()) {
-                say(format!(
-                    "{at}: interpretation finding '{}' is unknown (one of: {})",
-                    interp.finding,
-                    FINDING_CODES.join(", ")
-                ));
+                say(format!("{at}: interpretation finding '{}' is unknown (one of: {})", interp.finding, FINDING_CODES.join(", ")));
             }
             if interp.text.trim().is_empty() {
                 say(format!("{at}: interpretation '{}' has no text (write how the item is read)", interp.finding));
@@ -229,12 +217,7 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
         if let Some(k) = kind_of(id) {
             if !allowed.contains(&k) {
                 let names: Vec<_> = allowed.iter().map(|k| k.name()).collect();
-                say(format!(
-                    "{at}: rule '{}' cannot read input '{id}' of kind {} (it reads {})",
-                    part.rule.kind(),
-                    k.name(),
-                    names.join(" / ")
-                ));
+                say(format!("{at}: rule '{}' cannot read input '{id}' of kind {} (it reads {})", part.rule.kind(), k.name(), names.join(" / ")));
             }
         }
     };
@@ -270,7 +253,10 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
             }
             if let Some(first) = bands.first() {
                 if first.points.0 != part.points.0 {
-                    say(format!("{at}: the top band gives {} but the part is worth {} (the best band must earn full points)", first.points, part.points));
+                    say(format!(
+                        "{at}: the top band gives {} but the part is worth {} (the best band must earn full points)",
+                        first.points, part.points
+                    ));
                 }
             }
         }
@@ -364,10 +350,7 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
             match &part.rule {
                 Rule::Bands { input, bands } => {
                     // Counts are whole numbers: bands 1–1 and 2– leave no gap.
-                    let whole = matches!(
-                        inputs.get(input.as_str()).map(|i| i.kind),
-                        Some(InputKind::Count | InputKind::Tally | InputKind::Elements)
-                    );
+                    let whole = matches!(inputs.get(input.as_str()).map(|i| i.kind), Some(InputKind::Count | InputKind::Tally | InputKind::Elements));
                     let next = |to: Decimal| if whole { to + Decimal::ONE } else { to };
                     // bands are listed high to low; compare each band with the one above it.
                     for w in bands.windows(2) {
@@ -377,15 +360,19 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
                             continue;
                         }
                         if to.0 >= upper.from.0 {
-                            found.push(("band-overlap", format!(
-                                "'{label}': bands {}–{} and {}{} share {}",
-                                lower.from, to, upper.from, upper.to.map(|t| format!("–{t}")).unwrap_or_default(), upper.from
-                            )));
+                            found.push((
+                                "band-overlap",
+                                format!(
+                                    "'{label}': bands {}–{} and {}{} share {}",
+                                    lower.from,
+                                    to,
+                                    upper.from,
+                                    upper.to.map(|t| format!("–{t}")).unwrap_or_default(),
+                                    upper.from
+                                ),
+                            ));
                         } else {
-                            found.push(("band-gap", format!(
-                                "'{label}': no band covers values between {to} and {}",
-                                upper.from
-                            )));
+                            found.push(("band-gap", format!("'{label}': no band covers values between {to} and {}", upper.from)));
                         }
                     }
                 }
@@ -419,12 +406,7 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
             }
         }
         for i in item.interpretation.iter().filter(|i| i.note || i.finding == "note") {
-            out.push(Finding {
-                item: item.id.clone(),
-                code: "note",
-                message: "reading noted".into(),
-                interpretation: Some(i.text.clone()),
-            });
+            out.push(Finding { item: item.id.clone(), code: "note", message: "reading noted".into(), interpretation: Some(i.text.clone()) });
         }
     }
     out

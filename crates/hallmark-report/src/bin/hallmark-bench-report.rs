@@ -19,7 +19,8 @@ fn main() {
     let now = "2026-11-20T09:00:00.000Z";
     let mut store = Store::open(&work, now).expect("store");
     let example: serde_json::Value = serde_json::from_str(EXAMPLE).expect("example");
-    let items: Vec<String> = hallmark_core::rubric::Rubric::load("j", hallmark_core::builtin::JIANGSU).unwrap().item.iter().map(|i| i.id.clone()).collect();
+    let items: Vec<String> =
+        hallmark_core::rubric::Rubric::load("j", hallmark_core::builtin::JIANGSU).unwrap().item.iter().map(|i| i.id.clone()).collect();
     eprintln!("preparing 5 assessors × {per} photos…");
     for a in 0..5u32 {
         let name = format!("评价人员{}", a + 1);

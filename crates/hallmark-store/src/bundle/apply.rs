@@ -126,11 +126,7 @@ impl FileSink for Staging {
     }
 
     fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), BundleError> {
-        self.current
-            .as_mut()
-            .expect("started")
-            .write_all(bytes)
-            .map_err(|e| BundleError::Io(format!("cannot write to the store: {e}")))
+        self.current.as_mut().expect("started").write_all(bytes).map_err(|e| BundleError::Io(format!("cannot write to the store: {e}")))
     }
 
     fn finish(&mut self) -> std::result::Result<(), BundleError> {
@@ -396,4 +392,3 @@ pub struct BundleRecord {
     pub new_events: usize,
     pub photos: usize,
 }
-

@@ -9,8 +9,8 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use hallmark_bundle::format::{
-    DeviceV1, EvidenceV1, EventV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1, CURRENT_VERSION, FORMAT,
-    MANIFEST, SIGNATURE,
+    DeviceV1, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1,
+    CURRENT_VERSION, FORMAT, MANIFEST, SIGNATURE,
 };
 use hallmark_bundle::ustar;
 use hallmark_core::hex::{hex, sha256_hex};
@@ -86,7 +86,8 @@ impl Store {
                 continue;
             }
             let meta = self.photo_meta(&e.sha256)?;
-            let thumb = fs::read(self.thumb_path(&e.sha256)).map_err(|err| io_err(&format!("cannot read the thumbnail of photo {}", &e.sha256[..12]), err))?;
+            let thumb = fs::read(self.thumb_path(&e.sha256))
+                .map_err(|err| io_err(&format!("cannot read the thumbnail of photo {}", &e.sha256[..12]), err))?;
             photos.push(PhotoV1 {
                 sha256: meta.sha256,
                 size: meta.size,
@@ -98,16 +99,13 @@ impl Store {
                 thumb_size: thumb.len() as u64,
             });
         }
-        let signature_image = self.signature_image(inspection_id)?.map(|s| SignatureImageV1 { sha256: s.sha256, size: s.size, signed_at: s.signed_at });
+        let signature_image =
+            self.signature_image(inspection_id)?.map(|s| SignatureImageV1 { sha256: s.sha256, size: s.size, signed_at: s.signed_at });
         Ok(Manifest {
             format: FORMAT.into(),
             format_version: CURRENT_VERSION,
             created_at: now.into(),
-            device: DeviceV1 {
-                id: self.device_id.clone(),
-                public_key: self.key.public_key_hex(),
-                fingerprint: self.key.fingerprint(),
-            },
+            device: DeviceV1 { id: self.device_id.clone(), public_key: self.key.public_key_hex(), fingerprint: self.key.fingerprint() },
             rubric: RubricRefV1 {
                 id: insp.rubric_id.clone(),
                 version: insp.rubric_version.clone(),
@@ -230,4 +228,3 @@ impl<R: Read> Read for Hashing<'_, R> {
         Ok(n)
     }
 }
-
