@@ -30,7 +30,8 @@ pub fn app_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("HALLMARK_APP_BIN") {
         return p.into();
     }
-    let p = workspace_root().join("target/debug/hallmark-app");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let p = target.join("debug/hallmark-app");
     assert!(p.exists(), "{} is missing: run `cargo build -p hallmark-app` first", p.display());
     p
 }
