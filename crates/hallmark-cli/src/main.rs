@@ -218,6 +218,17 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {} (check the path)", path.display(), lower(&e.to_string())))
 }
 
+/// Reads a file of at most `max` bytes: a larger one is refused before it is read, with
+/// `too_big`'s message.
+fn read_at_most(path: &Path, max: usize, too_big: fn(usize) -> String) -> Result<String, String> {
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.len() > max as u64 {
+            return Err(format!("{}: {}", path.display(), too_big(m.len() as usize)));
+        }
+    }
+    read(path)
+}
+
 fn lower(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()

@@ -5,17 +5,17 @@ use std::path::{Path, PathBuf};
 
 use hallmark_core::observation::{self, Observations};
 use hallmark_core::render;
-use hallmark_core::rubric::Rubric;
+use hallmark_core::rubric::{self, Rubric};
 use hallmark_core::score::ScoreSheet;
 
-use crate::{json, read};
+use crate::{json, read_at_most};
 
 /// A rubric argument is a path to a file, or an id found in $HALLMARK_RUBRICS, ./rubrics or
 /// the copies compiled into this binary.
 fn rubric_source(arg: &str) -> Result<(String, String), String> {
     let path = Path::new(arg);
     if path.is_file() {
-        return Ok((arg.to_string(), read(path)?));
+        return Ok((arg.to_string(), read_at_most(path, rubric::MAX_FILE_BYTES, rubric::too_big)?));
     }
     let file = format!("{arg}.toml");
     let mut dirs: Vec<PathBuf> = Vec::new();
@@ -26,7 +26,7 @@ fn rubric_source(arg: &str) -> Result<(String, String), String> {
     for d in dirs {
         let p = d.join(&file);
         if p.is_file() {
-            return Ok((p.display().to_string(), read(&p)?));
+            return Ok((p.display().to_string(), read_at_most(&p, rubric::MAX_FILE_BYTES, rubric::too_big)?));
         }
     }
     if let Some((name, text)) = hallmark_core::builtin::ALL.iter().find(|(n, _)| *n == file) {
@@ -43,14 +43,18 @@ fn load_rubric(arg: &str) -> Result<Rubric, String> {
 
 /// Reads an observation file; the rubric is `--rubric` or the file's own "rubric" field.
 fn load_observations(path: &Path, rubric_arg: Option<&str>) -> Result<(Rubric, Observations), String> {
-    let text = read(path)?;
+    let text = read_at_most(path, observation::MAX_FILE_BYTES, observation::too_big)?;
     let name = path.display().to_string();
     let rubric_id = match rubric_arg {
         Some(r) => r.to_string(),
-        None => serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("rubric").and_then(|r| r.as_str()).map(str::to_string))
-            .ok_or_else(|| format!("{name}: no \"rubric\" in the file (pass --rubric ID or add \"rubric\": \"jiangsu-15min\")"))?,
+        None => {
+            // A file that is not JSON says so, rather than that it names no rubric.
+            let doc = hallmark_core::json::parse_strict(&text).map_err(|e| format!("{name}: {e}"))?;
+            doc.get("rubric")
+                .and_then(|r| r.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("{name}: no \"rubric\" in the file (pass --rubric ID or add \"rubric\": \"jiangsu-15min\")"))?
+        }
     };
     let rubric = load_rubric(&rubric_id)?;
     let obs = observation::parse(&name, &text, &rubric).map_err(|e| e.to_string())?;

@@ -166,3 +166,47 @@ fn lead_workflow_import_merge_report_verify() {
     assert!(hallmark(&["scores", "--db", db_s, "--rubric", "liaoning-demo-window", "--out", xlsx.to_str().unwrap()]).status.success());
     let _ = std::fs::remove_dir_all(&t);
 }
+
+// ---------- regression tests, named after the case (issue #15, input limits) ----------
+
+#[test]
+fn json_syntax_error_without_rubric_is_reported_as_json() {
+    let o = hallmark(&["score", "tests/cases/bad-observations/jiangsu-truncated-json.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("jiangsu-truncated-json.json: not valid JSON at line 1 column"), "{err}");
+    assert!(!err.contains("no \"rubric\""), "{err}");
+}
+
+#[test]
+fn duplicate_json_key_is_refused_naming_the_key() {
+    let o = hallmark(&["score", "tests/cases/bad-observations/liaoning-duplicate-key.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("duplicate key \"layout.transfers\" in answers"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "a refused file scores nothing");
+}
+
+#[test]
+fn observation_file_over_the_size_limit_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    let mut text = String::from("{\"format\": \"hallmark-observations/1\", \"rubric\": \"jiangsu-15min\", \"x\": \"");
+    text.push_str(&"a".repeat(17 << 20));
+    text.push_str("\"}");
+    std::fs::write(&path, text).unwrap();
+    let o = hallmark(&["score", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("bytes, more than the 16 MiB an observation file may hold"), "{err}");
+}
+
+#[test]
+fn rubric_file_over_the_size_limit_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    std::fs::write(&path, format!("# {}\n", "a".repeat(5 << 20))).unwrap();
+    let o = hallmark(&["rubric", "check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("bytes, more than the 4 MiB a rubric file may hold"), "{err}");
+}

@@ -22,6 +22,7 @@ pub mod aggregate;
 pub mod date;
 pub mod finding;
 pub mod hex;
+pub mod json;
 pub mod num;
 pub mod observation;
 pub mod render;

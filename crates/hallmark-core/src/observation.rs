@@ -15,6 +15,14 @@ use crate::rubric::{Input, InputKind, Rubric};
 
 pub const FORMAT: &str = "hallmark-observations/1";
 
+/// The largest observation file read (16 MiB; a complete Liaoning sheet is about 3 KB).
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// The refusal for a file over [`MAX_FILE_BYTES`].
+pub fn too_big(bytes: usize) -> String {
+    format!("is {bytes} bytes, more than the 16 MiB an observation file may hold (is it the right file?)")
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observations {
     pub rubric: String,
@@ -79,8 +87,10 @@ pub struct ObservationError {
 /// Reads an observation file's JSON text against `rubric`. `name` is used in messages.
 pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, ObservationError> {
     let fail = |m: String| ObservationError { problems: vec![format!("{name}: {m}")] };
-    let root: Value = serde_json::from_str(text)
-        .map_err(|e| fail(format!("not valid JSON at line {} column {}: {} (see docs/observations.md)", e.line(), e.column(), e)))?;
+    if text.len() > MAX_FILE_BYTES {
+        return Err(fail(too_big(text.len())));
+    }
+    let root: Value = crate::json::parse_strict(text).map_err(fail)?;
     let obj = root.as_object().ok_or_else(|| fail("the file must hold one JSON object (see docs/observations.md)".into()))?;
     let mut problems = Vec::new();
     let mut say = |m: String| problems.push(format!("{name}: {m}"));

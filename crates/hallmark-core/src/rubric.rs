@@ -311,6 +311,14 @@ pub struct Finding {
 pub const FINDING_CODES: [&str; 7] =
     ["text-points-mismatch", "band-overlap", "band-gap", "step-rounding", "implied-points", "vacuous-requirement", "note"];
 
+/// The largest rubric file read (4 MiB; both seed rubrics are under 60 KB).
+pub const MAX_FILE_BYTES: usize = 4 << 20;
+
+/// The refusal for a file over [`MAX_FILE_BYTES`].
+pub fn too_big(bytes: usize) -> String {
+    format!("is {bytes} bytes, more than the 4 MiB a rubric file may hold (is it the right file?)")
+}
+
 /// Why a rubric file was refused. Every message names the file and the place, and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .problems.join("\n"))]
@@ -337,6 +345,9 @@ impl Rubric {
     /// Refuses anything that could make a score wrong; unanswered findings are *not* refused
     /// here (see [`Rubric::check`]) so that a rubric under construction can still be shown.
     pub fn from_toml(name: &str, text: &str) -> Result<Checked, RubricError> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(RubricError { problems: vec![format!("{name}: {}", too_big(text.len()))] });
+        }
         let mut rubric: Rubric = toml::from_str(text).map_err(|e| RubricError { problems: vec![toml_problem(name, text, &e)] })?;
         rubric.content_hash = crate::hex::sha256_hex(text.as_bytes());
         let problems = validate(name, &rubric);

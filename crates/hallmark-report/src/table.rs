@@ -65,11 +65,16 @@ fn rows(r: &Report) -> Vec<[Cell; 9]> {
     out
 }
 
+/// One CSV cell. A cell a spreadsheet would read as a formula (starting `=`, `+`, `-`, `@`, tab
+/// or CR; a name or a note can be anything) is written as text with a leading `'`, as OWASP
+/// advises; numbers, negative ones included, stay numbers.
 fn csv_field(s: &str) -> String {
+    let formula_like = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<rust_decimal::Decimal>().is_err();
+    let s = if formula_like { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -119,4 +124,30 @@ pub fn xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
     sum.write_string(last, 0, format!("最终得分 {}：{}", r.final_score.as_deref().unwrap_or("—"), r.conclusion)).map_err(err)?;
     sum.autofit();
     book.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod formula_injection {
+    use super::csv_field;
+
+    #[test]
+    fn csv_cells_that_start_like_a_formula_are_text() {
+        let cases = [
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("+SUM(A1:A9)", "'+SUM(A1:A9)"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            // Numbers, negative ones included, stay numbers.
+            ("-2", "-2"),
+            ("4.33", "4.33"),
+            ("王敏", "王敏"),
+            ("", ""),
+        ];
+        for (cell, written) in cases {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+        }
+    }
 }
