@@ -244,7 +244,30 @@ fn now() -> String {
 
 /// `--db X`: a folder is a data folder (like the app's); anything else is the SQLite file,
 /// with its photos and key in `X-files/`.
-fn open_db(db: &Db) -> Result<Store, String> {
+///
+/// Only the commands that create (`import`, `roster add`) make a new database; every other one
+/// refuses a missing or empty file instead of creating it (a typo'd `--db` must not leave a
+/// fresh empty database, and an empty file is a damaged one, not a new one).
+fn open_db(db: &Db, create: bool) -> Result<Store, String> {
+    if !create {
+        let file = if db.db.is_dir() { db.db.join(hallmark_store::DB_FILE) } else { db.db.clone() };
+        match std::fs::metadata(&file) {
+            Err(_) => {
+                return Err(format!(
+                    "{}: no hallmark database here (a typo? `hallmark import --db {} FILE.hallmark` makes one)",
+                    db.db.display(),
+                    db.db.display()
+                ))
+            }
+            Ok(m) if m.len() == 0 => {
+                return Err(format!(
+                    "{}: is empty (0 bytes), not a hallmark database (restore it from a backup, or move it away and import the bundles again)",
+                    file.display()
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
     let store = if db.db.is_dir() {
         Store::open(&db.db, &now())
     } else {

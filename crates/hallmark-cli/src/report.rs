@@ -23,7 +23,7 @@ fn group(which: &Which) -> Group<'_> {
 
 /// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text]`
 pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String> {
-    let store = open_db(&which.db)?;
+    let store = open_db(&which.db, false)?;
     let details = details(which)?;
     let made = hallmark_report::make(&store, &Request { group: group(which), details: &details, out: Out::File(out) }).map_err(|e| e.to_string())?;
     let report = &made.report;
@@ -60,7 +60,7 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Resul
 
 /// `hallmark scores --db DB [--site S] [--rubric R] [--details FILE] --out FILE.csv|FILE.xlsx`
 pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
-    let store = open_db(&which.db)?;
+    let store = open_db(&which.db, false)?;
     let details = details(which)?;
     let written =
         hallmark_report::scores(&store, &Request { group: group(which), details: &details, out: Out::File(out) }, None).map_err(|e| e.to_string())?;

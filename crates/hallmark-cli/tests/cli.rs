@@ -210,3 +210,34 @@ fn rubric_file_over_the_size_limit_is_refused_up_front() {
     let err = stderr(&o);
     assert!(err.contains("bytes, more than the 4 MiB a rubric file may hold"), "{err}");
 }
+
+// ---------- regression tests (issue #15, damaged stores): only creating commands create ----------
+
+#[test]
+fn list_on_a_typod_db_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("sub/leed.db");
+    for args in [vec!["list"], vec!["merge"], vec!["roster", "list"], vec!["report", "--out", "r.pdf"], vec!["scores", "--out", "s.csv"]] {
+        let mut a: Vec<&str> = args.clone();
+        a.extend(["--db", typo.to_str().unwrap()]);
+        let o = hallmark(&a);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains("no hallmark database here"), "{args:?}: {}", stderr(&o));
+        assert!(!dir.path().join("sub").exists(), "{args:?} created {}", typo.display());
+    }
+}
+
+#[test]
+fn zero_length_db_is_refused_not_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lead.db");
+    std::fs::write(&db, b"").unwrap();
+    for args in [vec!["list"], vec!["merge"]] {
+        let mut a: Vec<&str> = args.clone();
+        a.extend(["--db", db.to_str().unwrap()]);
+        let o = hallmark(&a);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("is empty (0 bytes)"), "{args:?}: {}", stderr(&o));
+        assert_eq!(std::fs::metadata(&db).unwrap().len(), 0, "{args:?} wrote into the empty file");
+    }
+}
