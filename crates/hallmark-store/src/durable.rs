@@ -52,6 +52,34 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, bytes, &options)
 }
 
+/// Writes a secret to `path` only if nothing is there: `Ok(false)` when another writer got
+/// there first (its file is kept, never replaced). Mode 0600 from the first byte; durable.
+pub fn write_private_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let tmp = temp_path_for(path);
+    let result = (|| {
+        let mut f = options.write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        // A hard link never replaces: of two racing writers exactly one wins.
+        match fs::hard_link(&tmp, path) {
+            Ok(()) => {
+                fs::File::open(folder_of(path))?.sync_all()?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
 fn write_with(path: &Path, bytes: &[u8], options: &fs::OpenOptions) -> io::Result<()> {
     let mut file = NewFile::create_with(path, options)?;
     file.write_all(bytes)?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use ed25519_dalek::{Signer, SigningKey};
 use hallmark_core::hex::hex;
 
-use crate::durable::write_private;
+use crate::durable::write_private_new;
 
 pub const KEY_FILE: &str = "device.key";
 
@@ -33,8 +33,12 @@ impl DeviceKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 getrandom::getrandom(&mut seed).map_err(|e| format!("no randomness for a device key: {e}"))?;
-                write_private(&path, &seed).map_err(|e| format!("cannot store {}: {e}", path.display()))?;
-                Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
+                if write_private_new(&path, &seed).map_err(|e| format!("cannot store {}: {e}", path.display()))? {
+                    Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
+                } else {
+                    // Another opener made the key first: that one is this device's key.
+                    DeviceKey::load_or_create(dir)
+                }
             }
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         }
@@ -60,10 +64,7 @@ impl DeviceKey {
 pub fn install_seed(dir: &Path, seed: &[u8; 32]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(KEY_FILE);
-    if path.exists() {
-        return Ok(());
-    }
-    write_private(&path, seed).map_err(|e| format!("cannot store {}: {e}", path.display()))
+    write_private_new(&path, seed).map(|_| ()).map_err(|e| format!("cannot store {}: {e}", path.display()))
 }
 
 pub use hallmark_bundle::signature::{fingerprint_of, verify};

@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hallmark_core::rubric::Rubric;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 pub use events::{check_value, derive_answers, sort_events, time_key, Event};
 pub use evidence::{Evidence, SignatureImage};
@@ -111,20 +111,22 @@ impl Store {
     pub fn open_at(db: &Path, dir: &Path, now: &str) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
         let mut conn = Connection::open(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Before anything that may wait on another opener's lock (WAL switch, migrations).
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Switching a new database to WAL needs it to itself, and SQLite answers BUSY at once
+        // (no busy handler) while another first opener holds it: retry for the same 5 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        schema::migrate(&mut conn)?;
-        let device_id: Option<String> = conn.query_row("SELECT id FROM device", [], |r| r.get(0)).optional()?;
-        let device_id = match device_id {
-            Some(d) => d,
-            None => {
-                let d = uuid::Uuid::now_v7().to_string();
-                conn.execute("INSERT INTO device (id, created_at) VALUES (?1, ?2)", params![d, now])?;
-                d
-            }
-        };
+        let device_id = schema::migrate(&mut conn, now)?;
         let key = identity::DeviceKey::load_or_create(dir).map_err(StoreError::Io)?;
         durable::sweep_temp_files(&dir.join("photos"));
         durable::sweep_temp_files(&dir.join("thumbs"));

@@ -1,7 +1,7 @@
 //! The database schema: numbered migrations (`migrations/NNNN_*.sql`), embedded, each run in
 //! one transaction and counted by `PRAGMA user_version`. A shipped migration is never edited.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::{Result, StoreError};
 
@@ -11,8 +11,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_bundles.sql"),
 ];
 
-pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// Brings the schema up to date and makes sure the database names its device, all under one
+/// exclusive lock: two first opens of a new database (two `hallmark` commands, the app and a
+/// command) cannot both run migration 1 or both make a device id. Returns the device id.
+pub(crate) fn migrate(conn: &mut Connection, now: &str) -> Result<String> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current as usize > MIGRATIONS.len() {
         return Err(StoreError::Invalid(format!(
             "the database is from a newer hallmark (schema {current}, this build knows {}): update hallmark",
@@ -20,10 +24,19 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         )));
     }
     for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+        // Each migration is all or nothing within the one transaction.
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (n + 1) as i64)?;
-        tx.commit()?;
     }
-    Ok(())
+    let device: Option<String> = tx.query_row("SELECT id FROM device", [], |r| r.get(0)).optional()?;
+    let device = match device {
+        Some(d) => d,
+        None => {
+            let d = uuid::Uuid::now_v7().to_string();
+            tx.execute("INSERT INTO device (id, created_at) VALUES (?1, ?2)", params![d, now])?;
+            d
+        }
+    };
+    tx.commit()?;
+    Ok(device)
 }

@@ -380,3 +380,34 @@ fn the_device_key_is_made_once_private_and_signs() {
     let err = Store::open(dir.path(), NOW).err().expect("a damaged key is refused");
     assert!(err.to_string().contains("not a 32-byte Ed25519 key"), "{err}");
 }
+
+/// Regression (issue #15, concurrency): two first opens of a new database raced their schema
+/// setup ("table device already exists"), and each could make its own device id and key.
+#[test]
+fn first_opens_racing_agree_on_schema_device_and_key() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = std::sync::Barrier::new(6);
+        let seen: Vec<Result<(String, String), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        Store::open(dir.path(), NOW).map(|st| (st.device_id().to_string(), st.device_key().fingerprint())).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let first = seen[0].clone().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        for s in &seen {
+            assert_eq!(
+                s.as_ref().map_err(|e| format!("round {round}: {e}")).unwrap(),
+                &first,
+                "round {round}: every opener sees one device and one key"
+            );
+        }
+        let reopened = Store::open(dir.path(), NOW).unwrap();
+        assert_eq!((reopened.device_id().to_string(), reopened.device_key().fingerprint()), first);
+    }
+}
