@@ -507,3 +507,35 @@ proptest! {
         }
     }
 }
+
+/// Regression (issue #15, concurrency): two imports of the same bundle racing — the loser said
+/// "UNIQUE constraint failed: bundles.id" instead of "already imported".
+#[test]
+fn duplicate_import_racing_another_says_already_imported() {
+    let bundle = fixtures().join("good.hallmark");
+    for round in 0..8 {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lead");
+        drop(Store::open(&dir, NOW).unwrap());
+        let barrier = std::sync::Barrier::new(2);
+        let outcomes: Vec<Result<String, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut store = Store::open(&dir, NOW).unwrap();
+                        barrier.wait();
+                        match store.import_bundle(&bundle, NOW, &mut |_, _| {}) {
+                            Ok(hallmark_store::bundle::Imported::Applied { .. }) => Ok("applied".to_string()),
+                            Ok(hallmark_store::bundle::Imported::AlreadyImported { .. }) => Ok("already imported".to_string()),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut got: Vec<String> = outcomes.into_iter().map(|o| o.unwrap_or_else(|e| format!("error: {e}"))).collect();
+        got.sort();
+        assert_eq!(got, ["already imported", "applied"], "round {round}");
+    }
+}

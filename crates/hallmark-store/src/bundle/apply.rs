@@ -156,9 +156,13 @@ impl Store {
         let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
         let verified = opened.verify_files(&mut staging, progress)?;
         let m = &verified.manifest;
+        // The write lock first, then the check: of two imports of one bundle racing, the second
+        // waits here and then finds the first one's row ("already imported", not a UNIQUE error).
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<String> =
-            self.conn.query_row("SELECT inspection_id FROM bundles WHERE id = ?1", [&verified.bundle_id], |r| r.get(0)).optional()?;
+            tx.query_row("SELECT inspection_id FROM bundles WHERE id = ?1", [&verified.bundle_id], |r| r.get(0)).optional()?;
         if let Some(inspection_id) = existing {
+            drop(tx);
             staging.discard();
             return Ok(Imported::AlreadyImported {
                 bundle_id: verified.bundle_id.clone(),
@@ -168,9 +172,9 @@ impl Store {
                 known_as,
             });
         }
-        // Every byte verified: now the files go into place and the rows in, in one transaction.
+        // Every byte verified: now the files go into place (before the rows that name them)
+        // and the rows in, in this one transaction.
         let new_photos = staging.commit()?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let h = &m.inspection;
         tx.execute(
             "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
