@@ -128,8 +128,10 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let device_id = schema::migrate(&mut conn, now)?;
         let key = identity::DeviceKey::load_or_create(dir).map_err(StoreError::Io)?;
-        durable::sweep_temp_files(&dir.join("photos"));
-        durable::sweep_temp_files(&dir.join("thumbs"));
+        // Temp files a killed writer left in every folder the store writes files into.
+        for folder in ["photos", "thumbs", "signatures"] {
+            durable::sweep_temp_files(&dir.join(folder));
+        }
         Ok(Store { conn, dir: dir.to_path_buf(), device_id, key, parsed: Default::default() })
     }
 

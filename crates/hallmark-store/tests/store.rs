@@ -411,3 +411,19 @@ fn first_opens_racing_agree_on_schema_device_and_key() {
         assert_eq!((reopened.device_id().to_string(), reopened.device_key().fingerprint()), first);
     }
 }
+
+/// Regression (issue #15, concurrency): `.tmp-*` files a killed writer left under `signatures/`
+/// were never swept (only `photos/` and `thumbs/` were).
+#[test]
+fn temp_files_under_signatures_are_swept_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), NOW).unwrap());
+    let sigs = dir.path().join("signatures");
+    std::fs::create_dir_all(&sigs).unwrap();
+    let left = sigs.join(".ab.png.tmp-0193");
+    std::fs::write(&left, b"half a png").unwrap();
+    std::fs::write(sigs.join("ab.png"), b"kept").unwrap();
+    drop(Store::open(dir.path(), NOW).unwrap());
+    assert!(!left.exists(), "{} was left behind", left.display());
+    assert!(sigs.join("ab.png").exists());
+}
