@@ -112,6 +112,9 @@ fn every_committed_bundle_reads_as_version_1_with_that_shape() {
             if p.extension().is_some_and(|x| x == EXTENSION) {
                 let v = hallmark_bundle::verify::verify(&p).unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(v.manifest.format_version, 1);
+                // The same bundle held in memory (an upload) verifies to the same identity.
+                let from_bytes = hallmark_bundle::verify::verify_bytes("upload", &std::fs::read(&p).unwrap()).unwrap();
+                assert_eq!(from_bytes.bundle_id, v.bundle_id);
                 n += 1;
             }
         }

@@ -37,23 +37,14 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Writes `bytes` to `path`, replacing what is there: `path` is always the old or the new
 /// complete file.
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_with(path, bytes, &fs::OpenOptions::new())
+    let mut file = NewFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit().map(|_| ())
 }
 
-/// Writes a secret (a key): created mode 0600 from its first byte, never readable by others,
+/// Writes a secret (a key) to `path` only if nothing is there: `Ok(false)` when another
+/// writer got there first (its file is kept, never replaced). Mode 0600 from the first byte,
 /// never half-written.
-pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    write_with(path, bytes, &options)
-}
-
-/// Writes a secret to `path` only if nothing is there: `Ok(false)` when another writer got
-/// there first (its file is kept, never replaced). Mode 0600 from the first byte; durable.
 pub fn write_private_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     let mut options = fs::OpenOptions::new();
     #[cfg(unix)]
@@ -61,29 +52,9 @@ pub fn write_private_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let tmp = temp_path_for(path);
-    let result = (|| {
-        let mut f = options.write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        // A hard link never replaces: of two racing writers exactly one wins.
-        match fs::hard_link(&tmp, path) {
-            Ok(()) => {
-                fs::File::open(folder_of(path))?.sync_all()?;
-                Ok(true)
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(e),
-        }
-    })();
-    let _ = fs::remove_file(&tmp);
-    result
-}
-
-fn write_with(path: &Path, bytes: &[u8], options: &fs::OpenOptions) -> io::Result<()> {
-    let mut file = NewFile::create_with(path, options)?;
+    let mut file = NewFile::create_with(path, &options)?;
     file.write_all(bytes)?;
-    file.commit().map(|_| ())
+    file.commit_new()
 }
 
 /// A file being written in place of `path`: a temp file until [`NewFile::commit`] makes it
@@ -105,23 +76,35 @@ impl NewFile {
         Ok(NewFile { tmp, dest: path.to_path_buf(), file: Some(Writeback::new(file)) })
     }
 
+    /// fsyncs the temp file; returns its length.
+    fn sync(&mut self) -> io::Result<u64> {
+        let file = self.file.as_mut().expect("not yet committed");
+        file.flush()?;
+        let file = &file.file;
+        file.sync_all()?;
+        Ok(file.metadata()?.len())
+    }
+
     /// fsync, rename over the destination, fsync the folder. Returns the file's length.
     pub fn commit(mut self) -> io::Result<u64> {
-        let file = self.file.take().expect("not yet committed").into_file();
-        let tmp = self.tmp.clone();
-        let cleanup = |e: io::Error| {
-            let _ = fs::remove_file(&tmp);
-            e
-        };
-        file.sync_all().map_err(cleanup)?;
-        let len = file.metadata().map_err(cleanup)?.len();
-        drop(file);
-        if let Err(e) = fs::rename(&self.tmp, &self.dest) {
-            let _ = fs::remove_file(&self.tmp);
-            return Err(e);
-        }
+        let len = self.sync()?;
+        fs::rename(&self.tmp, &self.dest)?;
+        self.file = None;
         fs::File::open(folder_of(&self.dest))?.sync_all()?;
         Ok(len)
+    }
+
+    /// Like [`NewFile::commit`], but never replaces: a hard link to the destination, so of two
+    /// racing writers exactly one wins. `Ok(false)` when the destination already existed.
+    pub fn commit_new(mut self) -> io::Result<bool> {
+        self.sync()?;
+        match fs::hard_link(&self.tmp, &self.dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        fs::File::open(folder_of(&self.dest))?.sync_all()?;
+        Ok(true)
     }
 }
 
@@ -136,6 +119,8 @@ impl Write for NewFile {
 }
 
 impl Drop for NewFile {
+    /// Removes the temp file unless it was renamed into place (a hard-linked one goes too: the
+    /// destination keeps the data).
     fn drop(&mut self) {
         if self.file.is_some() {
             let _ = fs::remove_file(&self.tmp);
@@ -189,10 +174,6 @@ impl Writeback {
             }
         }
         self.flushed = self.written;
-    }
-
-    pub fn into_file(self) -> fs::File {
-        self.file
     }
 }
 
@@ -262,8 +243,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("device.key");
-        write_private(&path, &[1; 32]).unwrap();
+        assert!(write_private_new(&path, &[1; 32]).unwrap());
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!write_private_new(&path, &[2; 32]).unwrap(), "an existing key is never replaced");
+        assert_eq!(fs::read(&path).unwrap(), [1; 32]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file is left");
     }
 
     #[test]

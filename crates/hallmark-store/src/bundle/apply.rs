@@ -69,7 +69,8 @@ pub fn inspection_of(m: &Manifest) -> Inspection {
 /// unless the file is already there. Nothing is renamed until [`Staging::commit`].
 struct Staging {
     dir: PathBuf,
-    temps: Vec<(PathBuf, PathBuf, Option<fs::File>)>,
+    /// (temp file, destination) of each file written so far.
+    temps: Vec<(PathBuf, PathBuf)>,
     current: Option<Writeback>,
 }
 
@@ -84,7 +85,7 @@ impl Staging {
 
     fn discard(&mut self) {
         self.current = None;
-        for (tmp, _, _) in self.temps.drain(..) {
+        for (tmp, _) in self.temps.drain(..) {
             let _ = fs::remove_file(tmp);
         }
     }
@@ -99,7 +100,7 @@ impl Staging {
         let staged: Vec<PathBuf> = self.temps.iter().map(|t| t.0.clone()).collect();
         durable::sync_filesystem(&self.dir, &staged).map_err(|e| crate::io("cannot flush the photos to disk", e))?;
         let mut folders = BTreeSet::new();
-        for (tmp, dest, _) in self.temps.drain(..) {
+        for (tmp, dest) in self.temps.drain(..) {
             fs::rename(&tmp, &dest).map_err(|e| crate::io("cannot move a photo into the store", e))?;
             folders.insert(dest.parent().expect("has folder").to_path_buf());
         }
@@ -120,7 +121,7 @@ impl FileSink for Staging {
         fs::create_dir_all(folder).map_err(|e| BundleError::Io(format!("cannot create a store folder: {e}")))?;
         let tmp = durable::temp_path_for(&dest);
         let file = fs::File::create(&tmp).map_err(io)?;
-        self.temps.push((tmp, dest, None));
+        self.temps.push((tmp, dest));
         self.current = Some(Writeback::new(file));
         Ok(true)
     }
@@ -130,9 +131,10 @@ impl FileSink for Staging {
     }
 
     fn finish(&mut self) -> std::result::Result<(), BundleError> {
+        // Writeback starts now and the file closes; the one `syncfs` in `commit` makes it
+        // durable (no descriptor held per file: a bundle may list 30 000).
         let mut f = self.current.take().expect("started");
         f.start_writeback();
-        self.temps.last_mut().expect("pushed in start").2 = Some(f.into_file());
         Ok(())
     }
 }

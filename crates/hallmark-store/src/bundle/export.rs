@@ -163,37 +163,34 @@ impl Store {
             fs::create_dir_all(dir).map_err(|e| io_err(&format!("cannot create folder '{}'", dir.display()), e))?;
         }
         let werr = |e: io::Error| io_err(&format!("cannot write the bundle '{}'", out.display()), e);
-        // Dropped on any error below: the temp file goes with it, no partial bundle.
-        let result = (|| -> Result<u64> {
-            let file = NewFile::create(out).map_err(werr)?;
-            let mut tar = ustar::Writer::new(BufWriter::with_capacity(CHUNK, file));
-            tar.append(MANIFEST, manifest_bytes.len() as u64, &mut manifest_bytes.as_slice()).map_err(werr)?;
-            tar.append(SIGNATURE, sig_bytes.len() as u64, &mut sig_bytes.as_slice()).map_err(werr)?;
-            let mut done = manifest_bytes.len() as u64;
-            progress(done, total);
-            for (entry, path, sha, size) in &files {
-                let f = fs::File::open(path).map_err(|e| io_err(&format!("cannot read {entry} from the store"), e))?;
-                let on_disk = f.metadata().map_err(|e| io_err("cannot read the store", e))?.len();
-                if on_disk != *size {
-                    return Err(StoreError::Io(format!(
-                        "{entry} in the store is {on_disk} bytes, not {size} as recorded (the store's copy is damaged; nothing was exported)"
-                    )));
-                }
-                let mut reader = Hashing { inner: f, hasher: Sha256::new(), count: 0, base: done, total, progress: &mut *progress };
-                tar.append(entry, *size, &mut reader).map_err(werr)?;
-                let got = hex(&reader.hasher.finalize());
-                if got != *sha {
-                    return Err(StoreError::Io(format!(
-                        "{entry} in the store no longer matches its SHA-256 (the store's copy is damaged; nothing was exported)"
-                    )));
-                }
-                done += size;
+        // `file` is dropped on any error below: its temp file goes with it, no partial bundle.
+        let file = NewFile::create(out).map_err(werr)?;
+        let mut tar = ustar::Writer::new(BufWriter::with_capacity(CHUNK, file));
+        tar.append(MANIFEST, manifest_bytes.len() as u64, &mut manifest_bytes.as_slice()).map_err(werr)?;
+        tar.append(SIGNATURE, sig_bytes.len() as u64, &mut sig_bytes.as_slice()).map_err(werr)?;
+        let mut done = manifest_bytes.len() as u64;
+        progress(done, total);
+        for (entry, path, sha, size) in &files {
+            let f = fs::File::open(path).map_err(|e| io_err(&format!("cannot read {entry} from the store"), e))?;
+            let on_disk = f.metadata().map_err(|e| io_err("cannot read the store", e))?.len();
+            if on_disk != *size {
+                return Err(StoreError::Io(format!(
+                    "{entry} in the store is {on_disk} bytes, not {size} as recorded (the store's copy is damaged; nothing was exported)"
+                )));
             }
-            let buf = tar.finish().map_err(werr)?;
-            let file = buf.into_inner().map_err(|e| werr(e.into_error()))?;
-            file.commit().map_err(werr)
-        })();
-        let bytes = result?;
+            let mut reader = Hashing { inner: f, hasher: Sha256::new(), count: 0, base: done, total, progress: &mut *progress };
+            tar.append(entry, *size, &mut reader).map_err(werr)?;
+            let got = hex(&reader.hasher.finalize());
+            if got != *sha {
+                return Err(StoreError::Io(format!(
+                    "{entry} in the store no longer matches its SHA-256 (the store's copy is damaged; nothing was exported)"
+                )));
+            }
+            done += size;
+        }
+        let buf = tar.finish().map_err(werr)?;
+        let file = buf.into_inner().map_err(|e| werr(e.into_error()))?;
+        let bytes = file.commit().map_err(werr)?;
         progress(total, total);
         Ok(Exported {
             path: out.to_path_buf(),
