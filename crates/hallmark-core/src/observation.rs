@@ -212,11 +212,6 @@ pub fn parse(name: &str, text: &str, rubric: &Rubric) -> Result<Observations, Ob
     Ok(Observations { rubric: rubric_id, rubric_version, site, assessor, visited_on, answers, veto })
 }
 
-/// A real `YYYY-MM-DD` calendar date, as visit dates are written ([`crate::date::parse_date`]).
-pub fn is_iso_date(s: &str) -> bool {
-    crate::date::is_iso_date(s)
-}
-
 pub fn canonical_level(l: &str) -> Option<&'static str> {
     Some(match l.trim() {
         "province" | "省" | "省级" => "province",

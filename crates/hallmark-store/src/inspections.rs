@@ -80,7 +80,7 @@ impl Store {
         if new.assessor_name.trim().is_empty() {
             return Err(StoreError::Invalid("assessor name is empty (enter who inspects)".into()));
         }
-        if !observation::is_iso_date(&new.visited_on) {
+        if !hallmark_core::date::is_iso_date(&new.visited_on) {
             return Err(StoreError::Invalid(format!("visit date '{}' is not a date (YYYY-MM-DD)", new.visited_on)));
         }
         let id = uuid::Uuid::now_v7().to_string();

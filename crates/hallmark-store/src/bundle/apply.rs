@@ -315,7 +315,7 @@ impl Store {
         let rubric = hallmark_core::rubric::Rubric::load(&format!("rubric of {file}"), &m.rubric.content)
             .map_err(|e| bad(format!("its rubric does not load: {e}")))?;
         let h = &m.inspection;
-        if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::observation::is_iso_date(&h.visited_on) {
+        if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::date::is_iso_date(&h.visited_on) {
             return Err(bad(format!("inspection header has level '{}' and date '{}', not a known level and a date", h.site_level, h.visited_on)));
         }
         for e in &m.events {
