@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_service_entries.sql"),
     include_str!("../migrations/0003_bundles.sql"),
+    include_str!("../migrations/0004_hardening.sql"),
 ];
 
 /// Brings the schema up to date and makes sure the database names its device, all under one
