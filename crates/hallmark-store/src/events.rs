@@ -77,10 +77,12 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(StoreError::Invalid("an amendment needs a reason (say why the finished record changes)".into()));
         }
+        crate::inspections::check_length("amendment reason", reason.trim(), crate::inspections::MAX_NOTE_CHARS)?;
         self.append(id, key, value, author, now, Some(reason.trim()))
     }
 
     fn append(&mut self, id: &str, key: &str, value: Option<Value>, author: &str, now: &str, amendment: Option<&str>) -> Result<Event> {
+        crate::inspections::check_clock(now)?;
         let insp = self.inspection(id)?;
         self.check_local(&insp)?;
         check_open(&insp, amendment)?;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use hallmark_core::date::{tablet_day, DateProblem};
 use hallmark_core::observation::{self, Observations};
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::{score, ScoreSheet};
@@ -71,6 +72,7 @@ pub struct InspectionSummary {
 
 impl Store {
     pub fn create_inspection(&mut self, new: &NewInspection, now: &str) -> Result<String> {
+        let today = check_clock(now)?;
         let rubric = Rubric::load("rubric", &new.rubric_text).map_err(|e| StoreError::Rubric(format!("the rubric does not load: {e}")))?;
         let level = observation::canonical_level(&new.site_level)
             .ok_or_else(|| StoreError::Invalid(format!("site level '{}' is unknown (choose 省, 市, 县 or 乡镇)", new.site_level)))?;
@@ -80,9 +82,17 @@ impl Store {
         if new.assessor_name.trim().is_empty() {
             return Err(StoreError::Invalid("assessor name is empty (enter who inspects)".into()));
         }
-        if !hallmark_core::date::is_iso_date(&new.visited_on) {
-            return Err(StoreError::Invalid(format!("visit date '{}' is not a date (YYYY-MM-DD)", new.visited_on)));
+        for (field, text, max) in [
+            ("site name", &new.site_name, MAX_SITE_NAME_CHARS),
+            ("site address", &new.site_address, MAX_ADDRESS_CHARS),
+            ("assessor name", &new.assessor_name, MAX_PERSON_NAME_CHARS),
+            ("assessor unit", &new.assessor_unit, MAX_UNIT_CHARS),
+            ("assessor title", &new.assessor_title, MAX_TITLE_CHARS),
+            ("assessor phone", &new.assessor_phone, MAX_PHONE_CHARS),
+        ] {
+            check_length(field, text.trim(), max)?;
         }
+        check_typed_day("visit date", &new.visited_on, today, "enter the day of the visit")?;
         let id = uuid::Uuid::now_v7().to_string();
         self.conn.execute(
             "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
@@ -232,9 +242,59 @@ impl Store {
         if insp.finished_at.is_some() {
             return Err(StoreError::Finished(id.to_string()));
         }
+        check_clock(now)?;
         self.conn.execute("UPDATE inspections SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL", params![id, now])?;
         Ok(())
     }
+}
+
+// ---- limits on what is captured (docs/observations.md, "Limits" and "Dates") ----------------
+
+/// The longest text kept per field, in characters (not bytes: a Chinese character is three):
+/// longer text is refused at capture, before anything is stored.
+pub const MAX_SITE_NAME_CHARS: usize = 100;
+pub const MAX_ADDRESS_CHARS: usize = 200;
+pub const MAX_PERSON_NAME_CHARS: usize = 50;
+pub const MAX_UNIT_CHARS: usize = 100;
+pub const MAX_TITLE_CHARS: usize = 100;
+pub const MAX_PHONE_CHARS: usize = 30;
+/// A service note, an amendment's reason (a photo caption should share it: evidence.rs).
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Refuses `text` longer than `max` characters, naming the field and how the text starts.
+pub fn check_length(field: &str, text: &str, max: usize) -> Result<()> {
+    let n = text.chars().count();
+    if n <= max {
+        return Ok(());
+    }
+    let start: String = text.chars().take(12).collect();
+    Err(StoreError::Invalid(format!("{field} '{start}…' is {n} characters, more than the {max} allowed (shorten it)")))
+}
+
+/// Refuses a `now` no honest clock reads (see [`hallmark_core::date::tablet_day`]): a time
+/// before 2020, after 2099 or not on a calendar day. Returns its day, the tablet's today.
+pub fn check_clock(now: &str) -> Result<hallmark_core::date::NaiveDate> {
+    let refused =
+        |why: String| StoreError::Clock(format!("the tablet's clock reads '{now}', which {why} (set the tablet's date and time, then try again)"));
+    let day = tablet_day(now, None).map_err(|p| refused(p.why()))?;
+    if !hallmark_core::date::is_timestamp(now) {
+        return Err(refused("is not a time (write RFC 3339 UTC, e.g. \"2026-11-20T09:30:00Z\")".into()));
+    }
+    Ok(day)
+}
+
+/// Refuses a typed date or time (`YYYY-MM-DD` when `field` is a date, else RFC 3339 UTC) that
+/// is not a calendar day in the window, or more than 2 days after the tablet's `today`.
+pub(crate) fn check_typed_day(field: &str, value: &str, today: hallmark_core::date::NaiveDate, fix: &str) -> Result<()> {
+    let is_date = field.ends_with("date");
+    let why = match tablet_day(value, Some(today)) {
+        Ok(_) if is_date == (value.len() == 10) => return Ok(()),
+        Ok(_) if is_date => "is not a date (write YYYY-MM-DD, e.g. \"2026-11-20\")".to_string(),
+        Ok(_) => "is not a time (write RFC 3339 UTC, e.g. \"2026-11-20T09:30:00Z\")".to_string(),
+        Err(p @ DateProblem::AfterReference(_)) => format!("{}, the tablet's date", p.why()),
+        Err(p) => p.why(),
+    };
+    Err(StoreError::Invalid(format!("{field} '{value}' {why} ({fix})")))
 }
 
 /// The observation document (docs/observations.md) of an inspection with these answers. One

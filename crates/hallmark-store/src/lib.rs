@@ -31,6 +31,7 @@ pub mod identity;
 pub mod inspections;
 pub mod merge;
 pub mod photo;
+pub mod report_issues;
 pub mod roster;
 pub mod schema;
 pub mod services;
@@ -56,6 +57,10 @@ pub enum StoreError {
     /// The input was refused; nothing was stored.
     #[error("{0}")]
     Invalid(String),
+    /// The device's clock reads an impossible time (1970, 2100, 2026-02-31): nothing was
+    /// stored; the user sets the date and time and tries again.
+    #[error("{0}")]
+    Clock(String),
     #[error("no inspection '{0}' (it may belong to another device's database)")]
     NotFound(String),
     #[error("inspection '{0}' is finished: record a change as an amendment with a reason")]
@@ -74,6 +79,7 @@ impl StoreError {
             StoreError::Sqlite(_) => "database",
             StoreError::Io(_) => "io",
             StoreError::Invalid(_) => "invalid",
+            StoreError::Clock(_) => "clock",
             StoreError::NotFound(_) => "not_found",
             StoreError::Finished(_) => "finished",
             StoreError::Rubric(_) => "rubric",

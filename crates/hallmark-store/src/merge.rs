@@ -51,6 +51,11 @@ pub struct Assessor {
     pub photos: BTreeMap<String, Vec<PhotoRef>>,
     pub conflicts: Vec<Conflict>,
     pub signature: Option<SignatureImage>,
+    /// Dates from the tablet no honest clock wrote (before 2020-01-01, after 2099-12-31, or
+    /// more than 2 days after the bundle's import), one line each (Chinese): shown with the
+    /// assessor and in the report, never used for the report's dates. See [`date_warnings`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub date_warnings: Vec<String>,
     #[serde(skip)]
     pub sheet: Option<ScoreSheet>,
 }
@@ -79,6 +84,7 @@ impl Store {
                 Some(b) => (b.signer_key.clone(), b.fingerprint.clone(), b.known_as.clone()),
                 None => (self.key.public_key_hex(), self.key.fingerprint(), local.then(|| "本机".to_string())),
             };
+            let date_warnings = self.date_warnings_of(&insp, &bundles)?;
             let mut photos: BTreeMap<String, Vec<PhotoRef>> = BTreeMap::new();
             for e in self.evidence(&id)? {
                 photos.entry(e.item_id.clone()).or_default().push(PhotoRef {
@@ -130,6 +136,7 @@ impl Store {
                 photos,
                 conflicts: self.conflicts(&id)?,
                 signature: self.signature_image(&id)?,
+                date_warnings,
                 sheet,
             });
         }
@@ -147,6 +154,30 @@ impl Store {
         Ok(groups.into_values().collect())
     }
 
+    /// The implausible dates of one inspection ([`date_warnings`]), measured against the time
+    /// of its latest import here (the lead's clock); an inspection recorded here, against the
+    /// window only.
+    fn date_warnings_of(&self, insp: &crate::Inspection, bundles: &[crate::bundle::BundleRecord]) -> Result<Vec<String>> {
+        let id = &insp.id;
+        let mut dates: Vec<(&str, String)> = vec![("评价日期", insp.visited_on.clone()), ("创建时间", insp.created_at.clone())];
+        dates.extend(insp.finished_at.iter().map(|t| ("完成时间", t.clone())));
+        dates.extend(self.events(id)?.into_iter().map(|e| ("记录时间", e.recorded_at)));
+        for s in self.service_entries(id)? {
+            dates.push(("服务观察时间", s.entry.observed_at));
+            dates.push(("记录时间", s.recorded_at));
+        }
+        for e in self.evidence(id)? {
+            dates.push(("照片附加时间", e.attached_at));
+            // EXIF: "YYYY-MM-DD HH:MM:SS" in the camera's local time; its day is checked.
+            dates.extend(e.photo.taken_at.map(|t| ("照片拍摄时间", t.chars().take(10).collect())));
+        }
+        dates.extend(self.signature_image(id)?.map(|s| ("签名时间", s.signed_at)));
+        dates.extend(bundles.iter().map(|b| ("数据包导出时间", b.created_at.clone())));
+        let imported = bundles.iter().map(|b| b.imported_at.as_str()).max();
+        let reference = imported.and_then(|t| hallmark_core::date::day_of(t).ok());
+        Ok(date_warnings(&dates, reference))
+    }
+
     /// The merged group an inspection belongs to.
     pub fn merge_group_of(&self, inspection_id: &str) -> Result<MergeGroup> {
         let insp = self.inspection(inspection_id)?;
@@ -155,6 +186,35 @@ impl Store {
             .find(|g| g.site == insp.site_name && g.rubric_id == insp.rubric_id && g.rubric_version == insp.rubric_version)
             .ok_or_else(|| crate::StoreError::NotFound(inspection_id.into()))
     }
+}
+
+/// The dates no honest clock wrote, one line per kind of date and problem (Chinese, as the
+/// merge view and the report print them): "完成时间 2100-02-28T10:00:00.000Z 晚于导入时间
+/// 2026-11-21 超过2天". `reference` is the import day (the lead's clock), if any. Pure.
+pub fn date_warnings(dates: &[(&str, String)], reference: Option<hallmark_core::date::NaiveDate>) -> Vec<String> {
+    use hallmark_core::date::{tablet_day, DateProblem, EARLIEST, LATEST, TOLERANCE_DAYS};
+    // (label, problem) → (the first such value, how many)
+    let mut found: Vec<(&str, String, &str, usize)> = Vec::new();
+    for (label, value) in dates {
+        let problem = match tablet_day(value, reference) {
+            Ok(_) => continue,
+            Err(DateProblem::Malformed(_)) => "不是有效的日期时间".to_string(),
+            Err(DateProblem::BeforeEarliest) => format!("早于 {EARLIEST}"),
+            Err(DateProblem::AfterLatest) => format!("晚于 {LATEST}"),
+            Err(DateProblem::AfterReference(r)) => format!("晚于导入时间 {r} 超过{TOLERANCE_DAYS}天"),
+        };
+        match found.iter_mut().find(|f| f.0 == *label && f.1 == problem) {
+            Some(f) => f.3 += 1,
+            None => found.push((label, problem, value, 1)),
+        }
+    }
+    found
+        .into_iter()
+        .map(|(label, problem, value, n)| match n {
+            1 => format!("{label} {value} {problem}"),
+            n => format!("{label} {value} 等 {n} 项{problem}"),
+        })
+        .collect()
 }
 
 /// The merge view as text (`hallmark merge`): the panel table, then sources and evidence.
@@ -194,6 +254,9 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
                 photos,
                 if a.finished_at.is_some() { "" } else { "  （未完成）" }
             );
+            for w in &a.date_warnings {
+                let _ = writeln!(o, "     ⚠ 日期：{w}（平板时钟可能有误；报告日期与有效期不取自平板）");
+            }
             for c in &a.conflicts {
                 let sides: Vec<String> = c
                     .sides

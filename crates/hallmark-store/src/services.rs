@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::events::{append_event, check_open, check_value};
+use crate::inspections::{check_clock, check_length, check_typed_day, MAX_NOTE_CHARS};
 use crate::{Event, Result, Store, StoreError};
 
 /// One observed service (Liaoning 服务实操), as the inspector logged it.
@@ -38,6 +39,9 @@ impl Store {
     /// Logs one observed service and adds it to the item's counts and tallies, all in one
     /// transaction: the entry and its effect are stored together or not at all.
     pub fn record_service(&mut self, id: &str, item_id: &str, entry: &ServiceEntry, author: &str, now: &str) -> Result<ServiceRecord> {
+        let today = check_clock(now)?;
+        check_typed_day("service time", &entry.observed_at, today, "enter when the service was observed")?;
+        check_length("service note", entry.note.trim(), MAX_NOTE_CHARS)?;
         let insp = self.inspection(id)?;
         self.check_local(&insp)?;
         check_open(&insp, None)?;

@@ -318,6 +318,26 @@ impl Store {
         if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::date::is_iso_date(&h.visited_on) {
             return Err(bad(format!("inspection header has level '{}' and date '{}', not a known level and a date", h.site_level, h.visited_on)));
         }
+        // Every time in the bundle is a real one: no clock writes 2026-02-31. (A real but
+        // implausible time, 1970 or 2100, is signed evidence: imported, and flagged by the
+        // merge view.) Event times are checked with the manifest (hallmark-bundle).
+        let mut times: Vec<(String, &str)> =
+            vec![("inspection header: created_at".into(), &h.created_at), ("the bundle's created_at".into(), &m.created_at)];
+        times.extend(h.finished_at.as_deref().map(|t| ("inspection header: finished_at".to_string(), t)));
+        for s in &m.service_entries {
+            times.push((format!("service entry {}: observed_at", s.id), &s.observed_at));
+            times.push((format!("service entry {}: recorded_at", s.id), &s.recorded_at));
+        }
+        times.extend(m.evidence.iter().map(|e| (format!("evidence {}: attached_at", e.id), e.attached_at.as_str())));
+        times.extend(m.signature_image.iter().map(|s| ("signature image: signed_at".to_string(), s.signed_at.as_str())));
+        for (what, t) in times {
+            let why = match hallmark_core::date::day_of(t) {
+                Err(why) => why,
+                Ok(_) if !hallmark_core::date::is_timestamp(t) => "is not a time (write RFC 3339 UTC, e.g. \"2026-11-20T09:30:00Z\")".into(),
+                Ok(_) => continue,
+            };
+            return Err(bad(format!("{what} '{t}' {why} (no clock writes it: the bundle was altered or made by a faulty hallmark)")));
+        }
         for e in &m.events {
             crate::events::check_value(&rubric, &e.key, e.value.as_ref()).map_err(|err| bad(format!("event {}: {err}", e.id)))?;
         }
