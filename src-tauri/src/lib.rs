@@ -256,10 +256,14 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: view::ReportDetails) -> Result<view::ReportMade> {
     let dir = bundle_dir();
     let details = details.into();
+    // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
+    let (today, now) = (chrono::Local::now().date_naive().to_string(), now());
     let request = hallmark_report::Request {
         group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id },
         details: &details,
         out: hallmark_report::Out::Folder(&dir),
+        today: &today,
+        now: &now,
     };
     let made = hallmark_report::make(&lock(&state), &request)?;
     Ok(view::ReportMade::from(&made))
@@ -269,10 +273,13 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
 #[tauri::command(async)]
 fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, format: String) -> Result<String> {
     let dir = bundle_dir();
+    let (today, now) = (chrono::Local::now().date_naive().to_string(), now());
     let request = hallmark_report::Request {
         group: hallmark_report::Group::Named { site: &site, rubric: &rubric_id },
         details: &Default::default(),
         out: hallmark_report::Out::Folder(&dir),
+        today: &today,
+        now: &now,
     };
     Ok(hallmark_report::scores(&lock(&state), &request, Some(&format))?.path.display().to_string())
 }

@@ -25,7 +25,10 @@ fn group(which: &Which) -> Group<'_> {
 pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String> {
     let store = open_db(&which.db, false)?;
     let details = details(which)?;
-    let made = hallmark_report::make(&store, &Request { group: group(which), details: &details, out: Out::File(out) }).map_err(|e| e.to_string())?;
+    // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
+    let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
+    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now };
+    let made = hallmark_report::make(&store, &request).map_err(|e| e.to_string())?;
     let report = &made.report;
     if text {
         out!("{}", hallmark_report::text::render(report));
@@ -62,8 +65,9 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Resul
 pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
     let store = open_db(&which.db, false)?;
     let details = details(which)?;
-    let written =
-        hallmark_report::scores(&store, &Request { group: group(which), details: &details, out: Out::File(out) }, None).map_err(|e| e.to_string())?;
+    let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
+    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now };
+    let written = hallmark_report::scores(&store, &request, None).map_err(|e| e.to_string())?;
     outln!("{}: {} 名评价人员 × {} 个评分项", written.path.display(), written.assessors, written.items);
     Ok(())
 }

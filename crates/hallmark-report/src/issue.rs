@@ -51,6 +51,11 @@ pub struct Request<'a> {
     pub group: Group<'a>,
     pub details: &'a Details,
     pub out: Out<'a>,
+    /// The lead's local date (`YYYY-MM-DD`, e.g. `chrono::Local::now().date_naive()`): the
+    /// 报告日期 of a report made for the first time. Later makes print the recorded date.
+    pub today: &'a str,
+    /// The lead's clock (RFC 3339 UTC), kept with the recorded issue date.
+    pub now: &'a str,
 }
 
 /// A written report.
@@ -64,13 +69,32 @@ pub struct Made {
 }
 
 /// Writes the signed report of one merged site: the PDF and its sidecar `FILE.pdf.sig.json`,
-/// sealed with the store's device key. The same store and request give the same bytes.
+/// sealed with the store's device key. The first make records its 报告日期 (`request.today`,
+/// the lead's date, never a tablet's) in the store; every later make prints that date, so the
+/// same store gives the same bytes whatever day it is re-rendered.
 pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
-    let report = model::build(store, &request.group.find(store)?, request.details)?;
-    let fonts = pdf::load_fonts()?;
-    let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
-    let bytes = pdf::render(&report, assets, fonts)?;
-    let sidecar = seal::seal(&report, &bytes, store.device_key());
+    let group = request.group.find(store)?;
+    let recorded = store.report_issue(&group.site, &group.rubric_id)?;
+    if recorded.is_none() {
+        hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
+    }
+    let render = |issued_on: &str| -> Result<_, ReportError> {
+        let report = model::build(store, &group, request.details, issued_on)?;
+        let fonts = pdf::load_fonts()?;
+        let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
+        let bytes = pdf::render(&report, assets, fonts)?;
+        let sidecar = seal::seal(&report, &bytes, store.device_key());
+        Ok((report, bytes, sidecar))
+    };
+    let (mut report, mut bytes, mut sidecar) = render(recorded.as_deref().unwrap_or(request.today))?;
+    if recorded.is_none() {
+        // Recorded once the report is made and sealed, so a refused report records no date;
+        // if another make recorded one meanwhile, that date stands and this report follows it.
+        let issued_on = store.report_issued_on(&group.site, &group.rubric_id, request.today, request.now)?;
+        if issued_on != report.issued_on {
+            (report, bytes, sidecar) = render(&issued_on)?;
+        }
+    }
     let path = match request.out {
         Out::File(p) => p.to_path_buf(),
         Out::Folder(dir) => dir.join(format!("评价报告-{}.pdf", report.number)),
@@ -91,7 +115,10 @@ pub struct Scores {
 /// "csv" or "xlsx"; without it, the extension of `Out::File` decides.
 pub fn scores(store: &Store, request: &Request, format: Option<&str>) -> Result<Scores, ReportError> {
     let group = request.group.find(store)?;
-    let report = model::build(store, &group, request.details)?;
+    // The report's number carries its issue date: the recorded one, else today's (not recorded:
+    // a score table issues nothing).
+    let issued_on = store.report_issue(&group.site, &group.rubric_id)?.unwrap_or_else(|| request.today.to_string());
+    let report = model::build(store, &group, request.details, &issued_on)?;
     let (format, refusal) = match (format, request.out) {
         (Some(f), _) => (f, format!("format '{f}' is not csv or xlsx")),
         (None, Out::File(p)) => (p.extension().and_then(|e| e.to_str()).unwrap_or_default(), format!("{}: name the file .csv or .xlsx", p.display())),

@@ -1,5 +1,6 @@
 //! The report model: everything the PDF prints, built from the lead's merged data and nothing
-//! else (no clock: every date comes from the inspections). The PDF, the golden text form, the
+//! else (no clock: the issue date is the lead's, passed in; the other dates come from the
+//! inspections, and a tablet's date never dates the report). The PDF, the golden text form, the
 //! sidecar and the CSV/XLSX are all renderings of this one value.
 
 use std::collections::BTreeMap;
@@ -219,8 +220,10 @@ pub fn pick_group(store: &Store, site: Option<&str>, rubric: Option<&str>) -> Re
     }
 }
 
-/// Builds the report for one merged group.
-pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Report, ReportError> {
+/// Builds the report for one merged group, issued on `issued_on` (报告日期, `YYYY-MM-DD`: the
+/// lead's date, as [`Store::report_issued_on`] recorded it; never a tablet's).
+pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &str) -> Result<Report, ReportError> {
+    hallmark_core::date::parse_date(issued_on).map_err(|e| ReportError::Input(format!("issue date {e}")))?;
     let panel = group
         .panel
         .as_ref()
@@ -294,7 +297,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
     let dates: Vec<&str> = group.assessors.iter().map(|a| a.visited_on.as_str()).collect();
     let evaluated_from = dates.iter().min().copied().unwrap_or_default().to_string();
     let evaluated_to = dates.iter().max().copied().unwrap_or_default().to_string();
-    let issued_on = issued_on(group);
+    let issued_on = issued_on.to_string();
     let valid_until = match (&panel.conclusion, rubric.result.valid_months) {
         (Conclusion::Pass { .. }, Some(m)) => Some(add_months(&issued_on, m)),
         _ => None,
@@ -341,7 +344,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details) -> Result<Rep
         outcome,
         vetoes,
         recommendations,
-        warnings: panel.warnings.clone(),
+        warnings: warnings(panel, group),
         evidence,
         merkle_root,
         signer_public_key: key.public_key_hex(),
@@ -513,14 +516,15 @@ pub struct Due {
 }
 
 /// Halls whose passing conclusion expires within one month of `today` (or has expired): spec
-/// 12 allows re-evaluation in the month before. Dates as the report computes them.
+/// 12 allows re-evaluation in the month before. Dates as the report computes them, from the
+/// recorded issue date: a hall whose report was never made here is not listed.
 pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
     let mut out = Vec::new();
     for g in store.merge()? {
         let (Some(panel), Some(first)) = (&g.panel, g.assessors.first()) else { continue };
+        let Some(issued_on) = store.report_issue(&g.site, &g.rubric_id)? else { continue };
         let rubric = store.rubric(&first.inspection_id)?;
         let (Conclusion::Pass { .. }, Some(months)) = (&panel.conclusion, rubric.result.valid_months) else { continue };
-        let issued_on = issued_on(&g);
         let valid_until = add_months(&issued_on, months);
         if valid_until <= add_months(today, 1) {
             out.push(Due {
@@ -536,11 +540,16 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
     Ok(out)
 }
 
-/// 报告日期: the day the last assessor finished, else the last visit date — from the data,
-/// never the clock. The report's expiry and the due list both count from it.
-fn issued_on(group: &MergeGroup) -> String {
-    let finished = group.assessors.iter().filter_map(|a| a.finished_at.as_deref().map(|t| t[..10].to_string())).max();
-    finished.unwrap_or_else(|| group.assessors.iter().map(|a| a.visited_on.clone()).max().unwrap_or_default())
+/// 提示: the panel's warnings, then each assessor's implausible tablet dates (the merge view's
+/// `date_warnings`), which the report records but never dates itself by.
+fn warnings(panel: &Panel, group: &MergeGroup) -> Vec<String> {
+    let mut out = panel.warnings.clone();
+    for a in &group.assessors {
+        for w in &a.date_warnings {
+            out.push(format!("{}的平板日期有误：{w}（报告日期与有效期不取自平板时钟）", a.name));
+        }
+    }
+    out
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).

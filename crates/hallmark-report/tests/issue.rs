@@ -7,6 +7,8 @@ use hallmark_report::{model, pdf, seal, Group, Out, Request};
 use hallmark_store::{demo, Store};
 
 const NOW: &str = "2026-11-21T09:00:00.000Z";
+/// The lead's local date when the report is first made.
+const TODAY: &str = "2026-11-20";
 
 fn lead(dir: &Path) -> Store {
     let bundles = demo::write_bundles(&dir.join("bundles")).unwrap();
@@ -28,7 +30,7 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
 
     // Step by step, as the CLI and the app did before.
     let group = model::pick_group(&store, None, Some("liaoning-demo-window")).unwrap();
-    let report = model::build(&store, &group, &details).unwrap();
+    let report = model::build(&store, &group, &details, TODAY).unwrap();
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).unwrap();
     let bytes = pdf::render(&report, assets, pdf::load_fonts().unwrap()).unwrap();
     let by_hand = t.path().join("by-hand.pdf");
@@ -37,7 +39,13 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
     let folder = t.path().join("out");
     let made = hallmark_report::make(
         &store,
-        &Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) },
+        &Request {
+            group: Group::Named { site: &site, rubric: "liaoning-demo-window" },
+            details: &details,
+            out: Out::Folder(&folder),
+            today: TODAY,
+            now: NOW,
+        },
     )
     .unwrap();
     assert_eq!(made.pdf, folder.join(format!("评价报告-{}.pdf", report.number)));
@@ -49,22 +57,34 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
 
     let err = hallmark_report::make(
         &store,
-        &Request { group: Group::Named { site: "铁岭", rubric: "liaoning-demo-window" }, details: &details, out: Out::Folder(&folder) },
+        &Request {
+            group: Group::Named { site: "铁岭", rubric: "liaoning-demo-window" },
+            details: &details,
+            out: Out::Folder(&folder),
+            today: TODAY,
+            now: NOW,
+        },
     )
     .unwrap_err();
     assert_eq!((err.code(), err.to_string().as_str()), ("invalid", "no merged inspections of '铁岭' with rubric 'liaoning-demo-window'"));
 
-    let named =
-        Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &Default::default(), out: Out::Folder(&folder) };
+    let named = Request {
+        group: Group::Named { site: &site, rubric: "liaoning-demo-window" },
+        details: &Default::default(),
+        out: Out::Folder(&folder),
+        today: TODAY,
+        now: NOW,
+    };
     let csv = hallmark_report::scores(&store, &named, Some("csv")).unwrap();
     assert_eq!(csv.path, folder.join(format!("评分明细-{}.csv", site.replace(|c: char| !c.is_alphanumeric() && c != '-', "_"))));
     assert_eq!((csv.assessors, csv.items), (5, 19));
-    assert_eq!(std::fs::read(&csv.path).unwrap(), hallmark_report::table::csv(&model::build(&store, &group, &Default::default()).unwrap()));
+    assert_eq!(std::fs::read(&csv.path).unwrap(), hallmark_report::table::csv(&model::build(&store, &group, &Default::default(), TODAY).unwrap()));
     let err = hallmark_report::scores(&store, &named, Some("pdf")).unwrap_err();
     assert_eq!(err.to_string(), "format 'pdf' is not csv or xlsx");
 
     let file = t.path().join("scores.txt");
-    let matching = Request { group: Group::Matching { site: Some("铁岭"), rubric: None }, details: &details, out: Out::File(&file) };
+    let matching =
+        Request { group: Group::Matching { site: Some("铁岭"), rubric: None }, details: &details, out: Out::File(&file), today: TODAY, now: NOW };
     let err = hallmark_report::scores(&store, &matching, None).unwrap_err();
     assert_eq!(err.to_string(), format!("{}: name the file .csv or .xlsx", file.display()));
     assert!(!file.exists());

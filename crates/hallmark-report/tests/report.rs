@@ -11,6 +11,8 @@ use hallmark_store::{demo, Store};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-21T09:00:00.000Z";
+/// The lead's issue date the committed expectations print (报告日期).
+const ISSUED_ON: &str = "2026-11-20";
 
 fn cases() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/report")
@@ -66,7 +68,7 @@ fn liaoning_report_reads_like_appendix_b_and_verifies() {
     let t = tempfile::tempdir().unwrap();
     let (store, _) = lead(t.path());
     let group = model::pick_group(&store, None, Some("liaoning-demo-window")).unwrap();
-    let report = model::build(&store, &group, &details()).unwrap();
+    let report = model::build(&store, &group, &details(), ISSUED_ON).unwrap();
     golden("liaoning-demo.expected.txt", &text::render(&report));
 
     // Deterministic: the same inputs give the same bytes.
@@ -150,7 +152,7 @@ fn verify_with_bundles_names_the_item_whose_observation_changed() {
     let t = tempfile::tempdir().unwrap();
     let (store, bundles) = lead(t.path());
     let group = model::pick_group(&store, None, Some("liaoning-demo-window")).unwrap();
-    let report = model::build(&store, &group, &details()).unwrap();
+    let report = model::build(&store, &group, &details(), ISSUED_ON).unwrap();
     let pdf_bytes = make_pdf(&store, &report);
     let out = t.path().join("report.pdf");
     seal::write(&out, &pdf_bytes, &seal::seal(&report, &pdf_bytes, store.device_key())).unwrap();
@@ -191,7 +193,7 @@ fn jiangsu_report_has_its_areas_and_no_invented_pass_line() {
     let t = tempfile::tempdir().unwrap();
     let (store, _) = lead(t.path());
     let group = model::pick_group(&store, None, Some("jiangsu-15min")).unwrap();
-    let report = model::build(&store, &group, &model::Details::default()).unwrap();
+    let report = model::build(&store, &group, &model::Details::default(), ISSUED_ON).unwrap();
     golden("jiangsu-demo.expected.txt", &text::render(&report));
     assert_eq!(report.outcome, "no_pass_line");
     assert!(report.valid_until.is_none() && report.pass_at.is_none());
@@ -209,13 +211,13 @@ fn several_groups_need_a_choice_and_csv_xlsx_hold_every_assessor() {
     let err = model::pick_group(&store, None, None).unwrap_err().to_string();
     assert!(err.contains("--rubric liaoning-demo-window") && err.contains("--rubric jiangsu-15min"), "{err}");
     let group = model::pick_group(&store, Some("铁岭"), None).unwrap();
-    let report = model::build(&store, &group, &details()).unwrap();
+    let report = model::build(&store, &group, &details(), ISSUED_ON).unwrap();
     let csv = String::from_utf8(hallmark_report::table::csv(&report)).unwrap();
     assert_eq!(csv.lines().count(), 1 + 5 * (19 + 1));
     assert!(csv.contains("王敏,铁岭市医疗保障局,layout,场所布局,8,4,"));
     let xlsx = hallmark_report::table::xlsx(&report).unwrap();
     assert_eq!(&xlsx[..2], b"PK");
-    let bad = model::build(&store, &group, &model::Details { leader: Some("无名".into()), ..details() }).unwrap_err().to_string();
+    let bad = model::build(&store, &group, &model::Details { leader: Some("无名".into()), ..details() }, ISSUED_ON).unwrap_err().to_string();
     assert!(bad.contains("leader '无名' is not one of the assessors"), "{bad}");
 }
 
@@ -223,6 +225,9 @@ fn several_groups_need_a_choice_and_csv_xlsx_hold_every_assessor() {
 fn a_passing_hall_is_due_for_re_evaluation_in_the_month_before_its_conclusion_lapses() {
     let t = tempfile::tempdir().unwrap();
     let (store, _) = lead(t.path());
+    assert!(model::due(&store, "2027-11-01").unwrap().is_empty(), "no report made here: nothing is due");
+    let site = model::pick_group(&store, None, Some("liaoning-demo-window")).unwrap().site;
+    store.report_issued_on(&site, "liaoning-demo-window", ISSUED_ON, NOW).unwrap();
     assert!(model::due(&store, "2027-10-19").unwrap().is_empty(), "more than a month left");
     let due = model::due(&store, "2027-10-25").unwrap();
     assert_eq!(due.len(), 1, "only the passing Liaoning hall has a validity: {due:?}");

@@ -48,7 +48,7 @@ fn main() {
     let fonts = pdf::load_fonts().expect("font");
     let t = Instant::now();
     let group = model::pick_group(&store, None, None).unwrap();
-    let report = model::build(&store, &group, &model::Details::default()).unwrap();
+    let report = model::build(&store, &group, &model::Details::default(), "2026-11-20").unwrap();
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).unwrap();
     let bytes = pdf::render(&report, assets, fonts).unwrap();
     let sidecar = seal::seal(&report, &bytes, store.device_key());
