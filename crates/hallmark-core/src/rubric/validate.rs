@@ -44,6 +44,23 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
         }
     }
 
+    // The groups by id (the first group of an id, as `Rubric::group` finds it), and the groups
+    // and items each group id holds, in file order: every check of the tree below is one pass
+    // over the groups (issue #15: a deep chain of groups took time growing with the cube of its
+    // depth).
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(r.group.len());
+    let mut child_groups_of: HashMap<&str, Vec<&Group>> = HashMap::new();
+    for (k, g) in r.group.iter().enumerate() {
+        first.entry(g.id.as_str()).or_insert(k);
+        if let Some(parent) = &g.parent {
+            child_groups_of.entry(parent.as_str()).or_default().push(g);
+        }
+    }
+    let mut items_of: HashMap<&str, Vec<&Item>> = HashMap::new();
+    for item in &r.item {
+        items_of.entry(item.group.as_str()).or_default().push(item);
+    }
+
     // Points are positive; parents and sums.
     let zero = Decimal::ZERO;
     for g in &r.group {
@@ -51,22 +68,16 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
             say(format!("group '{}': points {} must be above 0", g.id, g.points));
         }
         if let Some(parent) = &g.parent {
-            if r.group(parent).is_none() {
+            if !first.contains_key(parent.as_str()) {
                 say(format!("group '{}': parent '{parent}' does not exist (declare [[group]] id = \"{parent}\" or fix the name)", g.id));
             }
         }
     }
     // Cycles in groups.
-    for g in &r.group {
-        let mut cur = g.parent.as_deref();
-        let mut steps = 0;
-        while let Some(pid) = cur {
-            steps += 1;
-            if pid == g.id || steps > r.group.len() {
-                say(format!("group '{}': its parents form a cycle (a group cannot contain itself)", g.id));
-                break;
-            }
-            cur = r.group(pid).and_then(|x| x.parent.as_deref());
+    let links: Vec<(&str, Option<&str>)> = r.group.iter().map(|g| (g.id.as_str(), g.parent.as_deref())).collect();
+    for (g, in_cycle) in r.group.iter().zip(parents_cycle(&links, &first)) {
+        if in_cycle {
+            say(format!("group '{}': its parents form a cycle (a group cannot contain itself)", g.id));
         }
     }
     let top: Decimal = r.group.iter().filter(|g| g.parent.is_none()).map(|g| g.points.0).sum();
@@ -74,8 +85,8 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
         say(format!("top-level groups sum to {} but the rubric says points = {} (fix the groups' points or the total)", fmt(top), r.points));
     }
     for g in &r.group {
-        let child_groups: Vec<_> = r.group.iter().filter(|c| c.parent.as_deref() == Some(&g.id)).collect();
-        let items: Vec<_> = r.item.iter().filter(|i| i.group == g.id).collect();
+        let child_groups: &[&Group] = child_groups_of.get(g.id.as_str()).map_or(&[], Vec::as_slice);
+        let items: &[&Item] = items_of.get(g.id.as_str()).map_or(&[], Vec::as_slice);
         if !child_groups.is_empty() && !items.is_empty() {
             say(format!("group '{}' holds both groups and items (put its items in a child group)", g.id));
         }
@@ -98,7 +109,7 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
     let all_inputs: HashMap<&str, &Input> = r.inputs().map(|(_, i)| (i.id.as_str(), i)).collect();
     for item in &r.item {
         let at = format!("item '{}'", item.id);
-        if r.group(&item.group).is_none() {
+        if !first.contains_key(item.group.as_str()) {
             say(format!("{at}: group '{}' does not exist (declare it or fix the name)", item.group));
         }
         if item.points.0 <= zero {
@@ -160,6 +171,73 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
         }
     }
     p
+}
+
+/// For each group (id, parent id), whether its parents form a cycle: following its parent, then
+/// that group's parent and so on (a parent id names the first group of that id, `first`) never
+/// ends, or comes back to a group of its own id. Linear in the groups: each group's walk is
+/// resolved once and shared by every group whose walk passes through it.
+fn parents_cycle(links: &[(&str, Option<&str>)], first: &HashMap<&str, usize>) -> Vec<bool> {
+    let n = links.len();
+    let next: Vec<Option<usize>> = links.iter().map(|(_, parent)| parent.and_then(|p| first.get(p).copied())).collect();
+    // endless[k]: the walk from group k never ends (it runs into a cycle).
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnWalk,
+        Done,
+    }
+    let mut state = vec![State::New; n];
+    let mut endless = vec![false; n];
+    let mut walk = Vec::new();
+    for start in 0..n {
+        let mut cur = Some(start);
+        while let Some(k) = cur.filter(|&k| state[k] == State::New) {
+            state[k] = State::OnWalk;
+            walk.push(k);
+            cur = next[k];
+        }
+        // The walk stopped at its end, at a group already resolved, or on itself (a cycle).
+        let verdict = cur.is_some_and(|k| state[k] == State::OnWalk || endless[k]);
+        for k in walk.drain(..) {
+            state[k] = State::Done;
+            endless[k] = verdict;
+        }
+    }
+    // A group that is not the first of its id comes back to its own id when the first group of
+    // that id lies on its (finite) walk, i.e. is an ancestor of its parent in the tree of
+    // finite walks: entry and exit times of one depth-first pass answer that for each.
+    let later: Vec<usize> = (0..n).filter(|&k| first[links[k].0] != k && !endless[k]).collect();
+    if later.is_empty() {
+        return endless;
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for k in (0..n).filter(|&k| !endless[k]) {
+        if let Some(p) = next[k] {
+            children[p].push(k);
+        }
+    }
+    let (mut enter, mut exit) = (vec![0usize; n], vec![0usize; n]);
+    let mut clock = 0;
+    let mut stack: Vec<(usize, bool)> = (0..n).filter(|&k| !endless[k] && next[k].is_none()).map(|k| (k, false)).collect();
+    while let Some((k, done)) = stack.pop() {
+        clock += 1;
+        if done {
+            exit[k] = clock;
+        } else {
+            enter[k] = clock;
+            stack.push((k, true));
+            stack.extend(children[k].iter().map(|&c| (c, false)));
+        }
+    }
+    let mut out = endless;
+    for k in later {
+        let own = first[links[k].0];
+        if let Some(p) = next[k] {
+            out[k] = enter[own] <= enter[p] && exit[p] <= exit[own];
+        }
+    }
+    out
 }
 
 fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
@@ -389,6 +467,8 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
             }
         }
         let mut dedup = BTreeSet::new();
+        // This item's findings start here (item ids are unique in a rubric that validates).
+        let own = out.len();
         for (code, message) in found {
             let interp = item.interpretation.iter().find(|i| i.finding == code).map(|i| i.text.clone());
             if dedup.insert((code, message.clone())) {
@@ -396,7 +476,7 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
             }
         }
         for i in item.interpretation.iter().filter(|i| !i.note && i.finding != "note") {
-            if !out.iter().any(|f| f.item == item.id && f.code == i.finding) {
+            if !out[own..].iter().any(|f| f.item == item.id && f.code == i.finding) {
                 out.push(Finding {
                     item: item.id.clone(),
                     code: "stale-interpretation",
@@ -410,4 +490,57 @@ pub(super) fn findings(r: &Rubric) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk `parents_cycle` replaced (issue #15), kept as the specification: from each
+    /// group up its parents, a cycle when a parent id is the group's own or the walk outlasts
+    /// the number of groups.
+    fn walked(links: &[(&str, Option<&str>)]) -> Vec<bool> {
+        let group = |id: &str| links.iter().find(|(g, _)| *g == id);
+        links
+            .iter()
+            .map(|(id, parent)| {
+                let mut cur = *parent;
+                let mut steps = 0;
+                while let Some(pid) = cur {
+                    steps += 1;
+                    if pid == *id || steps > links.len() {
+                        return true;
+                    }
+                    cur = group(pid).and_then(|(_, p)| *p);
+                }
+                false
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cycles_are_the_groups_the_old_walk_found_duplicates_and_missing_parents_included() {
+        // Every forest of up to 6 groups with ids and parents drawn from 4 names (repeats make
+        // duplicate ids, unused names missing parents), pseudo-randomly.
+        let names = ["a", "b", "c", "d"];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let n = 1 + next(6) as usize;
+            let links: Vec<(&str, Option<&str>)> =
+                (0..n).map(|_| (names[next(4) as usize], if next(5) == 0 { None } else { Some(names[next(4) as usize]) })).collect();
+            let mut first = HashMap::new();
+            for (k, (id, _)) in links.iter().enumerate() {
+                first.entry(*id).or_insert(k);
+            }
+            let expected = walked(&links);
+            assert_eq!(parents_cycle(&links, &first), expected, "{links:?}");
+            found += expected.iter().filter(|c| **c).count();
+        }
+        assert!(found > 1000, "cycles among the cases: {found}");
+    }
 }
