@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use hallmark_store::Store;
 
+use hallmark_store::Access;
+
 use crate::{json, now, open_db, Db};
 
 fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
@@ -41,7 +43,7 @@ fn progress_bar(label: &'static str) -> impl FnMut(u64, u64) {
 
 /// `hallmark export --db DB --inspection ID --out FILE`
 pub(crate) fn export(db: &Db, inspection: &str, out: &Path) -> Result<(), String> {
-    let store = open_db(db, false)?;
+    let store = open_db(db, Access::Existing)?;
     let id = find_inspection(&store, inspection)?;
     let done = store.export_bundle(&id, out, &now(), &mut progress_bar("导出")).map_err(|e| e.to_string())?;
     outln!("{}: {} 条事件，{} 张照片，{} 字节；签名者 {}", done.path.display(), done.events, done.photos, done.bytes, done.fingerprint);
@@ -51,7 +53,7 @@ pub(crate) fn export(db: &Db, inspection: &str, out: &Path) -> Result<(), String
 /// `hallmark import --db DB [--json] FILE...`: each bundle all-or-nothing; a refused one
 /// does not stop the others.
 pub(crate) fn import(db: &Db, files: &[PathBuf], as_json: bool) -> Result<(), String> {
-    let mut store = open_db(db, true)?;
+    let mut store = open_db(db, Access::Create)?;
     let mut refused = Vec::new();
     let mut results = Vec::new();
     for f in files {

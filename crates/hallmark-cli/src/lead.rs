@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
+use hallmark_store::Access;
+
 use crate::{json, now, open_db, read, Db};
 
 /// `hallmark merge --db DB [--json]`
 pub(crate) fn merge(db: &Db, as_json: bool) -> Result<(), String> {
-    let store = open_db(db, false)?;
+    let store = open_db(db, Access::ReadOnly)?;
     let groups = store.merge().map_err(|e| e.to_string())?;
     if as_json {
         outln!("{}", json(&groups));
@@ -19,7 +21,7 @@ pub(crate) fn merge(db: &Db, as_json: bool) -> Result<(), String> {
 
 /// `hallmark roster add --db DB KEY NAME` or `--file ROSTER` of "key<TAB>name" lines.
 pub(crate) fn roster_add(db: &Db, key: Option<String>, name: Option<String>, file: Option<&Path>) -> Result<(), String> {
-    let mut store = open_db(db, true)?;
+    let mut store = open_db(db, Access::Create)?;
     let mut pairs = Vec::new();
     if let Some(f) = file {
         for (n, line) in read(f)?.lines().enumerate() {
@@ -44,7 +46,7 @@ pub(crate) fn roster_add(db: &Db, key: Option<String>, name: Option<String>, fil
 
 /// `hallmark roster list --db DB`
 pub(crate) fn roster_list(db: &Db) -> Result<(), String> {
-    let store = open_db(db, false)?;
+    let store = open_db(db, Access::ReadOnly)?;
     for r in store.roster().map_err(|e| e.to_string())? {
         outln!("{}\t{}\t{}", r.fingerprint, r.name, r.public_key);
     }
@@ -53,7 +55,7 @@ pub(crate) fn roster_list(db: &Db) -> Result<(), String> {
 
 /// `hallmark list --db DB`
 pub(crate) fn list(db: &Db) -> Result<(), String> {
-    let store = open_db(db, false)?;
+    let store = open_db(db, Access::ReadOnly)?;
     for s in store.summaries().map_err(|e| e.to_string())? {
         outln!(
             "{}  {}  {}  {}  {}  总分 {}{}",

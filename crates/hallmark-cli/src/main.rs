@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use hallmark_store::Store;
+use hallmark_store::{Access, Store};
 
 /// Output that ends quietly when the reader goes away (`hallmark merge | head`).
 macro_rules! out {
@@ -25,6 +25,7 @@ macro_rules! outln {
 
 mod bundles;
 mod lead;
+mod recovery;
 mod report;
 mod rubric;
 
@@ -124,6 +125,40 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check a database fully: SQLite integrity, answers against the event log, stored files, key
+    Check {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a backup of a database and its photos to one file (restore with `hallmark restore`)
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also back up device.key (keep such a backup as safe as the device itself)
+        #[arg(long)]
+        with_key: bool,
+    },
+    /// Restore a backup: every file checked before the database is put in place
+    Restore {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        from: PathBuf,
+        /// Move an existing database aside (DB.damaged-STAMP) instead of refusing
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Make a new database from every .hallmark bundle in a folder
+    Rebuild {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -211,6 +246,10 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Report { which, out, text } => report::report(&which, &out, text),
         Command::Verify { pdf, bundles, json } => report::verify(&pdf, bundles.as_deref(), json),
         Command::Scores { which, out } => report::scores(&which, &out),
+        Command::Check { db, json } => recovery::check(&db, json),
+        Command::Backup { db, out, with_key } => recovery::backup(&db, &out, with_key),
+        Command::Restore { db, from, replace } => recovery::restore(&db, &from, replace),
+        Command::Rebuild { db, from } => recovery::rebuild(&db, &from),
     }
 }
 
@@ -244,36 +283,32 @@ fn now() -> String {
 
 /// `--db X`: a folder is a data folder (like the app's); anything else is the SQLite file,
 /// with its photos and key in `X-files/`.
-///
-/// Only the commands that create (`import`, `roster add`) make a new database; every other one
-/// refuses a missing or empty file instead of creating it (a typo'd `--db` must not leave a
-/// fresh empty database, and an empty file is a damaged one, not a new one).
-fn open_db(db: &Db, create: bool) -> Result<Store, String> {
-    if !create {
-        let file = if db.db.is_dir() { db.db.join(hallmark_store::DB_FILE) } else { db.db.clone() };
-        match std::fs::metadata(&file) {
-            Err(_) => {
-                return Err(format!(
-                    "{}: no hallmark database here (a typo? `hallmark import --db {} FILE.hallmark` makes one)",
-                    db.db.display(),
-                    db.db.display()
-                ))
-            }
-            Ok(m) if m.len() == 0 => {
-                return Err(format!(
-                    "{}: is empty (0 bytes), not a hallmark database (restore it from a backup, or move it away and import the bundles again)",
-                    file.display()
-                ))
-            }
-            Ok(_) => {}
-        }
-    }
-    let store = if db.db.is_dir() {
-        Store::open(&db.db, &now())
+fn db_paths(db: &Db) -> (PathBuf, PathBuf) {
+    if db.db.is_dir() {
+        (db.db.join(hallmark_store::DB_FILE), db.db.clone())
     } else {
         let mut files = db.db.clone().into_os_string();
         files.push("-files");
-        Store::open_at(&db.db, Path::new(&files), &now())
-    };
-    store.map_err(|e| format!("{}: {}", db.db.display(), e))
+        (db.db.clone(), PathBuf::from(files))
+    }
+}
+
+/// Opens `--db` as `access` says: only the commands that create (`import`, `roster add`) make
+/// a new database; the others refuse a missing or empty file instead of creating it (a typo'd
+/// `--db` must not leave a fresh empty database, and an empty file is a damaged one), and the
+/// read-only ones (`list`, `merge`, `scores`, `check`, `backup`) never write. Notices (a key
+/// file made private, say) go to stderr.
+fn open_db(db: &Db, access: Access) -> Result<Store, String> {
+    let (file, dir) = db_paths(db);
+    let store = Store::open_with(&file, &dir, access, &now()).map_err(|e| match e {
+        hallmark_store::StoreError::Missing(_) => {
+            format!("{}: no hallmark database here (a typo? `hallmark import --db {} FILE.hallmark` makes one)", db.db.display(), db.db.display())
+        }
+        hallmark_store::StoreError::Damaged { .. } => e.to_string(),
+        e => format!("{}: {e}", db.db.display()),
+    })?;
+    for n in store.notices() {
+        eprintln!("warning: {n}");
+    }
+    Ok(store)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use hallmark_report::model::Details;
 use hallmark_report::{Group, Out, Request};
+use hallmark_store::Access;
 
 use crate::{json, lower, open_db, read, Which};
 
@@ -23,7 +24,7 @@ fn group(which: &Which) -> Group<'_> {
 
 /// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text]`
 pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String> {
-    let store = open_db(&which.db, false)?;
+    let store = open_db(&which.db, Access::Existing)?;
     let details = details(which)?;
     // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
     let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
@@ -63,7 +64,7 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Resul
 
 /// `hallmark scores --db DB [--site S] [--rubric R] [--details FILE] --out FILE.csv|FILE.xlsx`
 pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
-    let store = open_db(&which.db, false)?;
+    let store = open_db(&which.db, Access::ReadOnly)?;
     let details = details(which)?;
     let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
     let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now };

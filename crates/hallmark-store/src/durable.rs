@@ -128,6 +128,36 @@ impl Drop for NewFile {
     }
 }
 
+/// Commits new files so that none appears unless every one was written in full: all are
+/// fsynced first (a full disk fails here, before any rename), then renamed in order. A crash
+/// between two renames leaves only the earlier ones: order them so that is harmless (a
+/// report's sidecar before its PDF: a PDF never appears without its sidecar).
+pub fn commit_together(mut files: Vec<NewFile>) -> io::Result<()> {
+    for f in &mut files {
+        f.sync()?;
+    }
+    for f in files {
+        f.commit()?;
+    }
+    Ok(())
+}
+
+/// Removes temp files in `dir` (not below it) that nobody has written to for `idle`: in a
+/// folder others write too (the bundle folder), a live writer's temp file is never taken.
+pub fn sweep_stale_temp_files(dir: &Path, idle: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let is_temp = e.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(".tmp-"));
+        let stale = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).is_some_and(|age| age >= idle);
+        if is_temp && stale && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// How long a temp file in a shared folder must be untouched before a sweep removes it.
+pub const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Removes temp files a killed writer may have left under `dir` (recursively).
 pub fn sweep_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };

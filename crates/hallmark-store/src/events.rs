@@ -111,7 +111,7 @@ impl Store {
         let mut out = BTreeMap::new();
         for row in rows {
             let (k, v) = row?;
-            out.insert(k, serde_json::from_str(&v).expect("stored JSON"));
+            out.insert(k, crate::stored_json(&v)?);
         }
         Ok(out)
     }
@@ -131,7 +131,7 @@ impl Store {
         let mut out = BTreeMap::new();
         for row in rows {
             let (k, v, e) = row?;
-            out.insert(k, (serde_json::from_str(&v).expect("stored JSON"), e));
+            out.insert(k, (crate::stored_json(&v)?, e));
         }
         Ok(out)
     }
@@ -171,7 +171,7 @@ pub(crate) fn append_event(
         id: uuid::Uuid::now_v7().to_string(),
         key: key.to_string(),
         value,
-        previous: previous.as_deref().map(|p| serde_json::from_str(p).expect("stored JSON")),
+        previous: previous.as_deref().map(crate::stored_json).transpose()?,
         author: author.to_string(),
         device_id: device.to_string(),
         recorded_at: now.to_string(),
@@ -200,12 +200,13 @@ pub(crate) fn events_in(conn: &Connection, id: &str) -> Result<Vec<Event>> {
          WHERE inspection_id = ?1 ORDER BY seq",
     )?;
     let rows = st.query_map([id], |r| {
-        let parse = |s: Option<String>| s.map(|s| serde_json::from_str::<Value>(&s).expect("stored JSON"));
+        let parse =
+            |col: usize| -> rusqlite::Result<Option<Value>> { r.get::<_, Option<String>>(col)?.map(|s| crate::stored_json_at(col, &s)).transpose() };
         Ok(Event {
             id: r.get(0)?,
             key: r.get(1)?,
-            value: parse(r.get(2)?),
-            previous: parse(r.get(3)?),
+            value: parse(2)?,
+            previous: parse(3)?,
             author: r.get(4)?,
             device_id: r.get(5)?,
             recorded_at: r.get(6)?,

@@ -16,20 +16,11 @@ pub struct DeviceKey {
 }
 
 impl DeviceKey {
-    /// Loads `dir/device.key`, or makes and stores a new key pair if there is none.
-    pub fn load_or_create(dir: &Path) -> Result<DeviceKey, String> {
+    /// Loads `dir/device.key`, or makes and stores a new key pair if there is none. A key file
+    /// others can read is made private (0600) and the fix noted in `notices`.
+    pub fn load_or_create(dir: &Path, notices: &mut Vec<String>) -> Result<DeviceKey, String> {
         let path = dir.join(KEY_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    format!(
-                        "{} is {} bytes, not a 32-byte Ed25519 key (restore it from a backup; deleting it makes this device a new signer)",
-                        path.display(),
-                        bytes.len()
-                    )
-                })?;
-                Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
-            }
+        match read_key(&path, notices, true) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 getrandom::getrandom(&mut seed).map_err(|e| format!("no randomness for a device key: {e}"))?;
@@ -37,10 +28,21 @@ impl DeviceKey {
                     Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) })
                 } else {
                     // Another opener made the key first: that one is this device's key.
-                    DeviceKey::load_or_create(dir)
+                    DeviceKey::load_or_create(dir, notices)
                 }
             }
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            other => other.map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        }
+    }
+
+    /// Loads `dir/device.key` without making or changing anything (a read-only open). With
+    /// no key file, a throwaway key stands in: it names nothing and [`crate::Store::signing_key`]
+    /// refuses read-only stores anyway.
+    pub fn load(dir: &Path, notices: &mut Vec<String>) -> Result<DeviceKey, String> {
+        let path = dir.join(KEY_FILE);
+        match read_key(&path, notices, false) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DeviceKey { signing: SigningKey::from_bytes(&[0u8; 32]) }),
+            other => other.map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         }
     }
 
@@ -57,6 +59,37 @@ impl DeviceKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
+}
+
+/// Reads a key file: exactly 32 bytes. One that group or others may read is fixed to 0600
+/// when `fix` (else only noted): the key signs as this device.
+fn read_key(path: &Path, notices: &mut Vec<String>, fix: bool) -> std::io::Result<Result<DeviceKey, String>> {
+    let bytes = std::fs::read(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            if fix {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+                notices.push(format!(
+                    "{} was readable by others (mode {mode:o}): made private (0600); if others could read it, treat the key as exposed",
+                    path.display()
+                ));
+            } else {
+                notices.push(format!("{} is readable by others (mode {mode:o}): make it private with `chmod 600`", path.display()));
+            }
+        }
+    }
+    let seed: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    Ok(match seed {
+        Ok(seed) => Ok(DeviceKey { signing: SigningKey::from_bytes(&seed) }),
+        Err(_) => Err(format!(
+            "{} is {} bytes, not a 32-byte Ed25519 key (restore it from a backup; deleting it makes this device a new signer)",
+            path.display(),
+            bytes.len()
+        )),
+    })
 }
 
 /// Installs a given key seed as `dir/device.key` (0600) unless a key is already there: for demo

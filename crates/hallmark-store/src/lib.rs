@@ -31,6 +31,7 @@ pub mod identity;
 pub mod inspections;
 pub mod merge;
 pub mod photo;
+pub mod recovery;
 pub mod report_issues;
 pub mod roster;
 pub mod schema;
@@ -39,6 +40,7 @@ pub mod services;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hallmark_core::hex::unhex;
 use hallmark_core::rubric::Rubric;
 use rusqlite::Connection;
 
@@ -50,7 +52,7 @@ pub use services::{ServiceEntry, ServiceRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    #[error("database: {}", sqlite_words(.0))]
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Io(String),
@@ -70,6 +72,15 @@ pub enum StoreError {
     /// A bundle was refused; the database is unchanged.
     #[error("{0}")]
     Bundle(String),
+    /// No database where one was expected (nothing was created).
+    #[error("{0}: no hallmark database here (a typo? importing a bundle, or the app's first start, makes one)")]
+    Missing(String),
+    /// The database failed its check: nothing may be written or signed from it.
+    #[error("{file} is damaged ({detail}): nothing was changed; restore a backup (`hallmark restore --from BACKUP --db DB`) or rebuild it from the bundles (`hallmark rebuild --from DIR --db NEW`)")]
+    Damaged { file: String, detail: String },
+    /// `device.key` is not the key this database was made with: signing stops.
+    #[error("{file} is not this database's device key (its fingerprint is {found}, the database was made with {recorded}): restore the original device.key from a backup; a new key would sign as another device")]
+    KeyChanged { file: String, found: String, recorded: String },
 }
 
 impl StoreError {
@@ -84,11 +95,34 @@ impl StoreError {
             StoreError::Finished(_) => "finished",
             StoreError::Rubric(_) => "rubric",
             StoreError::Bundle(_) => "bundle",
+            StoreError::Missing(_) => "missing",
+            StoreError::Damaged { .. } => "damaged",
+            StoreError::KeyChanged { .. } => "key_changed",
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// SQLite's error, and for a value that cannot be read back what it most likely means.
+fn sqlite_words(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::Utf8Error(..) | rusqlite::Error::InvalidColumnType(..) => {
+            format!("a stored value cannot be read ({e}): the database may be damaged; run `hallmark check --db DB`")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// A JSON value as stored by this store; one that does not parse is damage, not a panic.
+pub(crate) fn stored_json(s: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(s).map_err(|e| StoreError::Damaged { file: "the database".into(), detail: format!("a stored value is not JSON ({e})") })
+}
+
+/// [`stored_json`] inside a row mapper.
+pub(crate) fn stored_json_at(col: usize, s: &str) -> rusqlite::Result<serde_json::Value> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
+}
 
 fn io(what: &str, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{what}: {e}"))
@@ -99,6 +133,17 @@ pub struct Store {
     dir: PathBuf,
     device_id: String,
     key: identity::DeviceKey,
+    /// Set when `device.key` is not the key recorded in the database (see [`Store::signing_key`]).
+    key_changed: Option<StoreError>,
+    access: Access,
+    /// What the opener should tell the user (a key file fixed to 0600, say); English, for logs.
+    notices: Vec<String>,
+    /// The temp copy a read-only open of a WAL database on a read-only medium works on.
+    _copy: Option<tempfile::TempDir>,
+    /// Set once `integrity_check` has passed in this session ([`Store::ensure_sound`]).
+    sound: std::cell::Cell<bool>,
+    /// The database file, for messages.
+    db_file: PathBuf,
     /// Pinned rubrics already parsed, by content hash (the text is re-hashed on every use,
     /// so a tampered copy is still refused; only the parse is saved).
     parsed: std::cell::RefCell<BTreeMap<String, Rubric>>,
@@ -106,48 +151,162 @@ pub struct Store {
 
 pub const DB_FILE: &str = "hallmark.sqlite3";
 
+/// How a database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Make the database if there is none: `import`, `roster add`, the app's first start. A
+    /// missing or empty database in a folder that was already used (it has a `device.key`) is
+    /// damage, not a first start, and is refused.
+    Create,
+    /// An existing database, to write: a missing or empty file is refused, never created.
+    Existing,
+    /// An existing database, never written (`list`, `merge`, `scores`, `check`): works on a
+    /// read-only folder or medium. No migration, no temp sweep, no key made.
+    ReadOnly,
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`, migrating the schema.
     pub fn open(dir: &Path, now: &str) -> Result<Store> {
         Store::open_at(&dir.join(DB_FILE), dir, now)
     }
 
-    /// Opens a database file with its files (photos, key) in `dir`. `hallmark --db lead.db`
-    /// uses `lead.db` with `lead.db-files/`.
+    /// Opens a database file with its files (photos, key) in `dir`, creating it if needed.
+    /// `hallmark --db lead.db` uses `lead.db` with `lead.db-files/`.
     pub fn open_at(db: &Path, dir: &Path, now: &str) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
-        let mut conn = Connection::open(db)?;
+        Store::open_with(db, dir, Access::Create, now)
+    }
+
+    /// Opens a database: checked (`PRAGMA quick_check`; a damaged file is refused with
+    /// [`StoreError::Damaged`] before anything is written), migrated unless read-only, with
+    /// its device key checked against the one the database recorded.
+    pub fn open_with(db: &Path, dir: &Path, access: Access, now: &str) -> Result<Store> {
+        let shown = db.display().to_string();
+        match std::fs::metadata(db) {
+            Ok(m) if m.is_dir() => return Err(StoreError::Invalid(format!("{shown} is a folder, not a database file"))),
+            Ok(m) if m.len() == 0 && (access != Access::Create || dir.join(identity::KEY_FILE).exists()) => {
+                return Err(StoreError::Damaged { file: shown, detail: "the file is empty (0 bytes)".into() });
+            }
+            Err(_) if access != Access::Create => return Err(StoreError::Missing(shown)),
+            Err(_) if dir.join(identity::KEY_FILE).exists() && dir.join("photos").exists() => {
+                return Err(StoreError::Damaged { file: shown, detail: "the database file is missing but its folder has been used".into() });
+            }
+            _ => {}
+        }
+        if access != Access::ReadOnly {
+            std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
+        }
+        let (mut conn, copy) = open_connection(db, access)?;
         // Before anything that may wait on another opener's lock (WAL switch, migrations).
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // Switching a new database to WAL needs it to itself, and SQLite answers BUSY at once
-        // (no busy handler) while another first opener holds it: retry for the same 5 s.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        loop {
-            match conn.pragma_update(None, "journal_mode", "WAL") {
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
+        check_quick(&conn, &shown)?;
+        let device_id = if access == Access::ReadOnly {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| damaged(&shown, e))?;
+            if version as usize != schema::CURRENT {
+                return Err(StoreError::Invalid(format!(
+                    "{shown} has schema {version}, this hallmark reads {} only: open it once with a command that writes (e.g. `hallmark import`) to upgrade it",
+                    schema::CURRENT
+                )));
+            }
+            conn.query_row("SELECT id FROM device", [], |r| r.get(0)).map_err(|e| damaged(&shown, e))?
+        } else {
+            // Switching a new database to WAL needs it to itself, and SQLite answers BUSY at
+            // once (no busy handler) while another first opener holds it: retry for 5 s.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                match conn.pragma_update(None, "journal_mode", "WAL") {
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    other => break other.map_err(|e| damaged(&shown, e))?,
                 }
-                other => break other?,
+            }
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            schema::migrate(&mut conn, now).map_err(|e| match e {
+                StoreError::Sqlite(e) => damaged(&shown, e),
+                other => other,
+            })?
+        };
+        let mut notices = Vec::new();
+        let key = if access == Access::ReadOnly {
+            identity::DeviceKey::load(dir, &mut notices).map_err(StoreError::Io)?
+        } else {
+            identity::DeviceKey::load_or_create(dir, &mut notices).map_err(StoreError::Io)?
+        };
+        let key_changed = check_key(&conn, &key, dir, access)?;
+        if access != Access::ReadOnly {
+            // Temp files a killed writer left in every folder the store writes files into.
+            for folder in ["photos", "thumbs", "signatures"] {
+                durable::sweep_temp_files(&dir.join(folder));
             }
         }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let device_id = schema::migrate(&mut conn, now)?;
-        let key = identity::DeviceKey::load_or_create(dir).map_err(StoreError::Io)?;
-        // Temp files a killed writer left in every folder the store writes files into.
-        for folder in ["photos", "thumbs", "signatures"] {
-            durable::sweep_temp_files(&dir.join(folder));
-        }
-        Ok(Store { conn, dir: dir.to_path_buf(), device_id, key, parsed: Default::default() })
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+            device_id,
+            key,
+            key_changed,
+            access,
+            notices,
+            _copy: copy,
+            sound: Default::default(),
+            db_file: db.to_path_buf(),
+            parsed: Default::default(),
+        })
     }
 
     pub fn device_id(&self) -> &str {
         &self.device_id
     }
 
-    /// This device's signing key (Ed25519), made on first open.
+    /// This device's key (Ed25519), made on first open: its public half names the device.
+    /// Sign only with [`Store::signing_key`].
     pub fn device_key(&self) -> &identity::DeviceKey {
         &self.key
+    }
+
+    /// The key to sign bundles and reports with: refused when `device.key` is not the key the
+    /// database recorded, or the store was opened read-only.
+    pub fn signing_key(&self) -> Result<&identity::DeviceKey> {
+        if let Some(StoreError::KeyChanged { file, found, recorded }) = &self.key_changed {
+            return Err(StoreError::KeyChanged { file: file.clone(), found: found.clone(), recorded: recorded.clone() });
+        }
+        if self.access == Access::ReadOnly {
+            return Err(StoreError::Invalid("the database was opened read-only: nothing can be signed from it".into()));
+        }
+        Ok(&self.key)
+    }
+
+    /// The full `integrity_check` (indexes included, which the `quick_check` on open skips),
+    /// once per open, before the store writes imported data or anything is signed from it.
+    pub fn ensure_sound(&self) -> Result<()> {
+        if self.sound.get() {
+            return Ok(());
+        }
+        let found = self.integrity_check()?;
+        if found != "ok" {
+            return Err(StoreError::Damaged { file: self.db_file.display().to_string(), detail: format!("integrity_check: {found}") });
+        }
+        self.sound.set(true);
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn db_file(&self) -> &Path {
+        &self.db_file
+    }
+
+    /// How the store was opened.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// What opening the store fixed or noticed (English, for logs and the CLI's stderr).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     pub fn dir(&self) -> &Path {
@@ -158,8 +317,108 @@ impl Store {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// `PRAGMA integrity_check`: "ok" for a sound database.
+    /// `PRAGMA integrity_check`: "ok" for a sound database, else its first findings.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        let mut st = self.conn.prepare("PRAGMA integrity_check(20)")?;
+        let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows.join("; "))
+    }
+}
+
+/// Opens the SQLite connection. Read-only opens use `mode=ro`; on a folder this process may
+/// not write, SQLite cannot make the WAL index (`-shm`) a read-only open of a WAL database
+/// needs, so: with no `-wal` file (the last writer closed cleanly and checkpointed) the file
+/// is opened `immutable=1`, which is safe because nothing can change it there either; with a
+/// `-wal` file it is copied (database and WAL) to a temp folder and the copy is opened, as
+/// `immutable=1` would silently miss the transactions still in the WAL. The copy is also read
+/// when a killed writer left a WAL that needs recovery, which a read-only connection cannot do.
+fn open_connection(db: &Path, access: Access) -> Result<(rusqlite::Connection, Option<tempfile::TempDir>)> {
+    use rusqlite::OpenFlags;
+    let shown = db.display().to_string();
+    if access != Access::ReadOnly {
+        return Ok((rusqlite::Connection::open(db).map_err(|e| damaged(&shown, e))?, None));
+    }
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let writable = folder_writable(folder);
+    let uri = |path: &Path, extra: &str| format!("file:{}?mode=ro{extra}", percent_path(path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    if writable || !wal.exists() {
+        let extra = if writable { "" } else { "&immutable=1" };
+        let conn = rusqlite::Connection::open_with_flags(uri(db, extra), flags).map_err(|e| damaged(&shown, e))?;
+        // A writer killed mid-transaction leaves a WAL that needs recovery, which a read-only
+        // connection may not run (SQLITE_READONLY_RECOVERY): then read a copy, as below.
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly && wal.exists() => {}
+            _ => return Ok((conn, None)),
+        }
+    }
+    let copy = tempfile::tempdir().map_err(|e| io("cannot make a temp folder for a read-only copy", e))?;
+    let to = copy.path().join(DB_FILE);
+    std::fs::copy(db, &to).map_err(|e| io(&format!("cannot copy {shown}"), e))?;
+    let mut to_wal = to.clone().into_os_string();
+    to_wal.push("-wal");
+    std::fs::copy(&wal, PathBuf::from(to_wal)).map_err(|e| io(&format!("cannot copy {}", wal.display()), e))?;
+    let conn =
+        rusqlite::Connection::open_with_flags(uri(&to, ""), flags.difference(OpenFlags::SQLITE_OPEN_READ_ONLY) | OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| damaged(&shown, e))?;
+    Ok((conn, Some(copy)))
+}
+
+fn folder_writable(folder: &Path) -> bool {
+    let probe = durable::temp_path_for(&folder.join("probe"));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// A path as a `file:` URI path (RFC 3986: `?`, `#` and `%` escaped).
+fn percent_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.to_string_lossy().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
+}
+
+/// SQLite's own words for a file that is not a sound database become [`StoreError::Damaged`].
+fn damaged(file: &str, e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Damaged { file: file.to_string(), detail: e.to_string() }
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// `PRAGMA quick_check` (O(N), no index cross-check: cheap enough for every open).
+fn check_quick(conn: &rusqlite::Connection, file: &str) -> Result<()> {
+    let mut st = conn.prepare("PRAGMA quick_check(5)").map_err(|e| damaged(file, e))?;
+    let rows: Vec<String> =
+        st.query_map([], |r| r.get(0)).map_err(|e| damaged(file, e))?.collect::<rusqlite::Result<_>>().map_err(|e| damaged(file, e))?;
+    if rows != ["ok"] {
+        return Err(StoreError::Damaged { file: file.to_string(), detail: format!("quick_check: {}", rows.join("; ")) });
+    }
+    Ok(())
+}
+
+/// Compares `device.key` with the public key the database recorded (recording it on the first
+/// open that can). A different key does not stop reading, only signing.
+fn check_key(conn: &rusqlite::Connection, key: &identity::DeviceKey, dir: &Path, access: Access) -> Result<Option<StoreError>> {
+    let recorded: Option<String> = conn.query_row("SELECT public_key FROM device", [], |r| r.get(0))?;
+    match recorded {
+        None if access != Access::ReadOnly => {
+            conn.execute("UPDATE device SET public_key = ?1 WHERE public_key IS NULL", [key.public_key_hex()])?;
+            Ok(None)
+        }
+        Some(r) if r != key.public_key_hex() => Ok(Some(StoreError::KeyChanged {
+            file: dir.join(identity::KEY_FILE).display().to_string(),
+            found: key.fingerprint(),
+            recorded: unhex(&r).map(|b| identity::fingerprint_of(&b)).unwrap_or(r),
+        })),
+        _ => Ok(None),
     }
 }

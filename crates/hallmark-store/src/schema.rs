@@ -12,6 +12,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_hardening.sql"),
 ];
 
+/// The schema version this build writes and reads.
+pub const CURRENT: usize = MIGRATIONS.len();
+
 /// Brings the schema up to date and makes sure the database names its device, all under one
 /// exclusive lock: two first opens of a new database (two `hallmark` commands, the app and a
 /// command) cannot both run migration 1 or both make a device id. Returns the device id.

@@ -223,11 +223,14 @@ fn bad_bundles_are_refused_with_their_reason_and_change_nothing() {
         let (store, id) = tablet(&t.path().join("tablet"), "王敏");
         let good = dir.join("good.hallmark");
         export(&store, &id, &good, "2026-11-20T12:00:00.000Z");
-        let other = DeviceKey::load_or_create(&{
-            let p = t.path().join("other");
-            std::fs::create_dir_all(&p).unwrap();
-            p
-        })
+        let other = DeviceKey::load_or_create(
+            &{
+                let p = t.path().join("other");
+                std::fs::create_dir_all(&p).unwrap();
+                p
+            },
+            &mut Vec::new(),
+        )
         .unwrap();
         let good_bytes = std::fs::read(&good).unwrap();
         let _ = std::fs::remove_dir_all(&bad_dir);

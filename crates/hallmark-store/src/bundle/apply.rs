@@ -149,6 +149,8 @@ impl Store {
     /// Verifies a bundle completely, then applies it in one transaction. A refused bundle
     /// changes nothing; the same bundle twice changes nothing the second time.
     pub fn import_bundle(&mut self, path: &Path, now: &str, progress: Progress<'_>) -> Result<Imported> {
+        // Never write into a damaged database (checked once per open).
+        self.ensure_sound()?;
         let opened = verify::open(path)?;
         let file = opened.file.clone();
         let known_as = self.roster_name(&opened.manifest.device.public_key)?;

@@ -17,7 +17,7 @@ use hallmark_core::hex::{hex, sha256_hex};
 use sha2::{Digest, Sha256};
 
 use super::{Exported, Progress};
-use crate::durable::NewFile;
+use crate::durable::{self, NewFile};
 use crate::{io as io_err, Event, Result, Store, StoreError};
 
 const CHUNK: usize = 1 << 20;
@@ -136,12 +136,16 @@ impl Store {
 
     /// Writes one inspection as a signed bundle at `out` (temp file, fsync, rename).
     pub fn export_bundle(&self, inspection_id: &str, out: &Path, now: &str, progress: Progress<'_>) -> Result<Exported> {
+        let key = self.signing_key()?;
+        if let Some(folder) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            durable::sweep_stale_temp_files(folder, durable::STALE_TEMP);
+        }
         let manifest = self.manifest(inspection_id, now)?;
         let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
         let signature = SignatureFileV1 {
             algorithm: "ed25519".into(),
             public_key: manifest.device.public_key.clone(),
-            signature: hex(&self.key.sign(&manifest_bytes)),
+            signature: hex(&key.sign(&manifest_bytes)),
         };
         let sig_bytes = serde_json::to_vec_pretty(&signature).expect("signature serializes");
 
