@@ -74,6 +74,12 @@ pub struct Made {
 /// same store gives the same bytes whatever day it is re-rendered.
 pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     let group = request.group.find(store)?;
+    // Sign only from a sound database, and only what the event log backs: a cache edited
+    // behind the store's back is refused.
+    store.ensure_sound()?;
+    for a in &group.assessors {
+        store.answers_agree(&a.inspection_id)?;
+    }
     let recorded = store.report_issue(&group.site, &group.rubric_id)?;
     if recorded.is_none() {
         hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
@@ -83,23 +89,25 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
         let fonts = pdf::load_fonts()?;
         let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
         let bytes = pdf::render(&report, assets, fonts)?;
-        let sidecar = seal::seal(&report, &bytes, store.device_key());
+        let sidecar = seal::seal(&report, &bytes, store.signing_key()?);
         Ok((report, bytes, sidecar))
     };
     let (mut report, mut bytes, mut sidecar) = render(recorded.as_deref().unwrap_or(request.today))?;
-    if recorded.is_none() {
-        // Recorded once the report is made and sealed, so a refused report records no date;
-        // if another make recorded one meanwhile, that date stands and this report follows it.
-        let issued_on = store.report_issued_on(&group.site, &group.rubric_id, request.today, request.now)?;
-        if issued_on != report.issued_on {
-            (report, bytes, sidecar) = render(&issued_on)?;
-        }
-    }
     let path = match request.out {
         Out::File(p) => p.to_path_buf(),
         Out::Folder(dir) => dir.join(format!("评价报告-{}.pdf", report.number)),
     };
     seal::write(&path, &bytes, &sidecar)?;
+    if recorded.is_none() {
+        // Recorded once the report is written, so a refused or unwritten report (a full disk)
+        // records no date; if another make recorded one meanwhile, that date stands and this
+        // report is made again with it.
+        let issued_on = store.report_issued_on(&group.site, &group.rubric_id, request.today, request.now)?;
+        if issued_on != report.issued_on {
+            (report, bytes, sidecar) = render(&issued_on)?;
+            seal::write(&path, &bytes, &sidecar)?;
+        }
+    }
     Ok(Made { sidecar: seal::sidecar_path(&path), pdf: path, pdf_size: bytes.len(), report })
 }
 

@@ -18,6 +18,7 @@ use hallmark_core::observation;
 use hallmark_core::rubric::Rubric;
 use hallmark_core::score::score;
 use hallmark_store::bundle::apply::{events_of, inspection_of};
+use hallmark_store::durable::{self, NewFile};
 use hallmark_store::identity::{self, DeviceKey};
 use hallmark_store::{derive_answers, observation_document_of, Event};
 use serde::{Deserialize, Serialize};
@@ -129,17 +130,33 @@ pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey) -> Sidecar {
 }
 
 /// Writes the PDF and its sidecar, each to a temp file that is then renamed.
+/// The PDF and its sidecar appear together or not at all: both are written and fsynced before
+/// either is renamed into place, and the sidecar is renamed first.
 pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &Sidecar) -> Result<(), ReportError> {
+    use std::io::Write as _;
     let json = serde_json::to_vec_pretty(sidecar).expect("sidecar serializes");
-    write_file(pdf_path, pdf)?;
-    write_file(&sidecar_path(pdf_path), &json)
+    prepare_folder(pdf_path)?;
+    let side_path = sidecar_path(pdf_path);
+    let cannot = |p: &Path, e: std::io::Error| ReportError::Io(format!("cannot write {}: {e}", p.display()));
+    let mut side = NewFile::create(&side_path).map_err(|e| cannot(&side_path, e))?;
+    side.write_all(&json).map_err(|e| cannot(&side_path, e))?;
+    let mut doc = NewFile::create(pdf_path).map_err(|e| cannot(pdf_path, e))?;
+    doc.write_all(pdf).map_err(|e| cannot(pdf_path, e))?;
+    durable::commit_together(vec![side, doc]).map_err(|e| cannot(pdf_path, e))
+}
+
+/// Creates the file's folder and sweeps temp files a killed writer left there.
+fn prepare_folder(path: &Path) -> Result<(), ReportError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ReportError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        durable::sweep_stale_temp_files(dir, durable::STALE_TEMP);
+    }
+    Ok(())
 }
 
 /// Writes one file through a temp file that is then renamed; creates its folder.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| ReportError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    }
+    prepare_folder(path)?;
     hallmark_store::durable::write_replacing(path, bytes).map_err(|e| ReportError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
