@@ -22,6 +22,10 @@ const COMMANDS: &[&str] = &[
     "make_report",
     "export_scores",
     "reevaluations_due",
+    "recovery_info",
+    "restore_backup",
+    "rebuild_store",
+    "backup_store",
 ];
 
 fn main() {

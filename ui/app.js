@@ -42,6 +42,7 @@ const ERROR_TITLES = {
   invalid: '输入有误，未保存', rubric: '评分细则无法加载', finished: '该评价已完成',
   io: '存储失败', database: '数据库错误', not_found: '找不到该评价',
   bundle: '数据包被拒绝（数据库未改变）', font: '缺少中文字体', layout: '报告排版失败',
+  clock: '平板日期时间有误，未保存（请在系统设置中校准日期和时间）', damaged: '本机数据库已损坏，已停止写入和签名', missing: '找不到本机数据库', key_changed: '设备密钥已被更换，已停止签名',
 };
 
 function errorText(e) {
@@ -73,7 +74,64 @@ async function showList() {
           h('span', { class: s.finished ? 'badge done' : 'badge draft' }, s.finished ? '已完成' : '草稿'),
           h('div', { class: 'card-score' }, s.total, h('small', {}, ' 分')),
           h('div', { class: 'card-sub' }, `已答 ${s.answered_items}/${s.total_items}`)))),
-      h('p', { class: 'device', id: 'device' }, `本机签名指纹 ${info.fingerprint || '—'} · 数据目录 ${info.data_dir}`)));
+      h('p', { class: 'device', id: 'device' }, `本机签名指纹 ${info.fingerprint || '—'} · 数据目录 ${info.data_dir}`,
+        ' ', h('button', { id: 'backup', onclick: backupNow }, '备份'))));
+}
+
+// 备份: the database and photos into one file in the bundle folder (no device key).
+async function backupNow() {
+  setStatus('正在备份…');
+  try {
+    const path = await backend.backupStore();
+    setStatus('');
+    toast(`已备份到 ${path}`, 'ok');
+  } catch (e) {
+    setStatus('');
+    toast(errorText(e));
+  }
+}
+
+// ---------- recovery: the store could not be opened ----------
+const RECOVERY_WHY = {
+  damaged: '本机数据库文件校验未通过（可能因断电、存储卡故障或文件被改动）。为防止错误的评分被签名，应用已停止写入和签名。',
+  missing: '本机数据库文件不见了，但数据目录曾经使用过。',
+};
+
+function showRecovery(r) {
+  $('#title').textContent = 'hallmark 医保服务评价 · 数据恢复';
+  const restore = async (path) => {
+    setStatus('正在恢复…');
+    try {
+      const done = await backend.restoreBackup(path);
+      setStatus('');
+      toast(`已从备份恢复 ${done.inspections} 次评价。损坏的数据库已保留为 ${done.moved_aside || '（无）'}`, 'ok');
+      await showList();
+    } catch (e) { setStatus(''); toast(errorText(e)); }
+  };
+  const rebuild = async () => {
+    setStatus('正在重建…');
+    try {
+      const done = await backend.rebuildStore();
+      setStatus('');
+      toast(`已从数据包重建 ${done.inspections} 次评价。损坏的数据库已保留为 ${done.moved_aside || '（无）'}`, 'ok');
+      await showList();
+    } catch (e) { setStatus(''); toast(errorText(e)); }
+  };
+  main.replaceChildren(
+    h('section', { class: 'recovery', id: 'recovery' },
+      h('h1', {}, ERROR_TITLES[r.code] || '无法打开本机数据'),
+      h('p', {}, RECOVERY_WHY[r.code] || '本机数据无法打开。'),
+      h('p', {}, '损坏的文件不会被删除：恢复或重建前会改名保留，可交技术人员检查。'),
+      h('h2', {}, '方法一：从备份恢复'),
+      r.backups.length === 0
+        ? h('p', { class: 'card-sub' }, `数据包文件夹（${r.bundle_dir}）中没有备份文件（.hallmark-backup）。可把备份复制到该文件夹后重新打开应用。`)
+        : h('div', {}, ...r.backups.map((b) => h('button', { class: 'card', onclick: () => restore(b.path) },
+          h('div', { class: 'card-main' }, h('div', { class: 'card-title' }, b.name),
+            h('div', { class: 'card-sub' }, `${(b.size / 1048576).toFixed(1)} MB · 点此恢复`))))),
+      h('h2', {}, '方法二：从数据包重建'),
+      h('p', { class: 'card-sub' }, `用数据包文件夹中的 ${r.bundles} 个数据包（.hallmark）重建。只包含已导出或已导入的评价。`),
+      h('button', { class: 'primary', disabled: r.bundles === 0, onclick: rebuild }, '从数据包重建'),
+      h('details', {}, h('summary', {}, '技术信息'), h('pre', {}, `${r.message}\n数据目录：${r.data_dir}`))));
 }
 
 async function showNew() {
@@ -614,6 +672,8 @@ async function start() {
     backend = fakeBackend(fixture);
   }
   try {
+    const broken = await backend.recoveryInfo();
+    if (broken) { showRecovery(broken); return; }
     const list = await backend.listInspections();
     const last = localStorage.getItem('hallmark.last');
     const resume = list.find((s) => s.id === last) || list[0];

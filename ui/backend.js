@@ -39,6 +39,10 @@ export const backend = {
   makeReport: (site, rubricId, details) => invoke('make_report', { site, rubricId, details }),
   exportScores: (site, rubricId, format) => invoke('export_scores', { site, rubricId, format }),
   reevaluationsDue: () => invoke('reevaluations_due'),
+  recoveryInfo: () => invoke('recovery_info'),
+  restoreBackup: (path) => invoke('restore_backup', { path }),
+  rebuildStore: () => invoke('rebuild_store'),
+  backupStore: () => invoke('backup_store'),
 };
 
 // Progress messages ({ done, total }) arrive on a Tauri channel: no event permission needed.

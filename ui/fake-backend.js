@@ -31,5 +31,9 @@ export function fakeBackend(fixture) {
     makeReport: async () => ({ pdf: '(memory)/report.pdf', number: 'HM-XX', final_score: null, conclusion: '', valid_until: null }),
     exportScores: async () => '(memory)/scores.xlsx',
     reevaluationsDue: async () => [],
+    recoveryInfo: async () => null,
+    restoreBackup: async () => ({ inspections: 0, moved_aside: null }),
+    rebuildStore: async () => ({ inspections: 0, moved_aside: null }),
+    backupStore: async () => '(memory)/backup.hallmark-backup',
   };
 }

@@ -20,7 +20,29 @@ use view::{
 };
 
 pub struct AppState {
-    store: Mutex<Store>,
+    /// `None` when the store could not be opened: every command but the recovery ones then
+    /// answers with the reason, and the UI shows its recovery screen.
+    store: Mutex<Option<Store>>,
+    /// Why the store could not be opened.
+    broken: Mutex<Option<CommandError>>,
+    /// The data folder.
+    dir: PathBuf,
+}
+
+/// The open store, while the lock is held.
+struct StoreGuard<'a>(std::sync::MutexGuard<'a, Option<Store>>);
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0.as_ref().expect("lock() hands out only an open store")
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.0.as_mut().expect("lock() hands out only an open store")
+    }
 }
 
 type Result<T> = std::result::Result<T, CommandError>;
@@ -29,10 +51,16 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn lock<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Store> {
+fn lock<'a>(state: &'a State<'_, AppState>) -> Result<StoreGuard<'a>> {
     // A panic while holding the lock cannot leave SQLite half-written (transactions), so the
     // store is still usable: take it back rather than refusing every later command.
-    state.store.lock().unwrap_or_else(|p| p.into_inner())
+    let guard = state.store.lock().unwrap_or_else(|p| p.into_inner());
+    if guard.is_none() {
+        let broken = state.broken.lock().unwrap_or_else(|p| p.into_inner());
+        let e = broken.as_ref().map(|b| CommandError { code: b.code, message: b.message.clone() });
+        return Err(e.unwrap_or_else(|| invalid("the store is not open")));
+    }
+    Ok(StoreGuard(guard))
 }
 
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -45,7 +73,7 @@ fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<Ap
         let ms = STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or_default();
         eprintln!("hallmark: first screen after {ms} ms");
     }
-    Ok(AppInfo::of(&lock(&state), &bundle_dir()))
+    Ok(AppInfo::of(&*lock(&state)?, &bundle_dir()))
 }
 
 #[tauri::command(async)]
@@ -61,7 +89,7 @@ fn list_rubrics() -> Result<Vec<RubricChoice>> {
 
 #[tauri::command(async)]
 fn list_inspections(state: State<'_, AppState>) -> Result<Vec<InspectionSummary>> {
-    Ok(lock(&state).summaries()?.iter().map(InspectionSummary::from).collect())
+    Ok(lock(&state)?.summaries()?.iter().map(InspectionSummary::from).collect())
 }
 
 #[tauri::command(async)]
@@ -71,19 +99,19 @@ fn create_inspection(state: State<'_, AppState>, new: CreateInspection) -> Resul
         .iter()
         .find(|(n, _)| *n == file)
         .ok_or_else(|| invalid(format!("rubric '{}' is not known to this app", new.rubric_id)))?;
-    let id = lock(&state).create_inspection(&new.into_new(text.to_string()), &now())?;
+    let id = lock(&state)?.create_inspection(&new.into_new(text.to_string()), &now())?;
     Ok(id)
 }
 
 #[tauri::command(async)]
 fn open_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
-    InspectionView::load(&lock(&state), &id)
+    InspectionView::load(&*lock(&state)?, &id)
 }
 
 /// Records one answer; returns the recomputed view once the change is durable.
 #[tauri::command(async)]
 fn record_answer(state: State<'_, AppState>, id: String, key: String, value: Value) -> Result<InspectionView> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.record(&id, &key, Some(value), &author, &now())?;
     InspectionView::load(&store, &id)
@@ -91,7 +119,7 @@ fn record_answer(state: State<'_, AppState>, id: String, key: String, value: Val
 
 #[tauri::command(async)]
 fn clear_answer(state: State<'_, AppState>, id: String, key: String) -> Result<InspectionView> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.record(&id, &key, None, &author, &now())?;
     InspectionView::load(&store, &id)
@@ -99,7 +127,7 @@ fn clear_answer(state: State<'_, AppState>, id: String, key: String) -> Result<I
 
 #[tauri::command(async)]
 fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: Value, reason: String) -> Result<InspectionView> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.amend(&id, &key, Some(value), &author, &now(), &reason)?;
     InspectionView::load(&store, &id)
@@ -108,7 +136,7 @@ fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: 
 /// Logs one observed service; its occurrences are added to the item's tallies.
 #[tauri::command(async)]
 fn record_service(state: State<'_, AppState>, id: String, item: String, entry: view::NewService) -> Result<InspectionView> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.record_service(&id, &item, &entry.into(), &author, &now())?;
     InspectionView::load(&store, &id)
@@ -133,7 +161,7 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
     let id = header(&request, "x-inspection")?;
     let item = header(&request, "x-item")?;
     let caption = header(&request, "x-caption").unwrap_or_default();
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.attach_photo(&id, &item, bytes, &caption, &author, &now())?;
     InspectionView::load(&store, &id)
@@ -144,7 +172,7 @@ fn stored_jpeg(state: &State<'_, AppState>, sha256: &str, what: &str, path: fn(&
     if !hallmark_core::hex::is_sha256(sha256) {
         return Err(invalid(format!("'{sha256}' is not a photo hash")));
     }
-    let store = lock(state);
+    let store = lock(state)?;
     let bytes = std::fs::read(path(&store, sha256)).map_err(|e| invalid(format!("{what} {sha256}: {e}")))?;
     Ok(view::data_url("image/jpeg", &bytes))
 }
@@ -156,7 +184,7 @@ fn photo_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 
 #[tauri::command(async)]
 fn finish_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionView> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     store.finish(&id, &now())?;
     InspectionView::load(&store, &id)
 }
@@ -168,7 +196,7 @@ fn save_signature(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) 
         return Err(invalid("the signature must be sent as raw PNG bytes"));
     };
     let id = header(&request, "x-inspection")?;
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     store.save_signature(&id, bytes, &now())?;
     InspectionView::load(&store, &id)
 }
@@ -189,7 +217,7 @@ fn file_part(s: &str) -> String {
 /// Exports the inspection as a signed bundle into the bundle folder; progress on the channel.
 #[tauri::command(async)]
 fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Progress>) -> Result<Exported> {
-    let store = lock(&state);
+    let store = lock(&state)?;
     let insp = store.inspection(&id)?;
     let stamp = now();
     let name = format!("{}-{}-{}.hallmark", file_part(&insp.site_name), file_part(&insp.assessor_name), stamp[..19].replace([':', '-'], ""));
@@ -224,7 +252,7 @@ fn bundle_inbox() -> Result<Inbox> {
 /// Imports bundles one by one, each all-or-nothing; a refused one does not stop the others.
 #[tauri::command(async)]
 fn import_bundles(state: State<'_, AppState>, paths: Vec<String>, on_progress: Channel<Progress>) -> Result<Vec<ImportOutcome>> {
-    let mut store = lock(&state);
+    let mut store = lock(&state)?;
     let mut out = Vec::new();
     for p in paths {
         let name = std::path::Path::new(&p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.clone());
@@ -238,12 +266,12 @@ fn import_bundles(state: State<'_, AppState>, paths: Vec<String>, on_progress: C
 
 #[tauri::command(async)]
 fn roster_add(state: State<'_, AppState>, public_key: String, name: String) -> Result<String> {
-    Ok(lock(&state).roster_add(&public_key, &name, &now())?)
+    Ok(lock(&state)?.roster_add(&public_key, &name, &now())?)
 }
 
 #[tauri::command(async)]
 fn merge_view(state: State<'_, AppState>) -> Result<Vec<view::MergeGroup>> {
-    Ok(lock(&state).merge()?.iter().map(view::MergeGroup::from).collect())
+    Ok(lock(&state)?.merge()?.iter().map(view::MergeGroup::from).collect())
 }
 
 #[tauri::command(async)]
@@ -265,7 +293,7 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
         today: &today,
         now: &now,
     };
-    let made = hallmark_report::make(&lock(&state), &request)?;
+    let made = hallmark_report::make(&*lock(&state)?, &request)?;
     Ok(view::ReportMade::from(&made))
 }
 
@@ -281,23 +309,96 @@ fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, fo
         today: &today,
         now: &now,
     };
-    Ok(hallmark_report::scores(&lock(&state), &request, Some(&format))?.path.display().to_string())
+    Ok(hallmark_report::scores(&*lock(&state)?, &request, Some(&format))?.path.display().to_string())
 }
 
 /// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).
 #[tauri::command(async)]
 fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<view::Due>> {
-    let today = now()[..10].to_string();
-    Ok(hallmark_report::model::due(&lock(&state), &today)?.iter().map(view::Due::from).collect())
+    let today = chrono::Local::now().date_naive().to_string();
+    Ok(hallmark_report::model::due(&*lock(&state)?, &today)?.iter().map(view::Due::from).collect())
+}
+
+// ---------- a damaged store: recovery, and backups ----------
+
+/// Why the store could not be opened, with what the recovery screen can offer: the backups
+/// and bundles in the bundle folder. `None` when the store is open.
+#[tauri::command(async)]
+fn recovery_info(state: State<'_, AppState>) -> Result<Option<view::Recovery>> {
+    let broken = state.broken.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(b) = broken.as_ref() else { return Ok(None) };
+    let dir = bundle_dir();
+    let files = |ext: &str| -> Vec<InboxFile> {
+        let mut v: Vec<InboxFile> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == ext))
+                    .map(|p| InboxFile {
+                        name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                        size: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
+                        path: p.display().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by(|a, b| b.name.cmp(&a.name));
+        v
+    };
+    Ok(Some(view::Recovery {
+        code: b.code,
+        message: b.message.clone(),
+        data_dir: state.dir.display().to_string(),
+        bundle_dir: dir.display().to_string(),
+        backups: files(hallmark_store::recovery::BACKUP_EXTENSION),
+        bundles: files(hallmark_store::bundle::EXTENSION).len(),
+    }))
+}
+
+/// Opens the store again after a restore or rebuild; clears the recovery state.
+fn reopen(state: &State<'_, AppState>) -> Result<()> {
+    let store = Store::open(&state.dir, &now())?;
+    *state.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    *state.broken.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    Ok(())
+}
+
+/// Restores a backup over the damaged store (which is kept as `…damaged-STAMP`).
+#[tauri::command(async)]
+fn restore_backup(state: State<'_, AppState>, path: String) -> Result<view::Recovered> {
+    let db = state.dir.join(hallmark_store::DB_FILE);
+    let r = hallmark_store::recovery::restore(std::path::Path::new(&path), &db, &state.dir, true, &now())?;
+    reopen(&state)?;
+    Ok(view::Recovered { inspections: r.inspections, moved_aside: r.moved_aside.map(|p| p.display().to_string()) })
+}
+
+/// Rebuilds the store from the bundles in the bundle folder (the damaged one is kept aside).
+#[tauri::command(async)]
+fn rebuild_store(state: State<'_, AppState>) -> Result<view::Recovered> {
+    let db = state.dir.join(hallmark_store::DB_FILE);
+    let stamp = now();
+    let moved_aside = hallmark_store::recovery::move_aside(&db, &stamp)?;
+    let r = hallmark_store::recovery::rebuild(&bundle_dir(), &db, &state.dir, &stamp)?;
+    reopen(&state)?;
+    Ok(view::Recovered { inspections: r.imported, moved_aside: moved_aside.map(|p| p.display().to_string()) })
+}
+
+/// 备份: the store and its photos into one file in the bundle folder (no device key).
+#[tauri::command(async)]
+fn backup_store(state: State<'_, AppState>) -> Result<String> {
+    let stamp = now();
+    let out = bundle_dir().join(format!("hallmark-备份-{}.{}", stamp[..19].replace([':', '-'], ""), hallmark_store::recovery::BACKUP_EXTENSION));
+    let b = lock(&state)?.backup(&out, false, &stamp)?;
+    Ok(b.path.display().to_string())
 }
 
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
 /// (`$XDG_DATA_HOME/cn.hallmark.inspector` on Linux).
-fn data_dir(app: &tauri::App) -> PathBuf {
+fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, String> {
     if let Some(d) = std::env::var_os("HALLMARK_DATA_DIR") {
-        return d.into();
+        return Ok(d.into());
     }
-    app.path().app_data_dir().expect("the platform has an app data folder")
+    app.path().app_data_dir().map_err(|e| format!("the platform gives no app data folder: {e}"))
 }
 
 /// On a screen smaller than the configured 1280x800 (a portrait tablet, say), fill the screen
@@ -330,12 +431,26 @@ pub fn run() {
     let demo_requested = std::env::args().any(|a| a == "--demo") || std::env::var_os("HALLMARK_DEMO").is_some();
     tauri::Builder::default()
         .setup(move |app| {
-            let dir = data_dir(app);
-            let mut store = Store::open(&dir, &now()).map_err(|e| format!("cannot open the hallmark store in {}: {e}", dir.display()))?;
-            if demo_requested {
-                demo::seed(&mut store, &now()).map_err(|e| format!("cannot add the demo inspection: {e}"))?;
-            }
-            app.manage(AppState { store: Mutex::new(store) });
+            let dir = data_dir(app)?;
+            let (store, broken) = match Store::open(&dir, &now()) {
+                Ok(mut store) => {
+                    for n in store.notices() {
+                        eprintln!("hallmark: {n}");
+                    }
+                    if demo_requested {
+                        if let Err(e) = demo::seed(&mut store, &now()) {
+                            eprintln!("hallmark: cannot add the demo inspection: {e}");
+                        }
+                    }
+                    (Some(store), None)
+                }
+                Err(e) => {
+                    // Never a panic or a black window: the UI shows the recovery screen.
+                    eprintln!("hallmark: cannot open the store in {}: {e}", dir.display());
+                    (None, Some(CommandError::from(e)))
+                }
+            };
+            app.manage(AppState { store: Mutex::new(store), broken: Mutex::new(broken), dir });
             fit_to_screen(app);
             Ok(())
         })
@@ -361,7 +476,11 @@ pub fn run() {
             thumb_view,
             make_report,
             export_scores,
-            reevaluations_due
+            reevaluations_due,
+            recovery_info,
+            restore_backup,
+            rebuild_store,
+            backup_store
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

@@ -130,6 +130,27 @@ pub struct Inbox {
     pub files: Vec<InboxFile>,
 }
 
+/// Why the store could not be opened, and what the recovery screen can offer (#15).
+#[derive(Debug, Serialize)]
+pub struct Recovery {
+    pub code: &'static str,
+    pub message: String,
+    pub data_dir: String,
+    pub bundle_dir: String,
+    /// `.hallmark-backup` files in the bundle folder, newest first.
+    pub backups: Vec<InboxFile>,
+    /// How many `.hallmark` bundles a rebuild would read.
+    pub bundles: usize,
+}
+
+/// A store brought back by a restore or a rebuild (#15).
+#[derive(Debug, Serialize)]
+pub struct Recovered {
+    pub inspections: usize,
+    /// Where the damaged database was kept.
+    pub moved_aside: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ReportMade {
     pub pdf: String,
