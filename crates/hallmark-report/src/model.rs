@@ -18,6 +18,9 @@ use sha2::{Digest, Sha256};
 
 use crate::ReportError;
 
+#[path = "printable.rs"]
+pub mod printable;
+
 /// What the lead adds that no inspection records: the hall's contact details and who leads.
 /// Read from a small TOML file (`hallmark report --details FILE`); every field optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -232,6 +235,8 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
     let rubric = store.rubric(&first.inspection_id)?;
     let sheets: Vec<&ScoreSheet> = group.assessors.iter().filter_map(|a| a.sheet.as_ref()).collect();
     let names: Vec<String> = group.assessors.iter().map(|a| a.name.clone()).collect();
+    // A name inside a list or a sentence (扣分说明, 否决项核查) is cut; the assessor table has it whole.
+    let named: Vec<String> = names.iter().map(|n| printable::bounded(&printable::clean(n), printable::NAME_CHARS)).collect();
 
     // Evidence leaves: each assessor's observation document, each photo, each signature image.
     let mut leaves = Vec::new();
@@ -276,7 +281,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         })
         .collect();
 
-    let items = item_rows(&rubric, panel, &sheets, &names);
+    let items = item_rows(&rubric, panel, &sheets, &named);
     let groups = rubric
         .groups_in_order()
         .into_iter()
@@ -289,7 +294,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         .iter()
         .map(|v| VetoRow {
             text: v.text.clone(),
-            found_by: sheets.iter().zip(&names).filter(|(s, _)| s.veto.triggered.contains(&v.id)).map(|(_, n)| n.clone()).collect(),
+            found_by: sheets.iter().zip(&named).filter(|(s, _)| s.veto.triggered.contains(&v.id)).map(|(_, n)| n.clone()).collect(),
         })
         .collect();
 
@@ -312,7 +317,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
     let (outcome, grade) = outcome(panel, &rubric);
     let evidence = evidence_rows(&rubric, group);
     let key = store.device_key();
-    Ok(Report {
+    let mut report = Report {
         number,
         title: rubric.result.report_title.clone().unwrap_or_else(|| format!("{}评价报告", rubric.title)),
         grade,
@@ -349,7 +354,9 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         merkle_root,
         signer_public_key: key.public_key_hex(),
         signer_fingerprint: key.fingerprint(),
-    })
+    };
+    printable::each_text(&mut report, |s| *s = printable::clean(s));
+    Ok(report)
 }
 
 /// One row per rubric item: the panel's figures and the 扣分说明 (the explanations of the parts
@@ -481,7 +488,7 @@ fn evidence_rows(rubric: &Rubric, group: &MergeGroup) -> Vec<EvidenceRow> {
             for a in &group.assessors {
                 for p in a.photos.get(&item.id).into_iter().flatten() {
                     photos.push(PhotoRow {
-                        assessor: a.name.clone(),
+                        assessor: printable::bounded(&printable::clean(&a.name), printable::NAME_CHARS),
                         sha256: p.sha256.clone(),
                         prefix: p.sha256[..12].to_string(),
                         captured_at: p.taken_at.clone().unwrap_or_else(|| p.attached_at.replace('T', " ").chars().take(16).collect()),

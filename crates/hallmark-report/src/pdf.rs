@@ -13,7 +13,7 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
-use crate::model::Report;
+use crate::model::{printable, Report};
 use crate::ReportError;
 
 const TEMPLATE: &str = include_str!("report.typ");
@@ -118,11 +118,19 @@ impl World for ReportWorld {
     }
 }
 
-/// Lays out and writes the PDF.
+/// Whether one of the fonts has a glyph for `c`.
+pub fn covers(fonts: &[Font], c: char) -> bool {
+    fonts.iter().any(|f| f.info().coverage.contains(c as u32))
+}
+
+/// Lays out and writes the PDF. Free text is printed as the fonts can draw it: a character
+/// none of them has (an emoji, Arabic) shows as U+FFFD instead of blank ([`printable::drawable`]).
 pub fn render(report: &Report, assets: Assets, fonts: Vec<Font>) -> Result<Vec<u8>, ReportError> {
     let main = file_id("/report.typ");
+    let mut printed = report.clone();
+    printable::each_text(&mut printed, |s| *s = printable::drawable(s, |c| covers(&fonts, c)));
     let mut files: HashMap<FileId, Bytes> = HashMap::new();
-    files.insert(file_id("/data.json"), Bytes::new(serde_json::to_vec(report).expect("report serializes")));
+    files.insert(file_id("/data.json"), Bytes::new(serde_json::to_vec(&printed).expect("report serializes")));
     for (path, bytes) in assets.files {
         files.insert(file_id(&path), Bytes::new(bytes));
     }
