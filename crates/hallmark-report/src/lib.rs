@@ -15,6 +15,7 @@
 pub mod issue;
 pub mod model;
 pub mod pdf;
+pub mod printable;
 pub mod seal;
 pub mod table;
 pub mod text;

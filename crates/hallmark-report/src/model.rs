@@ -18,8 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ReportError;
 
-#[path = "printable.rs"]
-pub mod printable;
+use crate::printable;
 
 /// What the lead adds that no inspection records: the hall's contact details and who leads.
 /// Read from a small TOML file (`hallmark report --details FILE`); every field optional.

@@ -13,7 +13,8 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 
-use crate::model::{printable, Report};
+use crate::model::Report;
+use crate::printable;
 use crate::ReportError;
 
 const TEMPLATE: &str = include_str!("report.typ");

@@ -39,7 +39,10 @@ fn a_sidecar_that_cannot_be_written_leaves_no_pdf() {
     };
     let e = hallmark_report::make(&store, &request).unwrap_err();
     assert!(e.to_string().contains("r.pdf"), "{e}");
-    assert!(store.report_issue("铁岭县医疗保障事务服务中心", "liaoning-demo-window").unwrap().is_none(), "a report not written records no issue date");
+    assert!(
+        store.report_issue("铁岭县医疗保障事务服务中心", "liaoning-demo-window").unwrap().is_none(),
+        "a report not written records no issue date"
+    );
     let mut left: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     left.sort();
     assert_eq!(left, ["r.pdf.sig.json"], "no PDF without its sidecar, no temp file, and the stale temp swept");
