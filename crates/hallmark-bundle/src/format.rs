@@ -27,8 +27,16 @@ pub const SIGNATURE: &str = "manifest.sig";
 /// Limits that keep a hostile bundle from exhausting memory or disk before it is refused.
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 pub const MAX_SIGNATURE_BYTES: u64 = 4 << 10;
+/// The most one file of a bundle may declare; the importer refuses more. Kept at 200 MiB so
+/// bundles from tablets of before issue #15 (photos up to 200 MiB) still import.
 pub const MAX_FILE_BYTES: u64 = 200 << 20;
 pub const MAX_FILES: usize = 30_000;
+/// The one photo size limit (issue #15): the tablet refuses a larger photo on capture, so every
+/// photo it stores fits in a bundle the lead imports. A 64-megapixel camera JPEG is ≈ 30 MB;
+/// phones append a gain or depth map after the picture. Export checks each file against
+/// [`MAX_FILE_BYTES`], the importer's own limit, which must stay at or above this.
+pub const MAX_PHOTO_BYTES: u64 = 64 << 20;
+const _: () = assert!(MAX_PHOTO_BYTES <= MAX_FILE_BYTES, "a photo the tablet accepts must import");
 
 /// The manifest as this hallmark works with it: the newest version. Older versions are
 /// upgraded to it by [`parse_manifest`].

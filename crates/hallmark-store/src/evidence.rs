@@ -1,5 +1,6 @@
 //! Evidence: photos (checked and thumbnailed on worker threads, stored once by SHA-256, the
-//! file before the row that names it) and the assessor's handwritten signature image.
+//! file before the row that names it; optionally downscaled on capture, the camera file's hash
+//! and size recorded) and the assessor's handwritten signature image.
 
 use std::path::{Path, PathBuf};
 
@@ -63,9 +64,44 @@ impl Store {
     /// A stored photo's description.
     pub fn photo_meta(&self, sha256: &str) -> Result<photo::PhotoMeta> {
         self.conn
-            .query_row("SELECT sha256, size, width, height, orientation, taken_at FROM photos WHERE sha256 = ?1", [sha256], |r| photo_meta_at(r, 0))
+            .query_row(&format!("SELECT {PHOTO_COLUMNS} FROM photos p WHERE p.sha256 = ?1"), [sha256], |r| photo_meta_at(r, 0))
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("photo {sha256}")))
+    }
+
+    /// Downscale on capture: from now on a photo whose long side is longer than `px` is stored
+    /// as a copy with that long side (the camera file's SHA-256 and size are recorded with it);
+    /// `None` stores photos as the camera made them (the default). Kept in the database.
+    pub fn set_photo_long_side(&mut self, px: Option<u32>) -> Result<()> {
+        match px {
+            Some(px) if !photo::LONG_SIDE_RANGE.contains(&px) => Err(StoreError::Invalid(format!(
+                "a photo's long side must be between {} and {} pixels, not {px} (or turn downscaling off)",
+                photo::LONG_SIDE_RANGE.start(),
+                photo::LONG_SIDE_RANGE.end()
+            ))),
+            Some(px) => {
+                self.conn.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![LONG_SIDE_SETTING, px.to_string()],
+                )?;
+                Ok(())
+            }
+            None => {
+                self.conn.execute("DELETE FROM settings WHERE key = ?1", [LONG_SIDE_SETTING])?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The long side photos are downscaled to on capture, if set.
+    pub fn photo_long_side(&self) -> Result<Option<u32>> {
+        let value: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [LONG_SIDE_SETTING], |r| r.get(0)).optional()?;
+        match value {
+            None => Ok(None),
+            Some(v) => v.parse().ok().filter(|px| photo::LONG_SIDE_RANGE.contains(px)).map(Some).ok_or_else(|| {
+                StoreError::Invalid(format!("the setting {LONG_SIDE_SETTING} is '{v}', not a number of pixels (set the photo size again)"))
+            }),
+        }
     }
 
     /// Checks, stores (once, by hash) and links a photo to an item. A refused file stores nothing.
@@ -76,7 +112,8 @@ impl Store {
 
     /// Attaches several photos: checking and thumbnailing run on all cores, storing runs in
     /// order. Each photo is all-or-nothing; the first refused photo stops the batch with its
-    /// reason (those before it are kept).
+    /// reason (those before it are kept). With [`Store::set_photo_long_side`] set, larger photos
+    /// are stored downscaled.
     pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
         let insp = self.inspection(id)?;
         self.check_local(&insp)?;
@@ -86,6 +123,7 @@ impl Store {
                 return Err(StoreError::Invalid(format!("item '{item}' is not in rubric '{}'", rubric.id)));
             }
         }
+        let long_side = self.photo_long_side()?;
         // Workers check, thumbnail and durably write the files (in parallel, fsyncs included);
         // then the rows go in, in order. Files before rows: a row never names a missing file.
         // Twice the cores: a worker waiting on fsync leaves its core to another one decoding.
@@ -100,40 +138,75 @@ impl Store {
                     if k >= photos.len() {
                         break;
                     }
-                    let r = write_photo_files(dir, photos[k].1);
+                    let r = write_photo_files(dir, photos[k].1, long_side);
                     *results[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
                 });
             }
         });
-        let mut out = Vec::new();
+        // The rows of the photos before the first refused one, in order, in one transaction
+        // (one fsync for the batch, not one per photo).
+        let mut accepted = Vec::new();
+        let mut refused = None;
         for ((item, _, caption), r) in photos.iter().zip(results) {
-            let meta = r.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every photo examined")?;
-            out.push(self.insert_evidence(id, item, &meta, caption, author, now)?);
+            match r.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every photo examined") {
+                Ok(meta) => accepted.push((*item, meta, *caption)),
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
+            }
         }
+        let out = self.insert_evidence(id, &accepted, author, now)?;
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    fn insert_evidence(&mut self, id: &str, photos: &[(&str, photo::PhotoMeta, &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
+        if photos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::new();
+        for (item_id, meta, caption) in photos {
+            let evidence_id = uuid::Uuid::now_v7().to_string();
+            tx.execute(
+                "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at, original_sha256, original_size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    meta.sha256,
+                    meta.size as i64,
+                    meta.width,
+                    meta.height,
+                    meta.orientation,
+                    meta.taken_at,
+                    meta.original_sha256,
+                    meta.original_size.map(|n| n as i64)
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![evidence_id, id, item_id, meta.sha256, caption.trim(), author, self.device_id, now],
+            )?;
+            out.push(Evidence {
+                id: evidence_id,
+                item_id: item_id.to_string(),
+                caption: caption.trim().into(),
+                attached_at: now.into(),
+                photo: meta.clone(),
+            });
+        }
+        tx.commit()?;
         Ok(out)
     }
 
-    fn insert_evidence(&mut self, id: &str, item_id: &str, meta: &photo::PhotoMeta, caption: &str, author: &str, now: &str) -> Result<Evidence> {
-        let evidence_id = uuid::Uuid::now_v7().to_string();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![meta.sha256, meta.size as i64, meta.width, meta.height, meta.orientation, meta.taken_at],
-        )?;
-        tx.execute(
-            "INSERT INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![evidence_id, id, item_id, meta.sha256, caption.trim(), author, self.device_id, now],
-        )?;
-        tx.commit()?;
-        Ok(Evidence { id: evidence_id, item_id: item_id.into(), caption: caption.trim().into(), attached_at: now.into(), photo: meta.clone() })
-    }
-
     pub fn evidence(&self, id: &str) -> Result<Vec<Evidence>> {
-        let mut st = self.conn.prepare(
-            "SELECT e.id, e.item_id, e.caption, e.attached_at, p.sha256, p.size, p.width, p.height, p.orientation, p.taken_at
-             FROM evidence e JOIN photos p ON p.sha256 = e.sha256 WHERE e.inspection_id = ?1 ORDER BY e.attached_at, e.id",
-        )?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT e.id, e.item_id, e.caption, e.attached_at, {PHOTO_COLUMNS}
+             FROM evidence e JOIN photos p ON p.sha256 = e.sha256 WHERE e.inspection_id = ?1 ORDER BY e.attached_at, e.id"
+        ))?;
         let rows = st.query_map([id], |r| {
             Ok(Evidence { id: r.get(0)?, item_id: r.get(1)?, caption: r.get(2)?, attached_at: r.get(3)?, photo: photo_meta_at(r, 4)? })
         })?;
@@ -149,7 +222,13 @@ impl Store {
     }
 }
 
-/// A photo's columns (sha256, size, width, height, orientation, taken_at) from `at` on.
+/// The settings key of downscale-on-capture (migration 0004's `settings` table).
+const LONG_SIDE_SETTING: &str = "photo.long_side";
+
+/// A photo row's columns as [`photo_meta_at`] reads them (`photos` as `p`).
+pub(crate) const PHOTO_COLUMNS: &str = "p.sha256, p.size, p.width, p.height, p.orientation, p.taken_at, p.original_sha256, p.original_size";
+
+/// A photo's [`PHOTO_COLUMNS`] from `at` on.
 pub(crate) fn photo_meta_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<photo::PhotoMeta> {
     Ok(photo::PhotoMeta {
         sha256: r.get(at)?,
@@ -158,6 +237,8 @@ pub(crate) fn photo_meta_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Resul
         height: r.get(at + 3)?,
         orientation: r.get(at + 4)?,
         taken_at: r.get(at + 5)?,
+        original_sha256: r.get(at + 6)?,
+        original_size: r.get::<_, Option<i64>>(at + 7)?.map(|n| n as u64),
     })
 }
 
@@ -173,10 +254,12 @@ pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
     dir.join("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
 }
 
-/// Checks a photo and writes it and its thumbnail durably. Runs on worker threads.
-fn write_photo_files(dir: &Path, bytes: &[u8]) -> Result<photo::PhotoMeta> {
-    let (meta, thumb) = photo::examine(bytes).map_err(StoreError::Invalid)?;
-    durable::write_durably(&photo_path_in(dir, &meta.sha256), bytes).map_err(|e| io("cannot store the photo", e))?;
-    durable::write_durably(&thumb_path_in(dir, &meta.sha256), &thumb).map_err(|e| io("cannot store the thumbnail", e))?;
-    Ok(meta)
+/// Checks a photo (downscaling it if `long_side` says so) and writes it and its thumbnail
+/// durably. Runs on worker threads.
+fn write_photo_files(dir: &Path, bytes: &[u8], long_side: Option<u32>) -> Result<photo::PhotoMeta> {
+    let e = photo::examine_for_capture(bytes, long_side).map_err(StoreError::Invalid)?;
+    let stored = e.downscaled.as_deref().unwrap_or(bytes);
+    durable::write_durably(&photo_path_in(dir, &e.meta.sha256), stored).map_err(|err| io("cannot store the photo", err))?;
+    durable::write_durably(&thumb_path_in(dir, &e.meta.sha256), &e.thumbnail).map_err(|err| io("cannot store the thumbnail", err))?;
+    Ok(e.meta)
 }
