@@ -355,32 +355,35 @@ fn recovery_info(state: State<'_, AppState>) -> Result<Option<view::Recovery>> {
     }))
 }
 
-/// Opens the store again after a restore or rebuild; clears the recovery state.
-fn reopen(state: &State<'_, AppState>) -> Result<()> {
-    let store = Store::open(&state.dir, &now())?;
-    *state.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+/// Runs a restore or rebuild while holding the store lock (so two taps never run two), only
+/// while the store is broken, then opens the store again and clears the recovery state.
+fn recover(state: &State<'_, AppState>, run: impl FnOnce(&std::path::Path) -> Result<view::Recovered>) -> Result<view::Recovered> {
+    let mut store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+    if store.is_some() {
+        return Err(invalid("the store is open: nothing to recover"));
+    }
+    let done = run(&state.dir.join(hallmark_store::DB_FILE))?;
+    *store = Some(Store::open(&state.dir, &now())?);
     *state.broken.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    Ok(())
+    Ok(done)
 }
 
 /// Restores a backup over the damaged store (which is kept as `…damaged-STAMP`).
 #[tauri::command(async)]
 fn restore_backup(state: State<'_, AppState>, path: String) -> Result<view::Recovered> {
-    let db = state.dir.join(hallmark_store::DB_FILE);
-    let r = hallmark_store::recovery::restore(std::path::Path::new(&path), &db, &state.dir, true, &now())?;
-    reopen(&state)?;
-    Ok(view::Recovered { inspections: r.inspections, moved_aside: r.moved_aside.map(|p| p.display().to_string()) })
+    recover(&state, |db| {
+        let r = hallmark_store::recovery::restore(std::path::Path::new(&path), db, &state.dir, true, &now())?;
+        Ok(view::Recovered { inspections: r.inspections, moved_aside: r.moved_aside.map(|p| p.display().to_string()) })
+    })
 }
 
 /// Rebuilds the store from the bundles in the bundle folder (the damaged one is kept aside).
 #[tauri::command(async)]
 fn rebuild_store(state: State<'_, AppState>) -> Result<view::Recovered> {
-    let db = state.dir.join(hallmark_store::DB_FILE);
-    let stamp = now();
-    let moved_aside = hallmark_store::recovery::move_aside(&db, &stamp)?;
-    let r = hallmark_store::recovery::rebuild(&bundle_dir(), &db, &state.dir, &stamp)?;
-    reopen(&state)?;
-    Ok(view::Recovered { inspections: r.imported, moved_aside: moved_aside.map(|p| p.display().to_string()) })
+    recover(&state, |db| {
+        let (r, moved_aside) = hallmark_store::recovery::rebuild_in_place(&bundle_dir(), db, &state.dir, &now())?;
+        Ok(view::Recovered { inspections: r.imported, moved_aside: moved_aside.map(|p| p.display().to_string()) })
+    })
 }
 
 /// 备份: the store and its photos into one file in the bundle folder (no device key).

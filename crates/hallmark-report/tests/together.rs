@@ -38,7 +38,7 @@ fn a_sidecar_that_cannot_be_written_leaves_no_pdf() {
         now: NOW,
     };
     let e = hallmark_report::make(&store, &request).unwrap_err();
-    assert!(e.to_string().contains("r.pdf"), "{e}");
+    assert!(e.to_string().contains("cannot write") && e.to_string().contains("r.pdf"), "{e}");
     assert!(
         store.report_issue("铁岭县医疗保障事务服务中心", "liaoning-demo-window").unwrap().is_none(),
         "a report not written records no issue date"

@@ -196,17 +196,25 @@ impl Store {
         if access != Access::ReadOnly {
             std::fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create data folder '{}'", dir.display()), e))?;
         }
-        let (mut conn, copy) = open_connection(db, access)?;
+        let (mut conn, mut copy_dir) = open_connection(db, access)?;
         // Before anything that may wait on another opener's lock (WAL switch, migrations).
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         check_quick(&conn, &shown)?;
         let device_id = if access == Access::ReadOnly {
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| damaged(&shown, e))?;
-            if version as usize != schema::CURRENT {
+            if version as usize > schema::CURRENT {
                 return Err(StoreError::Invalid(format!(
-                    "{shown} has schema {version}, this hallmark reads {} only: open it once with a command that writes (e.g. `hallmark import`) to upgrade it",
+                    "{shown} is from a newer hallmark (schema {version}, this build knows {}): update hallmark",
                     schema::CURRENT
                 )));
+            }
+            if (version as usize) < schema::CURRENT {
+                // An older database is read through a migrated copy: the file itself is never
+                // written by a read-only command.
+                let (mut copied, dir) = copy_for_reading(db)?;
+                schema::migrate(&mut copied, now)?;
+                conn = copied;
+                copy_dir = Some(dir);
             }
             conn.query_row("SELECT id FROM device", [], |r| r.get(0)).map_err(|e| damaged(&shown, e))?
         } else {
@@ -242,6 +250,7 @@ impl Store {
             for folder in ["photos", "thumbs", "signatures"] {
                 durable::sweep_temp_files(&dir.join(folder));
             }
+            recovery::sweep_staging(dir);
         }
         Ok(Store {
             conn,
@@ -251,7 +260,7 @@ impl Store {
             key_changed,
             access,
             notices,
-            _copy: copy,
+            _copy: copy_dir,
             sound: Default::default(),
             db_file: db.to_path_buf(),
             parsed: Default::default(),
@@ -339,15 +348,17 @@ fn open_connection(db: &Path, access: Access) -> Result<(rusqlite::Connection, O
         return Ok((rusqlite::Connection::open(db).map_err(|e| damaged(&shown, e))?, None));
     }
     let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let writable = folder_writable(folder);
-    let uri = |path: &Path, extra: &str| format!("file:{}?mode=ro{extra}", percent_path(path));
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     let wal = PathBuf::from(wal);
-    if writable || !wal.exists() {
+    let writable = folder_writable(folder);
+    // `immutable=1` only where nothing can write: a read-only mount. A folder only this user
+    // cannot write may have a writer of its own, so it is read through a copy.
+    if writable || (read_only_mount(folder) && !wal.exists()) {
         let extra = if writable { "" } else { "&immutable=1" };
-        let conn = rusqlite::Connection::open_with_flags(uri(db, extra), flags).map_err(|e| damaged(&shown, e))?;
+        let uri = format!("file:{}?mode=ro{extra}", percent_path(db));
+        let conn = rusqlite::Connection::open_with_flags(uri, flags).map_err(|e| damaged(&shown, e))?;
         // A writer killed mid-transaction leaves a WAL that needs recovery, which a read-only
         // connection may not run (SQLITE_READONLY_RECOVERY): then read a copy, as below.
         match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
@@ -355,16 +366,49 @@ fn open_connection(db: &Path, access: Access) -> Result<(rusqlite::Connection, O
             _ => return Ok((conn, None)),
         }
     }
+    let (conn, dir) = copy_for_reading(db)?;
+    Ok((conn, Some(dir)))
+}
+
+/// Copies a database and its WAL (the WAL first, then the file, then the WAL again if it
+/// changed meanwhile) into a temp folder and opens the copy to write: SQLite recovers the
+/// copy's WAL there, never the original's.
+fn copy_for_reading(db: &Path) -> Result<(rusqlite::Connection, tempfile::TempDir)> {
+    let shown = db.display().to_string();
     let copy = tempfile::tempdir().map_err(|e| io("cannot make a temp folder for a read-only copy", e))?;
     let to = copy.path().join(DB_FILE);
-    std::fs::copy(db, &to).map_err(|e| io(&format!("cannot copy {shown}"), e))?;
-    let mut to_wal = to.clone().into_os_string();
-    to_wal.push("-wal");
-    std::fs::copy(&wal, PathBuf::from(to_wal)).map_err(|e| io(&format!("cannot copy {}", wal.display()), e))?;
-    let conn =
-        rusqlite::Connection::open_with_flags(uri(&to, ""), flags.difference(OpenFlags::SQLITE_OPEN_READ_ONLY) | OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| damaged(&shown, e))?;
-    Ok((conn, Some(copy)))
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    let to_wal = PathBuf::from(format!("{}-wal", to.display()));
+    for _ in 0..5 {
+        let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok()));
+        let (db_before, wal_before) = (stamp(db), stamp(&wal));
+        std::fs::copy(db, &to).map_err(|e| io(&format!("cannot copy {shown}"), e))?;
+        let _ = std::fs::remove_file(&to_wal);
+        if wal.exists() {
+            std::fs::copy(&wal, &to_wal).map_err(|e| io(&format!("cannot copy {}", wal.display()), e))?;
+        }
+        if stamp(db) == db_before && stamp(&wal) == wal_before {
+            break;
+        }
+    }
+    let conn = rusqlite::Connection::open(&to).map_err(|e| damaged(&shown, e))?;
+    Ok((conn, copy))
+}
+
+/// Whether `folder` is on a file system mounted read-only (statvfs `ST_RDONLY`).
+#[cfg(target_os = "linux")]
+fn read_only_mount(folder: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(folder.as_os_str().as_bytes()) else { return false };
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed statvfs the call fills in.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    rc == 0 && st.f_flag & libc::ST_RDONLY != 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_only_mount(_folder: &Path) -> bool {
+    false
 }
 
 fn folder_writable(folder: &Path) -> bool {

@@ -276,7 +276,7 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
         for (n, a) in g.assessors.iter().enumerate() {
             for (item, ps) in &a.photos {
                 for p in ps {
-                    items.entry(item).or_default().push(format!("#{} {}", n + 1, &p.sha256[..12]));
+                    items.entry(item).or_default().push(format!("#{} {}", n + 1, p.sha256.get(..12).unwrap_or(&p.sha256)));
                 }
             }
         }

@@ -148,10 +148,8 @@ impl Store {
     /// Writes a backup of this database and its files to `out` (temp file, fsync, rename).
     /// `with_key` adds `device.key`: only for a backup kept as safely as the tablet itself.
     pub fn backup(&self, out: &Path, with_key: bool, now: &str) -> Result<Backup> {
-        let staging = tempfile::Builder::new()
-            .prefix(".hallmark-backup-")
-            .tempdir_in(out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
-            .map_err(|e| io(&format!("cannot write beside {}", out.display()), e))?;
+        // The snapshot goes to the system's temp folder, never the shared bundle folder.
+        let staging = tempfile::Builder::new().prefix("hallmark-backup-").tempdir().map_err(|e| io("cannot make a temp folder for the snapshot", e))?;
         let snapshot = staging.path().join(DB_FILE);
         // A consistent copy even while another connection writes; compact, no WAL.
         self.conn.execute("VACUUM INTO ?1", [snapshot.to_string_lossy()])?;
@@ -199,7 +197,7 @@ pub struct Restored {
     pub inspections: usize,
     /// Where the database that was there went (`--replace`), if there was one.
     pub moved_aside: Option<PathBuf>,
-    pub with_key: bool,
+    pub key: KeyRestore,
 }
 
 /// Restores a backup into `db` (with its files in `dir`). Every file is checked against its
@@ -219,8 +217,11 @@ pub fn restore(backup: &Path, db: &Path, dir: &Path, replace: bool, now: &str) -
     let file = fs::File::open(backup).map_err(|e| io(&format!("cannot read {shown}"), e))?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let first = ustar::read_header(&mut r).map_err(bad)?.ok_or_else(|| bad("the archive is empty".into()))?;
-    if first.name != MANIFEST || first.size > MAX_MANIFEST_BYTES {
+    if first.name != MANIFEST {
         return Err(bad(format!("its first entry is '{}', not {MANIFEST}", first.name)));
+    }
+    if first.size > MAX_MANIFEST_BYTES {
+        return Err(bad(format!("{MANIFEST} declares {} bytes, more than the {MAX_MANIFEST_BYTES} allowed", first.size)));
     }
     let mut manifest_bytes = vec![0u8; first.size as usize];
     ustar::read_full(&mut r, &mut manifest_bytes).map_err(|e| bad(e.to_string()))?;
@@ -238,24 +239,28 @@ pub fn restore(backup: &Path, db: &Path, dir: &Path, replace: bool, now: &str) -
         Err(e) => return Err(bad(format!("{MANIFEST}: {e}"))),
     };
     let staging =
-        tempfile::Builder::new().prefix(".hallmark-restore-").tempdir_in(dir).map_err(|e| io(&format!("cannot write in {}", dir.display()), e))?;
+        tempfile::Builder::new().prefix(STAGING_PREFIX).tempdir_in(dir).map_err(|e| io(&format!("cannot write in {}", dir.display()), e))?;
     let mut listed: BTreeMap<&str, &BackupFileV1> = BTreeMap::new();
     for f in &manifest.files {
         if !safe_name(&f.name) || listed.insert(f.name.as_str(), f).is_some() {
             return Err(bad(format!("{MANIFEST} lists '{}' (not a name a backup holds, or twice)", f.name)));
         }
     }
-    let mut seen = 0;
+    let mut seen = std::collections::BTreeSet::new();
     while let Some(entry) = ustar::read_header(&mut r).map_err(bad)? {
         let Some(f) = listed.get(entry.name.as_str()) else {
             return Err(bad(format!("entry '{}' is not listed in {MANIFEST}", entry.name)));
         };
+        if !seen.insert(entry.name.clone()) {
+            return Err(bad(format!("entry '{}' appears twice", entry.name)));
+        }
         if entry.size != f.size {
             return Err(bad(format!("entry '{}' is {} bytes, {MANIFEST} says {}", entry.name, entry.size, f.size)));
         }
         let to = staging.path().join(&entry.name);
-        fs::create_dir_all(to.parent().expect("a file in a folder")).map_err(|e| io("cannot stage the restore", e))?;
-        let mut out = BufWriter::new(fs::File::create(&to).map_err(|e| io("cannot stage the restore", e))?);
+        fs::create_dir_all(to.parent().unwrap_or(staging.path())).map_err(|e| io(&format!("cannot stage the restore in {}", staging.path().display()), e))?;
+        let staged = |e| io(&format!("cannot stage '{}' in {}", entry.name, staging.path().display()), e);
+        let mut out = BufWriter::new(fs::File::create(&to).map_err(staged)?);
         let mut hasher = Sha256::new();
         let mut left = entry.size;
         let mut buf = vec![0u8; 1 << 20];
@@ -263,74 +268,134 @@ pub fn restore(backup: &Path, db: &Path, dir: &Path, replace: bool, now: &str) -
             let n = left.min(buf.len() as u64) as usize;
             ustar::read_full(&mut r, &mut buf[..n]).map_err(|e| bad(format!("entry '{}': {e}", entry.name)))?;
             hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| io("cannot stage the restore", e))?;
+            out.write_all(&buf[..n]).map_err(staged)?;
             left -= n as u64;
         }
-        out.flush().map_err(|e| io("cannot stage the restore", e))?;
+        out.flush().map_err(staged)?;
         ustar::skip_padding(&mut r, entry.size).map_err(|e| bad(e.to_string()))?;
         if hallmark_core::hex::hex(&hasher.finalize()) != f.sha256 {
             return Err(bad(format!("entry '{}' does not match its SHA-256 (the backup was altered or damaged)", entry.name)));
         }
-        seen += 1;
     }
-    if seen != manifest.files.len() {
+    if seen.len() != manifest.files.len() {
         return Err(bad(format!(
             "{} of the {} listed files are missing (the backup is truncated)",
-            manifest.files.len() - seen,
+            manifest.files.len() - seen.len(),
             manifest.files.len()
         )));
     }
     if !listed.contains_key(DB_FILE) {
         return Err(bad(format!("it holds no {DB_FILE}")));
     }
-    // The restored database must be sound before it replaces anything.
+    // The restored database must be sound before it replaces anything. It is opened to write
+    // (a backup from an older hallmark is migrated here, in the staging copy), never the target.
     let staged_db = staging.path().join(DB_FILE);
-    {
-        let probe = Store::open_with(&staged_db, staging.path(), Access::ReadOnly, now)?;
+    let inspections = {
+        let probe = Store::open_with(&staged_db, staging.path(), Access::Existing, now)?;
         let health = probe.health()?;
         if health.integrity != "ok" || !health.answers.is_empty() {
             return Err(bad(format!("the database in it fails its check: {} {}", health.integrity, health.answers.join("; "))));
         }
-    }
-    let inspections = Store::open_with(&staged_db, staging.path(), Access::ReadOnly, now)?.inspection_ids()?.len();
-    // Files first (content-addressed: adding them changes nothing that is there), then the
-    // key if the folder has none, then the database by rename.
+        probe.inspection_ids()?.len()
+    };
+    let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
+    let (files, moved_aside, key) = install(staging.path(), &names, db, dir, now)?;
+    Ok(Restored { db: db.to_path_buf(), files, inspections, moved_aside, key })
+}
+
+/// What happened to `device.key` in a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum KeyRestore {
+    /// The backup held no key: the folder's key (if any) is kept.
+    NotInBackup,
+    /// The folder's key was already the backup's.
+    Same,
+    /// The backup's key was installed; a different key that was there is kept as `…replaced-STAMP`.
+    Installed { replaced: Option<PathBuf> },
+}
+
+/// Moves a checked database and its files from `staging` into place: files first
+/// (content-addressed; one whose bytes do not match its hash is replaced), then the key, then
+/// the database by rename after moving the one there aside (put back if the rename fails).
+fn install(staging: &Path, names: &[&str], db: &Path, dir: &Path, now: &str) -> Result<(usize, Option<PathBuf>, KeyRestore)> {
     let mut files = 0;
-    for f in &manifest.files {
-        if f.name == DB_FILE {
+    let mut key = KeyRestore::NotInBackup;
+    for name in names {
+        if *name == DB_FILE {
             continue;
         }
-        let from = staging.path().join(&f.name);
-        let to = dir.join(&f.name);
-        if f.name == identity::KEY_FILE {
-            let seed = fs::read(&from).map_err(|e| io("cannot read the restored key", e))?;
-            durable::write_private_new(&to, &seed).map_err(|e| io(&format!("cannot store {}", to.display()), e))?;
+        let from = staging.join(name);
+        let to = dir.join(name);
+        let bytes = fs::read(&from).map_err(|e| io(&format!("cannot read the staged {}", from.display()), e))?;
+        if *name == identity::KEY_FILE {
+            key = match fs::read(&to) {
+                Ok(existing) if existing == bytes => KeyRestore::Same,
+                Ok(_) => {
+                    let replaced = unique_aside(&to, "replaced", now);
+                    fs::rename(&to, &replaced).map_err(|e| io(&format!("cannot move {} aside", to.display()), e))?;
+                    durable::write_private_new(&to, &bytes).map_err(|e| io(&format!("cannot store {}", to.display()), e))?;
+                    KeyRestore::Installed { replaced: Some(replaced) }
+                }
+                Err(_) => {
+                    durable::write_private_new(&to, &bytes).map_err(|e| io(&format!("cannot store {}", to.display()), e))?;
+                    KeyRestore::Installed { replaced: None }
+                }
+            };
         } else {
-            let bytes = fs::read(&from).map_err(|e| io("cannot read a restored file", e))?;
-            durable::write_durably(&to, &bytes).map_err(|e| io(&format!("cannot store {}", to.display()), e))?;
+            let sound = fs::read(&to).is_ok_and(|there| there == bytes);
+            if !sound {
+                durable::write_replacing(&to, &bytes)
+                    .or_else(|_| fs::create_dir_all(to.parent().unwrap_or(dir)).and_then(|_| durable::write_replacing(&to, &bytes)))
+                    .map_err(|e| io(&format!("cannot store {}", to.display()), e))?;
+            }
         }
         files += 1;
     }
+    let staged_db = staging.join(DB_FILE);
+    // One self-contained file (the WAL checkpointed into it and removed); the store switches
+    // it back to WAL on its next open.
+    rusqlite::Connection::open(&staged_db)
+        .and_then(|c| c.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get::<_, String>(0)).map(|_| ()))
+        .map_err(StoreError::from)?;
+    fs::File::open(&staged_db).and_then(|f| f.sync_all()).map_err(|e| io("cannot sync the restored database", e))?;
     let moved_aside = move_aside(db, now)?;
-    let staged = fs::File::open(&staged_db).map_err(|e| io("cannot reopen the restored database", e))?;
-    staged.sync_all().map_err(|e| io("cannot sync the restored database", e))?;
-    fs::rename(&staged_db, db).map_err(|e| io(&format!("cannot move the restored database to {}", db.display()), e))?;
+    if let Err(e) = fs::rename(&staged_db, db) {
+        if let Some(aside) = &moved_aside {
+            let _ = fs::rename(aside, db);
+        }
+        return Err(io(&format!("cannot move the restored database to {} (the database that was there is back in place)", db.display()), e));
+    }
     if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = fs::File::open(folder).and_then(|f| f.sync_all());
     }
-    Ok(Restored { db: db.to_path_buf(), files, inspections, moved_aside, with_key: listed.contains_key(identity::KEY_FILE) })
+    Ok((files, moved_aside, key))
+}
+
+/// `PATH.WHAT-STAMP`, or `PATH.WHAT-STAMP-N` if that exists: a kept file is never overwritten.
+fn unique_aside(path: &Path, what: &str, now: &str) -> PathBuf {
+    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
+    let base = format!("{}.{what}-{stamp}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.exists() || PathBuf::from(format!("{}-wal", candidate.display())).exists() {
+        candidate = PathBuf::from(format!("{base}-{n}"));
+        n += 1;
+    }
+    candidate
 }
 
 /// Renames a database and its WAL files to `DB.damaged-STAMP` (kept, never deleted), so a
 /// restore or rebuild can take its place. `None` when there is no database.
 pub fn move_aside(db: &Path, now: &str) -> Result<Option<PathBuf>> {
-    if !db.exists() {
+    let with = |suffix: &str| PathBuf::from(format!("{}{suffix}", db.display()));
+    if !["", "-wal", "-shm"].iter().any(|s| with(s).exists()) {
         return Ok(None);
     }
-    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
-    let aside = PathBuf::from(format!("{}.damaged-{stamp}", db.display()));
+    // A WAL left without its database would be replayed into the next one put there: it goes
+    // aside too.
+    let aside = unique_aside(db, "damaged", now);
     for suffix in ["", "-wal", "-shm"] {
-        let from = PathBuf::from(format!("{}{suffix}", db.display()));
+        let from = with(suffix);
         if from.exists() {
             fs::rename(&from, format!("{}{suffix}", aside.display())).map_err(|e| io(&format!("cannot move {} aside", from.display()), e))?;
         }
@@ -376,6 +441,47 @@ pub fn rebuild(from: &Path, db: &Path, dir: &Path, now: &str) -> Result<Rebuilt>
     Ok(out)
 }
 
+/// Rebuilds the database at `db` in place (the app's 从数据包重建): the bundles are imported
+/// into a new database in a staging folder first, so nothing changes unless that works; then
+/// its files are added to `dir`, the damaged database is moved aside (`DB.damaged-STAMP`) and
+/// the new one takes its place. The new database has a new device id; the folder's
+/// `device.key` stays and is recorded as its key on the next open. A tablet's own inspections
+/// come back from its exported bundles as imported (read-only) ones.
+pub fn rebuild_in_place(from: &Path, db: &Path, dir: &Path, now: &str) -> Result<(Rebuilt, Option<PathBuf>)> {
+    fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create {}", dir.display()), e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(dir)
+        .map_err(|e| io(&format!("cannot write in {}", dir.display()), e))?;
+    let staged_db = staging.path().join(DB_FILE);
+    let rebuilt = rebuild(from, &staged_db, staging.path(), now)?;
+    rusqlite::Connection::open(&staged_db)
+        .and_then(|c| c.execute("UPDATE device SET public_key = NULL", []).map(|_| ()))
+        .map_err(StoreError::from)?;
+    let mut found = Vec::new();
+    for folder in FILE_FOLDERS {
+        collect_files(&staging.path().join(folder), staging.path(), &mut found);
+    }
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    let (_, moved_aside, _) = install(staging.path(), &names, db, dir, now)?;
+    Ok((rebuilt, moved_aside))
+}
+
+/// Staging folders of a restore or rebuild start with this; one a killed run left is swept
+/// when the store next opens to write.
+pub const STAGING_PREFIX: &str = ".hallmark-staging-";
+
+/// Removes staging folders under `dir` untouched for [`durable::STALE_TEMP`].
+pub fn sweep_staging(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let stale = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).is_some_and(|a| a >= durable::STALE_TEMP);
+        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) && stale && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn collect_files(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
@@ -406,15 +512,21 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hallmark_core::hex::hex(&hasher.finalize()), size))
 }
 
-/// Names a backup may hold: the database, the key, or a file under one of the file folders;
-/// never absolute, never `..`.
+/// Names a backup may hold: the database, the key, `photos/xx/<sha256>.jpg`,
+/// `thumbs/xx/<sha256>.jpg` or `signatures/<sha256>.png` — nothing else (never a path that
+/// could block a folder or leave the data folder).
 fn safe_name(name: &str) -> bool {
     if name == DB_FILE || name == identity::KEY_FILE {
         return true;
     }
-    let mut parts = name.split('/');
-    let top = parts.next().unwrap_or_default();
-    FILE_FOLDERS.contains(&top)
-        && name.split('/').all(|p| !p.is_empty() && p != ".." && p != "." && !p.starts_with('.'))
-        && name.split('/').count() <= 3
+    let parts: Vec<&str> = name.split('/').collect();
+    let hashed = |file: &str, ext: &str| file.strip_suffix(ext).is_some_and(hallmark_core::hex::is_sha256);
+    match parts.as_slice() {
+        [folder @ ("photos" | "thumbs"), prefix, file] => {
+            let _ = folder;
+            hashed(file, ".jpg") && file.starts_with(prefix) && prefix.len() == 2
+        }
+        ["signatures", file] => hashed(file, ".png"),
+        _ => false,
+    }
 }

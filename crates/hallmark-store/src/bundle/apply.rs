@@ -299,7 +299,7 @@ impl Store {
     fn check_against_database(&self, file: &str, m: &Manifest) -> Result<usize> {
         let bad = |what: String| bundle_err(file, what);
         let known = crate::inspections::known_rubrics(self)?;
-        let mut versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, &k.2[..12])).collect();
+        let mut versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, k.2.get(..12).unwrap_or(&k.2))).collect();
         versions.dedup();
         if !known.iter().any(|k| k.0 == m.rubric.id && k.1 == m.rubric.version && k.2 == m.rubric.sha256) {
             return Err(bad(if versions.is_empty() {
@@ -353,7 +353,7 @@ impl Store {
             if existing.rubric_hash != m.rubric.sha256 || existing.site_name != h.site_name || existing.assessor_name != h.assessor_name {
                 return Err(bad(format!(
                     "inspection {} is already here as {} · {} ({}…), but the bundle says {} · {} ({}…) (the bundle was altered or made by a different hallmark)",
-                    h.id, existing.site_name, existing.assessor_name, &existing.rubric_hash[..12], h.site_name, h.assessor_name, &m.rubric.sha256[..12]
+                    h.id, existing.site_name, existing.assessor_name, existing.rubric_hash.get(..12).unwrap_or(&existing.rubric_hash), h.site_name, h.assessor_name, &m.rubric.sha256[..12]
                 )));
             }
             if existing.device_id == self.device_id {
@@ -368,7 +368,7 @@ impl Store {
             match row {
                 None => new += 1,
                 Some((insp, key, value, at, device)) => {
-                    let value: Option<Value> = value.map(|v| serde_json::from_str(&v).expect("stored JSON"));
+                    let value: Option<Value> = value.map(|v| crate::stored_json(&v)).transpose()?;
                     if insp != h.id || key != e.key || value != e.value || at != e.recorded_at || device != e.device_id {
                         return Err(bad(format!(
                             "event {} differs from the copy already imported (key '{}'): events never change once recorded, so this bundle was altered",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use hallmark_bundle::format::{
     DeviceV1, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1,
-    CURRENT_VERSION, FORMAT, MANIFEST, SIGNATURE,
+    CURRENT_VERSION, FORMAT, MANIFEST, MAX_FILE_BYTES, MAX_PHOTO_BYTES, SIGNATURE,
 };
 use hallmark_bundle::ustar;
 use hallmark_core::hex::{hex, sha256_hex};
@@ -55,7 +55,7 @@ impl Store {
                     kind: r.get(2)?,
                     observed_at: r.get(3)?,
                     note: r.get(4)?,
-                    occurrences: serde_json::from_str(&occ).expect("stored JSON"),
+                    occurrences: serde_json::from_value(crate::stored_json_at(5, &occ)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
                     author: r.get(6)?,
                     device_id: r.get(7)?,
                     recorded_at: r.get(8)?,
@@ -87,7 +87,7 @@ impl Store {
             }
             let meta = self.photo_meta(&e.sha256)?;
             let thumb = fs::read(self.thumb_path(&e.sha256))
-                .map_err(|err| io_err(&format!("cannot read the thumbnail of photo {}", &e.sha256[..12]), err))?;
+                .map_err(|err| io_err(&format!("cannot read the thumbnail of photo {}", e.sha256.get(..12).unwrap_or(&e.sha256)), err))?;
             photos.push(PhotoV1 {
                 sha256: meta.sha256,
                 size: meta.size,
@@ -161,6 +161,15 @@ impl Store {
                 (f.entry, path, f.sha256, f.size)
             })
             .collect();
+        // A file the lead's import would refuse makes no bundle (issue #15: such a bundle was
+        // written, then refused at the lead). Capture keeps photos within MAX_PHOTO_BYTES, so
+        // only a photo attached before that limit can be this large.
+        if let Some((entry, _, _, size)) = files.iter().find(|f| f.3 > MAX_FILE_BYTES) {
+            return Err(StoreError::Invalid(format!(
+                "{entry} is {size} bytes, more than the {MAX_FILE_BYTES} a bundle may carry per file, so the lead could not import this bundle and none was written (the photo was attached before photos were limited to {} MiB)",
+                MAX_PHOTO_BYTES >> 20
+            )));
+        }
         let total: u64 = files.iter().map(|f| f.3).sum::<u64>() + manifest_bytes.len() as u64;
 
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
