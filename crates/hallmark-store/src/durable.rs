@@ -85,6 +85,15 @@ impl NewFile {
         Ok(file.metadata()?.len())
     }
 
+    /// Asks the kernel to start writing what was written so far (Linux `sync_file_range`), so
+    /// work done before [`NewFile::commit`] overlaps the disk write its fsync would wait for.
+    pub fn start_writeback(&mut self) -> io::Result<()> {
+        let file = self.file.as_mut().ok_or_else(|| io::Error::other("already committed"))?;
+        file.flush()?;
+        file.start_writeback();
+        Ok(())
+    }
+
     /// fsync, rename over the destination, fsync the folder. Returns the file's length.
     pub fn commit(mut self) -> io::Result<u64> {
         let len = self.sync()?;

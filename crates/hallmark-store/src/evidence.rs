@@ -257,9 +257,33 @@ pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
 /// Checks a photo (downscaling it if `long_side` says so) and writes it and its thumbnail
 /// durably. Runs on worker threads.
 fn write_photo_files(dir: &Path, bytes: &[u8], long_side: Option<u32>) -> Result<photo::PhotoMeta> {
+    // Without downscaling, the camera's file is what is stored: its write to disk starts before
+    // the decode, so the fsync at the end finds it mostly written. A refused photo's temp file
+    // is removed when `early` is dropped; nothing reaches the final name unchecked.
+    let early = if long_side.is_none() && bytes.len() as u64 <= hallmark_bundle::format::MAX_PHOTO_BYTES {
+        let path = photo_path_in(dir, &photo::sha256_hex(bytes));
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
+            None
+        } else {
+            let start = || -> std::io::Result<durable::NewFile> {
+                std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
+                let mut f = durable::NewFile::create(&path)?;
+                std::io::Write::write_all(&mut f, bytes)?;
+                f.start_writeback()?;
+                Ok(f)
+            };
+            Some(start().map_err(|err| io("cannot store the photo", err))?)
+        }
+    } else {
+        None
+    };
     let e = photo::examine_for_capture(bytes, long_side).map_err(StoreError::Invalid)?;
     let stored = e.downscaled.as_deref().unwrap_or(bytes);
-    durable::write_durably(&photo_path_in(dir, &e.meta.sha256), stored).map_err(|err| io("cannot store the photo", err))?;
+    match early {
+        Some(file) => file.commit().map(|_| ()),
+        None => durable::write_durably(&photo_path_in(dir, &e.meta.sha256), stored),
+    }
+    .map_err(|err| io("cannot store the photo", err))?;
     durable::write_durably(&thumb_path_in(dir, &e.meta.sha256), &e.thumbnail).map_err(|err| io("cannot store the thumbnail", err))?;
     Ok(e.meta)
 }
