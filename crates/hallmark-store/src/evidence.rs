@@ -30,6 +30,7 @@ impl Store {
     /// Stores the assessor's handwritten signature (a PNG drawn on the tablet) as evidence of
     /// the inspection. A later signature replaces the earlier one; both files are kept.
     pub fn save_signature(&mut self, id: &str, png: &[u8], now: &str) -> Result<SignatureImage> {
+        crate::inspections::check_clock(now)?;
         let insp = self.inspection(id)?;
         self.check_local(&insp)?;
         if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -115,6 +116,10 @@ impl Store {
     /// reason (those before it are kept). With [`Store::set_photo_long_side`] set, larger photos
     /// are stored downscaled.
     pub fn attach_photos(&mut self, id: &str, photos: &[(&str, &[u8], &str)], author: &str, now: &str) -> Result<Vec<Evidence>> {
+        crate::inspections::check_clock(now)?;
+        for (_, _, caption) in photos {
+            crate::inspections::check_length("photo caption", caption, crate::inspections::MAX_NOTE_CHARS)?;
+        }
         let insp = self.inspection(id)?;
         self.check_local(&insp)?;
         let rubric = self.pinned(&insp)?;

@@ -68,6 +68,11 @@ pub struct InspectionSummary {
     pub answered_items: usize,
     pub total_items: usize,
     pub last_change: String,
+    /// "local" (recorded on this device) or "imported" (from another tablet's bundle).
+    pub origin: &'static str,
+    /// "draft", "finished", "amended" (finished, then changed with a reason) or "imported"
+    /// (read-only here).
+    pub state: &'static str,
 }
 
 impl Store {
@@ -180,6 +185,16 @@ impl Store {
         for id in self.inspection_ids()? {
             let insp = self.inspection(&id)?;
             let last: Option<String> = self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
+            let amended: bool =
+                self.conn
+                    .query_row("SELECT EXISTS (SELECT 1 FROM events WHERE inspection_id = ?1 AND amendment IS NOT NULL)", [&id], |r| r.get(0))?;
+            let local = insp.device_id == self.device_id;
+            let state = match (local, &insp.finished_at, amended) {
+                (false, _, _) => "imported",
+                (true, None, _) => "draft",
+                (true, Some(_), false) => "finished",
+                (true, Some(_), true) => "amended",
+            };
             let (title, total, complete, answered, n_items) = match self.sheet(&id) {
                 Ok((rubric, sheet)) => {
                     let answered = sheet.items.iter().filter(|i| i.points.is_some()).count();
@@ -200,6 +215,8 @@ impl Store {
                 answered_items: answered,
                 total_items: n_items,
                 last_change: last.unwrap_or(insp.created_at),
+                origin: if local { "local" } else { "imported" },
+                state,
             });
         }
         Ok(out)
@@ -268,14 +285,21 @@ pub fn check_length(field: &str, text: &str, max: usize) -> Result<()> {
         return Ok(());
     }
     let start: String = text.chars().take(12).collect();
-    Err(StoreError::Invalid(format!("{field} '{start}…' is {n} characters, more than the {max} allowed (shorten it)")))
+    Err(StoreError::TooLong {
+        message: format!("{field} '{start}…' is {n} characters, more than the {max} allowed (shorten it)"),
+        field: field.to_string(),
+        length: n,
+        max,
+    })
 }
 
 /// Refuses a `now` no honest clock reads (see [`hallmark_core::date::tablet_day`]): a time
 /// before 2020, after 2099 or not on a calendar day. Returns its day, the tablet's today.
 pub fn check_clock(now: &str) -> Result<hallmark_core::date::NaiveDate> {
-    let refused =
-        |why: String| StoreError::Clock(format!("the tablet's clock reads '{now}', which {why} (set the tablet's date and time, then try again)"));
+    let refused = |why: String| StoreError::Clock {
+        message: format!("the tablet's clock reads '{now}', which {why} (set the tablet's date and time, then try again)"),
+        value: now.to_string(),
+    };
     let day = tablet_day(now, None).map_err(|p| refused(p.why()))?;
     if !hallmark_core::date::is_timestamp(now) {
         return Err(refused("is not a time (write RFC 3339 UTC, e.g. \"2026-11-20T09:30:00Z\")".into()));

@@ -62,10 +62,19 @@ fn capture(store: &mut Store, id: &str, op: &str, now: &str) -> Result<(), Store
         "record" => store.record(id, "layout.transfers", Some(json!(0)), "王敏", now).map(drop),
         "record_service" => store.record_service(id, "practice", &service("异地就医备案", now), "王敏", now).map(drop),
         "finish" => store.finish(id, now),
+        "attach_photo" => store.attach_photo(id, "layout", &hallmark_store::demo::demo_photo(1), "窗口", "王敏", now).map(drop),
+        "save_signature" => store.save_signature(id, &signature_png(), now).map(drop),
         // A change to a finished inspection.
         "amend" => store.amend(id, "comfort.hygiene", Some(json!(false)), "王敏", now, "复核").map(drop),
         _ => unreachable!(),
     }
+}
+
+/// A small real PNG, as the signature pad sends.
+fn signature_png() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbaImage::from_pixel(40, 20, image::Rgba([0, 0, 0, 255])).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 #[test]
@@ -89,7 +98,7 @@ fn events_dated_1969_1970_and_9999_are_refused_at_capture() {
         ),
     ];
     let mut failures = Vec::new();
-    for op in ["create_inspection", "record", "record_service", "finish", "amend"] {
+    for op in ["create_inspection", "record", "record_service", "finish", "amend", "attach_photo", "save_signature"] {
         for (now, message) in cases {
             let t = tempfile::tempdir().unwrap();
             let (mut store, id) = tablet(t.path());
