@@ -111,6 +111,10 @@ fn open_inspection(state: State<'_, AppState>, id: String) -> Result<InspectionV
 /// Records one answer; returns the recomputed view once the change is durable.
 #[tauri::command(async)]
 fn record_answer(state: State<'_, AppState>, id: String, key: String, value: Value) -> Result<InspectionView> {
+    // Test-only: the e2e typing test makes saves slow so a race with typing is certain.
+    if let Some(ms) = std::env::var("HALLMARK_TEST_SAVE_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
     store.record(&id, &key, Some(value), &author, &now())?;

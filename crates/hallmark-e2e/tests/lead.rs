@@ -58,7 +58,8 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     let flagged = s.js("return document.querySelectorAll('#import-results li.flagged').length;", vec![]).as_u64();
     let refused = s.text("#import-results li.refused");
     assert_eq!(flagged, Some(6), "six imported, signers not on the roster: flagged");
-    assert!(refused.contains("recorded on this device"), "our own bundle is refused: {refused}");
+    // Issue #14: the refusal is Chinese (by error code and fields), not the store's English.
+    assert!(refused.contains("数据包被拒绝"), "our own bundle is refused: {refused}");
     let liaoning = "article[data-rubric='liaoning-demo-window']";
     s.wait_text(&format!("{liaoning} .conclusion"), "90.2");
     assert!(s.text(&format!("{liaoning} .conclusion")).contains("符合医疗保障经办服务示范窗口要求"));
@@ -78,10 +79,10 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
 
     // Importing again changes nothing.
     s.click("#import");
-    s.wait_text("#import-results", "already imported");
+    s.wait_text("#import-results", "已导入过");
     s.wait_for(
         "six already imported",
-        "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('already imported')).length === 6",
+        "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('已导入过')).length === 6",
     );
 
     // The signed report.

@@ -1,0 +1,169 @@
+// The small DOM module: element builder, status line, toast, undo bar, in-app dialogs, error
+// text and local-time formatting. No screen state lives here.
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/// Replaces `el`'s text only when it differs, so nothing repaints (or moves) without need.
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+export function toast(message, kind = 'error') {
+  const t = $('#toast');
+  t.replaceChildren(typeof message === 'string' ? document.createTextNode(message) : message);
+  t.className = kind;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 6000);
+}
+
+export function setStatus(text, kind = '') {
+  const s = $('#status');
+  s.textContent = text;
+  s.className = kind;
+}
+
+/// "已清除 · 撤销" for `ms`: a tap on 撤销 runs `undo` (which records the old value again).
+export function offerUndo(message, undo, ms = 6000) {
+  const bar = $('#undo');
+  const button = h('button', { class: 'primary', id: 'undo-button', onclick: () => { bar.hidden = true; undo(); } }, '撤销');
+  bar.replaceChildren(h('span', {}, `${message} · `), button);
+  bar.hidden = false;
+  clearTimeout(offerUndo.timer);
+  offerUndo.timer = setTimeout(() => { bar.hidden = true; }, ms);
+}
+
+/// An in-app dialog (never window.prompt/confirm). With `reason`, asks for a text and resolves
+/// to it (or null when cancelled); otherwise resolves to true/false.
+export function ask({ title, message = '', reason = null, ok = '确定', cancel = '取消', danger = false }) {
+  return new Promise((resolve) => {
+    const box = $('#dialog');
+    const text = reason ? h('textarea', { id: 'dialog-reason', rows: 3, placeholder: reason }) : null;
+    const hint = h('p', { class: 'dialog-hint' });
+    const done = (v) => { box.hidden = true; box.replaceChildren(); resolve(v); };
+    const okButton = h('button', { class: danger ? 'primary danger' : 'primary', id: 'dialog-ok', onclick: () => {
+      if (!reason) return done(true);
+      const r = text.value.trim();
+      if (!r) { hint.textContent = '请填写原因'; text.focus(); return; }
+      done(r);
+    } }, ok);
+    box.replaceChildren(h('div', { class: 'dialog-box', role: 'dialog', 'aria-modal': 'true' },
+      h('h2', {}, title), message ? h('p', {}, message) : null, text, hint,
+      h('div', { class: 'actions' },
+        h('button', { class: 'ghost', id: 'dialog-cancel', onclick: () => done(reason ? null : false) }, cancel), okButton)));
+    box.hidden = false;
+    (text || okButton).focus();
+  });
+}
+
+// The UI branches on the error's code, never on its text.
+export const ERROR_TITLES = {
+  invalid: '输入有误，未保存', rubric: '评分细则无法加载', finished: '该评价已完成，不能直接修改（请用“更正”）',
+  io: '存储失败', database: '数据库错误', not_found: '找不到该评价',
+  bundle: '数据包被拒绝（数据库未改变）', font: '缺少中文字体', layout: '报告排版失败',
+  clock: '平板日期时间有误，未保存（请在系统设置中校准日期和时间）', damaged: '本机数据库已损坏，已停止写入和签名',
+  missing: '找不到本机数据库', key_changed: '设备密钥已被更换，已停止签名', imported: '这是导入的评价，只读',
+  panel: '评价组不能形成结论', photo: '照片无法保存',
+};
+
+const FIELD_NAMES = {
+  input: '项目', key: '项目', value: '填写值', min: '最小值', max: '最大值', unit: '单位', file: '文件',
+  limit: '上限', size: '大小', count: '数量', name: '名称', site: '受评单位', reason: '原因',
+  expected: '应为', found: '实际', fingerprint: '签名指纹', bundle: '数据包', item: '评分项',
+};
+
+const REASONS = {
+  out_of_range: '超出有效范围', not_a_number: '不是数字', too_long: '太长', duplicate: '重复',
+  already_imported: '已导入过，无需重复导入', bad_signature: '签名校验未通过', unknown_signer: '签名者不在名册中',
+  tampered: '内容与签名不符（可能被改动）', too_large: '太大', unsupported: '格式不受支持', damaged: '文件已损坏',
+  negative: '不能为负数', not_a_day: '不是有效日期', finished: '评价已完成', empty: '为空',
+};
+
+/// A Chinese sentence from an error's structured fields (never from its English message).
+export function fieldSentence(fields, labelOf = (k) => k) {
+  if (!fields || typeof fields !== 'object') return '';
+  const f = fields;
+  const name = f.input || f.key ? labelOf(f.input || f.key) : '';
+  const unit = f.unit ? ` ${f.unit}` : '';
+  if (f.min !== undefined && f.max !== undefined && f.value !== undefined) {
+    return `${name ? name + '：' : ''}${f.value}${unit} 超出有效范围（${f.min}–${f.max}${unit}）`;
+  }
+  const parts = [];
+  if (name) parts.push(name);
+  if (f.reason && REASONS[f.reason]) parts.push(REASONS[f.reason]);
+  for (const [k, v] of Object.entries(f)) {
+    if (['input', 'key', 'reason', 'unit'].includes(k) || v === null || typeof v === 'object') continue;
+    if (FIELD_NAMES[k]) parts.push(`${FIELD_NAMES[k]} ${v}`);
+  }
+  return parts.join('，');
+}
+
+/// The error as Chinese: its title by code, then the sentence from its fields. The backend's
+/// English message is never shown inline (it stays in the console for the technician).
+export function errorText(e, labelOf) {
+  if (e && typeof e === 'object' && e.code) {
+    if (e.message) console.warn(`[${e.code}] ${e.message}`);
+    const s = fieldSentence(e.fields, labelOf);
+    return s ? `${ERROR_TITLES[e.code] || '出错了'}：${s}` : (ERROR_TITLES[e.code] || '出错了');
+  }
+  console.warn(e);
+  return '出错了，请重试';
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/// A UTC RFC 3339 time shown in the tablet's own zone: 2026-11-25 18:51.
+export function localTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/// Only the clock part of a local time: 18:51.
+export function localClock(iso) {
+  return localTime(iso).slice(11);
+}
+
+/// A calendar day (YYYY-MM-DD) as 2026年11月25日.
+export function chineseDay(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(day || '');
+  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日` : (day || '—');
+}
+
+/// Today in the tablet's zone as YYYY-MM-DD.
+export function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/// A mean or other long decimal shown to 2 decimals (display only; the exact value is kept).
+export function twoDecimals(x) {
+  if (x === null || x === undefined || x === '') return '—';
+  const n = Number(x);
+  if (!Number.isFinite(n)) return String(x);
+  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0$/, '').replace(/\.0$/, '');
+}
+
+/// The one unanswered count shown everywhere (header, finish dialog, list).
+export function unansweredItems(sheet) {
+  return sheet.items.filter((s) => s.status !== 'complete').length;
+}

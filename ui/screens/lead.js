@@ -1,0 +1,127 @@
+// The lead: import bundles, the roster, the merged panel per site, the signed report.
+import { $, h, toast, setStatus, errorText, localTime, twoDecimals } from '../dom.js';
+
+/// One import outcome as a Chinese line, from its structured result or error (never its English line).
+function outcomeLine(r) {
+  const who = (x) => (x.known_as ? `名册：${x.known_as}` : `⚠ 不在名册中（签名 ${x.fingerprint}）`);
+  if (r.error) return `${r.file}：${errorText(r.error)}`;
+  const x = r.result || {};
+  if (x.outcome === 'already_imported') return `${r.file}：已导入过（${x.assessor}），无需重复导入`;
+  if (x.outcome === 'applied') return `${r.file}：已导入 ${x.site} · ${x.assessor}（${who(x)}）；新记录 ${x.new_events}/${x.events} 条，新照片 ${x.new_photos}/${x.photos} 张`;
+  return r.file;
+}
+
+const show = (v) => (v === null || v === undefined ? '（无）' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+export async function showLead(ctx) {
+  $('#main').dataset.inspection = '';
+  $('#title').textContent = '组长：导入与汇总';
+  setStatus('');
+  const b = ctx.backend;
+  const [inbox, groups, due, info] = await Promise.all([b.bundleInbox(), b.mergeView(), b.reevaluationsDue(), b.appInfo()]);
+  const results = h('ul', { class: 'import-results', id: 'import-results' });
+  const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
+  const boxes = inbox.files.map((f) => h('label', { class: 'inbox-file' }, h('input', { type: 'checkbox', checked: true, value: f.path }), ` ${f.name}`, h('small', {}, ` ${(f.size / 1048576).toFixed(1)} MB`)));
+  const importSelected = async () => {
+    const paths = boxes.map((x) => $('input', x)).filter((i) => i.checked).map((i) => i.value);
+    if (!paths.length) { toast('请选择要导入的数据包'); return; }
+    bar.hidden = false;
+    try {
+      const out = await b.importBundles(paths, ({ done, total }) => { bar.max = total || 1; bar.value = done; });
+      await showLead(ctx);
+      const list = $('#import-results');
+      for (const r of out) {
+        const unknown = r.result && !r.result.known_as;
+        list.append(h('li', { class: r.error ? 'refused' : (unknown ? 'flagged' : 'ok') }, outcomeLine(r)));
+      }
+    } catch (e) { toast(errorText(e)); }
+  };
+  const roster = h('form', { class: 'roster', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(roster).entries());
+    if (!f.key.trim() || !f.name.trim()) { toast('请填写公钥和姓名'); return; }
+    try { const fp = await b.rosterAdd(f.key.trim(), f.name.trim()); await showLead(ctx); toast(`已加入名册：${f.name} ${fp}`, 'ok'); } catch (e) { toast(errorText(e)); }
+  } },
+  h('input', { name: 'key', placeholder: '评价人员平板的签名公钥（64位十六进制）', size: 70 }),
+  h('input', { name: 'name', placeholder: '姓名' }),
+  h('button', { class: 'ghost', type: 'submit' }, '加入名册'));
+
+  $('#main').replaceChildren(h('section', { class: 'lead' },
+    due.length ? h('div', { class: 'due', id: 'due' }, h('h2', {}, '复评到期提醒'),
+      ...due.map((d) => h('p', {}, `${d.site}：评价结论有效期至 ${d.valid_until}（${d.days_left >= 0 ? `还剩 ${d.days_left} 天` : `已过期 ${-d.days_left} 天`}），请安排复评`))) : null,
+    h('h2', {}, '导入数据包'),
+    h('p', { class: 'card-sub' }, `数据包目录：${inbox.dir}`),
+    inbox.files.length ? h('div', { class: 'inbox', id: 'inbox' }, ...boxes) : h('p', { class: 'empty' }, '目录中没有数据包（.hallmark）。'),
+    h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'import', onclick: importSelected, disabled: !inbox.files.length }, '校验并导入所选'), bar),
+    results,
+    h('details', {}, h('summary', {}, '评价人员密钥名册'), roster, h('p', { class: 'device' }, `本机公钥 ${info.public_key}`)),
+    h('h2', {}, '汇总'),
+    groups.length ? null : h('p', { class: 'empty' }, '还没有导入任何评价。'),
+    ...groups.map((g) => renderGroup(ctx, g))));
+}
+
+function renderGroup(ctx, g) {
+  const b = ctx.backend;
+  const p = g.panel;
+  const names = g.assessors.map((a) => a.name);
+  const scoreRow = (sp, label) => h('tr', {},
+    h('th', {}, label), h('td', {}, sp.max_points),
+    ...sp.scores.map((s, k) => h('td', { class: sp.outliers[k] ? 'outlier' : '' }, s === null ? '—' : s)),
+    h('td', { title: sp.mean ?? '' }, twoDecimals(sp.mean)), h('td', {}, sp.min ?? '—'), h('td', {}, sp.max ?? '—'), h('td', { title: sp.stddev ?? '' }, twoDecimals(sp.stddev)));
+  const table = p ? h('div', { class: 'table-scroll' }, h('table', { class: 'merge' },
+    h('thead', {}, h('tr', {}, h('th', {}, '评分项'), h('th', {}, '分值'), ...names.map((n) => h('th', {}, n)), h('th', {}, '均值'), h('th', {}, '最低'), h('th', {}, '最高'), h('th', {}, '标准差'))),
+    h('tbody', {}, ...p.items.map((sp) => scoreRow(sp, sp.name)), scoreRow(p.total, '总分'))))
+    : h('div', {}, h('p', { class: 'refused' }, '不能汇总这些评价（评分细则版本不一致或数据不完整）。'), h('details', {}, h('summary', {}, '技术信息'), h('pre', {}, g.error || '')));
+  const sources = h('ul', { class: 'sources' }, ...g.assessors.map((a) => h('li', {},
+    `${a.name}：总分 ${a.total}${a.complete ? '' : '（不完整）'} · 签名指纹 ${a.fingerprint} `,
+    a.local ? h('span', { class: 'badge' }, '本机') : (a.known_as ? h('span', { class: 'badge done' }, `名册：${a.known_as}`) : h('span', { class: 'badge veto' }, '⚠ 不在名册中')),
+    ` · 数据包 ${a.bundles} 个 · 照片 ${Object.values(a.photos).reduce((n, ps) => n + ps.length, 0)} 张`,
+    ...a.conflicts.map((c) => h('div', { class: 'conflict' }, `⚠ 冲突 ${c.key}：`, c.sides.map((s) => `${s.bundle_file} 记为 ${show(s.value)}（${localTime(s.recorded_at)}）`).join('；'), `；现值 ${show(c.current)}`)))));
+  const photos = h('details', { class: 'evidence' }, h('summary', {}, '各评价人员的证据照片'));
+  photos.addEventListener('toggle', async () => {
+    if (!photos.open || photos.dataset.loaded) return;
+    photos.dataset.loaded = '1';
+    const items = new Map();
+    for (const a of g.assessors) for (const [item, ps] of Object.entries(a.photos)) for (const ph of ps) {
+      if (!items.has(item)) items.set(item, []);
+      items.get(item).push([a.name, ph]);
+    }
+    const itemNames = new Map((p ? p.items : []).map((sp) => [sp.id, sp.name]));
+    for (const [item, list] of items) {
+      const row = h('div', { class: 'evidence-row' }, h('div', { class: 'evidence-item' }, itemNames.get(item) || item));
+      for (const [name, ph] of list) {
+        const label = ph.caption || (ph.taken_at ? localTime(ph.taken_at) : localTime(ph.attached_at));
+        const img = h('img', { alt: `${name} ${label}`, onclick: async () => { $('img', $('#viewer')).src = await b.photoView(ph.sha256); $('#viewer').hidden = false; } });
+        row.append(h('figure', {}, img, h('figcaption', {}, `${name} · ${label}`)));
+        b.thumbView(ph.sha256).then((u) => { img.src = u; }).catch(() => {});
+      }
+      photos.append(row);
+    }
+  });
+  const leader = h('select', { name: 'leader' }, ...names.map((n) => h('option', { value: n }, n)));
+  const form = h('form', { class: 'report-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(form).entries());
+    setStatus('正在生成评价报告…');
+    try {
+      const r = await b.makeReport(g.site, g.rubric_id, { site_head: f.site_head, site_phone: f.site_phone, site_email: f.site_email, leader: f.leader });
+      setStatus('报告已生成并签名', 'ok');
+      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（签名：${r.sidecar}）；最终得分 ${twoDecimals(r.final_score)}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
+    } catch (e) { toast(errorText(e)); setStatus(''); }
+  } },
+  h('input', { name: 'site_head', placeholder: '受评单位负责人' }),
+  h('input', { name: 'site_phone', placeholder: '电话' }),
+  h('input', { name: 'site_email', placeholder: '电子邮箱' }),
+  h('label', {}, '组长 ', leader),
+  h('button', { class: 'primary', type: 'submit' }, '生成评价报告（PDF，已签名）'),
+  ...[['xlsx', '电子表格'], ['csv', '逗号分隔文本']].map(([fmt, name]) => h('button', { class: 'ghost', type: 'button', dataset: { format: fmt }, onclick: async () => {
+    try { toast(`已导出评分明细：${await b.exportScores(g.site, g.rubric_id, fmt)}`, 'ok'); } catch (e) { toast(errorText(e)); }
+  } }, `导出评分明细（${name}）`)));
+  return h('article', { class: 'group', dataset: { rubric: g.rubric_id } },
+    h('h3', {}, `${g.site} · ${g.rubric_title || g.rubric_id}`),
+    p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, `最终得分 ${twoDecimals(p.final_score)}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`) : null,
+    ...(p ? p.warnings.map((w) => h('p', { class: 'card-sub' }, `提示：${w}`)) : []),
+    table,
+    p && [...p.items, p.total].some((sp) => sp.outliers.includes(true)) ? h('p', { class: 'card-sub' }, '标红：与其他评价人员均值相差超过该项分值的四分之一，请核对。') : null,
+    sources, photos, form);
+}

@@ -1,0 +1,60 @@
+// The inspector's list: their own inspections (imported ones live on the lead's screen), the
+// device fingerprint and 备份.
+import { $, h, toast, setStatus, errorText, localTime, chineseDay } from '../dom.js';
+import { inspectionState } from './inspection.js';
+
+/// Whether a summary is this tablet's own inspection (true/false), or unknown (undefined) when
+/// the backend does not say where it came from.
+export function isLocal(s, info) {
+  if (s.origin !== undefined) return s.origin === 'local';
+  if (s.local !== undefined) return s.local === true;
+  if (s.imported !== undefined) return s.imported !== true;
+  if (s.state !== undefined && s.state === 'imported') return false;
+  if (s.device_id !== undefined && info && info.device_id) return s.device_id === info.device_id;
+  return undefined;
+}
+
+export async function showList(ctx) {
+  $('#main').dataset.inspection = '';
+  $('#title').textContent = 'hallmark 医保服务评价';
+  setStatus('');
+  const [all, info] = await Promise.all([ctx.backend.listInspections(), ctx.backend.appInfo()]);
+  ctx.info = info;
+  const list = all.filter((s) => isLocal(s, info) !== false);
+  const hiddenCount = all.length - list.length;
+  $('#main').replaceChildren(
+    h('section', { class: 'list' },
+      h('div', { class: 'list-head' },
+        h('h1', {}, '评价记录'),
+        h('button', { class: 'primary', id: 'new-inspection', onclick: () => ctx.go.new() }, '＋ 新建评价')),
+      list.length === 0 ? h('p', { class: 'empty' }, '还没有评价记录。点击“新建评价”开始。') : null,
+      ...list.map((s) => {
+        const state = inspectionState({ ...s, finished_at: s.finished ? 'yes' : null }, null);
+        const open = s.total_items - s.answered_items;
+        return h('button', { class: 'card', dataset: { id: s.id }, onclick: () => ctx.go.inspection(s.id) },
+          h('div', { class: 'card-main' },
+            h('div', { class: 'card-title' }, s.site_name),
+            h('div', { class: 'card-sub' }, s.rubric_title),
+            h('div', { class: 'card-sub' }, `${chineseDay(s.visited_on)} · ${s.assessor_name} · 最近修改 ${localTime(s.last_change)}`)),
+          h('div', { class: 'card-side' },
+            h('span', { class: `badge state ${state.key}` }, state.label),
+            h('div', { class: 'card-score' }, s.total, h('small', {}, ' 分')),
+            h('div', { class: 'card-sub' }, open ? `未作答 ${open} 项` : '已全部作答')));
+      }),
+      hiddenCount ? h('p', { class: 'card-sub' }, `另有 ${hiddenCount} 份导入的评价，在“导入与汇总”中查看。`) : null,
+      h('p', { class: 'device', id: 'device' }, `本机签名指纹 ${info.fingerprint || '—'} · 数据目录 ${info.data_dir}`,
+        ' ', h('button', { id: 'backup', onclick: backupNow(ctx) }, '备份'))));
+}
+
+// 备份: the database and photos into one file in the bundle folder (no device key).
+const backupNow = (ctx) => async () => {
+  setStatus('正在备份…');
+  try {
+    const path = await ctx.backend.backupStore();
+    setStatus('');
+    toast(`已备份到 ${path}`, 'ok');
+  } catch (e) {
+    setStatus('');
+    toast(errorText(e));
+  }
+};
