@@ -27,6 +27,7 @@ mod bundles;
 mod lead;
 mod recovery;
 mod report;
+mod settings;
 mod rubric;
 
 #[derive(Parser)]
@@ -124,6 +125,12 @@ enum Command {
         which: Which,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Downscale photos on capture to a long side of PX pixels (640-3072), or `off`; no value shows it
+    PhotoSize {
+        #[command(flatten)]
+        db: Db,
+        value: Option<String>,
     },
     /// Check a database fully: SQLite integrity, answers against the event log, stored files, key
     Check {
@@ -246,6 +253,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Report { which, out, text } => report::report(&which, &out, text),
         Command::Verify { pdf, bundles, json } => report::verify(&pdf, bundles.as_deref(), json),
         Command::Scores { which, out } => report::scores(&which, &out),
+        Command::PhotoSize { db, value } => settings::photo_size(&db, value.as_deref()),
         Command::Check { db, json } => recovery::check(&db, json),
         Command::Backup { db, out, with_key } => recovery::backup(&db, &out, with_key),
         Command::Restore { db, from, replace } => recovery::restore(&db, &from, replace),
