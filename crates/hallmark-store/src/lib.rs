@@ -187,6 +187,7 @@ impl Store {
             Ok(m) if m.len() == 0 && (access != Access::Create || dir.join(identity::KEY_FILE).exists()) => {
                 return Err(StoreError::Damaged { file: shown, detail: "the file is empty (0 bytes)".into() });
             }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&format!("cannot open {shown}"), e)),
             Err(_) if access != Access::Create => return Err(StoreError::Missing(shown)),
             Err(_) if dir.join(identity::KEY_FILE).exists() && dir.join("photos").exists() => {
                 return Err(StoreError::Damaged { file: shown, detail: "the database file is missing but its folder has been used".into() });
