@@ -22,21 +22,10 @@ pub(crate) fn merge(db: &Db, as_json: bool) -> Result<(), String> {
 /// `hallmark roster add --db DB KEY NAME` or `--file ROSTER` of "key<TAB>name" lines.
 pub(crate) fn roster_add(db: &Db, key: Option<String>, name: Option<String>, file: Option<&Path>) -> Result<(), String> {
     let mut store = open_db(db, Access::Create)?;
-    let mut pairs = Vec::new();
-    if let Some(f) = file {
-        for (n, line) in read(f)?.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (k, v) = line
-                .split_once('\t')
-                .ok_or_else(|| format!("{}:{}: '{line}' is not \"key<TAB>name\" (one assessor per line)", f.display(), n + 1))?;
-            pairs.push((k.to_string(), v.to_string()));
-        }
-    } else {
-        pairs.push((key.unwrap_or_default(), name.unwrap_or_default()));
-    }
+    let pairs = match file {
+        Some(f) => hallmark_store::roster::parse_roster(&f.display().to_string(), &read(f)?).map_err(|e| e.to_string())?,
+        None => vec![(key.unwrap_or_default(), name.unwrap_or_default())],
+    };
     for (k, v) in pairs {
         let fp = store.roster_add(&k, &v, &now()).map_err(|e| e.to_string())?;
         outln!("名册：{v} {fp}");

@@ -250,7 +250,17 @@ pub fn check_value(rubric: &Rubric, key: &str, value: Option<&Value>) -> Result<
     }
     let (_, input) = rubric.input(key).ok_or_else(|| StoreError::Invalid(format!("unknown input '{key}' in rubric '{}'", rubric.id)))?;
     if let Some(v) = value {
-        observation::parse_answer(input, v).map_err(|m| StoreError::Invalid(format!("{}（{key}）: {m}", input.label)))?;
+        observation::parse_answer(input, v).map_err(|m| {
+            StoreError::Reading(Box::new(crate::RefusedReading {
+                message: format!("{}（{key}）: {m}", input.label),
+                input: key.to_string(),
+                label: input.label.clone(),
+                value: v.clone(),
+                min: input.min.as_ref().map(|n| n.to_string()),
+                max: input.max.as_ref().map(|n| n.to_string()),
+                unit: input.unit.clone(),
+            }))
+        })?;
     }
     Ok(())
 }

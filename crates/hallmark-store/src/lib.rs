@@ -15,6 +15,9 @@
 //! - [`evidence`]: photos (checked, thumbnailed, stored once by hash) and signature images.
 //! - [`bundle`]: export to and import from signed `.hallmark` bundles (the format and its
 //!   verification live in hallmark-bundle), [`roster`], [`conflicts`], [`merge`].
+//! - [`panels`]: the lead's explicit panels (which inspections one report merges, exclusions
+//!   with reasons); [`captions`]: photo captions fixed and photos withdrawn, as events;
+//!   [`site_details`]: report details remembered per site.
 //! - [`durable`]: the one temp-file + fsync + rename writer; [`identity`]: the device key.
 //!
 //! Time and authorship are passed in (`now`, `author`); ids are uuid v7 made here
@@ -22,6 +25,7 @@
 //! It must never depend on Tauri.
 
 pub mod bundle;
+pub mod captions;
 pub mod conflicts;
 pub mod demo;
 pub mod durable;
@@ -30,12 +34,14 @@ pub mod evidence;
 pub mod identity;
 pub mod inspections;
 pub mod merge;
+pub mod panels;
 pub mod photo;
 pub mod recovery;
 pub mod report_issues;
 pub mod roster;
 pub mod schema;
 pub mod services;
+pub mod site_details;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,10 +65,16 @@ pub enum StoreError {
     /// The input was refused; nothing was stored.
     #[error("{0}")]
     Invalid(String),
+    /// A value refused by the pinned rubric (out of range, wrong kind): nothing was stored.
+    #[error("{}", .0.message)]
+    Reading(Box<RefusedReading>),
+    /// Text longer than its field allows ([`inspections::check_length`]): nothing was stored.
+    #[error("{message}")]
+    TooLong { message: String, field: String, length: usize, max: usize },
     /// The device's clock reads an impossible time (1970, 2100, 2026-02-31): nothing was
-    /// stored; the user sets the date and time and tries again.
-    #[error("{0}")]
-    Clock(String),
+    /// stored; the user sets the date and time and tries again. `value` is what it read.
+    #[error("{message}")]
+    Clock { message: String, value: String },
     #[error("no inspection '{0}' (it may belong to another device's database)")]
     NotFound(String),
     #[error("inspection '{0}' is finished: record a change as an amendment with a reason")]
@@ -89,8 +101,8 @@ impl StoreError {
         match self {
             StoreError::Sqlite(_) => "database",
             StoreError::Io(_) => "io",
-            StoreError::Invalid(_) => "invalid",
-            StoreError::Clock(_) => "clock",
+            StoreError::Invalid(_) | StoreError::Reading(_) | StoreError::TooLong { .. } => "invalid",
+            StoreError::Clock { .. } => "clock",
             StoreError::NotFound(_) => "not_found",
             StoreError::Finished(_) => "finished",
             StoreError::Rubric(_) => "rubric",
@@ -99,6 +111,79 @@ impl StoreError {
             StoreError::Damaged { .. } => "damaged",
             StoreError::KeyChanged { .. } => "key_changed",
         }
+    }
+}
+
+/// A reading the pinned rubric refused: `input` is the input id, `value` what was given;
+/// `min`, `max` and `unit` the rubric's (as its text writes them).
+#[derive(Debug)]
+pub struct RefusedReading {
+    pub message: String,
+    pub input: String,
+    pub label: String,
+    pub value: serde_json::Value,
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub unit: Option<String>,
+}
+
+impl StoreError {
+    /// The error's facts as a JSON object, for a UI that words the error itself (in Chinese)
+    /// from [`StoreError::code`] and these, never from the English message. Always an object,
+    /// `{}` when there is nothing to add. `kind` refines `invalid` ("reading", "too_long").
+    pub fn fields(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            StoreError::Reading(r) => {
+                json!({ "kind": "reading", "input": r.input, "label": r.label, "value": r.value, "min": r.min, "max": r.max, "unit": r.unit })
+            }
+            StoreError::TooLong { field, length, max, .. } => json!({ "kind": "too_long", "field": field, "length": length, "max": max }),
+            StoreError::Clock { value, .. } => json!({ "value": value }),
+            StoreError::NotFound(id) => json!({ "id": id }),
+            StoreError::Finished(id) => json!({ "inspection": id }),
+            StoreError::Bundle(message) => json!({ "file": bundle_file(message), "reason_code": bundle_reason(message) }),
+            StoreError::Missing(file) => json!({ "file": file }),
+            StoreError::Damaged { file, detail } => json!({ "file": file, "detail": detail }),
+            StoreError::KeyChanged { file, found, recorded } => json!({ "file": file, "found": found, "recorded": recorded }),
+            StoreError::Sqlite(_) | StoreError::Io(_) | StoreError::Invalid(_) | StoreError::Rubric(_) => json!({}),
+        }
+    }
+}
+
+/// The file a bundle refusal names: every refusal starts "bundle 'FILE': " (hallmark-bundle's
+/// `refused`, the store's `bundle_err`).
+fn bundle_file(message: &str) -> String {
+    message.strip_prefix("bundle '").and_then(|rest| rest.split_once("': ")).map(|(f, _)| f.to_string()).unwrap_or_default()
+}
+
+/// Why a bundle was refused, from a closed set the UI words: the refusals are made in
+/// hallmark-bundle and in the store as messages, so the reason is read from their fixed
+/// phrases here, in one place next to them, and pinned by tests/panels.rs.
+/// - `signature`: the signature does not verify, or another key signed it;
+/// - `damaged`: truncated, empty, not a bundle, cannot be opened or read;
+/// - `unknown_rubric`: its rubric is not one this hallmark knows;
+/// - `own_device`: the inspection was recorded on this device;
+/// - `contradicts`: it contradicts what this database holds;
+/// - `too_big`: more entries or bytes than a bundle may hold;
+/// - `invalid`: anything else in its content.
+fn bundle_reason(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|p| m.contains(p));
+    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"])
+    {
+        "signature"
+    } else if has(&["recorded on this device"]) {
+        "own_device"
+    } else if has(&["zip bomb", "more than the"]) {
+        "too_big"
+    } else if has(&["rubric", "not known"]) && has(&["not known", "unknown", "does not load", "not one"]) {
+        "unknown_rubric"
+    } else if has(&["contradict", "differs from", "is already here as"]) {
+        "contradicts"
+    } else if has(&["truncated", "cut short", "cannot open", "cannot read", "too short", "not a hallmark bundle", "damaged", "not json"]) {
+        "damaged"
+    } else {
+        "invalid"
     }
 }
 

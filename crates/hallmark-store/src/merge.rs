@@ -26,6 +26,21 @@ pub struct MergeGroup {
     /// `None` when the sheets cannot be aggregated; `error` says why.
     pub panel: Option<Panel>,
     pub error: Option<String>,
+    /// The lead's panel this group is ([`crate::panels`]); `None` for a group made by site
+    /// name and rubric (a database without panels).
+    pub panel_id: Option<String>,
+    /// Members the lead took out of the panel, each with its reason (printed in the report).
+    pub excluded: Vec<Excluded>,
+}
+
+/// A panel member the lead took out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Excluded {
+    pub inspection_id: String,
+    pub name: String,
+    pub reason: String,
+    pub author: String,
+    pub recorded_at: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +64,10 @@ pub struct Assessor {
     pub vetoed: bool,
     /// item id → photos the assessor attached there.
     pub photos: BTreeMap<String, Vec<PhotoRef>>,
+    /// Photos the assessor withdrew ([`crate::captions`]): not shown, but still evidence the
+    /// bundle carries (the report's Merkle root counts them, as `verify --bundles` does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn_photos: Vec<PhotoRef>,
     pub conflicts: Vec<Conflict>,
     pub signature: Option<SignatureImage>,
     /// Dates from the tablet no honest clock wrote (before 2020-01-01, after 2099-12-31, or
@@ -69,16 +88,54 @@ pub struct PhotoRef {
 }
 
 impl Store {
-    /// Every site × rubric in this database, with its assessors merged.
+    /// Every panel the lead made ([`crate::panels`]), then every site × rubric of the
+    /// inspections in no panel, with their assessors merged. Without panels inspections are
+    /// grouped by site name and rubric, but an inspection recorded here (its device is this
+    /// store's) is never grouped with imported ones: a lead's own draft of the demo site is not
+    /// a sixth assessor.
     pub fn merge(&self) -> Result<Vec<MergeGroup>> {
-        let mut groups: BTreeMap<(String, String, String), MergeGroup> = BTreeMap::new();
-        let mut rubrics: BTreeMap<(String, String, String), Rubric> = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut in_panel = std::collections::BTreeSet::new();
         let mut ids = self.inspection_ids()?;
         ids.reverse(); // oldest first: assessors in the order their work began
-        for id in ids {
+        for p in self.panels()? {
+            in_panel.extend(p.members.iter().map(|m| m.inspection_id.clone()));
+            let members: Vec<String> = ids.iter().filter(|id| p.included().any(|m| &m.inspection_id == *id)).cloned().collect();
+            let mut group = self.group_of(&members)?;
+            group.site = p.site.clone();
+            group.panel_id = Some(p.id.clone());
+            group.excluded = p
+                .excluded()
+                .map(|m| Excluded {
+                    inspection_id: m.inspection_id.clone(),
+                    name: m.assessor.clone(),
+                    reason: m.reason.clone(),
+                    author: m.author.clone(),
+                    recorded_at: m.recorded_at.clone(),
+                })
+                .collect();
+            out.push(group);
+        }
+        // (site, rubric, version, recorded here): imported groups sort before local ones.
+        let mut keyed: BTreeMap<(String, String, String, bool), Vec<String>> = BTreeMap::new();
+        for id in ids.into_iter().filter(|id| !in_panel.contains(id)) {
             let insp = self.inspection(&id)?;
-            let key = (insp.site_name.clone(), insp.rubric_id.clone(), insp.rubric_version.clone());
-            let bundles = self.bundles(&id)?;
+            let local = insp.device_id == self.device_id;
+            keyed.entry((insp.site_name, insp.rubric_id, insp.rubric_version, local)).or_default().push(id);
+        }
+        for members in keyed.values() {
+            out.push(self.group_of(members)?);
+        }
+        Ok(out)
+    }
+
+    /// One merged group of these inspections (in this order), aggregated by their rubric.
+    fn group_of(&self, ids: &[String]) -> Result<MergeGroup> {
+        let mut group: Option<MergeGroup> = None;
+        let mut rubric: Option<Rubric> = None;
+        for id in ids {
+            let insp = self.inspection(id)?;
+            let bundles = self.bundles(id)?;
             let local = insp.device_id == self.device_id;
             let (public_key, fingerprint, known_as) = match bundles.last() {
                 Some(b) => (b.signer_key.clone(), b.fingerprint.clone(), b.known_as.clone()),
@@ -86,36 +143,38 @@ impl Store {
             };
             let date_warnings = self.date_warnings_of(&insp, &bundles)?;
             let mut photos: BTreeMap<String, Vec<PhotoRef>> = BTreeMap::new();
-            for e in self.evidence(&id)? {
-                photos.entry(e.item_id.clone()).or_default().push(PhotoRef {
-                    sha256: e.photo.sha256,
-                    caption: e.caption,
-                    taken_at: e.photo.taken_at,
-                    attached_at: e.attached_at,
-                });
+            let mut withdrawn_photos = Vec::new();
+            for (e, withdrawn) in self.current_evidence(id)? {
+                let r = PhotoRef { sha256: e.photo.sha256, caption: e.caption, taken_at: e.photo.taken_at, attached_at: e.attached_at };
+                match withdrawn {
+                    false => photos.entry(e.item_id.clone()).or_default().push(r),
+                    true => withdrawn_photos.push(r),
+                }
             }
-            let sheet = self.sheet(&id);
-            let (rubric, sheet, error) = match sheet {
+            let sheet = self.sheet(id);
+            let (this_rubric, sheet, error) = match sheet {
                 Ok((r, s)) => (Some(r), Some(s), None),
                 Err(e) => (None, None, Some(e.to_string())),
             };
-            let group = groups.entry(key.clone()).or_insert_with(|| MergeGroup {
+            let group = group.get_or_insert_with(|| MergeGroup {
                 site: insp.site_name.clone(),
                 site_address: insp.site_address.clone(),
                 site_level: insp.site_level.clone(),
                 rubric_id: insp.rubric_id.clone(),
                 rubric_version: insp.rubric_version.clone(),
                 rubric_hash: insp.rubric_hash.clone(),
-                rubric_title: rubric.as_ref().map(|r| r.title.clone()).unwrap_or_default(),
+                rubric_title: this_rubric.as_ref().map(|r| r.title.clone()).unwrap_or_default(),
                 assessors: Vec::new(),
                 panel: None,
                 error: None,
+                panel_id: None,
+                excluded: Vec::new(),
             });
             if let Some(e) = error {
                 group.error = Some(format!("{}: {e}", insp.assessor_name));
             }
-            if let Some(r) = rubric {
-                rubrics.entry(key).or_insert(r);
+            if rubric.is_none() {
+                rubric = this_rubric;
             }
             group.assessors.push(Assessor {
                 inspection_id: id.clone(),
@@ -134,24 +193,37 @@ impl Store {
                 complete: sheet.as_ref().is_some_and(|s| s.complete),
                 vetoed: sheet.as_ref().is_some_and(|s| s.veto.vetoed),
                 photos,
-                conflicts: self.conflicts(&id)?,
-                signature: self.signature_image(&id)?,
+                withdrawn_photos,
+                conflicts: self.conflicts(id)?,
+                signature: self.signature_image(id)?,
                 date_warnings,
                 sheet,
             });
         }
-        for (key, group) in groups.iter_mut() {
-            if group.error.is_some() {
-                continue;
-            }
-            let Some(rubric) = rubrics.get(key) else { continue };
+        let Some(mut group) = group else {
+            return Ok(MergeGroup {
+                site: String::new(),
+                site_address: String::new(),
+                site_level: String::new(),
+                rubric_id: String::new(),
+                rubric_version: String::new(),
+                rubric_hash: String::new(),
+                rubric_title: String::new(),
+                assessors: Vec::new(),
+                panel: None,
+                error: Some("the panel has no members (add the assessors' inspections)".into()),
+                panel_id: None,
+                excluded: Vec::new(),
+            });
+        };
+        if let (None, Some(rubric)) = (&group.error, &rubric) {
             let sheets: Vec<ScoreSheet> = group.assessors.iter().filter_map(|a| a.sheet.clone()).collect();
             match aggregate(rubric, &sheets) {
                 Ok(p) => group.panel = Some(p),
                 Err(e) => group.error = Some(e.to_string()),
             }
         }
-        Ok(groups.into_values().collect())
+        Ok(group)
     }
 
     /// The implausible dates of one inspection ([`date_warnings`]), measured against the time
@@ -180,10 +252,9 @@ impl Store {
 
     /// The merged group an inspection belongs to.
     pub fn merge_group_of(&self, inspection_id: &str) -> Result<MergeGroup> {
-        let insp = self.inspection(inspection_id)?;
         self.merge()?
             .into_iter()
-            .find(|g| g.site == insp.site_name && g.rubric_id == insp.rubric_id && g.rubric_version == insp.rubric_version)
+            .find(|g| g.assessors.iter().any(|a| a.inspection_id == inspection_id))
             .ok_or_else(|| crate::StoreError::NotFound(inspection_id.into()))
     }
 }
@@ -271,6 +342,9 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
                     c.current.as_ref().map_or("（无）".into(), |v| v.to_string())
                 );
             }
+        }
+        for x in &g.excluded {
+            let _ = writeln!(o, "  已排除 {}：{}（{}，{}）", x.name, x.reason, x.author, x.recorded_at);
         }
         let mut items: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (n, a) in g.assessors.iter().enumerate() {

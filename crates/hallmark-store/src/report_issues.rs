@@ -37,8 +37,9 @@ impl Store {
 /// Refuses an issue date (`today`, `YYYY-MM-DD`) or time (`now`, RFC 3339 UTC) the lead's clock
 /// could not honestly read: not a calendar day, before 2020-01-01 or after 2099-12-31.
 pub fn check_issue_date(today: &str, now: &str) -> Result<()> {
-    let refused = |what: &str, value: &str, why: String| {
-        StoreError::Clock(format!("{what} '{value}' {why} (set this computer's date and time, then try again)"))
+    let refused = |what: &str, value: &str, why: String| StoreError::Clock {
+        message: format!("{what} '{value}' {why} (set this computer's date and time, then try again)"),
+        value: value.to_string(),
     };
     let day = hallmark_core::date::tablet_day(today, None).map_err(|p| refused("today's date", today, p.why()))?;
     if day.to_string() != today {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_service_entries.sql"),
     include_str!("../migrations/0003_bundles.sql"),
     include_str!("../migrations/0004_hardening.sql"),
+    include_str!("../migrations/0005_panels.sql"),
 ];
 
 /// The schema version this build writes and reads.
