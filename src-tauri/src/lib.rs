@@ -236,11 +236,16 @@ fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Pr
 #[tauri::command(async)]
 fn bundle_inbox() -> Result<Inbox> {
     let dir = bundle_dir();
-    let mut files: Vec<InboxFile> = std::fs::read_dir(&dir)
+    Ok(Inbox { dir: dir.display().to_string(), files: files_in(&dir, hallmark_store::bundle::EXTENSION) })
+}
+
+/// The files in `dir` whose extension is `ext`, by name (none if the folder cannot be read).
+fn files_in(dir: &std::path::Path, ext: &str) -> Vec<InboxFile> {
+    let mut files: Vec<InboxFile> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == hallmark_store::bundle::EXTENSION))
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
                 .map(|p| InboxFile {
                     name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                     size: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
@@ -250,7 +255,7 @@ fn bundle_inbox() -> Result<Inbox> {
         })
         .unwrap_or_default();
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Inbox { dir: dir.display().to_string(), files })
+    files
 }
 
 /// Imports bundles one by one, each all-or-nothing; a refused one does not stop the others.
@@ -332,30 +337,15 @@ fn recovery_info(state: State<'_, AppState>) -> Result<Option<view::Recovery>> {
     let broken = state.broken.lock().unwrap_or_else(|p| p.into_inner());
     let Some(b) = broken.as_ref() else { return Ok(None) };
     let dir = bundle_dir();
-    let files = |ext: &str| -> Vec<InboxFile> {
-        let mut v: Vec<InboxFile> = std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == ext))
-                    .map(|p| InboxFile {
-                        name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                        size: std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
-                        path: p.display().to_string(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort_by(|a, b| b.name.cmp(&a.name));
-        v
-    };
+    let mut backups = files_in(&dir, hallmark_store::recovery::BACKUP_EXTENSION);
+    backups.reverse(); // newest first: names carry the time
     Ok(Some(view::Recovery {
         code: b.code,
         message: b.message.clone(),
         data_dir: state.dir.display().to_string(),
         bundle_dir: dir.display().to_string(),
-        backups: files(hallmark_store::recovery::BACKUP_EXTENSION),
-        bundles: files(hallmark_store::bundle::EXTENSION).len(),
+        backups,
+        bundles: files_in(&dir, hallmark_store::bundle::EXTENSION).len(),
     }))
 }
 
