@@ -57,7 +57,7 @@ fn lock<'a>(state: &'a State<'_, AppState>) -> Result<StoreGuard<'a>> {
     let guard = state.store.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
         let broken = state.broken.lock().unwrap_or_else(|p| p.into_inner());
-        let e = broken.as_ref().map(|b| CommandError { code: b.code, message: b.message.clone() });
+        let e = broken.as_ref().cloned();
         return Err(e.unwrap_or_else(|| invalid("the store is not open")));
     }
     Ok(StoreGuard(guard))
@@ -81,7 +81,7 @@ fn list_rubrics() -> Result<Vec<RubricChoice>> {
     hallmark_core::builtin::ALL
         .iter()
         .map(|(name, text)| {
-            let r = Rubric::load(name, text).map_err(|e| CommandError { code: "rubric", message: e.to_string() })?;
+            let r = Rubric::load(name, text).map_err(|e| CommandError::new("rubric", e.to_string()))?;
             Ok(RubricChoice::from(&r))
         })
         .collect()
@@ -278,6 +278,78 @@ fn roster_add(state: State<'_, AppState>, public_key: String, name: String) -> R
     Ok(lock(&state)?.roster_add(&public_key, &name, &now())?)
 }
 
+/// Adds every assessor of a roster file ("key<TAB>name" lines, the demo's roster.tsv).
+#[tauri::command(async)]
+fn roster_load(state: State<'_, AppState>, path: String) -> Result<Vec<view::RosterLoaded>> {
+    let loaded = lock(&state)?.roster_load(std::path::Path::new(&path), &now())?;
+    Ok(loaded.into_iter().map(|(name, fingerprint)| view::RosterLoaded { name, fingerprint }).collect())
+}
+
+// ---------- the lead's panels (issue #14) ----------
+
+/// Who records a panel change in the app: this device, by its key's fingerprint.
+fn lead_author(store: &Store) -> String {
+    format!("本机 {}", store.device_key().fingerprint())
+}
+
+/// Makes a panel for `site` with these inspections (the lead's choice, never matched by name).
+#[tauri::command(async)]
+fn panel_create(state: State<'_, AppState>, site: String, members: Vec<String>) -> Result<view::PanelMembership> {
+    let mut store = lock(&state)?;
+    let author = lead_author(&store);
+    let id = store.create_panel(&site, &author, &now())?;
+    for m in &members {
+        store.panel_add(&id, m, &author, &now())?;
+    }
+    Ok((&store.panel(&id)?).into())
+}
+
+#[tauri::command(async)]
+fn panel_add(state: State<'_, AppState>, panel_id: String, inspection_id: String) -> Result<view::PanelMembership> {
+    let mut store = lock(&state)?;
+    let author = lead_author(&store);
+    store.panel_add(&panel_id, &inspection_id, &author, &now())?;
+    Ok((&store.panel(&panel_id)?).into())
+}
+
+/// Takes a member out, with the reason the report prints.
+#[tauri::command(async)]
+fn panel_remove(state: State<'_, AppState>, panel_id: String, inspection_id: String, reason: String) -> Result<view::PanelMembership> {
+    let mut store = lock(&state)?;
+    let author = lead_author(&store);
+    store.panel_remove(&panel_id, &inspection_id, &reason, &author, &now())?;
+    Ok((&store.panel(&panel_id)?).into())
+}
+
+#[tauri::command(async)]
+fn panel_list(state: State<'_, AppState>) -> Result<Vec<view::PanelMembership>> {
+    Ok(lock(&state)?.panels()?.iter().map(view::PanelMembership::from).collect())
+}
+
+/// The report details last used for `site` (None before the first report).
+#[tauri::command(async)]
+fn report_details(state: State<'_, AppState>, site: String) -> Result<Option<view::ReportDetails>> {
+    Ok(lock(&state)?.report_details(&site)?.as_ref().map(view::ReportDetails::from))
+}
+
+/// A photo's caption changed (the original stays in the log).
+#[tauri::command(async)]
+fn edit_caption(state: State<'_, AppState>, id: String, evidence_id: String, caption: String) -> Result<InspectionView> {
+    let mut store = lock(&state)?;
+    let author = store.inspection(&id)?.assessor_name;
+    store.edit_caption(&evidence_id, &caption, &author, &now())?;
+    InspectionView::load(&store, &id)
+}
+
+/// A photo withdrawn with a reason (kept in the log, no longer shown).
+#[tauri::command(async)]
+fn withdraw_photo(state: State<'_, AppState>, id: String, evidence_id: String, reason: String) -> Result<InspectionView> {
+    let mut store = lock(&state)?;
+    let author = store.inspection(&id)?.assessor_name;
+    store.withdraw_photo(&evidence_id, &reason, &author, &now())?;
+    InspectionView::load(&store, &id)
+}
+
 #[tauri::command(async)]
 fn merge_view(state: State<'_, AppState>) -> Result<Vec<view::MergeGroup>> {
     Ok(lock(&state)?.merge()?.iter().map(view::MergeGroup::from).collect())
@@ -292,6 +364,7 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 #[tauri::command(async)]
 fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: view::ReportDetails) -> Result<view::ReportMade> {
     let dir = bundle_dir();
+    let remembered = hallmark_store::site_details::SiteDetails::from(&details);
     let details = details.into();
     // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
     let (today, now) = (chrono::Local::now().date_naive().to_string(), now());
@@ -302,7 +375,10 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
         today: &today,
         now: &now,
     };
-    let made = hallmark_report::make(&*lock(&state)?, &request)?;
+    let store = lock(&state)?;
+    let made = hallmark_report::make(&store, &request)?;
+    // Remembered for the next visit to this site (issue #14).
+    store.save_report_details(&site, &remembered, &now)?;
     Ok(view::ReportMade::from(&made))
 }
 
@@ -469,6 +545,14 @@ pub fn run() {
             bundle_inbox,
             import_bundles,
             roster_add,
+            roster_load,
+            panel_create,
+            panel_add,
+            panel_remove,
+            panel_list,
+            report_details,
+            edit_caption,
+            withdraw_photo,
             merge_view,
             thumb_view,
             make_report,

@@ -182,7 +182,10 @@ impl Owned {
 fn legacy_import(file: &str, result: &ImportResult) -> Value {
     match result {
         Ok(r) => json!({ "file": file, "result": r, "error": null, "line": r.line(file) }),
-        Err(e) => json!({ "file": file, "result": null, "error": { "code": e.code(), "message": e.to_string() }, "line": e.to_string() }),
+        // `fields` is new (issue #14): the error's facts for the UI's Chinese wording.
+        Err(e) => {
+            json!({ "file": file, "result": null, "error": { "code": e.code(), "message": e.to_string(), "fields": e.fields() }, "line": e.to_string() })
+        }
     }
 }
 
@@ -367,6 +370,14 @@ fn populated_groups(lead: &Store) -> Vec<hallmark_store::merge::MergeGroup> {
     });
     first.conflicts.push(Conflict { key: s("layout.area"), current: None, current_event: None, sides: vec![side(None)] });
     first.photos.values_mut().next().unwrap()[0].taken_at = Some(s("2026-11-20 10:21:03"));
+    groups[0].panel_id = Some(s("panel"));
+    groups[0].excluded.push(hallmark_store::merge::Excluded {
+        inspection_id: s("inspection"),
+        name: s("赵磊"),
+        reason: s("练习记录"),
+        author: s("组长"),
+        recorded_at: s(NOW),
+    });
     let text = s("结论");
     let conclusions = [
         Conclusion::Fail { text: text.clone() },
@@ -428,7 +439,30 @@ fn ipc_schemas() {
         view::Inbox { dir: s("/media/usb"), files: vec![view::InboxFile { path: s("/media/usb/a.hallmark"), name: s("a.hallmark"), size: 1024 }] };
     check("ipc-inbox", &[inbox], &[]);
     check("ipc-progress", &[view::Progress { done: 1, total: 2 }], &[]);
-    check("ipc-command-error", &[view::CommandError::from(StoreError::NotFound(s("x")))], &[]);
+    // `fields` differs by code (StoreError::fields): its keys are pinned by the store's tests.
+    let errors = [StoreError::NotFound(s("x")), StoreError::Finished(s("x"))];
+    check("ipc-command-error", &errors.map(view::CommandError::from), &["fields"]);
+    let mut lead_store = Store::open(&t.0.join("panel-lead"), NOW).unwrap();
+    let panel = lead_store.create_panel("铁岭", "组长", NOW).unwrap();
+    let member = lead_store
+        .create_inspection(
+            &NewInspection {
+                rubric_text: hallmark_core::builtin::JIANGSU.into(),
+                site_name: s("铁岭"),
+                site_level: s("县"),
+                visited_on: s("2026-11-20"),
+                assessor_name: s("赵磊"),
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap();
+    lead_store.panel_add(&panel, &member, "组长", NOW).unwrap();
+    lead_store.panel_remove(&panel, &member, "练习记录", "组长", NOW).unwrap();
+    check("ipc-panel-membership", &lead_store.panels().unwrap().iter().map(view::PanelMembership::from).collect::<Vec<_>>(), &[]);
+    check("ipc-roster-loaded", &[view::RosterLoaded { name: s("王敏"), fingerprint: s("0000 0000") }], &[]);
+    let details = view::ReportDetails { site_head: s("赵立新"), site_phone: s("024"), site_email: s("a@b"), leader: Some(s("王敏")) };
+    check("ipc-report-details", &[details], &[]);
     let made = |some: bool| view::ReportMade {
         pdf: s("/b/report.pdf"),
         sidecar: s("/b/report.pdf.sig.json"),

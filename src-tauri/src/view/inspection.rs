@@ -23,8 +23,9 @@ impl InspectionView {
     pub fn load(store: &Store, id: &str) -> Result<InspectionView, CommandError> {
         let inspection = store.inspection(id)?;
         let (rubric, sheet) = store.sheet(id)?;
+        // Current captions; withdrawn photos left out (hallmark_store::captions).
         let evidence: Vec<(hallmark_store::Evidence, Vec<u8>)> = store
-            .evidence(id)?
+            .shown_evidence(id)?
             .into_iter()
             .map(|e| {
                 let thumb = std::fs::read(store.thumb_path(&e.photo.sha256)).unwrap_or_default();

@@ -113,6 +113,33 @@ pub struct MergeGroup {
     /// `None` when the sheets cannot be aggregated; `error` says why.
     pub panel: Option<Panel>,
     pub error: Option<String>,
+    /// The lead's panel this group is (`panel_list`); `None` for a group made by site name
+    /// and rubric (no panels yet).
+    pub panel_id: Option<String>,
+    /// Members the lead took out, with their reasons (printed in the report).
+    pub excluded: Vec<Excluded>,
+}
+
+/// A panel member the lead took out, and why.
+#[derive(Debug, Serialize)]
+pub struct Excluded {
+    pub inspection_id: String,
+    pub name: String,
+    pub reason: String,
+    pub author: String,
+    pub recorded_at: String,
+}
+
+impl From<&merge::Excluded> for Excluded {
+    fn from(x: &merge::Excluded) -> Self {
+        Excluded {
+            inspection_id: x.inspection_id.clone(),
+            name: x.name.clone(),
+            reason: x.reason.clone(),
+            author: x.author.clone(),
+            recorded_at: x.recorded_at.clone(),
+        }
+    }
 }
 
 impl From<&merge::MergeGroup> for MergeGroup {
@@ -128,6 +155,8 @@ impl From<&merge::MergeGroup> for MergeGroup {
             assessors: g.assessors.iter().map(Assessor::from).collect(),
             panel: g.panel.as_ref().map(Panel::from),
             error: g.error.clone(),
+            panel_id: g.panel_id.clone(),
+            excluded: g.excluded.iter().map(Excluded::from).collect(),
         }
     }
 }
@@ -363,4 +392,59 @@ impl From<&hallmark_report::model::Due> for Due {
             days_left: d.days_left,
         }
     }
+}
+
+// ---------- the lead's panels (issue #14) ----------
+
+/// A panel the lead made: which inspections one report merges.
+#[derive(Debug, Serialize)]
+pub struct PanelMembership {
+    pub id: String,
+    /// The site's name as the report prints it.
+    pub site: String,
+    pub author: String,
+    pub created_at: String,
+    /// Every inspection ever added, in the order first added.
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub inspection_id: String,
+    pub assessor: String,
+    pub included: bool,
+    /// Why it was taken out ("" while included).
+    pub reason: String,
+    pub author: String,
+    pub recorded_at: String,
+}
+
+impl From<&hallmark_store::panels::Panel> for PanelMembership {
+    fn from(p: &hallmark_store::panels::Panel) -> Self {
+        PanelMembership {
+            id: p.id.clone(),
+            site: p.site.clone(),
+            author: p.author.clone(),
+            created_at: p.created_at.clone(),
+            members: p
+                .members
+                .iter()
+                .map(|m| Member {
+                    inspection_id: m.inspection_id.clone(),
+                    assessor: m.assessor.clone(),
+                    included: m.included,
+                    reason: m.reason.clone(),
+                    author: m.author.clone(),
+                    recorded_at: m.recorded_at.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One assessor added from a roster file.
+#[derive(Debug, Serialize)]
+pub struct RosterLoaded {
+    pub name: String,
+    pub fingerprint: String,
 }

@@ -44,27 +44,49 @@ pub(crate) fn texts(d: &Option<impl std::fmt::Display>) -> Option<String> {
 
 // ---------- errors ----------
 
-/// An error as the UI sees it: it branches on `code`, shows `message`.
+/// An error as the UI sees it: it branches on `code` and words the error (in Chinese) from
+/// `fields`, never from `message` (English, for logs). `fields` is always an object (issue
+/// #14): a refused reading {kind: "reading", input, label, value, min, max, unit}; text too
+/// long {kind: "too_long", field, length, max}; a refused bundle {file, reason_code}; a
+/// finished inspection {inspection}; a damaged database {file, detail}; a clock {value};
+/// `{}` when there is nothing to add ([`StoreError::fields`]).
 #[derive(Debug, Serialize)]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
+    pub fields: Value,
+}
+
+impl CommandError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> CommandError {
+        CommandError { code, message: message.into(), fields: Value::Object(Default::default()) }
+    }
+}
+
+impl Clone for CommandError {
+    fn clone(&self) -> Self {
+        CommandError { code: self.code, message: self.message.clone(), fields: self.fields.clone() }
+    }
 }
 
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
+        CommandError { code: e.code(), message: e.to_string(), fields: e.fields() }
     }
 }
 
 impl From<hallmark_report::ReportError> for CommandError {
     fn from(e: hallmark_report::ReportError) -> Self {
-        CommandError { code: e.code(), message: e.to_string() }
+        let fields = match &e {
+            hallmark_report::ReportError::Store(s) => s.fields(),
+            _ => Value::Object(Default::default()),
+        };
+        CommandError { code: e.code(), message: e.to_string(), fields }
     }
 }
 
 pub fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError { code: "invalid", message: message.into() }
+    CommandError::new("invalid", message)
 }
 
 // ---------- small app-made values ----------
@@ -228,8 +250,9 @@ impl From<NewService> for hallmark_store::ServiceEntry {
     }
 }
 
-/// What the lead adds to a report: the hall's contact details and who leads.
-#[derive(Debug, Default, Deserialize)]
+/// What the lead adds to a report: the hall's contact details and who leads. Remembered per
+/// site (`report_details`) by each report made.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportDetails {
     #[serde(default)]
@@ -240,6 +263,23 @@ pub struct ReportDetails {
     pub site_email: String,
     #[serde(default)]
     pub leader: Option<String>,
+}
+
+impl From<&ReportDetails> for hallmark_store::site_details::SiteDetails {
+    fn from(d: &ReportDetails) -> Self {
+        hallmark_store::site_details::SiteDetails {
+            site_head: d.site_head.clone(),
+            site_phone: d.site_phone.clone(),
+            site_email: d.site_email.clone(),
+            leader: d.leader.clone(),
+        }
+    }
+}
+
+impl From<&hallmark_store::site_details::SiteDetails> for ReportDetails {
+    fn from(d: &hallmark_store::site_details::SiteDetails) -> Self {
+        ReportDetails { site_head: d.site_head.clone(), site_phone: d.site_phone.clone(), site_email: d.site_email.clone(), leader: d.leader.clone() }
+    }
 }
 
 impl From<ReportDetails> for hallmark_report::model::Details {
@@ -264,6 +304,10 @@ pub struct InspectionSummary {
     pub answered_items: usize,
     pub total_items: usize,
     pub last_change: String,
+    /// "local" | "imported"
+    pub origin: &'static str,
+    /// "draft" | "finished" | "amended" | "imported" (草稿 / 已完成 / 已更正 / 导入（只读）)
+    pub state: &'static str,
 }
 
 impl From<&hallmark_store::InspectionSummary> for InspectionSummary {
@@ -281,6 +325,8 @@ impl From<&hallmark_store::InspectionSummary> for InspectionSummary {
             answered_items: s.answered_items,
             total_items: s.total_items,
             last_change: s.last_change.clone(),
+            origin: s.origin,
+            state: s.state,
         }
     }
 }
