@@ -8,7 +8,7 @@ use hallmark_store::Access;
 
 use crate::{json, now, open_db, Db};
 
-fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
+pub(crate) fn find_inspection(store: &Store, id: &str) -> Result<String, String> {
     let ids = store.inspection_ids().map_err(|e| e.to_string())?;
     let hits: Vec<&String> = ids.iter().filter(|i| i.starts_with(id)).collect();
     match hits.as_slice() {

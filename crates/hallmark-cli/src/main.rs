@@ -25,6 +25,7 @@ macro_rules! outln {
 
 mod bundles;
 mod lead;
+mod panels;
 mod recovery;
 mod report;
 mod settings;
@@ -93,6 +94,11 @@ enum Command {
     Roster {
         #[command(subcommand)]
         command: RosterCommand,
+    },
+    /// The lead's panels: which inspections one report merges (never matched by site names)
+    Panel {
+        #[command(subcommand)]
+        command: PanelCommand,
     },
     /// List the inspections in a database
     List {
@@ -213,6 +219,48 @@ enum RosterCommand {
 }
 
 #[derive(Subcommand)]
+enum PanelCommand {
+    /// Make a panel for a site (the name the report prints) with these inspections
+    Create {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        site: String,
+        /// Who makes the change (kept with it)
+        #[arg(long, default_value = "组长")]
+        author: String,
+        /// Inspection ids (or unique prefixes), as `hallmark list` shows them
+        members: Vec<String>,
+    },
+    /// Add inspections to a panel
+    Add {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, default_value = "组长")]
+        author: String,
+        panel: String,
+        #[arg(required = true)]
+        members: Vec<String>,
+    },
+    /// Take an inspection out of a panel, with the reason the report prints
+    Remove {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "组长")]
+        author: String,
+        panel: String,
+        member: String,
+    },
+    /// List the panels and their members
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
 enum RubricCommand {
     /// Validate rubric files and list the seed findings each answers
     Check {
@@ -249,6 +297,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Merge { db, json } => lead::merge(&db, json),
         Command::Roster { command: RosterCommand::Add { db, key, name, file } } => lead::roster_add(&db, key, name, file.as_deref()),
         Command::Roster { command: RosterCommand::List { db } } => lead::roster_list(&db),
+        Command::Panel { command: PanelCommand::Create { db, site, author, members } } => panels::create(&db, &site, &author, &members),
+        Command::Panel { command: PanelCommand::Add { db, author, panel, members } } => panels::add(&db, &panel, &author, &members),
+        Command::Panel { command: PanelCommand::Remove { db, reason, author, panel, member } } => {
+            panels::remove(&db, &panel, &member, &reason, &author)
+        }
+        Command::Panel { command: PanelCommand::List { db } } => panels::list(&db),
         Command::List { db } => lead::list(&db),
         Command::Report { which, out, text } => report::report(&which, &out, text),
         Command::Verify { pdf, bundles, json } => report::verify(&pdf, bundles.as_deref(), json),
