@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libturbojpeg0-dev)
 if [[ "${1:-}" == "--app" ]]; then
-  packages+=(xvfb xauth webkit2gtk-driver fonts-wqy-microhei imagemagick poppler-utils)
+  packages+=(xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-wqy-microhei imagemagick poppler-utils)
 fi
 
 missing=()

@@ -362,7 +362,15 @@ fn thumb_view(state: State<'_, AppState>, sha256: String) -> Result<String> {
 
 /// Writes the signed report (PDF + sidecar) for one merged site into the bundle folder.
 #[tauri::command(async)]
-fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, details: view::ReportDetails) -> Result<view::ReportMade> {
+/// `draft`: 草稿 on every page, not signed — the only report of a panel that cannot conclude
+/// (refused otherwise with code `panel_incomplete`).
+fn make_report(
+    state: State<'_, AppState>,
+    site: String,
+    rubric_id: String,
+    details: view::ReportDetails,
+    draft: Option<bool>,
+) -> Result<view::ReportMade> {
     let dir = bundle_dir();
     let remembered = hallmark_store::site_details::SiteDetails::from(&details);
     let details = details.into();
@@ -374,6 +382,7 @@ fn make_report(state: State<'_, AppState>, site: String, rubric_id: String, deta
         out: hallmark_report::Out::Folder(&dir),
         today: &today,
         now: &now,
+        draft: draft.unwrap_or(false),
     };
     let store = lock(&state)?;
     let made = hallmark_report::make(&store, &request)?;
@@ -393,6 +402,7 @@ fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, fo
         out: hallmark_report::Out::Folder(&dir),
         today: &today,
         now: &now,
+        draft: false,
     };
     Ok(hallmark_report::scores(&*lock(&state)?, &request, Some(&format))?.path.display().to_string())
 }

@@ -272,7 +272,15 @@ fn every_finding() -> Vec<PartScore> {
                         windows: 3,
                         lacking: vec![WindowLack { window: s("1号窗口"), missing: vec![s("电话")] }],
                     },
-                    Tally::TimeSample { input: s("efficiency.times"), sampled: 10, late: 2, units: d("3") },
+                    Tally::TimeSample {
+                        input: s("efficiency.times"),
+                        sampled: 10,
+                        late: 2,
+                        units: d("3"),
+                        sample_size: Some(50),
+                        unfilled: 1,
+                        fewer_reason: Some(s("本期仅受理10件")),
+                    },
                 ],
             },
         ),
@@ -311,6 +319,7 @@ fn every_finding() -> Vec<PartScore> {
         (Outcome::Zero, Fact::ZeroWhen { input: s("11.3.pharmacies"), label: s("药店"), held: Held::Below { value: d("0"), limit: d("1") } }),
         (Outcome::Zero, Fact::KeyMissing { input: s("2.1.office"), element: s("扫描仪（OCR）") }),
         (Outcome::Unanswered, Fact::Unanswered { inputs: vec![s("layout.area")], labels: vec![s("面积")] }),
+        (Outcome::Unanswered, Fact::SampleShort { input: s("timeliness.sample"), label: s("抽样"), filled: 20, unfilled: 1, sample_size: 50 }),
     ];
     facts
         .into_iter()
@@ -465,7 +474,8 @@ fn ipc_schemas() {
     check("ipc-report-details", &[details], &[]);
     let made = |some: bool| view::ReportMade {
         pdf: s("/b/report.pdf"),
-        sidecar: s("/b/report.pdf.sig.json"),
+        sidecar: some.then(|| s("/b/report.pdf.sig.json")),
+        draft: !some,
         number: s("HM-LN-20261120-0123abcd"),
         final_score: some.then(|| s("90.2")),
         conclusion: s("合格"),

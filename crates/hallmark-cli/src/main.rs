@@ -28,8 +28,8 @@ mod lead;
 mod panels;
 mod recovery;
 mod report;
-mod settings;
 mod rubric;
+mod settings;
 
 #[derive(Parser)]
 #[command(name = "hallmark", version, about = "Score medical-insurance service halls against official rubrics")]
@@ -116,6 +116,9 @@ enum Command {
         /// Also print the report's text form
         #[arg(long)]
         text: bool,
+        /// A draft: 草稿 on every page, not signed (the only report of a panel that cannot conclude)
+        #[arg(long)]
+        draft: bool,
     },
     /// Check a report's signature; with --bundles, recompute every score from the raw bundles
     Verify {
@@ -304,7 +307,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Panel { command: PanelCommand::List { db } } => panels::list(&db),
         Command::List { db } => lead::list(&db),
-        Command::Report { which, out, text } => report::report(&which, &out, text),
+        Command::Report { which, out, text, draft } => report::report(&which, &out, text, draft),
         Command::Verify { pdf, bundles, json } => report::verify(&pdf, bundles.as_deref(), json),
         Command::Scores { which, out } => report::scores(&which, &out),
         Command::PhotoSize { db, value } => settings::photo_size(&db, value.as_deref()),

@@ -22,13 +22,13 @@ fn group(which: &Which) -> Group<'_> {
     Group::Matching { site: which.site.as_deref(), rubric: which.rubric.as_deref() }
 }
 
-/// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text]`
-pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String> {
+/// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text] [--draft]`
+pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool) -> Result<(), String> {
     let store = open_db(&which.db, Access::Existing)?;
     let details = details(which)?;
     // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
     let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
-    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now };
+    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now, draft };
     let made = hallmark_report::make(&store, &request).map_err(|e| e.to_string())?;
     let report = &made.report;
     if text {
@@ -43,7 +43,10 @@ pub(crate) fn report(which: &Which, out: &Path, text: bool) -> Result<(), String
         report.final_score.as_deref().unwrap_or("—"),
         report.conclusion
     );
-    outln!("{}: 签名者 {}，证据默克尔根 {}", made.sidecar.display(), report.signer_fingerprint, report.merkle_root);
+    match &made.sidecar {
+        Some(sidecar) => outln!("{}: 签名者 {}，证据默克尔根 {}", sidecar.display(), report.signer_fingerprint, report.merkle_root),
+        None => outln!("草稿：未签名，不作为评价结论（证据默克尔根 {}）", report.merkle_root),
+    }
     Ok(())
 }
 
@@ -67,7 +70,7 @@ pub(crate) fn scores(which: &Which, out: &Path) -> Result<(), String> {
     let store = open_db(&which.db, Access::ReadOnly)?;
     let details = details(which)?;
     let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
-    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now };
+    let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now, draft: false };
     let written = hallmark_report::scores(&store, &request, None).map_err(|e| e.to_string())?;
     outln!("{}: {} 名评价人员 × {} 个评分项", written.path.display(), written.assessors, written.items);
     Ok(())

@@ -45,18 +45,25 @@ fn load_rubric(arg: &str) -> Result<Rubric, String> {
 fn load_observations(path: &Path, rubric_arg: Option<&str>) -> Result<(Rubric, Observations), String> {
     let text = read_at_most(path, observation::MAX_FILE_BYTES, observation::too_big)?;
     let name = path.display().to_string();
+    // A file that is not JSON says so, rather than that it names no rubric.
+    let doc = hallmark_core::json::parse_strict(&text).map_err(|e| format!("{name}: {e}"));
     let rubric_id = match rubric_arg {
         Some(r) => r.to_string(),
-        None => {
-            // A file that is not JSON says so, rather than that it names no rubric.
-            let doc = hallmark_core::json::parse_strict(&text).map_err(|e| format!("{name}: {e}"))?;
-            doc.get("rubric")
-                .and_then(|r| r.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| format!("{name}: no \"rubric\" in the file (pass --rubric ID or add \"rubric\": \"jiangsu-15min\")"))?
-        }
+        None => doc
+            .clone()?
+            .get("rubric")
+            .and_then(|r| r.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| format!("{name}: no \"rubric\" in the file (pass --rubric ID or add \"rubric\": \"jiangsu-15min\")"))?,
     };
-    let rubric = load_rubric(&rubric_id)?;
+    let mut rubric = load_rubric(&rubric_id)?;
+    // A file recorded against an earlier version hallmark shipped is scored by that version,
+    // unless a rubric file was named.
+    let version = doc.ok().and_then(|d| d.get("rubric_version").and_then(|v| v.as_str()).map(str::to_string));
+    let named_a_file = rubric_arg.is_some_and(|r| Path::new(r).is_file());
+    if let Some(shipped) = version.filter(|v| *v != rubric.version && !named_a_file).and_then(|v| hallmark_core::builtin::find(&rubric.id, &v)) {
+        rubric = Rubric::load(&format!("(built-in) {}", shipped.file), shipped.text).map_err(|e| e.to_string())?;
+    }
     let obs = observation::parse(&name, &text, &rubric).map_err(|e| e.to_string())?;
     Ok((rubric, obs))
 }

@@ -83,6 +83,9 @@ pub enum Fact {
     KeyMissing { input: String, element: String },
     /// Inputs the part reads are unanswered: their ids, and their labels (each once, in the order read).
     Unanswered { inputs: Vec<String>, labels: Vec<String> },
+    /// A time sample holds fewer filled rows than the rubric's `sample_size` and no reason why:
+    /// the part is unanswered until more rows are filled or the reason is given.
+    SampleShort { input: String, label: String, filled: usize, unfilled: usize, sample_size: u64 },
 }
 
 /// A value a `bands` rule compares.
@@ -131,9 +134,10 @@ pub enum Tally {
     /// Window equipment: how many windows were checked, and the ones lacking something (each
     /// missing piece is a step).
     Windows { input: String, windows: usize, lacking: Vec<WindowLack> },
-    /// A time sample: rows sampled, rows over their standard, and the overrun in whole units
-    /// summed over the rows (each unit is a step).
-    TimeSample { input: String, sampled: usize, late: usize, units: Decimal },
+    /// A time sample: rows sampled (filled), rows over their standard, and the overrun in whole
+    /// units summed over the rows (each unit is a step). Under a rubric with `sample_size`:
+    /// that size, the rows left unfilled (not scored) and, for a smaller sample, why.
+    TimeSample { input: String, sampled: usize, late: usize, units: Decimal, sample_size: Option<u64>, unfilled: usize, fewer_reason: Option<String> },
 }
 
 impl Tally {

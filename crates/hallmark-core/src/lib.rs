@@ -33,6 +33,31 @@ pub mod score;
 pub mod builtin {
     pub const JIANGSU: &str = include_str!("../../../rubrics/jiangsu-15min.toml");
     pub const LIAONING: &str = include_str!("../../../rubrics/liaoning-demo-window.toml");
-    /// (file name, text) of every shipped rubric.
+    /// (file name, text) of every shipped rubric, in its current version: what a new inspection uses.
     pub const ALL: [(&str, &str); 2] = [("jiangsu-15min.toml", JIANGSU), ("liaoning-demo-window.toml", LIAONING)];
+    /// Liaoning version 1, before samples had a size (issue #14): inspections, bundles and
+    /// observation files recorded against it still score by it. Never edit the file: its hash
+    /// is pinned by every inspection made with it.
+    pub const LIAONING_V1: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-1.toml");
+
+    /// A rubric text hallmark has shipped, current or earlier.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Shipped {
+        pub file: &'static str,
+        pub id: &'static str,
+        pub version: &'static str,
+        pub text: &'static str,
+    }
+
+    /// Every rubric version ever shipped (a test checks each id and version against its text).
+    pub const SHIPPED: [Shipped; 3] = [
+        Shipped { file: "jiangsu-15min.toml", id: "jiangsu-15min", version: "1", text: JIANGSU },
+        Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "2", text: LIAONING },
+        Shipped { file: "previous/liaoning-demo-window-1.toml", id: "liaoning-demo-window", version: "1", text: LIAONING_V1 },
+    ];
+
+    /// The shipped text of rubric `id` at `version`.
+    pub fn find(id: &str, version: &str) -> Option<Shipped> {
+        SHIPPED.iter().copied().find(|s| s.id == id && s.version == version)
+    }
 }

@@ -53,14 +53,38 @@ pub struct Assessor {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Answer {
-    YesNo { value: bool },
-    Count { value: u64 },
-    Elements { missing: BTreeSet<String> },
-    Windows { windows: Vec<Window> },
-    Measurement { value: Decimal },
-    Ratio { percent: Decimal, numerator: Option<u64>, denominator: Option<u64> },
-    Choice { value: String },
-    TimeSample { rows: Vec<TimeRow> },
+    YesNo {
+        value: bool,
+    },
+    Count {
+        value: u64,
+    },
+    Elements {
+        missing: BTreeSet<String>,
+    },
+    Windows {
+        windows: Vec<Window>,
+    },
+    Measurement {
+        value: Decimal,
+    },
+    Ratio {
+        percent: Decimal,
+        numerator: Option<u64>,
+        denominator: Option<u64>,
+    },
+    Choice {
+        value: String,
+    },
+    /// `rows` are the filled rows (matter named, standard and actual time entered): only they
+    /// score. Under a rubric with `sample_size`, `unfilled` counts the rows not yet filled (a
+    /// row just added) and `fewer_reason` is why the sample is smaller than the rubric asks;
+    /// under one without it, every row must be filled and both stay empty.
+    TimeSample {
+        rows: Vec<TimeRow>,
+        unfilled: usize,
+        fewer_reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -429,31 +453,74 @@ pub fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> 
             };
             Answer::Choice { value: s }
         }
-        InputKind::TimeSample => {
-            let arr = v.as_array().ok_or("write a list of rows [{\"matter\": …, \"unit\": \"工作日\", \"standard\": 5, \"actual\": 6}]")?;
-            let mut rows = Vec::new();
-            for (n, r) in arr.iter().enumerate() {
-                let at = format!("row {}", n + 1);
-                let o = r.as_object().ok_or_else(|| format!("{at} is not an object"))?;
-                reject_extra(o, &["matter", "unit", "standard", "actual", "note"]).map_err(|e| format!("{at}: {e}"))?;
-                let matter = o.get("matter").and_then(Value::as_str).unwrap_or("").to_string();
-                let unit = o.get("unit").and_then(Value::as_str).ok_or_else(|| format!("{at} has no unit (one of: {})", input.units.join(", ")))?;
-                if !input.units.iter().any(|u| u == unit) {
-                    return Err(format!("{at}: unit '{unit}' is not one of {}", input.units.join(", ")));
-                }
-                let get = |k: &str| -> Result<Decimal, String> {
-                    let raw = o.get(k).ok_or_else(|| format!("{at} has no \"{k}\""))?;
-                    let d = number(raw).ok_or_else(|| format!("{at}: {k} {raw} is not a number"))?;
-                    if d < Decimal::ZERO {
-                        return Err(format!("{at}: {k} {} is negative", fmt(d)));
-                    }
-                    Ok(d)
-                };
-                rows.push(TimeRow { matter, unit: unit.to_string(), standard: get("standard")?, actual: get("actual")? });
-            }
-            Answer::TimeSample { rows }
-        }
+        InputKind::TimeSample => time_sample(input, v)?,
     }))
+}
+
+/// The longest reason for a smaller sample kept (characters); longer is refused.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A time sample: a list of rows, or (under a rubric with `sample_size`) an object
+/// `{"rows": [...], "fewer_reason": "…"}`. Under `sample_size` a row left unfilled (no matter,
+/// or a time not entered) is kept aside, not refused: it does not score.
+fn time_sample(input: &Input, v: &Value) -> Result<Answer, String> {
+    let sized = input.sample_size.is_some();
+    let row_shape = "[{\"matter\": …, \"unit\": \"工作日\", \"standard\": 5, \"actual\": 6}]";
+    let (arr, fewer_reason) = match v {
+        Value::Array(a) => (a, None),
+        Value::Object(o) if sized => {
+            reject_extra(o, &["rows", "fewer_reason"])?;
+            let rows = o.get("rows").and_then(Value::as_array).ok_or_else(|| format!("write \"rows\": {row_shape}"))?;
+            let reason = match o.get("fewer_reason") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(r)) => Some(r.trim().to_string()).filter(|r| !r.is_empty()),
+                Some(other) => return Err(format!("fewer_reason {other} is not text (write why fewer rows exist, e.g. \"本期仅受理32件\")")),
+            };
+            if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+                return Err(format!("fewer_reason is longer than {MAX_REASON_CHARS} characters (say it briefly)"));
+            }
+            (rows, reason)
+        }
+        Value::Object(_) => return Err(format!("this rubric version takes a list of rows, without a reason (write {row_shape})")),
+        _ => return Err(format!("write a list of rows {row_shape}")),
+    };
+    let mut rows = Vec::new();
+    let mut unfilled = 0;
+    for (n, r) in arr.iter().enumerate() {
+        let at = format!("row {}", n + 1);
+        let o = r.as_object().ok_or_else(|| format!("{at} is not an object"))?;
+        reject_extra(o, &["matter", "unit", "standard", "actual", "note"]).map_err(|e| format!("{at}: {e}"))?;
+        let matter = o.get("matter").and_then(Value::as_str).unwrap_or("").to_string();
+        let unit = match o.get("unit").and_then(Value::as_str) {
+            Some(u) if input.units.iter().any(|x| x == u) => Some(u),
+            Some(u) => return Err(format!("{at}: unit '{u}' is not one of {}", input.units.join(", "))),
+            None if sized => None,
+            None => return Err(format!("{at} has no unit (one of: {})", input.units.join(", "))),
+        };
+        let get = |k: &str| -> Result<Option<Decimal>, String> {
+            let raw = match o.get(k) {
+                None | Some(Value::Null) if sized => return Ok(None),
+                None => return Err(format!("{at} has no \"{k}\"")),
+                Some(raw) => raw,
+            };
+            if sized && raw.as_str().is_some_and(|s| s.trim().is_empty()) {
+                return Ok(None);
+            }
+            let d = number(raw).ok_or_else(|| format!("{at}: {k} {raw} is not a number"))?;
+            if d < Decimal::ZERO {
+                return Err(format!("{at}: {k} {} is negative", fmt(d)));
+            }
+            Ok(Some(d))
+        };
+        let (standard, actual) = (get("standard")?, get("actual")?);
+        match (unit, standard, actual) {
+            (Some(unit), Some(standard), Some(actual)) if !sized || !matter.trim().is_empty() => {
+                rows.push(TimeRow { matter, unit: unit.to_string(), standard, actual })
+            }
+            _ => unfilled += 1,
+        }
+    }
+    Ok(Answer::TimeSample { rows, unfilled, fewer_reason })
 }
 
 fn reject_extra(obj: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), String> {

@@ -139,6 +139,10 @@ pub fn deficiency(part: &PartScore) -> String {
 fn found(label: &str, fact: &Fact) -> String {
     match fact {
         Fact::Unanswered { labels, .. } => format!("未作答：{}", labels.join("、")),
+        Fact::SampleShort { label: input, filled, unfilled, sample_size, .. } => {
+            let blank = if *unfilled > 0 { format!("（另有{unfilled}行未填写完整）") } else { String::new() };
+            format!("{input}：已填写{filled}件{blank}，不足规定的{sample_size}件（继续抽样，或填写样本不足的原因）")
+        }
         Fact::KeyMissing { element, .. } => format!("缺少{element}"),
         Fact::ZeroWhen { label: input, held, .. } => match held {
             Held::Is { value } => format!("{label}：{input}为{}", if *value { "是" } else { "否" }),
@@ -207,8 +211,20 @@ fn tally_text(t: &Tally) -> Option<String> {
         Tally::Windows { lacking, .. } => {
             Some(lacking.iter().map(|w| format!("{}缺少{}", w.window, w.missing.join("、"))).collect::<Vec<_>>().join("；"))
         }
-        Tally::TimeSample { sampled, late: 0, .. } => Some(format!("抽查{sampled}件，均在标准时限内")),
-        Tally::TimeSample { sampled, late, units, .. } => Some(format!("抽查{sampled}件，{late}件超时，共超出{}个计量单位", fmt(*units))),
+        Tally::TimeSample { sampled, late, units, sample_size, unfilled, fewer_reason, .. } => {
+            let mut said = format!("抽查{sampled}件");
+            if let (Some(n), Some(why)) = (sample_size, fewer_reason) {
+                said.push_str(&format!("（少于规定的{n}件，原因：{why}）"));
+            }
+            if *unfilled > 0 {
+                said.push_str(&format!("（另有{unfilled}行未填写完整，不计）"));
+            }
+            match late {
+                0 => said.push_str("，均在标准时限内"),
+                late => said.push_str(&format!("，{late}件超时，共超出{}个计量单位", fmt(*units))),
+            }
+            Some(said)
+        }
     }
 }
 

@@ -157,6 +157,10 @@ pub struct Input {
     #[serde(default = "yes")]
     pub required: bool,
     pub expect_at_least: Option<u64>,
+    /// A `time_sample`'s required number of filled rows (Liaoning 服务时限: 50). With it the
+    /// sample scores only when that many rows are filled, or fewer with the inspector's reason
+    /// (`fewer_reason`); without it (rubrics before it existed) any rows score.
+    pub sample_size: Option<u64>,
     pub unit: Option<String>,
     pub min: Option<Num>,
     pub max: Option<Num>,

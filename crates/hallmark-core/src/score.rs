@@ -120,7 +120,7 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
         if let (Some(min), Some(a)) = (input.expect_at_least, answer) {
             let n = match a {
                 Answer::Count { value } => Some(*value),
-                Answer::TimeSample { rows } => Some(rows.len() as u64),
+                Answer::TimeSample { rows, .. } => Some(rows.len() as u64),
                 _ => None,
             };
             if let Some(n) = n.filter(|n| *n < min) {
@@ -128,6 +128,15 @@ pub fn score(rubric: &Rubric, obs: &Observations) -> ScoreSheet {
                     severity: Severity::Warning,
                     item: Some(item.id.clone()),
                     message: format!("{}：{}，少于规定的{}", input.label, n, min),
+                });
+            }
+        }
+        if let (Some(size), Some(Answer::TimeSample { rows, fewer_reason: Some(reason), .. })) = (input.sample_size, answer) {
+            if (rows.len() as u64) < size && sample_sufficient(size, rows.len(), Some(reason)) {
+                diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    item: Some(item.id.clone()),
+                    message: format!("{}：{}件，少于规定的{}件，原因：{}", input.label, rows.len(), size, reason),
                 });
             }
         }
@@ -272,6 +281,17 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
         return found(Outcome::Unanswered, Fact::Unanswered { inputs: ids, labels });
     }
     let a = |id: &str| &obs.answers[id];
+    // A time sample under its rubric's sample size, with no reason why, is not yet an answer.
+    for id in part.rule.inputs() {
+        let inp = input(id);
+        if let (Some(size), Answer::TimeSample { rows, unfilled, fewer_reason }) = (inp.sample_size, a(id)) {
+            if !sample_sufficient(size, rows.len(), fewer_reason.as_deref()) {
+                let fact =
+                    Fact::SampleShort { input: id.to_string(), label: inp.label.clone(), filled: rows.len(), unfilled: *unfilled, sample_size: size };
+                return found(Outcome::Unanswered, fact);
+            }
+        }
+    }
     for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
         if let Some(held) = condition_holds(c, a(&c.input)) {
             return found(Outcome::Zero, Fact::ZeroWhen { input: c.input.clone(), label: input(&c.input).label.clone(), held });
@@ -363,6 +383,12 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
     }
 }
 
+/// Whether a time sample may score: its size reached, or at least one filled row and the
+/// inspector's reason why there are fewer (no rows at all is no evidence: it stays unanswered).
+pub fn sample_sufficient(sample_size: u64, filled: usize, fewer_reason: Option<&str>) -> bool {
+    filled as u64 >= sample_size || (filled > 0 && fewer_reason.is_some_and(|r| !r.trim().is_empty()))
+}
+
 fn numeric(a: &Answer) -> Decimal {
     match a {
         Answer::Measurement { value } => *value,
@@ -407,10 +433,20 @@ fn tally(id: &str, inp: &Input, a: &Answer) -> Option<Tally> {
                 .collect();
             Some(Tally::Windows { input, windows: windows.len(), lacking })
         }
-        Answer::TimeSample { rows } => {
+        Answer::TimeSample { rows, unfilled, fewer_reason } => {
             let late: Vec<_> = rows.iter().filter(|r| r.actual > r.standard).collect();
             let units = late.iter().map(|r| (r.actual - r.standard).ceil()).sum();
-            Some(Tally::TimeSample { input, sampled: rows.len(), late: late.len(), units })
+            // A reason is kept only where it explains something: a sample below its size.
+            let short = inp.sample_size.is_some_and(|n| (rows.len() as u64) < n);
+            Some(Tally::TimeSample {
+                input,
+                sampled: rows.len(),
+                late: late.len(),
+                units,
+                sample_size: inp.sample_size,
+                unfilled: *unfilled,
+                fewer_reason: fewer_reason.clone().filter(|_| short),
+            })
         }
         _ => None,
     }

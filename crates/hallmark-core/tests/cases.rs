@@ -32,9 +32,18 @@ fn rubric(id: &str) -> Rubric {
     Rubric::load(&format!("rubrics/{id}.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Rubric `id` at `version` as hallmark shipped it (a file recorded against an earlier version
+/// is scored by that version), else the current file in rubrics/.
+fn rubric_at(id: &str, version: Option<&str>) -> Rubric {
+    match version.and_then(|v| hallmark_core::builtin::find(id, v)) {
+        Some(s) => Rubric::load(&format!("rubrics/{}", s.file), s.text).unwrap_or_else(|e| panic!("{e}")),
+        None => rubric(id),
+    }
+}
+
 fn rubric_of(json_text: &str) -> Rubric {
     let v: serde_json::Value = serde_json::from_str(json_text).expect("case is JSON");
-    rubric(v["rubric"].as_str().expect("case names its rubric"))
+    rubric_at(v["rubric"].as_str().expect("case names its rubric"), v["rubric_version"].as_str())
 }
 
 /// Compares with the expected file, or rewrites it under UPDATE_EXPECT=1. Returns a failure.
@@ -148,11 +157,11 @@ fn bad_rubrics_are_refused_with_a_message() {
 
 #[test]
 fn bad_observations_are_refused_with_a_message() {
-    let jiangsu = rubric("jiangsu-15min");
-    let liaoning = rubric("liaoning-demo-window");
     refusal_cases("bad-observations", "json", |name, text| {
-        let r = if name.starts_with("liaoning") { &liaoning } else { &jiangsu };
-        observation::parse(name, text, r).map(|_| ()).map_err(|e| e.to_string())
+        // A file that does not parse is read against the current version.
+        let version = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v["rubric_version"].as_str().map(str::to_string));
+        let r = rubric_at(if name.starts_with("liaoning") { "liaoning-demo-window" } else { "jiangsu-15min" }, version.as_deref());
+        observation::parse(name, text, &r).map(|_| ()).map_err(|e| e.to_string())
     });
 }
 
@@ -161,6 +170,8 @@ fn bad_observations_are_refused_with_a_message() {
 struct Boundary {
     name: String,
     rubric: String,
+    /// the observation file's rubric_version (default: the current version)
+    rubric_version: Option<String>,
     /// the observation file's site.level
     site_level: Option<String>,
     answers: toml::Table,
@@ -183,17 +194,20 @@ fn boundaries() {
     }
     let text = fs::read_to_string(cases("boundaries.toml")).unwrap();
     let file: File = toml::from_str(&text).unwrap_or_else(|e| panic!("boundaries.toml: {e}"));
-    let mut rubrics: BTreeMap<String, Rubric> = BTreeMap::new();
+    let mut rubrics: BTreeMap<(String, Option<String>), Rubric> = BTreeMap::new();
     let mut failures = Vec::new();
     for c in &file.case {
-        let r = rubrics.entry(c.rubric.clone()).or_insert_with(|| rubric(&c.rubric));
-        let json = serde_json::json!({
+        let r = rubrics.entry((c.rubric.clone(), c.rubric_version.clone())).or_insert_with(|| rubric_at(&c.rubric, c.rubric_version.as_deref()));
+        let mut json = serde_json::json!({
             "format": "hallmark-observations/1",
             "rubric": c.rubric,
             "site": { "level": c.site_level },
             "answers": serde_json::to_value(&c.answers).unwrap(),
             "veto": c.veto,
         });
+        if let Some(v) = &c.rubric_version {
+            json["rubric_version"] = v.clone().into();
+        }
         let obs = match observation::parse(&c.name, &json.to_string(), r) {
             Ok(o) => o,
             Err(e) => {
@@ -232,4 +246,35 @@ fn boundaries() {
         }
     }
     finish(failures, file.case.len());
+}
+
+#[test]
+fn every_shipped_rubric_version_loads_and_is_what_the_table_says() {
+    use hallmark_core::builtin;
+    for s in builtin::SHIPPED {
+        let r = Rubric::load(s.file, s.text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.id.as_str(), r.version.as_str()), (s.id, s.version), "{}", s.file);
+        let on_disk = fs::read_to_string(root().join("rubrics").join(s.file)).unwrap();
+        assert_eq!(on_disk, s.text, "rubrics/{} differs from the built-in copy", s.file);
+    }
+    for (file, text) in builtin::ALL {
+        assert!(builtin::SHIPPED.iter().any(|s| s.file == file && s.text == text), "{file} is not in SHIPPED");
+    }
+}
+
+/// Issue #14: the time sample of version 1 scored as soon as any row existed (the app's
+/// "添加一行" gave 事项1 / 1 / 1 and 5/5). Inspections pinned to version 1 keep those rules.
+#[test]
+fn version_1_still_scores_a_single_row_and_version_2_does_not() {
+    let one_row = r#"[{"matter": "事项1", "unit": "工作日", "standard": 1, "actual": 1}]"#;
+    let points = |version: &str| {
+        let r = rubric_at("liaoning-demo-window", Some(version));
+        let text = format!(
+            r#"{{"format": "hallmark-observations/1", "rubric": "liaoning-demo-window", "rubric_version": "{version}", "answers": {{"timeliness.sample": {one_row}}}}}"#
+        );
+        let sheet = score(&r, &observation::parse("t", &text, &r).unwrap());
+        sheet.items.iter().find(|i| i.id == "timeliness").unwrap().points
+    };
+    assert_eq!(points("1"), Some(5.into()));
+    assert_eq!(points("2"), None);
 }

@@ -67,6 +67,8 @@ fn answer(input: &Input) -> BoxedStrategy<Option<Answer>> {
                         .into_iter()
                         .map(|(unit, s, a)| TimeRow { matter: "m".into(), unit, standard: Decimal::new(s, 1), actual: Decimal::new(a, 1) })
                         .collect(),
+                    unfilled: 0,
+                    fewer_reason: None,
                 })
                 .boxed()
         }

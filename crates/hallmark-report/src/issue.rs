@@ -56,6 +56,9 @@ pub struct Request<'a> {
     pub today: &'a str,
     /// The lead's clock (RFC 3339 UTC), kept with the recorded issue date.
     pub now: &'a str,
+    /// A draft report (草稿 on every page, no signature sidecar, no issue date recorded): the
+    /// only report of a panel that cannot conclude yet. See docs/report.md, "Drafts".
+    pub draft: bool,
 }
 
 /// A written report.
@@ -63,7 +66,8 @@ pub struct Request<'a> {
 pub struct Made {
     pub report: Report,
     pub pdf: PathBuf,
-    pub sidecar: PathBuf,
+    /// The signature sidecar; `None` for a draft, which is never sealed.
+    pub sidecar: Option<PathBuf>,
     /// The PDF's size in bytes.
     pub pdf_size: usize,
 }
@@ -72,13 +76,29 @@ pub struct Made {
 /// sealed with the store's device key. The first make records its 报告日期 (`request.today`,
 /// the lead's date, never a tablet's) in the store; every later make prints that date, so the
 /// same store gives the same bytes whatever day it is re-rendered.
+///
+/// A panel that cannot conclude (fewer assessors than the rubric asks, or an incomplete sheet;
+/// a veto concludes whatever else is missing) is refused with `panel_incomplete` unless the
+/// request asks for a draft. A draft prints 草稿 on every page, is written without a sidecar (so
+/// `verify` never takes it for a report) and records no issue date.
 pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     let group = request.group.find(store)?;
+    if !request.draft {
+        if let Some(missing) = cannot_conclude(store, &group)? {
+            return Err(ReportError::PanelIncomplete(format!(
+                "the panel of '{}' cannot conclude: {missing} (make a draft report instead: `hallmark report --draft`, or 生成草稿 in the app)",
+                group.site
+            )));
+        }
+    }
     // Sign only from a sound database, and only what the event log backs: a cache edited
     // behind the store's back is refused.
     store.ensure_sound()?;
     for a in &group.assessors {
         store.answers_agree(&a.inspection_id)?;
+    }
+    if request.draft {
+        return make_draft(store, request, &group);
     }
     let recorded = store.report_issue(&group.site, &group.rubric_id)?;
     if recorded.is_none() {
@@ -108,7 +128,53 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
             seal::write(&path, &bytes, &sidecar)?;
         }
     }
-    Ok(Made { sidecar: seal::sidecar_path(&path), pdf: path, pdf_size: bytes.len(), report })
+    Ok(Made { sidecar: Some(seal::sidecar_path(&path)), pdf: path, pdf_size: bytes.len(), report })
+}
+
+/// Why a merged group cannot conclude, in words naming what is missing; `None` when it can
+/// (a vetoed panel concludes: 不予通过).
+fn cannot_conclude(store: &Store, group: &MergeGroup) -> Result<Option<String>, ReportError> {
+    use hallmark_core::aggregate::Conclusion;
+    let (Some(panel), Some(first)) = (group.panel.as_ref(), group.assessors.first()) else { return Ok(None) };
+    Ok(match &panel.conclusion {
+        Conclusion::Insufficient { .. } => {
+            let n = group.assessors.len();
+            let at_least = store.rubric(&first.inspection_id)?.result.min_assessors;
+            Some(format!(
+                "{n} assessor{} in the panel, the rubric needs at least {at_least} (import the missing assessors' bundles)",
+                if n == 1 { "" } else { "s" }
+            ))
+        }
+        Conclusion::Incomplete { assessors, .. } => {
+            let names: Vec<String> = assessors.iter().map(|a| format!("'{a}'")).collect();
+            let (s, is) = if names.len() == 1 { ("", "is") } else { ("s", "are") };
+            Some(format!("the sheet{s} of {} {is} incomplete (have them finish every item)", names.join(", ")))
+        }
+        _ => None,
+    })
+}
+
+/// A draft: the report as it stands, 草稿 on every page, never sealed. The 报告日期 printed is
+/// the recorded one, else today's; none is recorded.
+fn make_draft(store: &Store, request: &Request, group: &MergeGroup) -> Result<Made, ReportError> {
+    let issued_on = store.report_issue(&group.site, &group.rubric_id)?.unwrap_or_else(|| request.today.to_string());
+    let mut report = model::build(store, group, request.details, &issued_on)?;
+    report.draft = true;
+    let fonts = pdf::load_fonts()?;
+    let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
+    let bytes = pdf::render(&report, assets, fonts)?;
+    let path = match request.out {
+        Out::File(p) => p.to_path_buf(),
+        Out::Folder(dir) => dir.join(format!("评价报告-草稿-{}.pdf", report.number)),
+    };
+    seal::write_file(&path, &bytes)?;
+    // A sidecar left beside this path by an earlier report signs a PDF that is gone.
+    let stale = seal::sidecar_path(&path);
+    if stale.exists() {
+        std::fs::remove_file(&stale)
+            .map_err(|e| ReportError::Io(format!("{}: {e} (remove it: it signs a report this draft replaced)", stale.display())))?;
+    }
+    Ok(Made { pdf: path, sidecar: None, pdf_size: bytes.len(), report })
 }
 
 /// A written score table.

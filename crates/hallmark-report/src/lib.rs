@@ -29,6 +29,10 @@ pub enum ReportError {
     /// The request cannot be met as asked; the message says what to change.
     #[error("{0}")]
     Input(String),
+    /// The panel cannot conclude (too few assessors, or an incomplete sheet) and no draft was
+    /// asked for; the message names what is missing.
+    #[error("{0}")]
+    PanelIncomplete(String),
     #[error("{0}")]
     Font(String),
     #[error("report layout failed: {0}")]
@@ -42,6 +46,7 @@ impl ReportError {
         match self {
             ReportError::Store(e) => e.code(),
             ReportError::Input(_) => "invalid",
+            ReportError::PanelIncomplete(_) => "panel_incomplete",
             ReportError::Font(_) => "font",
             ReportError::Layout(_) => "layout",
             ReportError::Io(_) => "io",

@@ -70,10 +70,14 @@ pub struct Report {
     pub vetoes: Vec<VetoRow>,
     pub recommendations: Vec<Recommendation>,
     pub warnings: Vec<String>,
+    /// Panel members the lead took out, each with the reason (issue #14); printed under 评价人员.
+    pub excluded: Vec<ExcludedRow>,
     pub evidence: Vec<EvidenceRow>,
     pub merkle_root: String,
     pub signer_public_key: String,
     pub signer_fingerprint: String,
+    /// A draft (issue #14): 草稿 on every page, not sealed; set by `issue::make` when asked.
+    pub draft: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,10 +120,11 @@ pub struct ItemRow {
     pub group: String,
     #[serde(serialize_with = "printed::points")]
     pub max: Decimal,
-    #[serde(serialize_with = "printed::maybe")]
+    /// Printed to 2 decimals (`shown_mean`); exact here.
+    #[serde(serialize_with = "printed::mean")]
     pub mean: Option<Decimal>,
     /// max − mean, never below 0.
-    #[serde(serialize_with = "printed::maybe")]
+    #[serde(serialize_with = "printed::mean")]
     pub deduction: Option<Decimal>,
     /// One per assessor, in the order of `Report::assessors`; `None` where unanswered.
     #[serde(serialize_with = "printed::all")]
@@ -133,6 +138,9 @@ pub struct ItemRow {
     pub stddev: Option<Decimal>,
     /// 扣分说明: each distinct explanation, with the assessors who gave it.
     pub explanations: Vec<String>,
+    /// Notes printed under the item whatever its points: why a sample is smaller than the
+    /// rubric asks (issue #14), with the assessors who gave the reason.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,7 +149,7 @@ pub struct GroupRow {
     pub depth: usize,
     #[serde(serialize_with = "printed::points")]
     pub max: Decimal,
-    #[serde(serialize_with = "printed::maybe")]
+    #[serde(serialize_with = "printed::mean")]
     pub mean: Option<Decimal>,
 }
 
@@ -178,6 +186,12 @@ pub fn shown(v: Option<Decimal>) -> String {
     v.map(fmt).unwrap_or_else(|| "—".into())
 }
 
+/// A mean as the report prints it: at most 2 decimals, half away from zero ("4.33" for
+/// 4.3333). Display only: the sidecar and the CSV/XLSX keep the exact figures.
+pub fn shown_mean(v: Option<Decimal>) -> String {
+    shown(v.map(|m| m.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)))
+}
+
 /// Serializes the model's points in their printed form, so the PDF template reads strings.
 mod printed {
     use rust_decimal::Decimal;
@@ -189,6 +203,10 @@ mod printed {
 
     pub fn maybe<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::shown(*v))
+    }
+
+    pub fn mean<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::shown_mean(*v))
     }
 
     pub fn all<S: Serializer>(v: &[Option<Decimal>], s: S) -> Result<S::Ok, S::Error> {
@@ -242,7 +260,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
     for a in &group.assessors {
         let doc = store.observation_document(&a.inspection_id)?;
         leaves.push(observation_leaf(&doc));
-        for ps in a.photos.values() {
+        for ps in a.photos.values().chain([&a.withdrawn_photos]) {
             for p in ps {
                 leaves.push(file_leaf("photo", &p.sha256));
             }
@@ -349,10 +367,12 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         vetoes,
         recommendations,
         warnings: warnings(panel, group),
+        excluded: group.excluded.iter().map(|x| ExcludedRow { name: x.name.clone(), reason: x.reason.clone() }).collect(),
         evidence,
         merkle_root,
         signer_public_key: key.public_key_hex(),
         signer_fingerprint: key.fingerprint(),
+        draft: false,
     };
     printable::each_text(&mut report, |s| *s = printable::clean(s));
     Ok(report)
@@ -377,14 +397,46 @@ fn item_rows(rubric: &Rubric, panel: &Panel, sheets: &[&ScoreSheet], names: &[St
                     }
                 }
             }
-            let explanations = explanations
-                .into_iter()
-                .map(|(t, who)| if who.len() == names.len() { format!("{t}（全体评价人员）") } else { format!("{t}（{}）", who.join("、")) })
-                .collect();
-            row(sp, &group_name, explanations)
+            let by = |(t, who): (String, Vec<String>)| {
+                if who.len() == names.len() {
+                    format!("{t}（全体评价人员）")
+                } else {
+                    format!("{t}（{}）", who.join("、"))
+                }
+            };
+            let explanations = explanations.into_iter().map(by).collect();
+            let mut notes: Vec<(String, Vec<String>)> = Vec::new();
+            for (sheet, name) in sheets.iter().zip(names) {
+                for note in sheet.items[k].parts.iter().flat_map(|p| sample_notes(&p.finding.fact)) {
+                    match notes.iter_mut().find(|(t, _)| *t == note) {
+                        Some((_, who)) => who.push(name.clone()),
+                        None => notes.push((note, vec![name.clone()])),
+                    }
+                }
+            }
+            ItemRow { notes: notes.into_iter().map(by).collect(), ..row(sp, &group_name, explanations) }
         })
         .collect()
 }
+
+/// Why a time sample is smaller than its rubric asks, as the inspector recorded it:
+/// "抽样20件，少于规定的50件。原因：本季度仅受理20件".
+fn sample_notes(fact: &hallmark_core::finding::Fact) -> Vec<String> {
+    use hallmark_core::finding::{Fact, Tally};
+    let Fact::Deduct { tallies } = fact else { return Vec::new() };
+    tallies
+        .iter()
+        .filter_map(|t| match t {
+            Tally::TimeSample { sampled, sample_size: Some(n), fewer_reason: Some(why), .. } => {
+                Some(format!("抽样{sampled}件，少于规定的{n}件。原因：{}", printable::bounded(why, SAMPLE_REASON_CHARS)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The longest sample reason printed (characters; longer is cut with '…').
+const SAMPLE_REASON_CHARS: usize = 200;
 
 /// The part was answered and scored below its maximum.
 fn lost(part: &PartScore) -> bool {
@@ -405,6 +457,7 @@ fn row(sp: &Spread, group: &str, explanations: Vec<String>) -> ItemRow {
         max_score: sp.max,
         stddev: sp.stddev,
         explanations,
+        notes: Vec::new(),
     }
 }
 
@@ -437,6 +490,8 @@ fn outcome(panel: &Panel, rubric: &Rubric) -> (String, String) {
         (Conclusion::Pass { .. }, Some(p)) => format!("示范窗口（总分{}分，≥{}分）", shown(panel.final_score), fmt(p.0)),
         (Conclusion::Fail { .. }, Some(p)) => format!("未达到示范窗口要求（总分{}分，<{}分）", shown(panel.final_score), fmt(p.0)),
         (Conclusion::NoPassLine { .. }, _) => format!("得分{}分（评分细则未设合格分数线，不定等级）", shown(panel.final_score)),
+        // A veto is a conclusion, whatever else is missing: 不予通过, with the rubric's words.
+        (Conclusion::Vetoed { .. }, _) => format!("不予通过（{}）", rubric.result.veto_text),
         _ => "不能形成评价结论".into(),
     };
     (kind.into(), grade)
@@ -469,7 +524,7 @@ fn recommendations(rubric: &Rubric, items: &[ItemRow], sheets: &[&ScoreSheet]) -
             continue;
         }
         let top = rubric.ancestry(&rubric.item[k].group).into_iter().next().and_then(|g| rubric.group(g)).map(|g| g.name.clone()).unwrap_or_default();
-        let lines = vec![format!("{}（平均扣{}分）：{}。", item.name, shown(item.deduction), found.join("；"))];
+        let lines = vec![format!("{}（平均扣{}分）：{}。", item.name, shown_mean(item.deduction), found.join("；"))];
         match out.iter_mut().find(|r| r.group == top) {
             Some(r) => r.lines.extend(lines),
             None => out.push(Recommendation { group: top, lines }),
@@ -639,7 +694,7 @@ mod tests {
         use hallmark_core::{builtin, observation, score::score};
         use std::path::{Path, PathBuf};
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let rubrics: Vec<Rubric> = builtin::ALL.iter().map(|(name, text)| Rubric::load(name, text).unwrap()).collect();
+        let rubrics: Vec<Rubric> = builtin::SHIPPED.iter().map(|s| Rubric::load(s.file, s.text).unwrap()).collect();
         let json = |dir: &Path| {
             let mut v: Vec<_> =
                 std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
@@ -659,7 +714,10 @@ mod tests {
             for f in &files {
                 let text = std::fs::read_to_string(f).unwrap();
                 let id: serde_json::Value = serde_json::from_str(&text).unwrap();
-                let r = rubrics.iter().find(|r| id["rubric"] == r.id.as_str()).unwrap();
+                // By the version the file was recorded against; the current one when it names none.
+                let of_id = |r: &&Rubric| id["rubric"] == r.id.as_str();
+                let r =
+                    rubrics.iter().filter(of_id).find(|r| id["rubric_version"] == r.version.as_str()).or_else(|| rubrics.iter().find(of_id)).unwrap();
                 let obs = observation::parse("case", &text, r).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                 sheets.push(score(r, &obs));
                 rubric = Some(r.clone());
@@ -727,4 +785,11 @@ mod tests {
         assert_ne!(a, merkle_root(vec![l("a"), l("b"), l("d")]));
         assert_ne!(a, merkle_root(vec![l("a"), l("b")]));
     }
+}
+
+/// A panel member the lead took out of the report, and why (`hallmark panel remove`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExcludedRow {
+    pub name: String,
+    pub reason: String,
 }

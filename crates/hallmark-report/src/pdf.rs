@@ -19,31 +19,32 @@ use crate::ReportError;
 
 const TEMPLATE: &str = include_str!("report.typ");
 
-/// Where the CJK font is looked for, in order; `HALLMARK_REPORT_FONT` comes first.
+/// The CJK fonts the report is set in, in order of preference: Noto Sans CJK (Debian's
+/// `fonts-noto-cjk`, which draws ℃ and the other symbols the standards print), then WenQuanYi
+/// as the fallback (it draws ℃ blank, issue #14). Every one found is loaded; the template asks
+/// for Noto first and typst falls back glyph by glyph. `HALLMARK_REPORT_FONT`, when set, is
+/// used alone.
 pub const FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 ];
 
-/// Loads the CJK font the report is set in.
+/// Loads the CJK fonts the report is set in.
 pub fn load_fonts() -> Result<Vec<Font>, ReportError> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("HALLMARK_REPORT_FONT") {
-        candidates.push(p.into());
+    let read = |path: &Path| -> Vec<Font> { std::fs::read(path).map(|bytes| Font::iter(Bytes::new(bytes)).collect()).unwrap_or_default() };
+    let chosen = std::env::var_os("HALLMARK_REPORT_FONT").map(PathBuf::from);
+    let fonts: Vec<Font> = match &chosen {
+        Some(p) => read(p),
+        None => FONT_PATHS.iter().flat_map(|p| read(Path::new(p))).collect(),
+    };
+    if !fonts.is_empty() {
+        return Ok(fonts);
     }
-    candidates.extend(FONT_PATHS.iter().map(PathBuf::from));
-    for path in &candidates {
-        if let Ok(bytes) = std::fs::read(path) {
-            let fonts: Vec<Font> = Font::iter(Bytes::new(bytes)).collect();
-            if !fonts.is_empty() {
-                return Ok(fonts);
-            }
-        }
-    }
+    let looked: Vec<String> = chosen.iter().map(|p| p.display().to_string()).chain(FONT_PATHS.iter().map(|p| p.to_string())).collect();
     Err(ReportError::Font(format!(
-        "no Chinese font for the report: install fonts-wqy-microhei (scripts/setup.sh --app does), or set HALLMARK_REPORT_FONT to a .ttf/.ttc file (looked in: {})",
-        candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        "no Chinese font for the report: install fonts-noto-cjk (scripts/setup.sh --app does), or set HALLMARK_REPORT_FONT to a .ttf/.ttc file (looked in: {})",
+        looked.join(", ")
     )))
 }
 
@@ -127,7 +128,6 @@ pub fn covers(fonts: &[Font], c: char) -> bool {
 /// Lays out and writes the PDF. Free text is printed as the fonts can draw it: a character
 /// none of them has (an emoji, Arabic) shows as U+FFFD instead of blank ([`printable::drawable`]).
 pub fn render(report: &Report, assets: Assets, fonts: Vec<Font>) -> Result<Vec<u8>, ReportError> {
-    let main = file_id("/report.typ");
     let mut printed = report.clone();
     printable::each_text(&mut printed, |s| *s = printable::drawable(s, |c| covers(&fonts, c)));
     let mut files: HashMap<FileId, Bytes> = HashMap::new();
@@ -135,18 +135,32 @@ pub fn render(report: &Report, assets: Assets, fonts: Vec<Font>) -> Result<Vec<u
     for (path, bytes) in assets.files {
         files.insert(file_id(&path), Bytes::new(bytes));
     }
+    compile(TEMPLATE.to_string(), files, fonts, &report.number)
+}
+
+/// A one-page PDF of `text` at `size_pt`, set in the report's fonts exactly as the template
+/// sets them (its `#set text(font: …)` line): how a test checks that a character is drawn.
+pub fn render_sample(text: &str, size_pt: u32, fonts: Vec<Font>) -> Result<Vec<u8>, ReportError> {
+    let font_line = TEMPLATE.lines().find(|l| l.starts_with("#set text(font:")).expect("the template sets its fonts");
+    let escaped: String = text.chars().flat_map(|c| if c.is_ascii_alphanumeric() || !c.is_ascii() { vec![c] } else { vec!['\\', c] }).collect();
+    let source = format!("#set page(width: auto, height: auto, margin: 10pt)\n{font_line}\n#set text(size: {size_pt}pt)\n{escaped}\n");
+    compile(source, HashMap::new(), fonts, "sample")
+}
+
+fn compile(source: String, files: HashMap<FileId, Bytes>, fonts: Vec<Font>, ident: &str) -> Result<Vec<u8>, ReportError> {
+    let main = file_id("/report.typ");
     let world = ReportWorld {
         library: LazyHash::new(Library::builder().build()),
         book: LazyHash::new(FontBook::from_fonts(&fonts)),
         fonts,
         main,
-        source: Source::new(main, TEMPLATE.to_string()),
+        source: Source::new(main, source),
         files,
     };
     let warned = typst::compile::<typst_layout::PagedDocument>(&world);
     let document =
         warned.output.map_err(|errors| ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))?;
-    let options = typst_pdf::PdfOptions { ident: Smart::Custom(report.number.clone()), ..Default::default() };
+    let options = typst_pdf::PdfOptions { ident: Smart::Custom(ident.to_string()), ..Default::default() };
     typst_pdf::pdf(&document, &options)
         .map_err(|errors| ReportError::Layout(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))
 }

@@ -124,6 +124,7 @@ pub fn each_text(r: &mut Report, mut f: impl FnMut(&mut String)) {
         f(&mut i.name);
         f(&mut i.group);
         i.explanations.iter_mut().for_each(&mut f);
+        i.notes.iter_mut().for_each(&mut f);
     }
     r.groups.iter_mut().for_each(|g| f(&mut g.name));
     for v in &mut r.vetoes {
@@ -135,6 +136,10 @@ pub fn each_text(r: &mut Report, mut f: impl FnMut(&mut String)) {
         g.lines.iter_mut().for_each(&mut f);
     }
     r.warnings.iter_mut().for_each(&mut f);
+    for x in &mut r.excluded {
+        f(&mut x.name);
+        f(&mut x.reason);
+    }
     for e in &mut r.evidence {
         f(&mut e.item_name);
         for p in &mut e.photos {

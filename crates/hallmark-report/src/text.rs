@@ -5,10 +5,13 @@ use std::fmt::Write;
 
 use hallmark_core::num::fmt;
 
-use crate::model::{shown, Report};
+use crate::model::{shown, shown_mean, Report};
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
+    if r.draft {
+        let _ = writeln!(o, "草稿（未签名，不作为评价结论）");
+    }
     let _ = writeln!(o, "报告编号：{}", r.number);
     let _ = writeln!(o, "{}", r.title);
     let _ = writeln!(o, "受评单位：{}", r.site.name);
@@ -37,6 +40,9 @@ pub fn render(r: &Report) -> String {
             if a.known_as.is_some() { "" } else { "（不在名册）" }
         );
     }
+    for x in &r.excluded {
+        let _ = writeln!(o, "已排除：{}（{}）", x.name, x.reason);
+    }
     let _ = writeln!(o, "\n三、评价依据\n{}（{} v{}，SHA-256 {}…）", r.source, r.rubric_id, r.rubric_version, &r.rubric_hash[..16]);
     let _ = writeln!(o, "\n四、评价流程\n{}", r.process);
     let _ = writeln!(o, "\n五、否决项核查");
@@ -46,9 +52,12 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "\n六、指标计分（分值 / 平均得分 / 平均扣分 / 扣分说明）");
     for i in &r.items {
-        let _ = writeln!(o, "{} {}  {} / {} / {}", i.id, i.name, fmt(i.max), shown(i.mean), shown(i.deduction));
+        let _ = writeln!(o, "{} {}  {} / {} / {}", i.id, i.name, fmt(i.max), shown_mean(i.mean), shown_mean(i.deduction));
         for e in &i.explanations {
             let _ = writeln!(o, "    - {e}");
+        }
+        for n in &i.notes {
+            let _ = writeln!(o, "    注：{n}");
         }
     }
     let _ = writeln!(o, "总分  {} / {}", fmt(r.total.max), r.final_score.as_deref().unwrap_or("—"));
@@ -63,7 +72,7 @@ pub fn render(r: &Report) -> String {
             i.id,
             i.name,
             scores.join(" "),
-            shown(i.mean),
+            shown_mean(i.mean),
             shown(i.min),
             shown(i.max_score),
             shown(i.stddev)

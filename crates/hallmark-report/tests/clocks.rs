@@ -35,7 +35,14 @@ fn lead(dir: &Path, finished_at: &str) -> Store {
 fn make(store: &Store, out: &Path, today: &str, now: &str) -> Made {
     let details = model::Details { leader: Some("王敏".into()), ..Default::default() };
     let site = model::pick_group(store, None, Some("liaoning-demo-window")).unwrap().site;
-    let request = Request { group: Group::Named { site: &site, rubric: "liaoning-demo-window" }, details: &details, out: Out::File(out), today, now };
+    let request = Request {
+        group: Group::Named { site: &site, rubric: "liaoning-demo-window" },
+        details: &details,
+        out: Out::File(out),
+        today,
+        now,
+        draft: false,
+    };
     hallmark_report::make(store, &request).unwrap()
 }
 
@@ -55,7 +62,7 @@ fn a_finish_dated_2100_does_not_date_the_report() {
         "{:?}",
         made.report.warnings
     );
-    let sidecar = std::fs::read_to_string(&made.sidecar).unwrap();
+    let sidecar = std::fs::read_to_string(made.sidecar.as_ref().unwrap()).unwrap();
     assert!(!sidecar.contains("2100-") && !sidecar.contains("2101-"), "{sidecar}");
     assert!(seal::verify(&made.pdf, None).unwrap().ok);
     // The re-evaluation reminder counts from the same date.
@@ -75,7 +82,11 @@ fn re_rendering_a_report_keeps_its_issue_date() {
     let again = make(&store, &t.path().join("again.pdf"), "2026-12-05", "2026-12-05T02:00:00.000Z");
     assert_eq!(again.report.issued_on, TODAY);
     assert_eq!(std::fs::read(&again.pdf).unwrap(), std::fs::read(&first.pdf).unwrap(), "re-rendering changed the PDF");
-    assert_eq!(std::fs::read(&again.sidecar).unwrap(), std::fs::read(&first.sidecar).unwrap(), "re-rendering changed the sidecar");
+    assert_eq!(
+        std::fs::read(again.sidecar.as_ref().unwrap()).unwrap(),
+        std::fs::read(first.sidecar.as_ref().unwrap()).unwrap(),
+        "re-rendering changed the sidecar"
+    );
     assert_eq!(model::due(&store, "2027-10-25").unwrap()[0].valid_until, "2027-11-21");
 
     // A lead clock no report may be dated by is refused, and records nothing.
@@ -107,6 +118,7 @@ fn re_rendering_a_report_keeps_its_issue_date() {
             out: Out::File(&out),
             today,
             now,
+            draft: false,
         };
         let err = hallmark_report::make(&other, &request).unwrap_err();
         assert_eq!((err.code(), err.to_string().as_str()), ("clock", message));

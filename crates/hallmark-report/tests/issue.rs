@@ -45,14 +45,19 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
             out: Out::Folder(&folder),
             today: TODAY,
             now: NOW,
+            draft: false,
         },
     )
     .unwrap();
     assert_eq!(made.pdf, folder.join(format!("评价报告-{}.pdf", report.number)));
-    assert_eq!(made.sidecar, seal::sidecar_path(&made.pdf));
+    assert_eq!(made.sidecar, Some(seal::sidecar_path(&made.pdf)));
     assert_eq!(made.pdf_size, bytes.len());
     assert_eq!(std::fs::read(&made.pdf).unwrap(), bytes, "make's PDF differs from the pipeline's");
-    assert_eq!(std::fs::read(&made.sidecar).unwrap(), std::fs::read(seal::sidecar_path(&by_hand)).unwrap(), "make's sidecar differs");
+    assert_eq!(
+        std::fs::read(made.sidecar.as_ref().unwrap()).unwrap(),
+        std::fs::read(seal::sidecar_path(&by_hand)).unwrap(),
+        "make's sidecar differs"
+    );
     assert!(seal::verify(&made.pdf, None).unwrap().ok);
 
     let err = hallmark_report::make(
@@ -63,6 +68,7 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
             out: Out::Folder(&folder),
             today: TODAY,
             now: NOW,
+            draft: false,
         },
     )
     .unwrap_err();
@@ -74,6 +80,7 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
         out: Out::Folder(&folder),
         today: TODAY,
         now: NOW,
+        draft: false,
     };
     let csv = hallmark_report::scores(&store, &named, Some("csv")).unwrap();
     assert_eq!(csv.path, folder.join(format!("评分明细-{}.csv", site.replace(|c: char| !c.is_alphanumeric() && c != '-', "_"))));
@@ -83,8 +90,14 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
     assert_eq!(err.to_string(), "format 'pdf' is not csv or xlsx");
 
     let file = t.path().join("scores.txt");
-    let matching =
-        Request { group: Group::Matching { site: Some("铁岭"), rubric: None }, details: &details, out: Out::File(&file), today: TODAY, now: NOW };
+    let matching = Request {
+        group: Group::Matching { site: Some("铁岭"), rubric: None },
+        details: &details,
+        out: Out::File(&file),
+        today: TODAY,
+        now: NOW,
+        draft: false,
+    };
     let err = hallmark_report::scores(&store, &matching, None).unwrap_err();
     assert_eq!(err.to_string(), format!("{}: name the file .csv or .xlsx", file.display()));
     assert!(!file.exists());

@@ -116,7 +116,7 @@ fn liaoning_report_reads_like_appendix_b_and_verifies() {
     }
     let fonts = Command::new("pdffonts").arg(&out).output().unwrap();
     let fonts = String::from_utf8_lossy(&fonts.stdout);
-    assert!(fonts.contains("WenQuanYi") && fonts.contains(" yes yes "), "CJK font embedded as a subset:\n{fonts}");
+    assert!(fonts.contains("NotoSansCJK") && fonts.contains(" yes yes "), "CJK font (Noto Sans CJK, issue #14) embedded as a subset:\n{fonts}");
 
     // Page 1 rendered to PNG (for eyes: target/report-pages/).
     let pages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-pages");

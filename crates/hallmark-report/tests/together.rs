@@ -36,6 +36,7 @@ fn a_sidecar_that_cannot_be_written_leaves_no_pdf() {
         out: Out::File(&out.join("r.pdf")),
         today: "2026-11-25",
         now: NOW,
+        draft: false,
     };
     let e = hallmark_report::make(&store, &request).unwrap_err();
     assert!(e.to_string().contains("cannot write") && e.to_string().contains("r.pdf"), "{e}");

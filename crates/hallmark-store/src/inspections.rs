@@ -349,11 +349,12 @@ pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Valu
     })
 }
 
-/// Rubrics a bundle may use: those built into hallmark and those already pinned here.
+/// Rubrics a bundle may use: every version built into hallmark (earlier ones too: a tablet
+/// may still hold an inspection of one) and those already pinned here.
 pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
-    for (name, text) in hallmark_core::builtin::ALL {
-        if let Ok(r) = Rubric::load(name, text) {
+    for s in hallmark_core::builtin::SHIPPED {
+        if let Ok(r) = Rubric::load(s.file, s.text) {
             out.push((r.id, r.version, r.content_hash));
         }
     }

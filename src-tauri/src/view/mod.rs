@@ -176,7 +176,9 @@ pub struct Recovered {
 #[derive(Debug, Serialize)]
 pub struct ReportMade {
     pub pdf: String,
-    pub sidecar: String,
+    /// `None` for a draft, which is not signed.
+    pub sidecar: Option<String>,
+    pub draft: bool,
     pub number: String,
     pub final_score: Option<String>,
     pub conclusion: String,
@@ -187,7 +189,8 @@ impl From<&hallmark_report::Made> for ReportMade {
     fn from(m: &hallmark_report::Made) -> Self {
         ReportMade {
             pdf: m.pdf.display().to_string(),
-            sidecar: m.sidecar.display().to_string(),
+            sidecar: m.sidecar.as_ref().map(|p| p.display().to_string()),
+            draft: m.report.draft,
             number: m.report.number.clone(),
             final_score: m.report.final_score.clone(),
             conclusion: m.report.conclusion.clone(),

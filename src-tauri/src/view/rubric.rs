@@ -150,6 +150,8 @@ pub struct Input {
     pub help: Option<String>,
     pub required: bool,
     pub expect_at_least: Option<u64>,
+    /// A time sample's required filled rows (issue #14); `None` before rubrics had it.
+    pub sample_size: Option<u64>,
     pub unit: Option<String>,
     pub min: Option<String>,
     pub max: Option<String>,
@@ -168,6 +170,7 @@ impl From<&rub::Input> for Input {
             help: i.help.clone(),
             required: i.required,
             expect_at_least: i.expect_at_least,
+            sample_size: i.sample_size,
             unit: i.unit.clone(),
             min: texts(&i.min),
             max: texts(&i.max),

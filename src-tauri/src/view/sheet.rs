@@ -232,6 +232,13 @@ pub enum Fact {
         inputs: Vec<String>,
         labels: Vec<String>,
     },
+    SampleShort {
+        input: String,
+        label: String,
+        filled: usize,
+        unfilled: usize,
+        sample_size: u64,
+    },
 }
 
 impl From<&fnd::Fact> for Fact {
@@ -271,6 +278,9 @@ impl From<&fnd::Fact> for Fact {
             fnd::Fact::ZeroWhen { input, label, held } => Fact::ZeroWhen { input: input.clone(), label: label.clone(), held: held.into() },
             fnd::Fact::KeyMissing { input, element } => Fact::KeyMissing { input: input.clone(), element: element.clone() },
             fnd::Fact::Unanswered { inputs, labels } => Fact::Unanswered { inputs: inputs.clone(), labels: labels.clone() },
+            fnd::Fact::SampleShort { input, label, filled, unfilled, sample_size } => {
+                Fact::SampleShort { input: input.clone(), label: label.clone(), filled: *filled, unfilled: *unfilled, sample_size: *sample_size }
+            }
         }
     }
 }
@@ -303,7 +313,7 @@ pub enum Tally {
     Count { input: String, label: String, value: u64 },
     Missing { input: String, elements: Vec<String> },
     Windows { input: String, windows: usize, lacking: Vec<WindowLack> },
-    TimeSample { input: String, sampled: usize, late: usize, units: String },
+    TimeSample { input: String, sampled: usize, late: usize, units: String, sample_size: Option<u64>, unfilled: usize, fewer_reason: Option<String> },
 }
 
 impl From<&fnd::Tally> for Tally {
@@ -316,9 +326,15 @@ impl From<&fnd::Tally> for Tally {
                 windows: *windows,
                 lacking: lacking.iter().map(|w| WindowLack { window: w.window.clone(), missing: w.missing.clone() }).collect(),
             },
-            fnd::Tally::TimeSample { input, sampled, late, units } => {
-                Tally::TimeSample { input: input.clone(), sampled: *sampled, late: *late, units: text(units) }
-            }
+            fnd::Tally::TimeSample { input, sampled, late, units, sample_size, unfilled, fewer_reason } => Tally::TimeSample {
+                input: input.clone(),
+                sampled: *sampled,
+                late: *late,
+                units: text(units),
+                sample_size: *sample_size,
+                unfilled: *unfilled,
+                fewer_reason: fewer_reason.clone(),
+            },
         }
     }
 }

@@ -283,8 +283,17 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
             if input.units.is_empty() {
                 say(format!("{at}: a time_sample needs units = [\"工作日\", \"小时\"]"));
             }
+            if input.sample_size == Some(0) {
+                say(format!("{at}: sample_size is 0 (write the number of rows the standard asks for, e.g. sample_size = 50)"));
+            }
+            if let (Some(n), Some(_)) = (input.sample_size, input.expect_at_least) {
+                say(format!("{at}: has both sample_size and expect_at_least (sample_size = {n} already requires the rows; remove expect_at_least)"));
+            }
         }
         _ => {}
+    }
+    if input.sample_size.is_some() && input.kind != InputKind::TimeSample {
+        say(format!("{at}: sample_size is only for time_sample inputs (use expect_at_least for a {})", input.kind.name()));
     }
 }
 
