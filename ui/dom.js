@@ -84,36 +84,29 @@ export const ERROR_TITLES = {
   panel: '评价组不能形成结论', photo: '照片无法保存',
 };
 
-const FIELD_NAMES = {
-  input: '项目', key: '项目', value: '填写值', min: '最小值', max: '最大值', unit: '单位', file: '文件',
-  limit: '上限', size: '大小', count: '数量', name: '名称', site: '受评单位', reason: '原因',
-  expected: '应为', found: '实际', fingerprint: '签名指纹', bundle: '数据包', item: '评分项',
+// Why a bundle was refused (fields.reason_code, a closed set from the store).
+const BUNDLE_REASONS = {
+  signature: '签名校验未通过（可能被改动，或由其他设备签名）', damaged: '文件已损坏或不是数据包',
+  unknown_rubric: '所用评分细则本机不认识（请更新应用）', own_device: '这是本机记录的评价，无需导入',
+  contradicts: '与本机已有数据矛盾', too_big: '超出数据包大小上限', invalid: '内容不符合格式',
 };
 
-const REASONS = {
-  out_of_range: '超出有效范围', not_a_number: '不是数字', too_long: '太长', duplicate: '重复',
-  already_imported: '已导入过，无需重复导入', bad_signature: '签名校验未通过', unknown_signer: '签名者不在名册中',
-  tampered: '内容与签名不符（可能被改动）', too_large: '太大', unsupported: '格式不受支持', damaged: '文件已损坏',
-  negative: '不能为负数', not_a_day: '不是有效日期', finished: '评价已完成', empty: '为空',
-};
+const TEXT_FIELDS = { caption: '照片说明', note: '说明', reason: '原因', site_name: '受评单位', assessor_name: '评价人员', fewer_reason: '不足原因' };
 
 /// A Chinese sentence from an error's structured fields (never from its English message).
 export function fieldSentence(fields, labelOf = (k) => k) {
   if (!fields || typeof fields !== 'object') return '';
   const f = fields;
-  const name = f.input || f.key ? labelOf(f.input || f.key) : '';
-  const unit = f.unit ? ` ${f.unit}` : '';
-  if (f.min !== undefined && f.max !== undefined && f.value !== undefined) {
-    return `${name ? name + '：' : ''}${f.value}${unit} 超出有效范围（${f.min}–${f.max}${unit}）`;
+  if (f.kind === 'reading' || (f.min !== undefined && f.max !== undefined && f.value !== undefined)) {
+    const name = f.label || (f.input ? labelOf(f.input) : '');
+    const unit = f.unit ? ` ${f.unit}` : '';
+    return `${name ? name + '：' : ''}${f.value}${unit} 超出有效范围（${f.min ?? '—'}–${f.max ?? '—'}${unit}）`;
   }
-  const parts = [];
-  if (name) parts.push(name);
-  if (f.reason && REASONS[f.reason]) parts.push(REASONS[f.reason]);
-  for (const [k, v] of Object.entries(f)) {
-    if (['input', 'key', 'reason', 'unit'].includes(k) || v === null || typeof v === 'object') continue;
-    if (FIELD_NAMES[k]) parts.push(`${FIELD_NAMES[k]} ${v}`);
-  }
-  return parts.join('，');
+  if (f.kind === 'too_long') return `${TEXT_FIELDS[f.field] || '文字'}太长（${f.length} 字，最多 ${f.max} 字）`;
+  if (f.reason_code) return `${f.file ? f.file + '：' : ''}${BUNDLE_REASONS[f.reason_code] || BUNDLE_REASONS.invalid}`;
+  if (f.file) return `文件 ${f.file}`;
+  if (f.value) return `平板时间 ${f.value}`;
+  return '';
 }
 
 /// The error as Chinese: its title by code, then the sentence from its fields. The backend's

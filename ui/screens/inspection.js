@@ -93,7 +93,11 @@ function save(st, key, value) {
         ? await b.clearAnswer(st.id, key)
         : reason ? await b.recordAmendment(st.id, key, value, reason) : await b.recordAnswer(st.id, key, value);
       st.view = view;
-      if (reason) st.amended = true;
+      if (reason) {
+        const badge = $('#state');
+        badge.textContent = '已更正';
+        badge.className = 'badge state amended';
+      }
       if (w) w.error(null);
     } catch (e) {
       st.failed = true;
@@ -221,7 +225,7 @@ function renderSummary(st) {
   if (state.key !== 'imported') {
     actions.push(view.signature
       ? h('button', { class: 'ghost signed', id: 'sign', onclick: () => openSignpad(st), 'aria-label': '重新签名' }, h('img', { src: view.signature, alt: '手写签名' }))
-      : h('button', { class: 'ghost', id: 'sign', onclick: () => openSignpad(st), disabled: state.key !== 'draft' || undefined }, '✍ 手写签名'));
+      : h('button', { class: 'ghost', id: 'sign', onclick: () => openSignpad(st) }, '✍ 手写签名'));
     actions.push(h('button', { class: 'ghost', id: 'export', onclick: () => exportCurrent(st) }, '⇪ 导出数据包'));
     actions.push(h('progress', { id: 'export-progress', max: 1, value: 0, hidden: true }));
   }

@@ -4,7 +4,7 @@ import { $, h, toast, setStatus, errorText, localTime, twoDecimals } from '../do
 /// One import outcome as a Chinese line, from its structured result or error (never its English line).
 function outcomeLine(r) {
   const who = (x) => (x.known_as ? `名册：${x.known_as}` : `⚠ 不在名册中（签名 ${x.fingerprint}）`);
-  if (r.error) return `${r.file}：${errorText(r.error)}`;
+  if (r.error) return `${r.file}：${errorText({ ...r.error, fields: { ...(r.error.fields || {}), file: undefined } })}`;
   const x = r.result || {};
   if (x.outcome === 'already_imported') return `${r.file}：已导入过（${x.assessor}），无需重复导入`;
   if (x.outcome === 'applied') return `${r.file}：已导入 ${x.site} · ${x.assessor}（${who(x)}）；新记录 ${x.new_events}/${x.events} 条，新照片 ${x.new_photos}/${x.photos} 张`;
@@ -106,7 +106,7 @@ function renderGroup(ctx, g) {
     try {
       const r = await b.makeReport(g.site, g.rubric_id, { site_head: f.site_head, site_phone: f.site_phone, site_email: f.site_email, leader: f.leader });
       setStatus('报告已生成并签名', 'ok');
-      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（签名：${r.sidecar}）；最终得分 ${twoDecimals(r.final_score)}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
+      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；最终得分 ${twoDecimals(r.final_score)}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
     } catch (e) { toast(errorText(e)); setStatus(''); }
   } },
   h('input', { name: 'site_head', placeholder: '受评单位负责人' }),
