@@ -350,12 +350,13 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
         for (n, a) in g.assessors.iter().enumerate() {
             for (item, ps) in &a.photos {
                 for p in ps {
-                    items.entry(item).or_default().push(format!("#{} {}", n + 1, p.sha256.get(..12).unwrap_or(&p.sha256)));
+                    let caption = if p.caption.is_empty() { String::new() } else { format!("「{}」", p.caption) };
+                    items.entry(item).or_default().push(format!("#{} {}{caption}", n + 1, p.sha256.get(..12).unwrap_or(&p.sha256)));
                 }
             }
         }
         if !items.is_empty() {
-            let _ = writeln!(o, "照片证据（评分项：评价人员 照片SHA-256前缀）：");
+            let _ = writeln!(o, "照片证据（评分项：评价人员 照片SHA-256前缀「说明」）：");
             for (item, ps) in items {
                 let _ = writeln!(o, "  {item}: {}", ps.join("  "));
             }

@@ -138,6 +138,8 @@ fn a_caption_edit_and_a_withdrawal_keep_the_original_in_the_log() {
     let captions: Vec<&str> = a.photos.values().flatten().map(|p| p.caption.as_str()).collect();
     assert!(captions.contains(&"服务大厅全景（东侧）") && !captions.contains(&second.caption.as_str()), "{captions:?}");
     assert_eq!(a.withdrawn_photos.len(), 1, "still evidence for the report's Merkle root");
+    let text = hallmark_store::merge::merge_text(|_| None, std::slice::from_ref(&group));
+    assert!(text.contains("「服务大厅全景（东侧）」") && !text.contains(&format!("「{}」", second.caption)), "{text}");
 
     // The log: the evidence row unchanged, both events kept, neither can be rewritten.
     assert_eq!(store.evidence(&id).unwrap()[0].caption, first.caption);
