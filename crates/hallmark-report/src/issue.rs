@@ -86,7 +86,7 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     if !request.draft {
         if let Some(missing) = cannot_conclude(store, &group)? {
             return Err(ReportError::PanelIncomplete(format!(
-                "the panel of '{}' cannot conclude: {missing} (make a draft report instead: `hallmark report --draft`, or 生成草稿 in the app)",
+                "the panel of '{}' cannot conclude: {missing}; or make a draft report (`hallmark report --draft`, 生成草稿 in the app)",
                 group.site
             )));
         }

@@ -30,9 +30,9 @@ fn lead(dir: &Path, take: &[usize], extra: &[PathBuf]) -> Store {
 }
 
 /// One more assessor's Liaoning sheet of the demo hall, from a tablet of its own, recording
-/// `veto` (veto ids that occurred), finished and exported. With `blank_sample` the time sample
-/// holds one row just added and never filled.
-fn another_assessor(dir: &Path, name: &str, veto: &[&str], blank_sample: bool) -> PathBuf {
+/// `veto` (veto ids that occurred), finished and exported; `sample` replaces the example's
+/// time sample.
+fn another_assessor(dir: &Path, name: &str, veto: &[&str], sample: Option<Value>) -> PathBuf {
     let example: Value = serde_json::from_str(&std::fs::read_to_string(root().join("examples/liaoning-panel/a1.json")).unwrap()).unwrap();
     let tablet = dir.join(format!("tablet-{name}"));
     let mut store = Store::open(&tablet, NOW).unwrap();
@@ -53,10 +53,9 @@ fn another_assessor(dir: &Path, name: &str, veto: &[&str], blank_sample: bool) -
         )
         .unwrap();
     for (key, value) in example["answers"].as_object().unwrap() {
-        let value = if blank_sample && key == "timeliness.sample" {
-            serde_json::json!([{ "matter": "", "unit": "工作日", "standard": null, "actual": null }])
-        } else {
-            value.clone()
+        let value = match &sample {
+            Some(v) if key == "timeliness.sample" => v.clone(),
+            _ => value.clone(),
         };
         store.record(&id, key, Some(value), name, NOW).unwrap();
     }
@@ -108,7 +107,8 @@ fn a_panel_of_four_is_refused_and_names_what_is_missing() {
 fn an_incomplete_sheet_is_refused_and_named() {
     let t = tempfile::tempdir().unwrap();
     // The fifth assessor's sheet lacks its time sample: a blank row is not an answer (issue #14).
-    let blank = another_assessor(t.path(), "赵磊", &[], true);
+    let blank =
+        another_assessor(t.path(), "赵磊", &[], Some(serde_json::json!([{ "matter": "", "unit": "工作日", "standard": null, "actual": null }])));
     let store = lead(t.path(), &[0, 1, 2, 3], &[blank]);
     let details = model::Details::default();
     let err = hallmark_report::make(&store, &request(&details, &t.path().join("r.pdf"), false)).unwrap_err();
@@ -140,7 +140,7 @@ fn a_draft_prints_草稿_on_every_page_and_is_not_sealed() {
 #[test]
 fn a_vetoed_panel_is_signed_as_不予通过() {
     let t = tempfile::tempdir().unwrap();
-    let vetoed = another_assessor(t.path(), "赵磊", &["veto1"], false);
+    let vetoed = another_assessor(t.path(), "赵磊", &["veto1"], None);
     let store = lead(t.path(), &[0, 1, 2, 3], &[vetoed]);
     let out = t.path().join("vetoed.pdf");
     let details = model::Details::default();
@@ -158,9 +158,27 @@ fn a_vetoed_panel_is_signed_as_不予通过() {
 #[test]
 fn a_vetoed_panel_of_four_is_a_conclusion_too() {
     let t = tempfile::tempdir().unwrap();
-    let vetoed = another_assessor(t.path(), "赵磊", &["veto1"], false);
+    let vetoed = another_assessor(t.path(), "赵磊", &["veto1"], None);
     let store = lead(t.path(), &[0, 1, 2], &[vetoed]);
     let details = model::Details::default();
     let made = hallmark_report::make(&store, &request(&details, &t.path().join("v.pdf"), false)).unwrap();
     assert_eq!(made.report.outcome, "vetoed");
+}
+
+/// A smaller sample scored on the inspector's reason: the reason prints under the item.
+#[test]
+fn a_short_sample_prints_its_reason_under_the_item() {
+    let t = tempfile::tempdir().unwrap();
+    let example: Value = serde_json::from_str(&std::fs::read_to_string(root().join("examples/liaoning-panel/a1.json")).unwrap()).unwrap();
+    let rows: Vec<Value> = example["answers"]["timeliness.sample"].as_array().unwrap()[..20].to_vec();
+    let sample = serde_json::json!({ "rows": rows, "fewer_reason": "本季度仅受理20件限时办结事项" });
+    let short = another_assessor(t.path(), "赵磊", &[], Some(sample));
+    let store = lead(t.path(), &[0, 1, 2, 3], &[short]);
+    let out = t.path().join("short.pdf");
+    let details = model::Details::default();
+    let made = hallmark_report::make(&store, &request(&details, &out, false)).unwrap();
+    let item = made.report.items.iter().find(|i| i.id == "timeliness").unwrap();
+    assert_eq!(item.notes, ["抽样20件，少于规定的50件。原因：本季度仅受理20件限时办结事项（赵磊）"]);
+    let text: String = pages(&out).join("").split_whitespace().collect();
+    assert!(text.contains("注：抽样20件，少于规定的50件。原因：本季度仅受理20件限时办结事项（赵磊）"), "{text}");
 }
