@@ -53,10 +53,10 @@ export function offerUndo(message, undo, ms = 6000) {
 
 /// An in-app dialog (never window.prompt/confirm). With `reason`, asks for a text and resolves
 /// to it (or null when cancelled); otherwise resolves to true/false.
-export function ask({ title, message = '', reason = null, ok = '确定', cancel = '取消', danger = false }) {
+export function ask({ title, message = '', reason = null, value = '', ok = '确定', cancel = '取消', danger = false }) {
   return new Promise((resolve) => {
     const box = $('#dialog');
-    const text = reason ? h('textarea', { id: 'dialog-reason', rows: 3, placeholder: reason }) : null;
+    const text = reason ? h('textarea', { id: 'dialog-reason', rows: 3, placeholder: reason, value }) : null;
     const hint = h('p', { class: 'dialog-hint' });
     const done = (v) => { box.hidden = true; box.replaceChildren(); resolve(v); };
     const okButton = h('button', { class: danger ? 'primary danger' : 'primary', id: 'dialog-ok', onclick: () => {
@@ -82,6 +82,7 @@ export const ERROR_TITLES = {
   clock: '平板日期时间有误，未保存（请在系统设置中校准日期和时间）', damaged: '本机数据库已损坏，已停止写入和签名',
   missing: '找不到本机数据库', key_changed: '设备密钥已被更换，已停止签名', imported: '这是导入的评价，只读',
   panel: '评价组不能形成结论', photo: '照片无法保存',
+  panel_incomplete: '评价组不能形成结论（评价人员不足5人，或有评分不完整）',
 };
 
 // Why a bundle was refused (fields.reason_code, a closed set from the store).

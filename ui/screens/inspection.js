@@ -495,9 +495,34 @@ function serviceLog(st, item) {
 // ---------- photos ----------
 function photos(st, item) {
   const figures = h('div', { class: 'photo-list' });
-  const paint = () => figures.replaceChildren(...st.view.evidence.filter((e) => e.item_id === item.id).map((e) => h('figure', {},
+  // A caption is changed, and a photo withdrawn with a reason, as events (the original stays in the log).
+  const change = (what, run) => {
+    st.queue = st.queue.then(async () => {
+      setStatus('保存中…', 'saving');
+      try {
+        st.view = await run();
+        setStatus(`${what} ✓`, 'saved');
+      } catch (e) { setStatus('未保存', 'error'); toast(errorText(e)); }
+      paint();
+      apply(st);
+    });
+  };
+  const editCaption = async (e) => {
+    const caption = await ask({ title: '修改照片说明', reason: '照片说明', value: e.caption, ok: '保存说明' });
+    if (caption === null || caption === e.caption) return;
+    change('说明已修改', () => st.ctx.backend.editCaption(st.id, e.id, caption));
+  };
+  const withdraw = async (e) => {
+    const reason = await ask({ title: '撤回这张照片', message: '撤回后照片不再显示、不计入报告；原始照片仍保留在记录中。', reason: '撤回原因（如：拍错了窗口）', ok: '撤回照片', danger: true });
+    if (!reason) return;
+    change('照片已撤回', () => st.ctx.backend.withdrawPhoto(st.id, e.id, reason));
+  };
+  const paint = () => figures.replaceChildren(...st.view.evidence.filter((e) => e.item_id === item.id).map((e) => h('figure', { dataset: { evidence: e.id } },
     h('img', { src: e.thumbnail, alt: e.caption || '照片', onclick: () => openPhoto(st, e.photo.sha256) }),
-    h('figcaption', {}, e.caption || (e.photo.taken_at ? localTime(e.photo.taken_at) : '照片')))));
+    h('figcaption', {}, e.caption || (e.photo.taken_at ? localTime(e.photo.taken_at) : '照片')),
+    readOnly(st) ? null : h('div', { class: 'photo-actions' },
+      h('button', { type: 'button', class: 'ghost caption-edit', onclick: () => editCaption(e) }, '改说明'),
+      h('button', { type: 'button', class: 'ghost withdraw', onclick: () => withdraw(e) }, '撤回')))));
   paint();
   const caption = h('input', { type: 'text', class: 'caption', placeholder: '照片说明（可选）', dataset: { captionFor: item.id } });
   const file = h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'photo-input', dataset: { item: item.id } });

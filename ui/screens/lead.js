@@ -1,5 +1,5 @@
 // The lead: import bundles, the roster, the merged panel per site, the signed report.
-import { $, h, toast, setStatus, errorText, localTime, twoDecimals } from '../dom.js';
+import { $, h, toast, setStatus, errorText, localTime, twoDecimals, ask } from '../dom.js';
 
 /// One import outcome as a Chinese line, from its structured result or error (never its English line).
 function outcomeLine(r) {
@@ -54,10 +54,49 @@ export async function showLead(ctx) {
     inbox.files.length ? h('div', { class: 'inbox', id: 'inbox' }, ...boxes) : h('p', { class: 'empty' }, '目录中没有数据包（.hallmark）。'),
     h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'import', onclick: importSelected, disabled: !inbox.files.length }, '校验并导入所选'), bar),
     results,
-    h('details', {}, h('summary', {}, '评价人员密钥名册'), roster, h('p', { class: 'device' }, `本机公钥 ${info.public_key}`)),
+    h('details', {}, h('summary', {}, '评价人员密钥名册'), rosterFile(ctx, inbox.dir), roster, h('p', { class: 'device' }, `本机公钥 ${info.public_key}`)),
     h('h2', {}, '汇总'),
     groups.length ? null : h('p', { class: 'empty' }, '还没有导入任何评价。'),
     ...groups.map((g) => renderGroup(ctx, g))));
+}
+
+/// The roster from a file ("公钥<TAB>姓名" per line, like the demo's roster.tsv).
+function rosterFile(ctx, dir) {
+  const path = h('input', { name: 'roster-path', value: `${dir}/roster.tsv`, 'aria-label': '名册文件' });
+  return h('div', { class: 'roster-file' }, path,
+    h('button', { type: 'button', class: 'ghost', id: 'roster-load', onclick: async () => {
+      try {
+        const added = await ctx.backend.rosterLoad(path.value.trim());
+        await showLead(ctx);
+        toast(`已从名册文件加入 ${added.length} 人：${added.map((a) => a.name).join('、')}`, 'ok');
+      } catch (e) { toast(errorText(e)); }
+    } }, '从名册文件加载'));
+}
+
+/// The panel: the lead picks its inspections (never matched by typed site names); each can be
+/// taken out with a reason the report prints, and put back.
+function panelControls(ctx, g) {
+  const b = ctx.backend;
+  const run = (f) => async () => { try { await f(); await showLead(ctx); } catch (e) { toast(errorText(e)); } };
+  if (!g.panel_id) {
+    return h('div', { class: 'panel-controls' },
+      h('p', { class: 'panel-note' }, '尚未指定评价组：以下按受评单位名称临时归并。请确认后组成评价组。'),
+      h('button', { type: 'button', class: 'primary panel-create', onclick: run(() => b.panelCreate(g.site, g.assessors.map((a) => a.inspection_id))) },
+        `以这 ${g.assessors.length} 份评价组成评价组`));
+  }
+  return h('div', { class: 'panel-controls' },
+    h('p', { class: 'panel-note' }, `评价组由组长指定（${g.assessors.length} 份评价计入）`),
+    ...(g.excluded || []).map((x) => h('p', { class: 'excluded' }, `已移出：${x.name}（原因：${x.reason}；${localTime(x.recorded_at)}） `,
+      h('button', { type: 'button', class: 'ghost panel-add', onclick: run(() => b.panelAdd(g.panel_id, x.inspection_id)) }, '重新计入'))));
+}
+
+function removeButton(ctx, g, a) {
+  if (!g.panel_id) return null;
+  return h('button', { type: 'button', class: 'ghost panel-remove', onclick: async () => {
+    const reason = await ask({ title: `把 ${a.name} 的评价移出评价组`, message: '移出的原因将印入评价报告。', reason: '移出原因（如：未到现场、评分不完整）', ok: '移出', danger: true });
+    if (!reason) return;
+    try { await ctx.backend.panelRemove(g.panel_id, a.inspection_id, reason); await showLead(ctx); } catch (e) { toast(errorText(e)); }
+  } }, '移出评价组');
 }
 
 function renderGroup(ctx, g) {
@@ -76,6 +115,7 @@ function renderGroup(ctx, g) {
     `${a.name}：总分 ${a.total}${a.complete ? '' : '（不完整）'} · 签名指纹 ${a.fingerprint} `,
     a.local ? h('span', { class: 'badge' }, '本机') : (a.known_as ? h('span', { class: 'badge done' }, `名册：${a.known_as}`) : h('span', { class: 'badge veto' }, '⚠ 不在名册中')),
     ` · 数据包 ${a.bundles} 个 · 照片 ${Object.values(a.photos).reduce((n, ps) => n + ps.length, 0)} 张`,
+    ' ', removeButton(ctx, g, a),
     ...a.conflicts.map((c) => h('div', { class: 'conflict' }, `⚠ 冲突 ${c.key}：`, c.sides.map((s) => `${s.bundle_file} 记为 ${show(s.value)}（${localTime(s.recorded_at)}）`).join('；'), `；现值 ${show(c.current)}`)))));
   const photos = h('details', { class: 'evidence' }, h('summary', {}, '各评价人员的证据照片'));
   photos.addEventListener('toggle', async () => {
@@ -103,9 +143,23 @@ function renderGroup(ctx, g) {
     ev.preventDefault();
     const f = Object.fromEntries(new FormData(form).entries());
     setStatus('正在生成评价报告…');
+    const details = { site_head: f.site_head, site_phone: f.site_phone, site_email: f.site_email, leader: f.leader };
     try {
-      const r = await b.makeReport(g.site, g.rubric_id, { site_head: f.site_head, site_phone: f.site_phone, site_email: f.site_email, leader: f.leader });
-      setStatus('报告已生成并签名', 'ok');
+      let r;
+      try {
+        r = await b.makeReport(g.site, g.rubric_id, details);
+      } catch (e) {
+        if (!e || e.code !== 'panel_incomplete') throw e;
+        setStatus('');
+        const draft = await ask({
+          title: '评价组不能形成结论',
+          message: '评价人员不足5人，或有评分不完整，不能生成正式报告。可以生成草稿报告：每页印“草稿”，不签名，不作为正式结论。',
+          ok: '生成草稿报告',
+        });
+        if (!draft) return;
+        r = await b.makeReport(g.site, g.rubric_id, details, true);
+      }
+      setStatus(r.draft ? '草稿报告已生成（未签名）' : '报告已生成并签名', 'ok');
       form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；最终得分 ${twoDecimals(r.final_score)}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
     } catch (e) { toast(errorText(e)); setStatus(''); }
   } },
@@ -117,8 +171,14 @@ function renderGroup(ctx, g) {
   ...[['xlsx', '电子表格'], ['csv', '逗号分隔文本']].map(([fmt, name]) => h('button', { class: 'ghost', type: 'button', dataset: { format: fmt }, onclick: async () => {
     try { toast(`已导出评分明细：${await b.exportScores(g.site, g.rubric_id, fmt)}`, 'ok'); } catch (e) { toast(errorText(e)); }
   } }, `导出评分明细（${name}）`)));
-  return h('article', { class: 'group', dataset: { rubric: g.rubric_id } },
+  b.reportDetails(g.site).then((d) => {
+    if (!d) return;
+    for (const k of ['site_head', 'site_phone', 'site_email']) if (d[k] && !form.elements[k].value) form.elements[k].value = d[k];
+    if (d.leader && names.includes(d.leader)) leader.value = d.leader;
+  }).catch(() => {});
+  return h('article', { class: 'group', dataset: { rubric: g.rubric_id, panel: g.panel_id || '' } },
     h('h3', {}, `${g.site} · ${g.rubric_title || g.rubric_id}`),
+    panelControls(ctx, g),
     p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, `最终得分 ${twoDecimals(p.final_score)}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`) : null,
     ...(p ? p.warnings.map((w) => h('p', { class: 'card-sub' }, `提示：${w}`)) : []),
     table,

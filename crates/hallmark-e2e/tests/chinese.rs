@@ -186,6 +186,27 @@ fn every_screen_is_chinese_local_and_fits_a_finger() {
     s.wait_for("import lines", "document.querySelectorAll('#import-results li').length === 7");
     assert!(s.text("#import-results li.refused").contains("坏数据包.hallmark"), "{}", s.text("#import-results"));
     check(&s, "lead");
+
+    // The explicit panel: the lead forms it, takes one out with a reason; 4 cannot conclude, so
+    // the report is refused unless the lead asks for a draft (草稿, unsigned).
+    let liaoning = "article[data-rubric='liaoning-demo-window']";
+    s.click(&format!("{liaoning} .panel-create"));
+    s.wait_for("a panel", &format!("document.querySelector(\"{liaoning}\").dataset.panel !== ''"));
+    s.click(&format!("{liaoning} .panel-remove"));
+    s.find("#dialog-reason");
+    check(&s, "panel-remove-dialog");
+    s.type_into("#dialog-reason", "未到现场");
+    s.click("#dialog-ok");
+    s.wait_text(&format!("{liaoning} .excluded"), "未到现场");
+    s.click(&format!("{liaoning} .report-form button[type=submit]"));
+    s.find("#dialog:not([hidden]) #dialog-ok");
+    assert!(s.text("#dialog").contains("草稿"), "{}", s.text("#dialog"));
+    check(&s, "draft-report-dialog");
+    s.click("#dialog-ok");
+    s.find(&format!("{liaoning} .report-made"));
+    assert!(s.text(&format!("{liaoning} .report-made")).contains("草稿，未签名"), "{}", s.text(&format!("{liaoning} .report-made")));
+    s.js(&format!("document.querySelector(\"{liaoning}\").scrollIntoView();"), vec![]);
+    check(&s, "lead-panel");
     s.end();
     drop(driver);
     let _ = std::fs::remove_dir_all(&root);
