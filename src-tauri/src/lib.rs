@@ -167,8 +167,18 @@ fn attach_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) ->
     let caption = header(&request, "x-caption").unwrap_or_default();
     let mut store = lock(&state)?;
     let author = store.inspection(&id)?.assessor_name;
-    store.attach_photo(&id, &item, bytes, &caption, &author, &now())?;
+    store.attach_photo(&id, &item, bytes, &caption, &author, &now()).map_err(photo_refused)?;
     InspectionView::load(&store, &id)
+}
+
+/// A refused photo (not a JPEG, damaged, too large: `invalid` with no facts of its own) is
+/// marked `fields.kind = "photo"`, so the UI words it without reading the English message.
+fn photo_refused(e: hallmark_store::StoreError) -> CommandError {
+    let mut c = CommandError::from(e);
+    if c.code == "invalid" && c.fields.get("kind").is_none() {
+        c.fields = serde_json::json!({ "kind": "photo" });
+    }
+    c
 }
 
 /// A stored JPEG (photo or thumbnail) by its photo's hash, as a data URL.

@@ -160,26 +160,31 @@ fn bundle_file(message: &str) -> String {
 /// hallmark-bundle and in the store as messages, so the reason is read from their fixed
 /// phrases here, in one place next to them, and pinned by tests/panels.rs.
 /// - `signature`: the signature does not verify, or another key signed it;
+/// - `altered`: a file does not match the signed manifest, or an entry is unlisted or unsafe;
 /// - `damaged`: truncated, empty, not a bundle, cannot be opened or read;
+/// - `too_big`: more entries or bytes than a bundle may hold;
+/// - `newer_format`: a bundle format this hallmark does not read yet;
 /// - `unknown_rubric`: its rubric is not one this hallmark knows;
 /// - `own_device`: the inspection was recorded on this device;
 /// - `contradicts`: it contradicts what this database holds;
-/// - `too_big`: more entries or bytes than a bundle may hold;
-/// - `invalid`: anything else in its content.
+/// - `invalid`: anything else in its content (a reading out of range, say).
 fn bundle_reason(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
     let has = |w: &[&str]| w.iter().any(|p| m.contains(p));
-    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"])
-    {
+    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"]) {
         "signature"
     } else if has(&["recorded on this device"]) {
         "own_device"
     } else if has(&["zip bomb", "more than the"]) {
         "too_big"
-    } else if has(&["rubric", "not known"]) && has(&["not known", "unknown", "does not load", "not one"]) {
+    } else if has(&["format version"]) {
+        "newer_format"
+    } else if has(&["rubric"]) && has(&["is unknown", "does not load"]) {
         "unknown_rubric"
     } else if has(&["contradict", "differs from", "is already here as"]) {
         "contradicts"
+    } else if has(&["was altered", "altered or damaged", "absolute or climbs out"]) {
+        "altered"
     } else if has(&["truncated", "cut short", "cannot open", "cannot read", "too short", "not a hallmark bundle", "damaged", "not json"]) {
         "damaged"
     } else {

@@ -278,3 +278,39 @@ fn errors_carry_their_code_and_fields() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every committed bad bundle (tests/bundles/bad) is refused with a reason code the UI words
+/// in Chinese; the table is the expectation.
+#[test]
+fn each_bad_bundle_has_its_reason_code() {
+    let expected = [
+        ("bomb-huge-declared-size", "too_big"),
+        ("bomb-photo-size-mismatch", "altered"),
+        ("empty", "damaged"),
+        ("extra-file", "altered"),
+        ("manifest-byte-flipped", "signature"),
+        ("not-a-bundle", "damaged"),
+        ("out-of-range-reading", "invalid"),
+        ("path-absolute", "altered"),
+        ("path-dot-dot", "altered"),
+        ("photo-byte-flipped", "altered"),
+        ("photo-missing", "damaged"),
+        ("signature-forged-for-the-device-key", "signature"),
+        ("signed-by-another-key", "signature"),
+        ("truncated", "damaged"),
+        ("unknown-format-version", "newer_format"),
+        ("unknown-rubric-version", "unknown_rubric"),
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let mut lead = Store::open(t.path(), NOW).unwrap();
+    let mut got = Vec::new();
+    for (name, _) in expected {
+        let path = Path::new("../../tests/bundles/bad").join(format!("{name}.hallmark"));
+        let err = lead.import_bundle(&path, NOW, &mut |_, _| {}).unwrap_err();
+        assert_eq!(err.fields()["file"], path.display().to_string(), "{name}");
+        got.push((name, err.fields()["reason_code"].as_str().unwrap_or("").to_string(), err.to_string()));
+    }
+    let wrong: Vec<String> =
+        got.iter().zip(expected).filter(|(g, e)| g.1 != e.1).map(|(g, e)| format!("{}: {} (wanted {}): {}", g.0, g.1, e.1, g.2)).collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

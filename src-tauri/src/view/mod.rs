@@ -48,7 +48,10 @@ pub(crate) fn texts(d: &Option<impl std::fmt::Display>) -> Option<String> {
 /// `fields`, never from `message` (English, for logs). `fields` is always an object (issue
 /// #14): a refused reading {kind: "reading", input, label, value, min, max, unit}; text too
 /// long {kind: "too_long", field, length, max}; a refused bundle {file, reason_code}; a
-/// finished inspection {inspection}; a damaged database {file, detail}; a clock {value};
+/// finished inspection {inspection}; a damaged database {file, detail}; a clock {value}; a
+/// refused photo {kind: "photo"} (attach_photo); a refused bundle's reason_code is one of
+/// signature, altered, damaged, too_big, newer_format, unknown_rubric, own_device,
+/// contradicts, invalid;
 /// `{}` when there is nothing to add ([`StoreError::fields`]).
 #[derive(Debug, Serialize)]
 pub struct CommandError {
