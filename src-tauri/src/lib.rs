@@ -438,6 +438,7 @@ fn recovery_info(state: State<'_, AppState>) -> Result<Option<view::Recovery>> {
     Ok(Some(view::Recovery {
         code: b.code,
         message: b.message.clone(),
+        fields: b.fields.clone(),
         data_dir: state.dir.display().to_string(),
         bundle_dir: dir.display().to_string(),
         backups,

@@ -160,6 +160,8 @@ pub struct Inbox {
 pub struct Recovery {
     pub code: &'static str,
     pub message: String,
+    /// The error's facts, as in [`CommandError::fields`] (a damaged database: {file, detail}).
+    pub fields: Value,
     pub data_dir: String,
     pub bundle_dir: String,
     /// `.hallmark-backup` files in the bundle folder, newest first.
