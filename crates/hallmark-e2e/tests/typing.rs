@@ -47,6 +47,19 @@ fn typing_survives_saves_that_return_meanwhile() {
         "document.activeElement === document.querySelector(\"[data-input='comfort.temperature'] .instrument\")",
     );
 
+    // An open 考核内容与标准 panel stays open, and nothing below moves, when an answer saves:
+    // 全部具备 on the zones must not shift the next row under the finger.
+    s.js("document.querySelector('#item-layout details').open = true;", vec![]);
+    let top = "return Math.round(document.querySelector(\"[data-input='layout.transfers']\").getBoundingClientRect().top);";
+    s.js("document.querySelector(\"[data-input='layout.zones'] .chip.all\").scrollIntoView({block: 'center'});", vec![]);
+    let before = s.js(top, vec![]);
+    s.click("[data-input='layout.zones'] .chip.all");
+    s.find("[data-input='layout.zones'] .chip.present");
+    s.wait_for("saved", "!document.querySelector('#status').textContent.includes('保存中')");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.js(top, vec![]), before, "the row after the chips did not move");
+    assert_eq!(s.js("return document.querySelector('#item-layout details').open;", vec![]), json!(true), "the open panel stays open");
+
     // 2. A field of another item typed while an answer elsewhere saves.
     s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
     s.type_into("[data-input='ratings.rate'] .ratio input:nth-of-type(3)", "98.5");
