@@ -681,6 +681,35 @@ mod tests {
         assert_eq!(add_months("2026-12-15", 1), "2027-01-15");
     }
 
+    /// Issue #14: a mean of 13/3 printed as 4.3333; the report prints 2 decimals, the data keeps all.
+    #[test]
+    fn means_print_to_two_decimals() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(shown_mean(Some(d("4.3333"))), "4.33");
+        assert_eq!(shown_mean(Some(d("4.6667"))), "4.67");
+        assert_eq!(shown_mean(Some(d("0.125"))), "0.13");
+        assert_eq!(shown_mean(Some(d("4.5"))), "4.5");
+        assert_eq!(shown_mean(None), "—");
+        let row = ItemRow {
+            id: "x".into(),
+            name: "x".into(),
+            group: "g".into(),
+            max: d("5"),
+            mean: Some(d("4.3333")),
+            deduction: Some(d("0.6667")),
+            scores: vec![Some(d("4")), Some(d("4")), Some(d("5"))],
+            outliers: vec![false; 3],
+            min: Some(d("4")),
+            max_score: Some(d("5")),
+            stddev: Some(d("0.47")),
+            explanations: Vec::new(),
+            notes: Vec::new(),
+        };
+        let printed = serde_json::to_value(&row).unwrap();
+        assert_eq!((printed["mean"].as_str(), printed["deduction"].as_str()), (Some("4.33"), Some("0.67")));
+        assert_eq!(row.mean, Some(d("4.3333")), "the model keeps the exact mean (sidecar, CSV)");
+    }
+
     #[test]
     fn days_count_on_the_calendar() {
         assert_eq!(days("1970-01-01"), 0);
