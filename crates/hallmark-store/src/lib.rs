@@ -171,7 +171,8 @@ fn bundle_file(message: &str) -> String {
 fn bundle_reason(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
     let has = |w: &[&str]| w.iter().any(|p| m.contains(p));
-    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"]) {
+    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"])
+    {
         "signature"
     } else if has(&["recorded on this device"]) {
         "own_device"
