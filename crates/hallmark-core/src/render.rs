@@ -60,7 +60,9 @@ pub fn rubric_tree(r: &Rubric) -> String {
                     InputKind::Choice => {
                         format!(" [{}]", input.options.iter().map(|o| format!("{}={}", o.id, o.label)).collect::<Vec<_>>().join(", "))
                     }
-                    InputKind::TimeSample => format!(" [{}]", input.units.join("/")),
+                    InputKind::TimeSample => {
+                        format!(" [{}]{}", input.units.join("/"), input.sample_size.map(|n| format!(" sample_size {n}")).unwrap_or_default())
+                    }
                     _ => String::new(),
                 };
                 let _ = writeln!(o, "{indent}  · {} ({}){} — {}", input.id, input.kind.name(), extra, input.label);
