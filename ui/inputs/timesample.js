@@ -49,8 +49,8 @@ export function timeSample(input, value, api) {
     const actual = h('input', { class: 'actual', inputmode: 'decimal', value: r.actual ?? '', placeholder: '实际', enterkeyhint: 'next' });
     matter.addEventListener('change', () => {
       upd('matter', matter.value.trim());
-      const same = known().get(r.matter);
-      if (same && same !== r && String(standard.value).trim() === '') {
+      const same = all().find((x) => x !== r && String(x.matter || '').trim() === r.matter && String(x.standard ?? '').trim() !== '');
+      if (same && String(standard.value).trim() === '') {
         standard.value = same.standard; upd('standard', same.standard);
         unit.value = same.unit; upd('unit', same.unit);
       }

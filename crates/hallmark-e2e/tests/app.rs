@@ -6,6 +6,7 @@ use hallmark_e2e::{app_binary, enabled, workspace_root, Driver};
 use serde_json::json;
 
 const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
 
 fn shots() -> std::path::PathBuf {
     workspace_root().join("target/e2e-screenshots")
@@ -65,14 +66,22 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     // ratio as a percentage
     s.type_into("[data-input='ratings.rate'] .ratio input:nth-of-type(3)", &format!("98.5{TAB}"));
     s.wait_text("#item-ratings .explain", "98.5%");
-    // time sample row (issue #14: an empty row, filled by the inspector; under a rubric with a
-    // sample size, fewer rows need a reason)
+    // A 50-row time sample (issue #14): rows are empty until filled; a matter typed once is
+    // offered again with its standard time filled in, and Enter in 实际用时 starts the next row.
+    let last = "[data-input='timeliness.sample'] tbody tr:last-child";
     s.click("[data-input='timeliness.sample'] .add");
-    s.type_into("[data-input='timeliness.sample'] tbody tr .matter", &format!("异地就医备案{TAB}"));
-    s.type_into("[data-input='timeliness.sample'] tbody tr .standard", &format!("1{TAB}"));
-    s.type_into("[data-input='timeliness.sample'] tbody tr .actual", &format!("1{TAB}"));
+    s.type_into(&format!("{last} .matter"), &format!("异地就医备案{TAB}"));
+    s.type_into(&format!("{last} .standard"), &format!("1{TAB}"));
+    for row in 0..50 {
+        if row > 0 {
+            s.type_into(&format!("{last} .matter"), &format!("异地就医备案{TAB}"));
+        }
+        let then = if row == 49 { TAB } else { ENTER };
+        s.type_into(&format!("{last} .actual"), &format!("1{then}"));
+    }
+    s.wait_text("[data-input='timeliness.sample'] .sample-count", "已填写 50 件");
     if s.js("return !document.querySelector(\"[data-input='timeliness.sample'] .fewer-reason\").hidden;", vec![]) == json!(true) {
-        s.type_into("[data-input='timeliness.sample'] .fewer-reason", &format!("本期仅受理1件{TAB}"));
+        s.type_into("[data-input='timeliness.sample'] .fewer-reason", &format!("本期仅受理50件{TAB}"));
     }
     // count
     s.click("[data-input='matters.missing'] .plus");
