@@ -264,8 +264,9 @@ pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
 fn write_photo_files(dir: &Path, bytes: &[u8], long_side: Option<u32>) -> Result<photo::PhotoMeta> {
     // Without downscaling, the camera's file is what is stored: its write to disk starts before
     // the decode, so the fsync at the end finds it mostly written. A refused photo's temp file
-    // is removed when `early` is dropped; nothing reaches the final name unchecked.
-    let early = if long_side.is_none() && bytes.len() as u64 <= hallmark_bundle::format::MAX_PHOTO_BYTES {
+    // is removed when `early` is dropped; nothing reaches the final name unchecked, and a file
+    // whose header is refused is never written at all.
+    let early = if long_side.is_none() && photo::precheck(bytes).is_ok() {
         let path = photo_path_in(dir, &photo::sha256_hex(bytes));
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             None

@@ -90,6 +90,17 @@ pub fn examine(bytes: &[u8]) -> Result<(PhotoMeta, Vec<u8>), String> {
 /// [`examine`], and with `long_side` set, a photo whose long side is longer becomes a copy of
 /// that long side (JPEG quality [`DOWNSCALE_QUALITY`], the camera's EXIF and ICC profile kept,
 /// pixels not turned: the EXIF orientation still applies).
+/// The checks of [`examine_for_capture`] that read no pixels (kind, size, the marker walk
+/// with its limits): cheap, so a caller can start storing a file that passes them while the
+/// decode still runs.
+pub fn precheck(bytes: &[u8]) -> Result<(), String> {
+    check_kind(bytes)?;
+    if bytes.len() as u64 > MAX_PHOTO_BYTES {
+        return Err("the photo is larger than a photo may be".into());
+    }
+    read_file(bytes).map(drop)
+}
+
 pub fn examine_for_capture(bytes: &[u8], long_side: Option<u32>) -> Result<Examined, String> {
     check_kind(bytes)?;
     if bytes.len() as u64 > MAX_PHOTO_BYTES {
