@@ -210,7 +210,7 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
     let side_path = sidecar_path(pdf_path);
     let side_text = std::fs::read(&side_path).map_err(|e| {
         ReportError::Input(format!(
-            "{}: cannot read the signature sidecar: {e} (it is written beside the PDF; copy both files together)",
+            "{}: cannot read the signature sidecar: {e} (it is written beside the PDF; copy both files together. A draft report, 草稿, has none: it is not signed)",
             side_path.display()
         ))
     })?;

@@ -132,7 +132,10 @@ fn a_draft_prints_草稿_on_every_page_and_is_not_sealed() {
         assert!(page.contains("草稿"), "page {} has no 草稿:\n{page}", n + 1);
     }
     // verify never takes a draft for a report: there is nothing that signs it.
-    assert!(hallmark_report::seal::verify(&out, None).is_err_and(|e| e.to_string().contains("sidecar")));
+    assert!(hallmark_report::seal::verify(&out, None).is_err_and(|e| e.to_string().contains("A draft report, 草稿, has none")));
+    let info = Command::new("pdfinfo").arg(&out).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.lines().any(|l| l.starts_with("Title:") && l.contains("草稿 ")), "the PDF's title says draft:\n{info}");
     // A draft issues nothing: no 报告日期 is recorded.
     assert_eq!(store.report_issue(SITE, "liaoning-demo-window").unwrap(), None);
 }
