@@ -128,6 +128,13 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
         vec![json!(b64)],
     );
     s.find("#item-layout .photos img");
+    // Its caption is fixed in an in-app dialog (issue #14: an event; the original stays in the log).
+    s.click("#item-layout .caption-edit");
+    s.find("#dialog-reason");
+    assert_eq!(s.js("return document.querySelector('#dialog-reason').value;", vec![]), json!("大厅全景"));
+    s.type_into("#dialog-reason", "大厅全景（东侧）");
+    s.click("#dialog-ok");
+    s.wait_text("#item-layout .photos figcaption", "东侧");
     s.js("document.querySelector('#item-layout').scrollIntoView();", vec![]);
     s.screenshot(&shots().join("03-inspection-1280x800.png"));
     s.set_window(800, 1280);
@@ -143,8 +150,15 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.find("[data-input='layout.level'] button.on:not(.default)");
     assert!(s.text("#item-practice .service-list").contains("异地就医备案"));
     s.find("#item-layout .photos img");
+    assert!(s.text("#item-layout .photos figcaption").contains("东侧"), "{}", s.text("#item-layout .photos figcaption"));
     assert!(s.text("#item-layout .explain").contains("1850m²"));
     s.screenshot(&shots().join("05-after-restart.png"));
+    // A photo withdrawn with a reason is no longer shown.
+    s.click("#item-layout .withdraw");
+    s.find("#dialog-reason");
+    s.type_into("#dialog-reason", "拍错了");
+    s.click("#dialog-ok");
+    s.wait_for("the photo gone", "!document.querySelector('#item-layout .photo-list img')");
     s.click("#home");
     s.find(".card");
     s.screenshot(&shots().join("06-list.png"));

@@ -208,6 +208,16 @@ fn every_screen_is_chinese_local_and_fits_a_finger() {
     s.js(&format!("document.querySelector(\"{liaoning}\").scrollIntoView();"), vec![]);
     check(&s, "lead-panel");
     s.end();
+
+    // A restart never opens a colleague's imported inspection, and the inspector's list holds
+    // only this tablet's own.
+    let s = driver.session(&app_binary(), &[]);
+    s.set_window(1280, 800);
+    s.find("#new-inspection");
+    assert_eq!(s.js("return document.querySelectorAll('.card').length;", vec![]), json!(1), "only the local inspection is listed");
+    assert!(s.text(".list").contains("另有 6 份导入的评价"), "{}", s.text(".list"));
+    assert!(s.text(".card").contains("已更正"), "{}", s.text(".card"));
+    s.end();
     drop(driver);
     let _ = std::fs::remove_dir_all(&root);
 }
