@@ -6,7 +6,7 @@
 // never older than one returned before it). While a key has a save queued, its value on screen
 // is the one typed, never the one a returning view carries.
 import {
-  $, $$, h, setText, toast, setStatus, offerUndo, ask, errorText, localTime, localClock,
+  $, $$, h, setText, toast, setStatus, offerUndo, ask, errorText, fieldSentence, localTime, localClock,
   unansweredItems,
 } from '../dom.js';
 import { yesNo } from '../inputs/yesno.js';
@@ -537,7 +537,8 @@ function photos(st, item) {
           setStatus('照片已保存 ✓', 'saved');
         } catch (e) {
           setStatus('照片未保存', 'error');
-          toast(errorText(e));
+          const plain = e && e.code === 'invalid' && !fieldSentence(e.fields);
+          toast(`照片未保存（${f.name}）：${plain ? '文件已损坏或不是照片' : errorText(e)}`);
         }
       }
       caption.value = '';

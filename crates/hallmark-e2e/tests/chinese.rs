@@ -124,6 +124,22 @@ fn every_screen_is_chinese_local_and_fits_a_finger() {
     s.js("document.querySelector(\"[data-input='comfort.humidity']\").scrollIntoView({block: 'center'});", vec![]);
     check(&s, "bad-reading");
 
+    // A damaged photo is refused in Chinese.
+    s.js(
+        "const input = document.querySelector('#item-layout .photo-input');
+         const dt = new DataTransfer();
+         dt.items.add(new File([new Uint8Array([255, 216, 255, 0, 1, 2, 3])], '坏照片.jpg', {type: 'image/jpeg'}));
+         input.files = dt.files;
+         input.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    s.wait_text("#toast", "照片未保存");
+    check(&s, "damaged-photo");
+
+    // A veto answered 否 (it did not happen) is the good answer: not red.
+    s.click("[data-input^='veto:'] .yes-no button:nth-child(2)");
+    s.find("[data-input^='veto:'] button.on.no.good");
+
     // One tap never wipes an answer: ⌫ shows 已清除 · 撤销, and 撤销 brings it back.
     s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
     s.find("[data-input='signage.official_marks'] button.on.yes");
