@@ -152,6 +152,24 @@ fn every_screen_is_chinese_local_and_fits_a_finger() {
     s.click("#undo-button");
     s.find("[data-input='signage.official_marks'] button.on.yes");
 
+    // Deleting a window is undone the same way.
+    s.click("[data-input='equipment.office'] .add");
+    s.click("[data-input='equipment.office'] .window.draft .chip.all");
+    s.find("[data-input='equipment.office'] .window:not(.draft) .remove");
+    s.wait_for("saved", "!document.querySelector('#status').textContent.includes('保存中')");
+    s.click("[data-input='equipment.office'] .window:not(.draft) .remove");
+    s.wait_text("#undo", "已删除1号窗口");
+    s.wait_for("saved", "!document.querySelector('#status').textContent.includes('保存中')");
+    s.click("#undo-button");
+    s.find("[data-input='equipment.office'] .window:not(.draft)");
+    s.wait_text("[data-input='equipment.office'] .window", "1号窗口");
+    s.wait_for("saved", "!document.querySelector('#status').textContent.includes('保存中')");
+    assert_eq!(
+        s.js("return document.querySelector(\"[data-input='equipment.office'] .clear\").style.visibility;", vec![]),
+        json!("visible"),
+        "answered again"
+    );
+
     // 只看未作答 jumps to the first unanswered item, not under the sticky bar.
     s.js("window.scrollTo(0, document.body.scrollHeight);", vec![]);
     s.click("#only-unanswered");
