@@ -149,7 +149,8 @@ impl Store {
     /// `with_key` adds `device.key`: only for a backup kept as safely as the tablet itself.
     pub fn backup(&self, out: &Path, with_key: bool, now: &str) -> Result<Backup> {
         // The snapshot goes to the system's temp folder, never the shared bundle folder.
-        let staging = tempfile::Builder::new().prefix("hallmark-backup-").tempdir().map_err(|e| io("cannot make a temp folder for the snapshot", e))?;
+        let staging =
+            tempfile::Builder::new().prefix("hallmark-backup-").tempdir().map_err(|e| io("cannot make a temp folder for the snapshot", e))?;
         let snapshot = staging.path().join(DB_FILE);
         // A consistent copy even while another connection writes; compact, no WAL.
         self.conn.execute("VACUUM INTO ?1", [snapshot.to_string_lossy()])?;
@@ -258,7 +259,8 @@ pub fn restore(backup: &Path, db: &Path, dir: &Path, replace: bool, now: &str) -
             return Err(bad(format!("entry '{}' is {} bytes, {MANIFEST} says {}", entry.name, entry.size, f.size)));
         }
         let to = staging.path().join(&entry.name);
-        fs::create_dir_all(to.parent().unwrap_or(staging.path())).map_err(|e| io(&format!("cannot stage the restore in {}", staging.path().display()), e))?;
+        fs::create_dir_all(to.parent().unwrap_or(staging.path()))
+            .map_err(|e| io(&format!("cannot stage the restore in {}", staging.path().display()), e))?;
         let staged = |e| io(&format!("cannot stage '{}' in {}", entry.name, staging.path().display()), e);
         let mut out = BufWriter::new(fs::File::create(&to).map_err(staged)?);
         let mut hasher = Sha256::new();
@@ -449,10 +451,8 @@ pub fn rebuild(from: &Path, db: &Path, dir: &Path, now: &str) -> Result<Rebuilt>
 /// come back from its exported bundles as imported (read-only) ones.
 pub fn rebuild_in_place(from: &Path, db: &Path, dir: &Path, now: &str) -> Result<(Rebuilt, Option<PathBuf>)> {
     fs::create_dir_all(dir).map_err(|e| io(&format!("cannot create {}", dir.display()), e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(STAGING_PREFIX)
-        .tempdir_in(dir)
-        .map_err(|e| io(&format!("cannot write in {}", dir.display()), e))?;
+    let staging =
+        tempfile::Builder::new().prefix(STAGING_PREFIX).tempdir_in(dir).map_err(|e| io(&format!("cannot write in {}", dir.display()), e))?;
     let staged_db = staging.path().join(DB_FILE);
     let rebuilt = rebuild(from, &staged_db, staging.path(), now)?;
     rusqlite::Connection::open(&staged_db)

@@ -299,7 +299,8 @@ impl Store {
     fn check_against_database(&self, file: &str, m: &Manifest) -> Result<usize> {
         let bad = |what: String| bundle_err(file, what);
         let known = crate::inspections::known_rubrics(self)?;
-        let mut versions: Vec<String> = known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, k.2.get(..12).unwrap_or(&k.2))).collect();
+        let mut versions: Vec<String> =
+            known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, k.2.get(..12).unwrap_or(&k.2))).collect();
         versions.dedup();
         if !known.iter().any(|k| k.0 == m.rubric.id && k.1 == m.rubric.version && k.2 == m.rubric.sha256) {
             return Err(bad(if versions.is_empty() {
