@@ -161,3 +161,11 @@ export function twoDecimals(x) {
 export function unansweredItems(sheet) {
   return sheet.items.filter((s) => s.status !== 'complete').length;
 }
+
+/// JSON with object keys sorted: the store may hand a value back with its keys in another
+/// order, which is not a change.
+export function canonical(v) {
+  const sort = (x) => (Array.isArray(x) ? x.map(sort)
+    : x && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort(x[k])])) : x);
+  return JSON.stringify(sort(v ?? null));
+}

@@ -3,7 +3,7 @@
 // in), Enter in 实际用时 starts the next row. A new row is empty: only rows the inspector
 // filled score. Under a rubric with `sample_size`, fewer rows need a reason (it prints in the
 // report); the threshold comes from the rubric, never from a literal here.
-import { h } from '../dom.js';
+import { h, canonical } from '../dom.js';
 
 const blank = (unit) => ({ matter: '', unit, standard: '', actual: '' });
 const filled = (r) => String(r.matter || '').trim() !== '' && String(r.standard ?? '').trim() !== '' && String(r.actual ?? '').trim() !== '';
@@ -93,7 +93,7 @@ export function timeSample(input, value, api) {
     value = v;
     const next = split(v);
     const editing = body.contains(document.activeElement) || document.activeElement === reasonField;
-    if (!editing && JSON.stringify(next.rows) !== JSON.stringify(rows)) { rows = next.rows; paint(); }
+    if (!editing && canonical(next.rows) !== canonical(rows)) { rows = next.rows; paint(); }
     if (document.activeElement !== reasonField) reasonField.value = next.reason;
   };
   const table = h('table', { class: 'sample' },

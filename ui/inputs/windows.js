@@ -1,7 +1,7 @@
 // Equipment per service window: one row of 有 / 缺 chips per window. A new window is a draft
 // until its chips are decided (nothing is scored for a window nobody looked at). Deleting a
 // window can be undone.
-import { h } from '../dom.js';
+import { h, canonical } from '../dom.js';
 import { chips } from './chips.js';
 
 export function windows(input, value, api) {
@@ -40,7 +40,7 @@ export function windows(input, value, api) {
   const set = (v) => {
     value = v;
     const next = v ? v.windows : [];
-    if (JSON.stringify(next) !== JSON.stringify(list)) { list = next; paint(); }
+    if (canonical(next) !== canonical(list)) { list = next; paint(); }
   };
   return { el: h('div', { class: 'windows' }, body, add), set };
 }

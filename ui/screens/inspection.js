@@ -6,7 +6,7 @@
 // never older than one returned before it). While a key has a save queued, its value on screen
 // is the one typed, never the one a returning view carries.
 import {
-  $, $$, h, setText, toast, setStatus, offerUndo, ask, errorText, fieldSentence, localTime, localClock,
+  $, $$, h, setText, toast, setStatus, offerUndo, ask, errorText, fieldSentence, localTime, localClock, canonical,
   unansweredItems,
 } from '../dom.js';
 import { yesNo } from '../inputs/yesno.js';
@@ -16,8 +16,6 @@ import { windows } from '../inputs/windows.js';
 import { measurement } from '../inputs/measurement.js';
 import { ratio } from '../inputs/ratio.js';
 import { timeSample } from '../inputs/timesample.js';
-
-const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /// Where the inspection stands: 草稿 / 已完成 / 已更正 / 导入（只读）.
 export function inspectionState(inspection, info) {
@@ -82,7 +80,7 @@ function readOnly(st) {
 function save(st, key, value) {
   const w = st.widgets.get(key);
   if (value === null) delete st.answers[key]; else st.answers[key] = value;
-  if (w) { w.set(value ?? undefined); w.shown = JSON.stringify(value ?? null); w.showClear(value !== null); }
+  if (w) { w.set(value ?? undefined); w.shown = canonical(value); w.showClear(value !== null); }
   st.pending.set(key, (st.pending.get(key) || 0) + 1);
   setStatus('保存中…', 'saving');
   const reason = st.amending.get(itemOfKey(st, key));
@@ -137,7 +135,7 @@ function apply(st) {
     if (st.pending.has(key)) continue;
     const v = answers[key];
     if (v === undefined) delete st.answers[key]; else st.answers[key] = v;
-    const json = JSON.stringify(v ?? null);
+    const json = canonical(v);
     if (json !== w.shown) { w.set(v); w.shown = json; w.showClear(v !== undefined); }
   }
   updateScores(st);
@@ -363,7 +361,7 @@ function inputRow(st, input, key) {
   const w = widgetFor(st, input, value, api);
   const entry = {
     set: w.set,
-    shown: JSON.stringify(value ?? null),
+    shown: canonical(value),
     error(msg) {
       row.classList.toggle('invalid', Boolean(msg));
       setText(reasonLine, msg || '');

@@ -69,6 +69,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     // A 50-row time sample (issue #14): rows are empty until filled; a matter typed once is
     // offered again with its standard time filled in, and Enter in 实际用时 starts the next row.
     let last = "[data-input='timeliness.sample'] tbody tr:last-child";
+    settle(&s);
     s.click("[data-input='timeliness.sample'] .add");
     s.type_into(&format!("{last} .matter"), &format!("异地就医备案{TAB}"));
     s.type_into(&format!("{last} .standard"), &format!("1{TAB}"));
@@ -80,6 +81,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
         s.type_into(&format!("{last} .actual"), &format!("1{then}"));
     }
     s.wait_text("[data-input='timeliness.sample'] .sample-count", "已填写 50 件");
+    s.wait_for("the sample's saves done", "!document.querySelector('#status').textContent.includes('保存中')");
     if s.js("return !document.querySelector(\"[data-input='timeliness.sample'] .fewer-reason\").hidden;", vec![]) == json!(true) {
         s.type_into("[data-input='timeliness.sample'] .fewer-reason", &format!("本期仅受理50件{TAB}"));
     }
@@ -100,6 +102,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     assert_eq!(s.text("#total span"), "19");
 
     // one observed service, logged as an entry that feeds the tallies
+    settle(&s);
     s.click("#service-new-practice");
     s.click("[data-category='practice.language'] .plus");
     s.wait_for("one occurrence", "document.querySelector(\"[data-category='practice.language'] input\").value === '1'");
@@ -168,4 +171,10 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.end();
     drop(driver);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Waits until no save is under way, so a tap is not aimed at a page that is still updating.
+fn settle(s: &hallmark_e2e::Session) {
+    s.wait_for("saves done", "!document.querySelector('#status').textContent.includes('保存中')");
+    std::thread::sleep(std::time::Duration::from_millis(300));
 }
