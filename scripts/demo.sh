@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --app
-cargo build --locked --workspace --bins
-H=target/debug/hallmark
+cargo build --locked --workspace --exclude hallmark-bare-window --bins
+target=${CARGO_TARGET_DIR:-target}
+H=$target/debug/hallmark
 bundles=${HALLMARK_BUNDLE_DIR:-$HOME/hallmark-bundles}
 echo "== hallmark rubric check (both seed rubrics)"
 $H rubric check rubrics/jiangsu-15min.toml rubrics/liaoning-demo-window.toml | grep -v '^  '
@@ -19,7 +20,7 @@ echo "== hallmark demo $bundles"
 $H demo "$bundles"
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   echo "== starting the app with the demo inspection (data: \${XDG_DATA_HOME:-~/.local/share}/cn.hallmark.inspector)"
-  HALLMARK_BUNDLE_DIR=$bundles exec target/debug/hallmark-app --demo
+  HALLMARK_BUNDLE_DIR=$bundles exec "$target/debug/hallmark-app" --demo
 fi
 echo
 echo "(no display: the lead's workflow in the CLI; run this from a desktop session to open the app)"
