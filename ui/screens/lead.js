@@ -116,6 +116,7 @@ function renderGroup(ctx, g) {
     a.local ? h('span', { class: 'badge' }, '本机') : (a.known_as ? h('span', { class: 'badge done' }, `名册：${a.known_as}`) : h('span', { class: 'badge veto' }, '⚠ 不在名册中')),
     ` · 数据包 ${a.bundles} 个 · 照片 ${Object.values(a.photos).reduce((n, ps) => n + ps.length, 0)} 张`,
     ' ', removeButton(ctx, g, a),
+    ...(a.date_warnings || []).map((w) => h('div', { class: 'conflict date-warning' }, `⚠ 日期：${w}`)),
     ...a.conflicts.map((c) => h('div', { class: 'conflict' }, `⚠ 冲突 ${c.key}：`, c.sides.map((s) => `${s.bundle_file} 记为 ${show(s.value)}（${localTime(s.recorded_at)}）`).join('；'), `；现值 ${show(c.current)}`)))));
   const photos = h('details', { class: 'evidence' }, h('summary', {}, '各评价人员的证据照片'));
   photos.addEventListener('toggle', async () => {

@@ -183,6 +183,9 @@ pub struct Assessor {
     pub photos: BTreeMap<String, Vec<PhotoRef>>,
     pub conflicts: Vec<Conflict>,
     pub signature: Option<SignatureImage>,
+    /// Dates from the tablet no honest clock wrote, one Chinese line each (#15); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub date_warnings: Vec<String>,
 }
 
 impl From<&merge::Assessor> for Assessor {
@@ -221,6 +224,7 @@ impl From<&merge::Assessor> for Assessor {
                 .collect(),
             conflicts: a.conflicts.iter().map(Conflict::from).collect(),
             signature: a.signature.as_ref().map(|s| SignatureImage { sha256: s.sha256.clone(), size: s.size, signed_at: s.signed_at.clone() }),
+            date_warnings: a.date_warnings.clone(),
         }
     }
 }
