@@ -326,52 +326,18 @@ fn over_long_site_name_is_refused_at_capture() {
 
 // ---- a small toolkit: rewrite a bundle's manifest and sign it again with the tablet's key ----
 
-fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 512 <= bytes.len() && bytes[at..at + 512].iter().any(|&b| b != 0) {
-        let h = &bytes[at..at + 512];
-        let name = String::from_utf8(h[..100].iter().take_while(|&&b| b != 0).copied().collect()).unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&h[124..135]).unwrap(), 8).unwrap();
-        out.push((name, bytes[at + 512..at + 512 + size].to_vec()));
-        at += 512 + size.div_ceil(512) * 512;
-    }
-    out
-}
-
-fn header(name: &str, size: u64) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..107].copy_from_slice(b"0000644");
-    h[108..115].copy_from_slice(b"0000000");
-    h[116..123].copy_from_slice(b"0000000");
-    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-    h[136..147].copy_from_slice(b"00000000000");
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| b as u32).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
-}
-
-/// `from` with its manifest changed by `change`, signed again by `key` (the tablet's key, so
-/// the bundle verifies: this is what a tablet whose clock was wrong would have exported).
 fn rewrite(from: &Path, to: &Path, key: &DeviceKey, change: impl FnOnce(&mut Value)) {
-    let mut list = entries(&std::fs::read(from).unwrap());
+    let mut list = hallmark_bundle::ustar::read_all(&mut std::fs::read(from).unwrap().as_slice(), u64::MAX).unwrap();
     let mut manifest: Value = serde_json::from_slice(&list[0].1).unwrap();
     change(&mut manifest);
     let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
     let sig = json!({"algorithm": "ed25519", "public_key": key.public_key_hex(), "signature": hallmark_core::hex::hex(&key.sign(&bytes))});
     list[0].1 = bytes;
     list[1].1 = serde_json::to_vec_pretty(&sig).unwrap();
-    let mut out = Vec::new();
+    let mut tar = hallmark_bundle::ustar::Writer::new(Vec::new());
     for (name, data) in &list {
-        out.extend_from_slice(&header(name, data.len() as u64));
-        out.extend_from_slice(data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
+        tar.append(name, data.len() as u64, &mut data.as_slice()).unwrap();
     }
-    out.extend_from_slice(&[0u8; 1024]);
+    let out = tar.finish().unwrap();
     std::fs::write(to, out).unwrap();
 }
