@@ -211,7 +211,7 @@ pub(crate) fn stored_json(s: &str) -> Result<serde_json::Value> {
 }
 
 /// [`stored_json`] inside a row mapper.
-pub(crate) fn stored_json_at(col: usize, s: &str) -> rusqlite::Result<serde_json::Value> {
+pub(crate) fn stored_json_at<T: serde::de::DeserializeOwned>(col: usize, s: &str) -> rusqlite::Result<T> {
     serde_json::from_str(s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
 }
 

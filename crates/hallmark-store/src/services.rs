@@ -109,13 +109,7 @@ impl Store {
             Ok(ServiceRecord {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
-                entry: ServiceEntry {
-                    kind: r.get(2)?,
-                    observed_at: r.get(3)?,
-                    note: r.get(4)?,
-                    occurrences: serde_json::from_value(crate::stored_json_at(5, &occ)?)
-                        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
-                },
+                entry: ServiceEntry { kind: r.get(2)?, observed_at: r.get(3)?, note: r.get(4)?, occurrences: crate::stored_json_at(5, &occ)? },
                 recorded_at: r.get(6)?,
                 events: Vec::new(),
             })

@@ -55,8 +55,7 @@ impl Store {
                     kind: r.get(2)?,
                     observed_at: r.get(3)?,
                     note: r.get(4)?,
-                    occurrences: serde_json::from_value(crate::stored_json_at(5, &occ)?)
-                        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
+                    occurrences: crate::stored_json_at(5, &occ)?,
                     author: r.get(6)?,
                     device_id: r.get(7)?,
                     recorded_at: r.get(8)?,
