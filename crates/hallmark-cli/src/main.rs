@@ -24,6 +24,8 @@ macro_rules! outln {
 }
 
 mod bundles;
+mod ca;
+mod enroll;
 mod lead;
 mod panels;
 mod recovery;
@@ -120,13 +122,31 @@ enum Command {
         #[arg(long)]
         draft: bool,
     },
-    /// Check a report's signature; with --bundles, recompute every score from the raw bundles
+    /// Check a report: its signatures, the signer's certificate against the bureau's root, and with
+    /// --bundles every score recomputed from the raw bundles
     Verify {
         pdf: PathBuf,
         #[arg(long)]
         bundles: Option<PathBuf>,
+        #[command(flatten)]
+        trust: TrustArgs,
         #[arg(long)]
         json: bool,
+    },
+    /// The bureau's certificate authority (kept offline): make it, issue and revoke certificates
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+    /// The roots and revocation lists a lead's database trusts when it imports bundles
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+    /// This device's enrollment: the request for the bureau, and the certificate it issued
+    Enroll {
+        #[command(subcommand)]
+        command: EnrollCommand,
     },
     /// Per-item scores of every assessor for officials: FILE.csv or FILE.xlsx
     Scores {
@@ -198,6 +218,135 @@ struct Which {
     /// Which rubric id, when the database holds several
     #[arg(long)]
     rubric: Option<String>,
+}
+
+/// What `verify` trusts: the bureau's roots and current revocation lists.
+#[derive(Args, Clone, Default)]
+pub(crate) struct TrustArgs {
+    /// A trusted root certificate (the bureau's root.pem); repeat for several bureaus or a
+    /// rolled-over root. Default: the files in $HALLMARK_TRUST (a folder of .pem and .crl.pem)
+    #[arg(long = "trust", value_name = "ROOT.pem")]
+    pub roots: Vec<PathBuf>,
+    /// A revocation list (crl.pem) of a CA in the chain; repeat for each CA
+    #[arg(long = "crl", value_name = "CRL.pem")]
+    pub crls: Vec<PathBuf>,
+    /// For a report signed before certificates (sidecar v1): the lead's device certificate
+    /// whose key must be the report's signer
+    #[arg(long = "signer-cert", value_name = "CERT.pem")]
+    pub signer_cert: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Make a CA in a new folder: a root, or with --parent an intermediate (a city under the province).
+    /// The passphrase comes from $HALLMARK_CA_PASSPHRASE or a prompt (never an argument)
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The CA's name, e.g. 辽宁省医疗保障局
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        unit: String,
+        #[arg(long, default_value_t = 10)]
+        years: i64,
+        /// The parent CA's folder (its passphrase: $HALLMARK_PARENT_CA_PASSPHRASE or a prompt)
+        #[arg(long)]
+        parent: Option<PathBuf>,
+    },
+    /// Issue a certificate: for a device from its enrollment request (--request), or for a server (a new key)
+    Issue {
+        #[arg(long)]
+        ca: PathBuf,
+        /// assessor, lead or server; repeat or comma-separate for several
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// The device's enrollment request (written by the app or `hallmark enroll request`)
+        #[arg(long, conflicts_with = "name")]
+        request: Option<PathBuf>,
+        /// A server's name (with --role server; a new key is written beside --out)
+        #[arg(long)]
+        name: Option<String>,
+        /// Host names or IP addresses a server answers on (for browsers)
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Revoke a certificate this CA issued and sign a new revocation list (crl.pem)
+    Revoke {
+        #[arg(long)]
+        ca: PathBuf,
+        /// The certificate's serial (hex), or --cert
+        #[arg(long, required_unless_present = "cert")]
+        serial: Option<String>,
+        #[arg(long, conflicts_with = "serial")]
+        cert: Option<PathBuf>,
+        /// unspecified, key-compromise, superseded, affiliation-changed, cessation-of-operation
+        #[arg(long, default_value = "unspecified")]
+        reason: String,
+        /// Untrusted from this time on (RFC 3339), e.g. when a tablet was lost; default now
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Sign a fresh revocation list (before the current one's next-update date)
+    Crl {
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+    /// Show a certificate file: who, roles, validity, issuer, key fingerprint
+    Show { cert: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TrustCommand {
+    /// Trust a bureau root (root.pem) or load a revocation list (crl.pem) into a lead's database
+    Add {
+        #[command(flatten)]
+        db: Db,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the trusted roots and revocation lists
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum EnrollCommand {
+    /// Write this device's enrollment request (a CSR signed by its key) for the bureau
+    Request {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        unit: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Install the certificate the bureau issued (and the bureau's root) on this device
+    Install {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        root: PathBuf,
+    },
+    /// Show who this device is enrolled as, until when
+    Show {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -308,7 +457,21 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Panel { command: PanelCommand::List { db } } => panels::list(&db),
         Command::List { db } => lead::list(&db),
         Command::Report { which, out, text, draft } => report::report(&which, &out, text, draft),
-        Command::Verify { pdf, bundles, json } => report::verify(&pdf, bundles.as_deref(), json),
+        Command::Verify { pdf, bundles, trust, json } => report::verify(&pdf, bundles.as_deref(), &trust, json),
+        Command::Ca { command: CaCommand::Init { dir, name, unit, years, parent } } => ca::init(&dir, &name, &unit, years, parent.as_deref()),
+        Command::Ca { command: CaCommand::Issue { ca, role, request, name, hosts, days, out } } => {
+            ca::issue(&ca, &role, request.as_deref(), name.as_deref(), &hosts, days, &out)
+        }
+        Command::Ca { command: CaCommand::Revoke { ca, serial, cert, reason, since } } => {
+            ca::revoke(&ca, serial.as_deref(), cert.as_deref(), &reason, since.as_deref())
+        }
+        Command::Ca { command: CaCommand::Crl { ca, days } } => ca::crl(&ca, days),
+        Command::Ca { command: CaCommand::Show { cert } } => ca::show(&cert),
+        Command::Trust { command: TrustCommand::Add { db, files } } => enroll::trust_add(&db, &files),
+        Command::Trust { command: TrustCommand::List { db } } => enroll::trust_list(&db),
+        Command::Enroll { command: EnrollCommand::Request { db, name, unit, title, out } } => enroll::request(&db, &name, &unit, &title, &out),
+        Command::Enroll { command: EnrollCommand::Install { db, cert, root } } => enroll::install(&db, &cert, &root),
+        Command::Enroll { command: EnrollCommand::Show { db } } => enroll::show(&db),
         Command::Scores { which, out } => report::scores(&which, &out),
         Command::PhotoSize { db, value } => settings::photo_size(&db, value.as_deref()),
         Command::Check { db, json } => recovery::check(&db, json),

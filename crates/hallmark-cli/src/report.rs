@@ -50,8 +50,8 @@ pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool) -> Resu
     Ok(())
 }
 
-/// `hallmark verify FILE.pdf [--bundles DIR] [--json]`
-pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, as_json: bool) -> Result<(), String> {
+/// `hallmark verify FILE.pdf [--trust ROOT.pem]... [--crl CRL.pem]... [--bundles DIR] [--json]`
+pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, _trust: &crate::TrustArgs, as_json: bool) -> Result<(), String> {
     let v = hallmark_report::seal::verify(pdf, bundles).map_err(|e| e.to_string())?;
     if as_json {
         outln!("{}", json(&v));
