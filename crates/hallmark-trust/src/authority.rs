@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer,
-    KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, RevocationReason, RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm,
-    SigningKey,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, PublicKeyData, RevocationReason, RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm, SigningKey,
 };
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
@@ -164,7 +163,9 @@ fn check_subject(s: &Subject) -> Result<()> {
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
     let p = dir.join(name);
-    std::fs::read(&p).map_err(|e| TrustError::Authority(format!("{}: cannot read: {e} (is {} a CA folder made by `hallmark ca init`?)", p.display(), dir.display())))
+    std::fs::read(&p).map_err(|e| {
+        TrustError::Authority(format!("{}: cannot read: {e} (is {} a CA folder made by `hallmark ca init`?)", p.display(), dir.display()))
+    })
 }
 
 /// Writes a file through a temp file and a rename, so a CRL or ledger is never half written.
@@ -199,10 +200,15 @@ fn unlock(dir: &Path, passphrase: &str) -> Result<Unlocked> {
     let der = keyfile::read(&dir.join(KEY), passphrase)?;
     let key = KeyPair::try_from(der.as_slice()).map_err(rc("the CA key"))?;
     if key.public_key_raw() != info.public_key.as_slice() {
-        return Err(TrustError::Authority(format!("{}: the key does not belong to {} (folder mixed up?)", dir.join(KEY).display(), dir.join(CERT).display())));
+        return Err(TrustError::Authority(format!(
+            "{}: the key does not belong to {} (folder mixed up?)",
+            dir.join(KEY).display(),
+            dir.join(CERT).display()
+        )));
     }
     let ledger_bytes = read(dir, LEDGER)?;
-    let ledger: Ledger = serde_json::from_slice(&ledger_bytes).map_err(|e| malformed(&dir.join(LEDGER).display().to_string(), format!("is not a CA ledger: {e}")))?;
+    let ledger: Ledger =
+        serde_json::from_slice(&ledger_bytes).map_err(|e| malformed(&dir.join(LEDGER).display().to_string(), format!("is not a CA ledger: {e}")))?;
     if ledger.format != LEDGER_FORMAT {
         return Err(malformed(&dir.join(LEDGER).display().to_string(), format!("format '{}' is not {LEDGER_FORMAT}", ledger.format)));
     }
@@ -298,6 +304,12 @@ pub fn init(dir: &Path, name: &str, unit: &str, years: i64, parent: Option<Paren
         }
         Some(p) => {
             let mut up = unlock(p.dir, p.passphrase)?;
+            if !up.info.self_issued {
+                return Err(TrustError::Authority(format!(
+                    "the parent CA '{}' is itself an intermediate: it issues devices and servers, not CAs (make the new CA with --parent ROOT_CA_DIR)",
+                    up.info.name
+                )));
+            }
             params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
             params.use_authority_key_identifier_extension = true;
             if params.not_after > offset(up.info.not_after) {
@@ -355,7 +367,10 @@ pub fn issue(dir: &Path, passphrase: &str, req: &IssueRequest, now: DateTime<Utc
     }
     let mut ca = unlock(dir, passphrase)?;
     if now > ca.info.not_after {
-        return Err(TrustError::Authority(format!("the CA '{}' expired on {}: make a new one (docs/trust.md, \"Rolling the CA key\")", ca.info.name, ca.info.not_after)));
+        return Err(TrustError::Authority(format!(
+            "the CA '{}' expired on {}: make a new one (docs/trust.md, \"Rolling the CA key\")",
+            ca.info.name, ca.info.not_after
+        )));
     }
     let mut params = CertificateParams::default();
     params.distinguished_name = dn(&req.subject);
@@ -475,12 +490,14 @@ pub fn read_request(file: &str, bytes: &[u8]) -> Result<Request> {
     if !rest.is_empty() {
         return Err(malformed(file, "has bytes after the request (damaged)"));
     }
-    csr.verify_signature().map_err(|_| malformed(file, "the request's signature does not verify: it was altered, or not made by the device's key"))?;
+    csr.verify_signature()
+        .map_err(|_| malformed(file, "the request's signature does not verify: it was altered, or not made by the device's key"))?;
     let info = &csr.certification_request_info;
     if info.subject_pki.algorithm.algorithm != x509_parser::oid_registry::OID_SIG_ED25519 {
         return Err(malformed(file, "requests a certificate for a non-Ed25519 key (hallmark devices sign with Ed25519)"));
     }
-    let public_key: [u8; 32] = info.subject_pki.subject_public_key.data.as_ref().try_into().map_err(|_| malformed(file, "the Ed25519 key is not 32 bytes"))?;
+    let public_key: [u8; 32] =
+        info.subject_pki.subject_public_key.data.as_ref().try_into().map_err(|_| malformed(file, "the Ed25519 key is not 32 bytes"))?;
     let text = |oid: &x509_parser::der_parser::oid::Oid| -> Result<String> {
         match info.subject.iter_by_oid(oid).next() {
             None => Ok(String::new()),

@@ -182,6 +182,11 @@ pub(crate) fn pem_sections(file: &str, bytes: &[u8]) -> Result<Vec<(SectionKind,
         }
     }
     if out.is_empty() {
+        // A block of a kind this reader skips (an encrypted key, say): name it.
+        let text = String::from_utf8_lossy(bytes);
+        if let Some(label) = text.split("-----BEGIN ").nth(1).and_then(|rest| rest.split("-----").next()) {
+            return Err(malformed(file, format!("holds a '{label}' block, not a certificate (never pass or share key files)")));
+        }
         return Err(malformed(file, "is not a PEM file (no -----BEGIN ...----- block)"));
     }
     Ok(out)
@@ -330,10 +335,26 @@ mod tests {
 
     #[test]
     fn role_oids_read_back_as_the_documented_dotted_arcs() {
-        for (role, last) in [(Role::Assessor, 1), (Role::Lead, 2), (Role::Server, 3)] {
-            let oid = x509_parser::der_parser::oid::Oid::new(role.oid().into());
-            assert_eq!(oid.to_id_string(), format!("2.25.143692907600213603958593712769363282452.{last}"));
+        // x509-parser prints arcs beyond 64 bits as hex, so decode base 128 here (openssl
+        // prints the same dotted form: see the CLI test).
+        fn dotted(der: &[u8]) -> String {
+            let mut arcs: Vec<u128> = Vec::new();
+            let mut v: u128 = 0;
+            for b in der {
+                v = (v << 7) | (b & 0x7f) as u128;
+                if b & 0x80 == 0 {
+                    arcs.push(v);
+                    v = 0;
+                }
+            }
+            let first = arcs.remove(0);
+            let (a, b) = if first < 80 { (first / 40, first % 40) } else { (2, first - 80) };
+            std::iter::once(a).chain(std::iter::once(b)).chain(arcs).map(|x| x.to_string()).collect::<Vec<_>>().join(".")
         }
+        for (role, last) in [(Role::Assessor, 1), (Role::Lead, 2), (Role::Server, 3)] {
+            assert_eq!(dotted(role.oid()), format!("2.25.143692907600213603958593712769363282452.{last}"));
+        }
+        assert_eq!(dotted(&SERVER_AUTH), "1.3.6.1.5.5.7.3.1");
     }
 
     #[test]

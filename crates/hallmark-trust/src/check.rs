@@ -17,12 +17,8 @@ use x509_parser::prelude::*;
 use crate::certificate::{self, CertInfo, Role};
 use crate::{malformed, Result, TrustError};
 
-static ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
-    webpki::ring::ECDSA_P256_SHA256,
-    webpki::ring::ECDSA_P384_SHA384,
-    webpki::ring::ED25519,
-    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-];
+static ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] =
+    &[webpki::ring::ECDSA_P256_SHA256, webpki::ring::ECDSA_P384_SHA384, webpki::ring::ED25519, webpki::ring::RSA_PKCS1_2048_8192_SHA256];
 
 /// One revocation list, its signature not yet checked (it is checked against the issuer the
 /// chain leads to).
@@ -79,7 +75,10 @@ impl TrustStore {
             if !info.is_ca || !info.self_issued {
                 return Err(malformed(
                     file,
-                    format!("'{}' is not a root CA certificate (a trusted root is the bureau's root.pem, not a device or intermediate certificate)", info.name),
+                    format!(
+                        "'{}' is not a root CA certificate (a trusted root is the bureau's root.pem, not a device or intermediate certificate)",
+                        info.name
+                    ),
                 ));
             }
             let (_, x) = parse_x509_certificate(&der).map_err(|e| malformed(file, e.to_string()))?;
@@ -131,40 +130,53 @@ impl TrustStore {
         if signer.self_issued && !self.roots.iter().any(|r| r.0.as_ref() == leaf.as_ref()) {
             return Err(TrustError::SelfSigned { name: signer.name });
         }
+        // webpki applies the usage to every certificate of the path, and CA certificates carry
+        // no extended key usage: so "required if present" there, and the signer's role is
+        // required here.
+        if !signer.has_role(role) {
+            return Err(TrustError::WrongRole { name: signer.name.clone(), has: signer.roles_text(), wanted: role.as_str().into() });
+        }
         let anchors: Vec<_> = self.roots.iter().filter_map(|r| webpki::anchor_from_trusted_cert(&r.0).ok()).collect();
         let ee = EndEntityCert::try_from(leaf).map_err(|e| TrustError::Invalid { name: signer.name.clone(), detail: format!("{e:?}") })?;
         let intermediates: Vec<CertificateDer<'_>> = chain[1..].iter().map(|c| CertificateDer::from(c.as_ref())).collect();
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.timestamp().max(0) as u64));
-        let path = ee.verify_for_usage(ALGORITHMS, &anchors, &intermediates, time, KeyUsage::required(role.oid()), None, None).map_err(|e| {
-            use webpki::Error as E;
-            match e {
-                #[allow(deprecated)]
-                E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
-                    TrustError::WrongRole { name: signer.name.clone(), has: signer.roles_text(), wanted: role.as_str().into() }
+        let path =
+            ee.verify_for_usage(ALGORITHMS, &anchors, &intermediates, time, KeyUsage::required_if_present(role.oid()), None, None).map_err(|e| {
+                use webpki::Error as E;
+                match e {
+                    #[allow(deprecated)]
+                    E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
+                        TrustError::WrongRole { name: signer.name.clone(), has: signer.roles_text(), wanted: role.as_str().into() }
+                    }
+                    E::UnknownIssuer => {
+                        let top = chain.last().and_then(|c| certificate::info("", c).ok()).map(|c| c.issuer).unwrap_or_default();
+                        TrustError::UnknownIssuer { name: signer.name.clone(), issuer: top }
+                    }
+                    E::CertExpired { .. } => TrustError::Expired { name: signer.name.clone(), not_after: stamp(signer.not_after), at: stamp(at) },
+                    E::InvalidSignatureForPublicKey => TrustError::Invalid {
+                        name: signer.name.clone(),
+                        detail: "a signature in the chain does not verify against the key of the CA it names: it was issued by another CA with the same name as a trusted one, or altered".into(),
+                    },
+                    other => TrustError::Invalid { name: signer.name.clone(), detail: format!("{other:?}") },
                 }
-                E::UnknownIssuer => {
-                    let top = chain.last().and_then(|c| certificate::info("", c).ok()).map(|c| c.issuer).unwrap_or_default();
-                    TrustError::UnknownIssuer { name: signer.name.clone(), issuer: top }
-                }
-                E::CertExpired { .. } => {
-                    TrustError::Expired { name: signer.name.clone(), not_after: stamp(signer.not_after), at: stamp(at) }
-                }
-                E::InvalidSignatureForPublicKey => TrustError::Invalid {
-                    name: signer.name.clone(),
-                    detail: "a signature in the chain does not verify: a certificate was altered".into(),
-                },
-                other => TrustError::Invalid { name: signer.name.clone(), detail: format!("{other:?}") },
-            }
-        })?;
+            })?;
         // The path, signer first: each certificate with the one that issued it.
         let mut ders: Vec<Vec<u8>> = vec![leaf.as_ref().to_vec()];
         ders.extend(path.intermediate_certificates().map(|c| c.der().as_ref().to_vec()));
-        let anchor_subject = path.anchor().subject.as_ref().to_vec();
+        // The root webpki chose: its name *and* key (a rolled-over root may keep the name).
+        let (anchor_subject, anchor_key) = (path.anchor().subject.as_ref().to_vec(), path.anchor().subject_public_key_info.as_ref().to_vec());
         let root = self
             .roots
             .iter()
-            .find(|r| parse_x509_certificate(&r.0).map(|(_, x)| x.subject().as_raw() == anchor_subject.as_slice()).unwrap_or(false))
-            .ok_or_else(|| TrustError::Invalid { name: signer.name.clone(), detail: "the root the chain leads to is not in the trust store".into() })?;
+            .find(|r| {
+                webpki::anchor_from_trusted_cert(&r.0)
+                    .map(|a| a.subject.as_ref() == anchor_subject.as_slice() && a.subject_public_key_info.as_ref() == anchor_key.as_slice())
+                    .unwrap_or(false)
+            })
+            .ok_or_else(|| TrustError::Invalid {
+                name: signer.name.clone(),
+                detail: "the root the chain leads to is not in the trust store".into(),
+            })?;
         let root_info = &root.1;
         if at > root_info.not_after {
             return Err(TrustError::Expired { name: root_info.name.clone(), not_after: stamp(root_info.not_after), at: stamp(at) });
@@ -182,11 +194,16 @@ impl TrustStore {
             match self.revocation(&cert, &issuer, &issuer_name, now)? {
                 Revocation::Unknown => {
                     all_checked = false;
-                    notes.push(format!("no revocation list from '{issuer_name}': revocation of '{name}' not checked (pass its crl.pem)"));
+                    notes.push(format!(
+                        "no revocation list from '{issuer_name}': the certificates it issued are not checked for revocation (pass its crl.pem)"
+                    ));
                 }
                 Revocation::Good { stale } => {
                     if let Some(next) = stale {
-                        notes.push(format!("the revocation list from '{issuer_name}' was due for renewal on {} (fetch the current crl.pem)", stamp(next)));
+                        notes.push(format!(
+                            "the revocation list from '{issuer_name}' was due for renewal on {} (fetch the current crl.pem)",
+                            stamp(next)
+                        ));
                     }
                 }
                 Revocation::Revoked { since } => {
@@ -216,7 +233,12 @@ impl TrustStore {
                 continue;
             }
             if parsed.verify_signature(issuer.public_key()).is_err() {
-                return Err(malformed(&crl.file, format!("the revocation list's signature does not verify against '{issuer_name}' (altered, or from another CA with the same name)")));
+                return Err(malformed(
+                    &crl.file,
+                    format!(
+                        "the revocation list's signature does not verify against '{issuer_name}' (altered, or from another CA with the same name)"
+                    ),
+                ));
             }
             let when = parsed.last_update().timestamp();
             if best.as_ref().is_none_or(|(w, _)| when > *w) {

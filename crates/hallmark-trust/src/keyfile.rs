@@ -44,7 +44,8 @@ pub fn decrypt(file: &str, text: &[u8], passphrase: &str) -> Result<Vec<u8>> {
         other => return Err(malformed(file, format!("holds a '{other}' block, not an encrypted private key"))),
     }
     let info = EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| malformed(file, format!("is not an encrypted PKCS#8 key: {e}")))?;
-    let doc = info.decrypt(passphrase.as_bytes()).map_err(|_| TrustError::Authority(format!("{file}: wrong passphrase (or the key file is damaged)")))?;
+    let doc =
+        info.decrypt(passphrase.as_bytes()).map_err(|_| TrustError::Authority(format!("{file}: wrong passphrase (or the key file is damaged)")))?;
     Ok(doc.as_bytes().to_vec())
 }
 

@@ -24,7 +24,7 @@ pub mod check;
 pub mod keyfile;
 
 pub use certificate::{CertInfo, Role};
-pub use check::{Trusted, TrustStore};
+pub use check::{TrustStore, Trusted};
 
 /// Why a certificate, key or CA folder was refused. Messages are lowercase English for logs and
 /// the CLI; the app words them in Chinese from [`TrustError::code`].
