@@ -7,6 +7,7 @@
 //! | version | introduced by | what |
 //! |---------|---------------|------|
 //! | 1       | #4 signed bundles | manifest, Ed25519 signature file, photos, thumbnails, handwritten signature |
+//! | 2       | #10 trust chain | v1, and the signing device's X.509 certificate chain (`device.certificates`, PEM, leaf first; empty when the tablet is not enrolled) |
 //!
 //! A bundle is a ustar archive: `manifest.json`, `manifest.sig`, then the files the manifest
 //! lists (`photos/<sha256>.jpg`, `thumbs/<sha256>.jpg`, `signature/<sha256>.png`).
@@ -18,7 +19,7 @@ use serde_json::Value;
 
 pub const FORMAT: &str = "hallmark-bundle";
 /// The version this hallmark writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 pub const EXTENSION: &str = "hallmark";
 
 pub const MANIFEST: &str = "manifest.json";
@@ -39,8 +40,8 @@ pub const MAX_PHOTO_BYTES: u64 = 64 << 20;
 const _: () = assert!(MAX_PHOTO_BYTES <= MAX_FILE_BYTES, "a photo the tablet accepts must import");
 
 /// The manifest as this hallmark works with it: the newest version. Older versions are
-/// upgraded to it by [`parse_manifest`].
-pub type Manifest = ManifestV1;
+/// upgraded to it by [`parse_manifest`] (`format_version` keeps what the bundle says).
+pub type Manifest = ManifestV2;
 
 /// Format version 1 (issue #4). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,55 @@ pub struct ManifestV1 {
     pub evidence: Vec<EvidenceV1>,
     pub photos: Vec<PhotoV1>,
     pub signature_image: Option<SignatureImageV1>,
+}
+
+/// Format version 2 (issue #10). Do not modify: v1 with the device's certificate chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestV2 {
+    pub format: String,
+    pub format_version: u32,
+    pub created_at: String,
+    pub device: DeviceV2,
+    pub rubric: RubricRefV1,
+    pub inspection: HeaderV1,
+    pub events: Vec<EventV1>,
+    pub service_entries: Vec<ServiceEntryV1>,
+    pub evidence: Vec<EvidenceV1>,
+    pub photos: Vec<PhotoV1>,
+    pub signature_image: Option<SignatureImageV1>,
+}
+
+/// The signing device (V2, issue #10). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceV2 {
+    pub id: String,
+    /// Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+    pub fingerprint: String,
+    /// The device's certificate and the CAs above it, one PEM block each, leaf first, the root
+    /// excluded (the importer has it). Empty: the tablet is not enrolled.
+    pub certificates: Vec<String>,
+}
+
+impl From<ManifestV1> for ManifestV2 {
+    /// A v1 bundle as v2: no certificates (unenrolled). `format_version` stays 1.
+    fn from(m: ManifestV1) -> ManifestV2 {
+        ManifestV2 {
+            format: m.format,
+            format_version: m.format_version,
+            created_at: m.created_at,
+            device: DeviceV2 { id: m.device.id, public_key: m.device.public_key, fingerprint: m.device.fingerprint, certificates: Vec::new() },
+            rubric: m.rubric,
+            inspection: m.inspection,
+            events: m.events,
+            service_entries: m.service_entries,
+            evidence: m.evidence,
+            photos: m.photos,
+            signature_image: m.signature_image,
+        }
+    }
 }
 
 /// The signing device (V1). Do not modify.
@@ -190,7 +240,7 @@ pub struct ListedFile {
     pub size: u64,
 }
 
-impl ManifestV1 {
+impl ManifestV2 {
     /// Every file the manifest lists, in the order an exporter writes them.
     pub fn files(&self) -> Vec<ListedFile> {
         let mut out = Vec::new();
@@ -240,8 +290,10 @@ pub fn manifest_version(value: &Value) -> Result<u32, String> {
         other => return Err(format!("format {:?} is not a hallmark bundle (expected \"{FORMAT}\")", other.unwrap_or("none"))),
     }
     match value.get("format_version").and_then(Value::as_u64) {
-        Some(1) => Ok(1),
-        Some(v) => Err(format!("format version {v} is unknown (this hallmark reads version {CURRENT_VERSION}): update hallmark on this computer")),
+        Some(v @ (1 | 2)) => Ok(v as u32),
+        Some(v) => {
+            Err(format!("format version {v} is unknown (this hallmark reads versions 1 to {CURRENT_VERSION}): update hallmark on this computer"))
+        }
         None => Err("manifest has no format_version (export the bundle again)".into()),
     }
 }
@@ -251,7 +303,8 @@ pub fn manifest_version(value: &Value) -> Result<u32, String> {
 pub fn parse_manifest(version: u32, value: Value) -> Result<Manifest, String> {
     let structure = |e: serde_json::Error| format!("manifest does not have the bundle structure: {e} (export it again with this hallmark version)");
     match version {
-        1 => serde_json::from_value::<ManifestV1>(value).map_err(structure),
-        v => Err(format!("format version {v} is unknown (this hallmark reads version {CURRENT_VERSION}): update hallmark on this computer")),
+        1 => serde_json::from_value::<ManifestV1>(value).map(ManifestV2::from).map_err(structure),
+        2 => serde_json::from_value::<ManifestV2>(value).map_err(structure),
+        v => Err(format!("format version {v} is unknown (this hallmark reads versions 1 to {CURRENT_VERSION}): update hallmark on this computer")),
     }
 }

@@ -94,6 +94,31 @@ fn manifest_v1_keeps_its_shape() {
     shape::check("bundle-manifest-v1", &shape::shape_of(&values, &["service_entries[].occurrences"]));
 }
 
+/// Format 2 (issue #10): version 1 with the device's certificate chain.
+#[test]
+fn manifest_v2_keeps_its_shape() {
+    let v1 = manifest_v1();
+    let full = ManifestV2 {
+        format_version: 2,
+        device: DeviceV2 {
+            id: s("device"),
+            public_key: s("00"),
+            fingerprint: s("0000 0000 0000 0000"),
+            certificates: vec![s("-----BEGIN CERTIFICATE-----")],
+        },
+        ..ManifestV2::from(v1)
+    };
+    let mut bare = full.clone();
+    bare.inspection.finished_at = None;
+    bare.events[0].value = None;
+    bare.events[0].previous = None;
+    bare.events[0].amendment = None;
+    bare.photos[0].taken_at = None;
+    bare.signature_image = None;
+    let values = [serde_json::to_value(full).unwrap(), serde_json::to_value(bare).unwrap()];
+    shape::check("bundle-manifest-v2", &shape::shape_of(&values, &["service_entries[].occurrences"]));
+}
+
 #[test]
 fn signature_file_v1_keeps_its_shape() {
     let sig = SignatureFileV1 { algorithm: s("ed25519"), public_key: s("00"), signature: s("00") };
