@@ -128,6 +128,64 @@ pub struct DemoBundle {
 /// generated photos and handwritten signatures. The tablets' stores are made under
 /// `dir/.tablets` and removed afterwards.
 pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
+    write_bundles_from(dir, None)
+}
+
+/// The demo bureau's CA passphrase. A demo only: a real CA's passphrase is never written down.
+pub const DEMO_CA_PASSPHRASE: &str = "hallmark-demo-only";
+/// The demo root as `hallmark demo` writes it: what `verify --trust` and `trust add` take.
+pub const DEMO_ROOT_FILE: &str = "bureau-root.pem";
+/// The demo bureau's revocation list.
+pub const DEMO_CRL_FILE: &str = "bureau-crl.pem";
+/// The demo bureau's CA folder (its key is encrypted with [`DEMO_CA_PASSPHRASE`]).
+pub const DEMO_CA_DIR: &str = "bureau-ca";
+
+/// A demo bureau CA (issue #10): a root that enrolls the demo tablets and the demo lead.
+pub struct DemoBureau {
+    pub ca_dir: std::path::PathBuf,
+    pub root_pem: Vec<u8>,
+    /// The time certificates are issued and installed at (the caller's clock).
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl DemoBureau {
+    /// Makes the demo bureau in `dir/bureau-ca` (replacing an earlier demo's) and writes
+    /// `dir/bureau-root.pem` and `dir/bureau-crl.pem`.
+    pub fn create(dir: &std::path::Path, now: chrono::DateTime<chrono::Utc>) -> Result<DemoBureau> {
+        use hallmark_trust::authority;
+        let ca_dir = dir.join(DEMO_CA_DIR);
+        // An earlier demo's CA folder is the demo's own; a folder that is not a CA is left alone.
+        if ca_dir.join(authority::KEY).exists() && ca_dir.join(authority::LEDGER).exists() {
+            std::fs::remove_dir_all(&ca_dir).map_err(|e| crate::io("cannot replace the demo CA folder", e))?;
+        }
+        authority::init(&ca_dir, "辽宁省医疗保障局（演示）", "辽宁省医疗保障局", 10, None, DEMO_CA_PASSPHRASE, now)?;
+        let root_pem = std::fs::read(ca_dir.join(authority::ROOT)).map_err(|e| crate::io("cannot read the demo root", e))?;
+        let crl = std::fs::read(ca_dir.join(authority::CRL)).map_err(|e| crate::io("cannot read the demo CRL", e))?;
+        crate::durable::write_replacing(&dir.join(DEMO_ROOT_FILE), &root_pem).map_err(|e| crate::io("cannot write the demo root", e))?;
+        crate::durable::write_replacing(&dir.join(DEMO_CRL_FILE), &crl).map_err(|e| crate::io("cannot write the demo CRL", e))?;
+        Ok(DemoBureau { ca_dir, root_pem, now })
+    }
+
+    /// Enrolls a store's device as the bureau would: its request, a certificate with `roles`,
+    /// installed with the root. Returns the certificate chain's PEM.
+    pub fn enroll(&self, store: &Store, name: &str, unit: &str, title: &str, roles: &[hallmark_trust::Role]) -> Result<String> {
+        use hallmark_trust::authority::{self, IssueRequest, SubjectKey};
+        let csr = store.enrollment_request(name, unit, title)?;
+        let req = authority::read_request("the demo request", csr.as_bytes())?;
+        let issued = authority::issue(
+            &self.ca_dir,
+            DEMO_CA_PASSPHRASE,
+            &IssueRequest { subject: req.subject, roles: roles.to_vec(), key: SubjectKey::Ed25519(req.public_key), days: 365, hosts: Vec::new() },
+            self.now,
+        )?;
+        store.install_certificate(issued.chain_pem.as_bytes(), &self.root_pem, &crate::enrollment::stamp(self.now))?;
+        Ok(issued.chain_pem)
+    }
+}
+
+/// [`write_bundles`], each tablet enrolled by `bureau` (role assessor) when given, so every
+/// bundle carries its certificate chain (bundle format 2).
+pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) -> Result<Vec<DemoBundle>> {
     let work = dir.join(".tablets");
     let _ = std::fs::remove_dir_all(&work);
     let mut out = Vec::new();
@@ -186,6 +244,9 @@ pub fn write_bundles(dir: &std::path::Path) -> Result<Vec<DemoBundle>> {
         minute += 1;
         store.save_signature(&id, &demo_signature(n as u32 + 1), &at(minute))?;
         store.finish(&id, &at(minute + 1))?;
+        if let Some(b) = bureau {
+            b.enroll(&store, &name, &s(&assessor["unit"]), &s(&assessor["title"]), &[hallmark_trust::Role::Assessor])?;
+        }
         let file = dir.join(format!("{province}-{}-{}.hallmark", n + 1, name));
         store.export_bundle(&id, &file, &at(minute + 2), &mut |_, _| {})?;
         out.push(DemoBundle {

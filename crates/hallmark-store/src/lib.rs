@@ -29,6 +29,7 @@ pub mod captions;
 pub mod conflicts;
 pub mod demo;
 pub mod durable;
+pub mod enrollment;
 pub mod events;
 pub mod evidence;
 pub mod identity;
@@ -50,6 +51,7 @@ use hallmark_core::hex::unhex;
 use hallmark_core::rubric::Rubric;
 use rusqlite::Connection;
 
+pub use enrollment::{Enrollment, TrustEntry};
 pub use events::{check_value, derive_answers, sort_events, time_key, Event};
 pub use evidence::{Evidence, SignatureImage};
 pub use hallmark_core::date::is_timestamp;
@@ -93,6 +95,10 @@ pub enum StoreError {
     /// `device.key` is not the key this database was made with: signing stops.
     #[error("{file} is not this database's device key (its fingerprint is {found}, the database was made with {recorded}): restore the original device.key from a backup; a new key would sign as another device")]
     KeyChanged { file: String, found: String, recorded: String },
+    /// A certificate, chain, root or revocation list was refused (issue #10): the message and
+    /// [`hallmark_trust::TrustError::code`] say why; nothing was stored.
+    #[error("{0}")]
+    Trust(hallmark_trust::TrustError),
 }
 
 impl StoreError {
@@ -110,6 +116,7 @@ impl StoreError {
             StoreError::Missing(_) => "missing",
             StoreError::Damaged { .. } => "damaged",
             StoreError::KeyChanged { .. } => "key_changed",
+            StoreError::Trust(e) => e.code(),
         }
     }
 }
@@ -145,8 +152,31 @@ impl StoreError {
             StoreError::Missing(file) => json!({ "file": file }),
             StoreError::Damaged { file, detail } => json!({ "file": file, "detail": detail }),
             StoreError::KeyChanged { file, found, recorded } => json!({ "file": file, "found": found, "recorded": recorded }),
+            StoreError::Trust(e) => trust_fields(e),
             StoreError::Sqlite(_) | StoreError::Io(_) | StoreError::Invalid(_) | StoreError::Rubric(_) => json!({}),
         }
+    }
+}
+
+/// The facts of a refused certificate: who it names (`name`), and the dates, serial, issuer or
+/// roles that make it wrong, so the UI says in Chinese which certificate and why.
+fn trust_fields(e: &hallmark_trust::TrustError) -> serde_json::Value {
+    use hallmark_trust::TrustError as T;
+    use serde_json::json;
+    match e {
+        T::Malformed { file, detail } => json!({ "file": file, "detail": detail }),
+        T::NoCertificate | T::NoTrustRoot => json!({}),
+        T::Expired { name, not_after, at } => json!({ "name": name, "not_after": not_after, "at": at }),
+        T::NotYetValid { name, not_before, at } => json!({ "name": name, "not_before": not_before, "at": at }),
+        T::Revoked { name, serial, issuer, revoked_at, at } => {
+            json!({ "name": name, "serial": serial, "issuer": issuer, "revoked_at": revoked_at, "at": at })
+        }
+        T::SelfSigned { name } => json!({ "name": name }),
+        T::UnknownIssuer { name, issuer } => json!({ "name": name, "issuer": issuer }),
+        T::WrongRole { name, has, wanted } => json!({ "name": name, "has": has, "wanted": wanted }),
+        T::KeyMismatch { name, cert_key, signer_key } => json!({ "name": name, "cert_key": cert_key, "signer_key": signer_key }),
+        T::Invalid { name, detail } => json!({ "name": name, "detail": detail }),
+        T::Authority(detail) | T::Io(detail) => json!({ "detail": detail }),
     }
 }
 
@@ -159,6 +189,8 @@ fn bundle_file(message: &str) -> String {
 /// Why a bundle was refused, from a closed set the UI words: the refusals are made in
 /// hallmark-bundle and in the store as messages, so the reason is read from their fixed
 /// phrases here, in one place next to them, and pinned by tests/panels.rs.
+/// - `untrusted`: the signer's certificate chain is refused (issue #10: expired, revoked,
+///   another bureau's, not an assessor's, another name or key);
 /// - `signature`: the signature does not verify, or another key signed it;
 /// - `altered`: a file does not match the signed manifest, or an entry is unlisted or unsafe;
 /// - `damaged`: truncated, empty, not a bundle, cannot be opened or read;
@@ -171,8 +203,15 @@ fn bundle_file(message: &str) -> String {
 fn bundle_reason(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
     let has = |w: &[&str]| w.iter().any(|p| m.contains(p));
-    if has(&["signature does not verify", "signed by another key", "malformed key or signature", "signature algorithm", "is not a signature record"])
-    {
+    if has(&["signer's certificate is refused"]) {
+        "untrusted"
+    } else if has(&[
+        "signature does not verify",
+        "signed by another key",
+        "malformed key or signature",
+        "signature algorithm",
+        "is not a signature record",
+    ]) {
         "signature"
     } else if has(&["recorded on this device"]) {
         "own_device"

@@ -57,6 +57,8 @@ pub struct Assessor {
     pub public_key: String,
     /// The roster name of that key; `None` flags an unknown signer.
     pub known_as: Option<String>,
+    /// Who the latest bundle's certificate says signed it (issue #10), as checked at import.
+    pub certified: crate::bundle::Certified,
     pub local: bool,
     pub bundles: usize,
     pub total: String,
@@ -141,6 +143,10 @@ impl Store {
                 Some(b) => (b.signer_key.clone(), b.fingerprint.clone(), b.known_as.clone()),
                 None => (self.key.public_key_hex(), self.key.fingerprint(), local.then(|| "本机".to_string())),
             };
+            let certified = match bundles.last() {
+                Some(b) => self.certified_of(&b.id)?,
+                None => crate::bundle::Certified::Unenrolled,
+            };
             let date_warnings = self.date_warnings_of(&insp, &bundles)?;
             let mut photos: BTreeMap<String, Vec<PhotoRef>> = BTreeMap::new();
             let mut withdrawn_photos = Vec::new();
@@ -187,6 +193,7 @@ impl Store {
                 fingerprint,
                 public_key,
                 known_as,
+                certified,
                 local,
                 bundles: bundles.len(),
                 total: sheet.as_ref().map(|s| hallmark_core::num::fmt(s.total)).unwrap_or_else(|| "—".into()),
@@ -306,10 +313,13 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
         let _ = writeln!(o);
         let _ = writeln!(o, "评价人员与来源：");
         for (n, a) in g.assessors.iter().enumerate() {
-            let who = match (&a.known_as, a.local) {
-                (_, true) => "本机记录".to_string(),
-                (Some(name), _) => format!("名册：{name}"),
-                (None, _) => "⚠ 签名密钥不在名册中".to_string(),
+            use crate::bundle::Certified;
+            let who = match (&a.certified, &a.known_as, a.local) {
+                (_, _, true) => "本机记录".to_string(),
+                (Certified::Enrolled { name, root, .. }, _, _) => format!("证书：{name}，经「{root}」核验"),
+                (Certified::Unchecked { name }, _, _) => format!("⚠ 证书未核验（{name}）：本库没有医保局根证书"),
+                (Certified::Unenrolled, Some(name), _) => format!("名册：{name}（未登记设备，仅凭名册）"),
+                (Certified::Unenrolled, None, _) => "⚠ 签名密钥不在名册中（未登记设备）".to_string(),
             };
             let photos: usize = a.photos.values().map(Vec::len).sum();
             let _ = writeln!(

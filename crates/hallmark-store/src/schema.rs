@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_bundles.sql"),
     include_str!("../migrations/0004_hardening.sql"),
     include_str!("../migrations/0005_panels.sql"),
+    include_str!("../migrations/0006_trust.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -185,7 +185,7 @@ fn make_bad_fixtures(good: &[u8], tablet_key: &DeviceKey, other_key: &DeviceKey)
     out.push(("bomb-photo-size-mismatch", bytes));
 
     let mut m = manifest.clone();
-    m["format_version"] = json!(2);
+    m["format_version"] = json!(9);
     let mut l = list.clone();
     resign(&mut l, &m, tablet_key);
     out.push(("unknown-format-version", archive(&l)));

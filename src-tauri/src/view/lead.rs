@@ -73,21 +73,31 @@ pub enum Imported {
 impl From<&bundle::Imported> for Imported {
     fn from(i: &bundle::Imported) -> Self {
         match i {
-            bundle::Imported::Applied { bundle_id, inspection_id, site, assessor, fingerprint, known_as, events, new_events, photos, new_photos } => {
-                Imported::Applied {
-                    bundle_id: bundle_id.clone(),
-                    inspection_id: inspection_id.clone(),
-                    site: site.clone(),
-                    assessor: assessor.clone(),
-                    fingerprint: fingerprint.clone(),
-                    known_as: known_as.clone(),
-                    events: *events,
-                    new_events: *new_events,
-                    photos: *photos,
-                    new_photos: *new_photos,
-                }
-            }
-            bundle::Imported::AlreadyImported { bundle_id, inspection_id, assessor, fingerprint, known_as } => Imported::AlreadyImported {
+            bundle::Imported::Applied {
+                bundle_id,
+                inspection_id,
+                site,
+                assessor,
+                fingerprint,
+                known_as,
+                events,
+                new_events,
+                photos,
+                new_photos,
+                ..
+            } => Imported::Applied {
+                bundle_id: bundle_id.clone(),
+                inspection_id: inspection_id.clone(),
+                site: site.clone(),
+                assessor: assessor.clone(),
+                fingerprint: fingerprint.clone(),
+                known_as: known_as.clone(),
+                events: *events,
+                new_events: *new_events,
+                photos: *photos,
+                new_photos: *new_photos,
+            },
+            bundle::Imported::AlreadyImported { bundle_id, inspection_id, assessor, fingerprint, known_as, .. } => Imported::AlreadyImported {
                 bundle_id: bundle_id.clone(),
                 inspection_id: inspection_id.clone(),
                 assessor: assessor.clone(),

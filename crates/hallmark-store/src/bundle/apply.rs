@@ -16,10 +16,23 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Imported, Progress};
+use super::{Certified, Imported, Progress};
 use crate::durable::{self, Writeback};
 use crate::evidence::{photo_path_in, signature_path_in, thumb_path_in};
 use crate::{identity, Event, Inspection, Result, Store, StoreError};
+
+/// A `bundle_signers` row (migration 0006).
+struct SignerRow {
+    assurance: String,
+    name: String,
+    unit: String,
+    title: String,
+    roles: String,
+    serial: String,
+    issuer: String,
+    root: String,
+    notes: Vec<String>,
+}
 
 fn bundle_err(file: &str, what: String) -> StoreError {
     StoreError::Bundle(format!("bundle '{file}': {what}"))
@@ -154,6 +167,16 @@ impl Store {
         let opened = verify::open(path)?;
         let file = opened.file.clone();
         let known_as = self.roster_name(&opened.manifest.device.public_key)?;
+        // Who signed, as the bundle's certificate chain says, at the trusted time: when this
+        // store first saw the bundle (now, or its first import) — never the tablet's clock.
+        // A bundle imported before keeps what its chain said then: a revocation list loaded
+        // later never turns data already here into an error.
+        let seen = self.first_seen(&opened.bundle_id)?;
+        let seen_at = seen.clone().unwrap_or_else(|| now.to_string());
+        let (certified, signer_row) = match seen {
+            Some(_) => (self.certified_of(&opened.bundle_id)?, None),
+            None => self.certify(&file, &opened.manifest, &seen_at, now)?,
+        };
         let new_events = self.check_against_database(&file, &opened.manifest)?;
         // Every file is verified even for a bundle imported before: a damaged copy of a known
         // bundle is refused, not waved through as "already imported".
@@ -174,6 +197,7 @@ impl Store {
                 assessor: m.inspection.assessor_name.clone(),
                 fingerprint: m.device.fingerprint.clone(),
                 known_as,
+                certified,
             });
         }
         // Every byte verified: now the files go into place (before the rows that name them)
@@ -278,6 +302,25 @@ impl Store {
         for e in &m.events {
             tx.execute("INSERT INTO bundle_events (bundle_id, event_id) VALUES (?1, ?2)", params![verified.bundle_id, e.id])?;
         }
+        if let Some(r) = &signer_row {
+            tx.execute(
+                "INSERT INTO bundle_signers (bundle_id, assurance, name, unit, title, roles, serial, issuer, root, checked_at, notes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    verified.bundle_id,
+                    r.assurance,
+                    r.name,
+                    r.unit,
+                    r.title,
+                    r.roles,
+                    r.serial,
+                    r.issuer,
+                    r.root,
+                    seen_at,
+                    serde_json::to_string(&r.notes).expect("notes serialize")
+                ],
+            )?;
+        }
         crate::events::rebuild_answers_in(&tx, &h.id)?;
         tx.commit()?;
         Ok(Imported::Applied {
@@ -287,11 +330,94 @@ impl Store {
             assessor: h.assessor_name.clone(),
             fingerprint: m.device.fingerprint.clone(),
             known_as,
+            certified,
             events: m.events.len(),
             new_events,
             photos: m.photos.len(),
             new_photos: new_photos.min(m.photos.len()),
         })
+    }
+
+    /// Who a stored bundle's certificate named when it was imported (issue #10).
+    pub fn certified_of(&self, bundle_id: &str) -> Result<Certified> {
+        let row: Option<(String, String, String, String, String)> = self
+            .conn
+            .query_row("SELECT assurance, name, unit, root, serial FROM bundle_signers WHERE bundle_id = ?1", [bundle_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        Ok(match row {
+            None => Certified::Unenrolled,
+            Some((a, name, unit, root, serial)) if a == "enrolled" => Certified::Enrolled { name, unit, root, serial },
+            Some((_, name, ..)) => Certified::Unchecked { name },
+        })
+    }
+
+    /// When this store first saw a bundle (its import time), if it did.
+    fn first_seen(&self, bundle_id: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT imported_at FROM bundles WHERE id = ?1", [bundle_id], |r| r.get(0)).optional()?)
+    }
+
+    /// The signer of a bundle as its certificate chain says (issue #10), checked against this
+    /// store's trusted roots and revocation lists at `seen_at`: the chain must lead to a trusted
+    /// root with the role assessor, certify the key that signed the bundle, and name the
+    /// assessor the bundle names. A chain that fails refuses the bundle (nothing changes); a
+    /// bundle without certificates is unenrolled (the roster is its only assurance); one with
+    /// certificates while no root is trusted is imported unchecked.
+    fn certify(&self, file: &str, m: &Manifest, seen_at: &str, now: &str) -> Result<(Certified, Option<SignerRow>)> {
+        use hallmark_trust::certificate;
+        let refused = |e: hallmark_trust::TrustError| bundle_err(file, format!("the signer's certificate is refused: {e}"));
+        if m.device.certificates.is_empty() {
+            return Ok((Certified::Unenrolled, None));
+        }
+        let mut chain = Vec::new();
+        for pem in &m.device.certificates {
+            chain.extend(certificate::read_pem("the certificate in the bundle", pem.as_bytes()).map_err(refused)?);
+        }
+        let leaf = certificate::info("the certificate in the bundle", &chain[0]).map_err(refused)?;
+        if hallmark_core::hex::hex(&leaf.public_key) != m.device.public_key {
+            return Err(refused(hallmark_trust::TrustError::KeyMismatch {
+                name: leaf.name.clone(),
+                cert_key: leaf.fingerprint.clone(),
+                signer_key: m.device.fingerprint.clone(),
+            }));
+        }
+        let row = |assurance: &str, root: &str, notes: Vec<String>| SignerRow {
+            assurance: assurance.into(),
+            name: leaf.name.clone(),
+            unit: leaf.unit.clone(),
+            title: leaf.title.clone(),
+            roles: leaf.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
+            serial: leaf.serial.clone(),
+            issuer: leaf.issuer.clone(),
+            root: root.into(),
+            notes,
+        };
+        let trust = self.trust_store()?;
+        if !trust.has_roots() {
+            return Ok((Certified::Unchecked { name: leaf.name.clone() }, Some(row("unchecked", "", Vec::new()))));
+        }
+        let at = crate::enrollment::parse_now(seen_at)?;
+        let checked = trust.check(&chain, hallmark_trust::Role::Assessor, at, crate::enrollment::parse_now(now)?).map_err(refused)?;
+        let named = m.inspection.assessor_name.trim();
+        if checked.signer.name.trim() != named {
+            return Err(bundle_err(
+                file,
+                format!(
+                    "the signer's certificate is refused: the bundle names its assessor '{named}', but the certificate certifies '{}' (correct the assessor's name on the tablet and export again)",
+                    checked.signer.name
+                ),
+            ));
+        }
+        Ok((
+            Certified::Enrolled {
+                name: checked.signer.name.clone(),
+                unit: checked.signer.unit.clone(),
+                root: checked.root.clone(),
+                serial: checked.signer.serial.clone(),
+            },
+            Some(row("enrolled", &checked.root, checked.notes.clone())),
+        ))
     }
 
     /// Rules that need the database: a known rubric, values valid under it, and no event or

@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use hallmark_bundle::format::{
-    DeviceV1, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1,
+    DeviceV2, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1,
     CURRENT_VERSION, FORMAT, MANIFEST, MAX_FILE_BYTES, MAX_PHOTO_BYTES, SIGNATURE,
 };
 use hallmark_bundle::ustar;
@@ -105,7 +105,13 @@ impl Store {
             format: FORMAT.into(),
             format_version: CURRENT_VERSION,
             created_at: now.into(),
-            device: DeviceV1 { id: self.device_id.clone(), public_key: self.key.public_key_hex(), fingerprint: self.key.fingerprint() },
+            device: DeviceV2 {
+                id: self.device_id.clone(),
+                public_key: self.key.public_key_hex(),
+                fingerprint: self.key.fingerprint(),
+                // Enrolled: the bureau's certificate for this key travels with the bundle (#10).
+                certificates: self.device_certificates()?.unwrap_or_default(),
+            },
             rubric: RubricRefV1 {
                 id: insp.rubric_id.clone(),
                 version: insp.rubric_version.clone(),
