@@ -72,6 +72,24 @@ pub struct Made {
     pub pdf_size: usize,
 }
 
+/// An enrolled device signs a report only with a certificate `verify --trust` can accept: the
+/// role lead, and not expired at the signing time (issue #10). An unenrolled device still signs
+/// (its report says 未登记设备 and `verify --trust` says why it fails).
+fn lead_may_sign(store: &Store, now: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), ReportError> {
+    use hallmark_trust::TrustError;
+    let Some(e) = store.enrollment(now)? else { return Ok(()) };
+    if !e.roles.iter().any(|r| r == "lead") {
+        let e = TrustError::WrongRole { name: e.name, has: e.roles.join(","), wanted: "lead".into() };
+        return Err(hallmark_store::StoreError::Trust(e).into());
+    }
+    let ends = chrono::DateTime::parse_from_rfc3339(&e.not_after).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or(at);
+    if ends < at {
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        return Err(hallmark_store::StoreError::Trust(TrustError::Expired { name: e.name, not_after: e.not_after, at }).into());
+    }
+    Ok(())
+}
+
 /// Writes the signed report of one merged site: the PDF and its sidecar `FILE.pdf.sig.json`,
 /// sealed with the store's device key. The first make records its 报告日期 (`request.today`,
 /// the lead's date, never a tablet's) in the store; every later make prints that date, so the
@@ -104,12 +122,17 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     if recorded.is_none() {
         hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
     }
+    // The signing time the sidecar records (v2): the lead's clock, as checked above.
+    let signed_at = chrono::DateTime::parse_from_rfc3339(request.now)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| ReportError::Input(format!("the time '{}' is not RFC 3339 ({e}): set this computer's date and time", request.now)))?;
+    lead_may_sign(store, request.now, signed_at)?;
     let render = |issued_on: &str| -> Result<_, ReportError> {
         let report = model::build(store, &group, request.details, issued_on)?;
         let fonts = pdf::load_fonts()?;
         let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
         let bytes = pdf::render(&report, assets, fonts)?;
-        let sidecar = seal::seal(&report, &bytes, store.signing_key()?);
+        let sidecar = seal::seal(&report, &bytes, store.signing_key()?, signed_at);
         Ok((report, bytes, sidecar))
     };
     let (mut report, mut bytes, mut sidecar) = render(recorded.as_deref().unwrap_or(request.today))?;

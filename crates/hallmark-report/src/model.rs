@@ -73,12 +73,76 @@ pub struct Report {
     /// Panel members the lead took out, each with the reason (issue #14); printed under 评价人员.
     pub excluded: Vec<ExcludedRow>,
     pub evidence: Vec<EvidenceRow>,
+    /// The evidence Merkle root (RFC 6962 tree, [`merkle_root_rfc6962`]; sidecar v2).
     pub merkle_root: String,
     pub signer_public_key: String,
     pub signer_fingerprint: String,
+    /// Who signs, from the lead device's certificate (issue #10); printed on the cover and in
+    /// the footer. Unenrolled: 未登记设备.
+    pub signer: Signer,
+    /// The lead device's certificate chain (PEM, leaf first, root excluded) as the store holds
+    /// it; empty when unenrolled. Not printed: the sidecar carries it.
+    #[serde(skip)]
+    pub signer_certificates: Vec<String>,
+    /// Every bundle the report is made from and when this store first saw it (sidecar v2's
+    /// `bundles`). Not printed.
+    #[serde(skip)]
+    pub bundles_seen: Vec<BundleSeen>,
+    /// What the QR code on the cover says: the report number, the evidence Merkle root and how
+    /// to verify (the PDF's own hash cannot be inside the PDF).
+    pub qr_text: String,
     /// A draft (issue #14): 草稿 on every page, not sealed; set by `issue::make` when asked.
     pub draft: bool,
 }
+
+/// A bundle a report is made from, and when the lead's store first saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleSeen {
+    pub inspection_id: String,
+    pub bundle_id: String,
+    pub seen_at: String,
+}
+
+/// The signer as the report prints it (from the leaf certificate, as the signer's device
+/// holds it; `verify --trust` is what checks it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signer {
+    pub enrolled: bool,
+    /// The certificate's name, or 未登记设备.
+    pub name: String,
+    pub unit: String,
+    pub title: String,
+    /// The issuing CA's name ("" unenrolled).
+    pub issuer: String,
+}
+
+/// Printed for a signer whose device holds no certificate.
+pub const UNENROLLED: &str = "未登记设备";
+
+impl Signer {
+    /// The signer a chain names: its leaf certificate's subject. An empty chain is an
+    /// unenrolled device.
+    pub fn of(chain: &[String]) -> Result<Signer, ReportError> {
+        let Some(leaf) = chain.first() else {
+            return Ok(Signer { enrolled: false, name: UNENROLLED.into(), unit: String::new(), title: String::new(), issuer: String::new() });
+        };
+        let what = "this device's certificate";
+        let bad = |e: hallmark_trust::TrustError| {
+            ReportError::Input(format!("{e} (enroll the device again: `hallmark enroll`, or make the report after removing the damaged certificate)"))
+        };
+        let der = hallmark_trust::certificate::read_pem(what, leaf.as_bytes()).map_err(bad)?;
+        let info = hallmark_trust::certificate::info(what, &der[0]).map_err(bad)?;
+        Ok(Signer { enrolled: true, name: info.name, unit: info.unit, title: info.title, issuer: info.issuer })
+    }
+}
+
+/// The QR code's text: the report number, the evidence Merkle root and how to verify.
+pub fn qr_text(number: &str, merkle_root: &str) -> String {
+    format!("hallmark report {number}\nmerkle {MERKLE_SCHEME} {merkle_root}\nverify: hallmark verify REPORT.pdf --trust BUREAU-ROOT.pem --bundles BUNDLE-DIR\n")
+}
+
+/// The Merkle tree a report signs today (sidecar v2): RFC 6962 with leaf and node prefixes.
+pub const MERKLE_SCHEME: &str = "rfc6962-sha256";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Site {
@@ -269,7 +333,15 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
             leaves.push(file_leaf("signature", &s.sha256));
         }
     }
-    let merkle_root = merkle_root(leaves);
+    let merkle_root = merkle_root_rfc6962(leaves);
+    let signer_certificates = store.device_certificates()?.unwrap_or_default();
+    let mut bundles_seen = Vec::new();
+    for a in &group.assessors {
+        for b in store.bundles(&a.inspection_id)? {
+            bundles_seen.push(BundleSeen { inspection_id: a.inspection_id.clone(), bundle_id: b.id, seen_at: b.imported_at });
+        }
+    }
+    let signer = Signer::of(&signer_certificates)?;
 
     let leader = details.leader.clone().unwrap_or_else(|| first.name.clone());
     if !names.contains(&leader) {
@@ -335,7 +407,6 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
     let evidence = evidence_rows(&rubric, group);
     let key = store.device_key();
     let mut report = Report {
-        number,
         title: rubric.result.report_title.clone().unwrap_or_else(|| format!("{}评价报告", rubric.title)),
         grade,
         rubric_id: rubric.id.clone(),
@@ -369,9 +440,14 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         warnings: warnings(panel, group),
         excluded: group.excluded.iter().map(|x| ExcludedRow { name: x.name.clone(), reason: x.reason.clone() }).collect(),
         evidence,
+        qr_text: qr_text(&number, &merkle_root),
+        number,
         merkle_root,
         signer_public_key: key.public_key_hex(),
         signer_fingerprint: key.fingerprint(),
+        signer,
+        signer_certificates,
+        bundles_seen,
         draft: false,
     };
     printable::each_text(&mut report, |s| *s = printable::clean(s));
@@ -643,7 +719,9 @@ pub fn file_leaf(kind: &str, sha256: &str) -> [u8; 32] {
     sha(format!("{kind}\n{sha256}").as_bytes())
 }
 
-/// Root over the sorted, de-duplicated leaves; a level's odd last node moves up unpaired.
+/// Root over the sorted, de-duplicated leaves as sidecar v1 computes it (issue #5): each level
+/// pairs neighbours as SHA-256(left ‖ right), a level's odd last node moves up unpaired. No
+/// domain separation (an inner node could pass for a leaf); kept only to verify v1 reports.
 pub fn merkle_root(mut leaves: Vec<[u8; 32]>) -> String {
     leaves.sort();
     leaves.dedup();
@@ -665,6 +743,49 @@ pub fn merkle_root(mut leaves: Vec<[u8; 32]>) -> String {
             .collect();
     }
     hex(&leaves[0])
+}
+
+/// Root over the sorted, de-duplicated leaves as an RFC 6962 Merkle tree (sidecar v2,
+/// [`MERKLE_SCHEME`]): a leaf's hash is SHA-256(0x00 ‖ leaf), an inner node's SHA-256(0x01 ‖
+/// left ‖ right), and n > 1 leaves split at the largest power of two below n. The prefixes keep
+/// an inner node from passing for a leaf (a second preimage). No leaves: SHA-256 of nothing.
+pub fn merkle_root_rfc6962(mut leaves: Vec<[u8; 32]>) -> String {
+    leaves.sort();
+    leaves.dedup();
+    if leaves.is_empty() {
+        return hex(&sha(b""));
+    }
+    hex(&tree_hash(&leaves))
+}
+
+/// RFC 6962 §2.1 MTH over `leaves` (non-empty).
+fn tree_hash(leaves: &[[u8; 32]]) -> [u8; 32] {
+    if let [leaf] = leaves {
+        let mut m = Vec::with_capacity(33);
+        m.push(0x00);
+        m.extend_from_slice(leaf);
+        return sha(&m);
+    }
+    let k = split(leaves.len());
+    node_hash(&tree_hash(&leaves[..k]), &tree_hash(&leaves[k..]))
+}
+
+/// SHA-256(0x01 ‖ left ‖ right): an inner node.
+pub fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut m = Vec::with_capacity(65);
+    m.push(0x01);
+    m.extend_from_slice(left);
+    m.extend_from_slice(right);
+    sha(&m)
+}
+
+/// The largest power of two smaller than `n` (n ≥ 2).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k * 2 < n {
+        k *= 2;
+    }
+    k
 }
 
 pub(crate) use hallmark_core::hex::hex;
@@ -804,6 +925,96 @@ mod tests {
         assert!(lines > 100, "the cases have deductions to recommend on: {lines}");
         let every = ["bands", "deduct", "excess", "key_missing", "level_shortfall", "range", "shortfall", "yes", "zero_when"];
         assert_eq!(kinds, every.map(String::from).into(), "lost parts of every kind");
+    }
+
+    /// RFC 6962's shape for three leaves: MTH = node(node(leaf0, leaf1), leaf2).
+    #[test]
+    fn rfc6962_root_of_three_leaves_is_computed_by_hand() {
+        let l = |s: &str| sha(s.as_bytes());
+        let mut leaves = vec![l("a"), l("b"), l("c")];
+        leaves.sort();
+        let leaf = |x: &[u8; 32]| sha(&[&[0u8][..], x].concat());
+        let by_hand = node_hash(&node_hash(&leaf(&leaves[0]), &leaf(&leaves[1])), &leaf(&leaves[2]));
+        assert_eq!(merkle_root_rfc6962(leaves.clone()), hex(&by_hand));
+        assert_eq!(merkle_root_rfc6962(vec![leaves[0]]), hex(&leaf(&leaves[0])), "one leaf: its leaf hash, not the leaf");
+        assert_eq!(merkle_root_rfc6962(Vec::new()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!((split(2), split(3), split(4), split(5), split(8), split(9)), (1, 2, 2, 4, 4, 8));
+    }
+
+    /// Why v2 (issue #10): in the v1 tree two inner nodes, presented as leaves, give the same
+    /// root as the four leaves under them; the RFC 6962 tree tells them apart.
+    #[test]
+    fn inner_nodes_passed_off_as_leaves_forge_a_v1_root_but_not_a_v2_root() {
+        let pair = |x: &[u8; 32], y: &[u8; 32]| sha(&[&x[..], &y[..]].concat());
+        // The v1 root sorts its leaves: take four whose two inner nodes sort in tree order.
+        let (four, left, right) = (0..)
+            .map(|n: u32| {
+                let mut four: Vec<[u8; 32]> = ["a", "b", "c", "d"].iter().map(|s| sha(format!("{s}{n}").as_bytes())).collect();
+                four.sort();
+                let (left, right) = (pair(&four[0], &four[1]), pair(&four[2], &four[3]));
+                (four, left, right)
+            })
+            .find(|(_, left, right)| left < right)
+            .unwrap();
+        assert_eq!(merkle_root(four.clone()), merkle_root(vec![left, right]), "v1: a second preimage");
+        let v2_left = node_hash(&tree_hash(&four[..1]), &tree_hash(&four[1..2]));
+        let v2_right = node_hash(&tree_hash(&four[2..3]), &tree_hash(&four[3..]));
+        assert_ne!(merkle_root_rfc6962(four), merkle_root_rfc6962(vec![v2_left, v2_right]));
+    }
+
+    mod rfc6962 {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn leaves() -> impl Strategy<Value = Vec<[u8; 32]>> {
+            proptest::collection::vec(any::<[u8; 32]>(), 1..40)
+        }
+
+        proptest! {
+            #[test]
+            fn the_root_does_not_depend_on_leaf_order_or_repeats(v in leaves(), seed in any::<u64>()) {
+                let mut shuffled = v.clone();
+                // A deterministic shuffle from the seed, then one leaf repeated.
+                let n = shuffled.len();
+                for i in (1..n).rev() {
+                    let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) % (i as u64 + 1)) as usize;
+                    shuffled.swap(i, j);
+                }
+                shuffled.push(v[(seed as usize) % n]);
+                prop_assert_eq!(merkle_root_rfc6962(v), merkle_root_rfc6962(shuffled));
+            }
+
+            #[test]
+            fn any_changed_leaf_changes_the_root(v in leaves(), at in any::<usize>(), bit in 0..256usize) {
+                let mut unique = v.clone();
+                unique.sort();
+                unique.dedup();
+                let k = at % unique.len();
+                let mut changed = unique.clone();
+                changed[k][bit / 8] ^= 1 << (bit % 8);
+                prop_assume!(!unique.contains(&changed[k]));
+                prop_assert_ne!(merkle_root_rfc6962(unique), merkle_root_rfc6962(changed));
+            }
+
+            /// A second preimage: the root's two children (inner nodes) presented as leaves, or
+            /// any level of inner nodes, never give the root of the leaves under them.
+            #[test]
+            fn inner_nodes_presented_as_leaves_give_another_root(v in proptest::collection::vec(any::<[u8; 32]>(), 2..40)) {
+                let mut unique = v.clone();
+                unique.sort();
+                unique.dedup();
+                prop_assume!(unique.len() >= 2);
+                let k = split(unique.len());
+                let (left, right) = (tree_hash(&unique[..k]), tree_hash(&unique[k..]));
+                let root = merkle_root_rfc6962(unique.clone());
+                prop_assert_ne!(&root, &merkle_root_rfc6962(vec![left, right]));
+                prop_assert_ne!(&root, &merkle_root_rfc6962(vec![node_hash(&left, &right)]));
+                // A leaf list that adds an inner node changes the root too.
+                let mut with_node = unique.clone();
+                with_node.push(left);
+                prop_assert_ne!(&root, &merkle_root_rfc6962(with_node));
+            }
+        }
     }
 
     #[test]

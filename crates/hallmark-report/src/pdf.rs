@@ -49,7 +49,7 @@ pub fn load_fonts() -> Result<Vec<Font>, ReportError> {
 }
 
 /// Files the template may read: `/data.json`, `/img/<sha256>.jpg` (thumbnails),
-/// `/sig/<sha256>.png` (handwritten signatures).
+/// `/sig/<sha256>.png` (handwritten signatures), `/qr.svg` (the cover's QR code).
 pub struct Assets {
     pub files: HashMap<String, Vec<u8>>,
 }
@@ -70,8 +70,28 @@ impl Assets {
                 files.insert(format!("/sig/{s}.png"), read(&signature(s))?);
             }
         }
+        files.insert(QR_FILE.into(), qr_svg(&report.qr_text)?.into_bytes());
         Ok(Assets { files })
     }
+}
+
+/// The cover's QR code, as the template reads it.
+pub const QR_FILE: &str = "/qr.svg";
+
+/// The QR code of `text` as SVG: error correction M (15 % of the code may be lost to a fold or
+/// a stain), black on white, with the 4-module quiet zone the standard asks. The template
+/// sets its printed size.
+pub fn qr_svg(text: &str) -> Result<String, ReportError> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ReportError::Layout(format!("the QR code cannot hold {} bytes: {e}", text.len())))?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .quiet_zone(true)
+        .module_dimensions(4, 4)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ReportError> {

@@ -107,6 +107,10 @@ pub fn each_text(r: &mut Report, mut f: impl FnMut(&mut String)) {
     for s in [&mut r.title, &mut r.grade, &mut r.rubric_title, &mut r.source, &mut r.process, &mut r.conclusion] {
         f(s);
     }
+    // A certificate from another CA may name anyone anything.
+    for s in [&mut r.signer.name, &mut r.signer.unit, &mut r.signer.title, &mut r.signer.issuer] {
+        f(s);
+    }
     let site = &mut r.site;
     for s in [&mut site.name, &mut site.address, &mut site.level, &mut site.head, &mut site.phone, &mut site.email] {
         f(s);

@@ -24,22 +24,28 @@ use hallmark_store::{derive_answers, observation_document_of, Event};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, SecondsFormat, Utc};
+use hallmark_trust::certificate::Role;
+use hallmark_trust::{CertInfo, TrustError, TrustStore, Trusted};
+use rustls_pki_types::CertificateDer;
+
 use crate::model::{self, Report};
 use crate::ReportError;
 use hallmark_core::hex::{hex, unhex};
 
-/// The sidecar version this hallmark writes. Every version ever written still verifies:
+/// The sidecar versions, each readable forever:
 ///
 /// | format | introduced by | what |
 /// |--------|---------------|------|
-/// | `hallmark-report-signature/1` | #5 signed evaluation report | PDF hash and signature, rubric, Merkle root, final score, conclusion, dates, every assessor's points, statement signature |
+/// | `hallmark-report-signature/1` | #5 signed evaluation report | PDF hash and signature, rubric, Merkle root (pairs, no domain separation), final score, conclusion, dates, every assessor's points, statement signature |
+/// | `hallmark-report-signature/2` | #10 trust chain | v1's fields, the signer's certificate chain, the signing time the lead's device claims, and the Merkle tree named (`rfc6962-sha256`) |
 ///
-/// A new field is a new version (`SidecarV2`), read by [`read_sidecar`] and listed here and in
+/// A new field is a new version (`SidecarV3`), read by [`read_sidecar`] and listed here and in
 /// docs/report.md.
-pub const FORMAT: &str = "hallmark-report-signature/1";
-
-/// The sidecar as this hallmark works with it: the newest version.
-pub type Sidecar = SidecarV1;
+pub const FORMAT_V1: &str = "hallmark-report-signature/1";
+pub const FORMAT_V2: &str = "hallmark-report-signature/2";
+/// The version this hallmark writes.
+pub const FORMAT: &str = FORMAT_V2;
 
 /// Sidecar version 1 (issue #5). Do not modify: issued reports carry exactly these fields,
 /// and its compact JSON (with `signature` empty) is what the statement signature covers.
@@ -65,7 +71,55 @@ pub struct SidecarV1 {
     pub signature: String,
 }
 
-/// The rubric a report was scored by (sidecar V1). Do not modify.
+/// Sidecar version 2 (issue #10). Do not modify: v1's fields, plus who signed (the lead
+/// device's certificate chain), when (the lead device's clock: its claim, which `verify
+/// --trust` checks the chain at) and which Merkle tree the root is of. The statement signature
+/// covers all of it, as in v1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarV2 {
+    pub format: String,
+    pub report_number: String,
+    pub pdf_sha256: String,
+    pub pdf_size: u64,
+    pub signer_public_key: String,
+    pub signer_fingerprint: String,
+    /// The lead device's certificate and the CAs above it (PEM blocks, leaf first, root
+    /// excluded); empty when the device is not enrolled.
+    pub signer_certificates: Vec<String>,
+    /// When the report was signed, RFC 3339 UTC, by the signing device's clock.
+    pub signed_at: String,
+    /// Ed25519 over the PDF's bytes, hex.
+    pub pdf_signature: String,
+    pub rubric: RubricRef,
+    /// The Merkle tree `merkle_root` is of: `rfc6962-sha256` (docs/report.md).
+    pub merkle: String,
+    pub merkle_root: String,
+    pub final_score: Option<String>,
+    pub conclusion: String,
+    pub issued_on: String,
+    pub valid_until: Option<String>,
+    pub assessors: Vec<AssessorScores>,
+    /// Every bundle the report was made from, with when the lead's store first saw it: the
+    /// trusted time `verify --trust --bundles` checks that bundle's certificate at, as the
+    /// import did (a revocation after it does not undo it).
+    pub bundles: Vec<BundleSeenV2>,
+    /// Ed25519 over this record with `signature` empty (compact JSON), hex.
+    pub signature: String,
+}
+
+/// One bundle a v2 report was made from (issue #10). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleSeenV2 {
+    pub inspection_id: String,
+    /// SHA-256 of the bundle's manifest: its identity.
+    pub bundle_id: String,
+    /// When the lead's store imported it, RFC 3339 UTC (the lead's clock).
+    pub seen_at: String,
+}
+
+/// The rubric a report was scored by (sidecar v1 and v2). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RubricRef {
@@ -74,7 +128,7 @@ pub struct RubricRef {
     pub sha256: String,
 }
 
-/// One assessor's points as the report claims them (sidecar V1). Do not modify.
+/// One assessor's points as the report claims them (sidecar v1 and v2). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessorScores {
@@ -84,10 +138,63 @@ pub struct AssessorScores {
     pub scores: BTreeMap<String, String>,
 }
 
-fn statement(s: &Sidecar) -> Vec<u8> {
-    let mut unsigned = s.clone();
-    unsigned.signature = String::new();
-    serde_json::to_vec(&unsigned).expect("sidecar serializes")
+/// A sidecar as read: each version as it was written, since the statement signature covers
+/// that version's own JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sidecar {
+    V1(SidecarV1),
+    V2(SidecarV2),
+}
+
+/// Accessors for the fields every version has.
+macro_rules! shared {
+    ($($field:ident: $t:ty),* $(,)?) => {
+        impl Sidecar {
+            $(pub fn $field(&self) -> &$t {
+                match self {
+                    Sidecar::V1(s) => &s.$field,
+                    Sidecar::V2(s) => &s.$field,
+                }
+            })*
+        }
+    };
+}
+shared!(
+    format: String,
+    report_number: String,
+    pdf_sha256: String,
+    pdf_size: u64,
+    signer_public_key: String,
+    signer_fingerprint: String,
+    pdf_signature: String,
+    rubric: RubricRef,
+    merkle_root: String,
+    final_score: Option<String>,
+    conclusion: String,
+    issued_on: String,
+    valid_until: Option<String>,
+    assessors: Vec<AssessorScores>,
+    signature: String,
+);
+
+impl Sidecar {
+    /// What the statement signature covers: the version's compact JSON with `signature` empty.
+    fn statement(&self) -> Vec<u8> {
+        match self {
+            Sidecar::V1(s) => serde_json::to_vec(&SidecarV1 { signature: String::new(), ..s.clone() }),
+            Sidecar::V2(s) => serde_json::to_vec(&SidecarV2 { signature: String::new(), ..s.clone() }),
+        }
+        .expect("sidecar serializes")
+    }
+
+    /// The root `verify --bundles` recomputes, the way this version computed it.
+    fn merkle_root_of(&self, leaves: Vec<[u8; 32]>) -> Result<String, String> {
+        match self {
+            Sidecar::V1(_) => Ok(model::merkle_root(leaves)),
+            Sidecar::V2(s) if s.merkle == model::MERKLE_SCHEME => Ok(model::merkle_root_rfc6962(leaves)),
+            Sidecar::V2(s) => Err(format!("the sidecar names Merkle tree '{}', which this hallmark does not know (update hallmark)", s.merkle)),
+        }
+    }
 }
 
 /// The sidecar's path for a PDF: `FILE.pdf.sig.json`.
@@ -97,17 +204,21 @@ pub fn sidecar_path(pdf: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Signs the PDF and the report's claims with the lead's key.
-pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey) -> Sidecar {
-    let mut s = Sidecar {
-        format: FORMAT.into(),
+/// Signs the PDF and the report's claims with the lead's key, at `signed_at` (the lead
+/// device's clock). The report carries the device's certificate chain (none: unenrolled).
+pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey, signed_at: DateTime<Utc>) -> SidecarV2 {
+    let mut s = SidecarV2 {
+        format: FORMAT_V2.into(),
         report_number: report.number.clone(),
         pdf_sha256: hex(&Sha256::digest(pdf)),
         pdf_size: pdf.len() as u64,
         signer_public_key: key.public_key_hex(),
         signer_fingerprint: key.fingerprint(),
+        signer_certificates: report.signer_certificates.clone(),
+        signed_at: stamp(signed_at),
         pdf_signature: hex(&key.sign(pdf)),
         rubric: RubricRef { id: report.rubric_id.clone(), version: report.rubric_version.clone(), sha256: report.rubric_hash.clone() },
+        merkle: model::MERKLE_SCHEME.into(),
         merkle_root: report.merkle_root.clone(),
         final_score: report.final_score.clone(),
         conclusion: report.conclusion.clone(),
@@ -123,16 +234,25 @@ pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey) -> Sidecar {
                 scores: a.scores.clone(),
             })
             .collect(),
+        bundles: report
+            .bundles_seen
+            .iter()
+            .map(|b| BundleSeenV2 { inspection_id: b.inspection_id.clone(), bundle_id: b.bundle_id.clone(), seen_at: b.seen_at.clone() })
+            .collect(),
         signature: String::new(),
     };
-    s.signature = hex(&key.sign(&statement(&s)));
+    s.signature = hex(&key.sign(&Sidecar::V2(s.clone()).statement()));
     s
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Writes the PDF and its sidecar, each to a temp file that is then renamed.
 /// The PDF and its sidecar appear together or not at all: both are written and fsynced before
 /// either is renamed into place, and the sidecar is renamed first.
-pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &Sidecar) -> Result<(), ReportError> {
+pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &SidecarV2) -> Result<(), ReportError> {
     use std::io::Write as _;
     let json = serde_json::to_vec_pretty(sidecar).expect("sidecar serializes");
     prepare_folder(pdf_path)?;
@@ -165,47 +285,183 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 pub struct Verification {
     pub ok: bool,
     pub checks: Vec<Check>,
+    /// The signer's chain as it checked out ([`verify_trusted`] only).
+    pub signer: Option<Trusted>,
+    /// The signer was checked the weaker, pre-certificate way: a sidecar v1 with the
+    /// certificate passed beside it (`--signer-cert`).
+    pub pre_certificate: bool,
+    /// Whether who signed was asked ([`verify_trusted`]) or only whether the files are intact.
+    pub trust_asked: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub ok: bool,
     pub what: String,
+    /// Not a check but something weaker than it should be, spelled out (e.g. a revocation after
+    /// the signing time); `ok` is true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub note: bool,
 }
 
 impl Verification {
+    fn new(trust_asked: bool) -> Verification {
+        Verification { ok: true, checks: Vec::new(), signer: None, pre_certificate: false, trust_asked }
+    }
     fn pass(&mut self, what: impl Into<String>) {
-        self.checks.push(Check { ok: true, what: what.into() });
+        self.checks.push(Check { ok: true, what: what.into(), note: false });
     }
     fn fail(&mut self, what: impl Into<String>) {
         self.ok = false;
-        self.checks.push(Check { ok: false, what: what.into() });
+        self.checks.push(Check { ok: false, what: what.into(), note: false });
+    }
+    fn note(&mut self, what: impl Into<String>) {
+        self.checks.push(Check { ok: true, what: what.into(), note: true });
     }
 
     pub fn text(&self) -> String {
         let mut o = String::new();
         for c in &self.checks {
-            o.push_str(if c.ok { "ok    " } else { "FAIL  " });
+            o.push_str(match (c.ok, c.note) {
+                (_, true) => "note  ",
+                (true, false) => "ok    ",
+                (false, false) => "FAIL  ",
+            });
             o.push_str(&c.what);
             o.push('\n');
         }
-        o.push_str(if self.ok { "verified: the report is intact\n" } else { "NOT verified: see FAIL lines\n" });
+        o.push_str(&match (&self.signer, self.ok) {
+            (_, false) => "NOT verified: see FAIL lines".to_string(),
+            (Some(t), true) if self.pre_certificate => {
+                format!(
+                    "verified: the report is intact, and its key is certified to {} (the weaker, pre-certificate result: see above)",
+                    signer_name(&t.signer)
+                )
+            }
+            (Some(t), true) => format!("verified: the report is intact and signed by {}, a lead the bureau certifies", signer_name(&t.signer)),
+            (None, true) => "verified: the report is intact".to_string(),
+        });
+        o.push('\n');
         o
     }
 }
 
-/// Reads a sidecar of any version this hallmark knows, as the current [`Sidecar`].
+/// "张伟 (沈阳市医疗保障局)".
+fn signer_name(c: &CertInfo) -> String {
+    if c.unit.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, c.unit)
+    }
+}
+
+/// Reads a sidecar of any version this hallmark knows.
 pub fn read_sidecar(bytes: &[u8]) -> Result<Sidecar, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not a hallmark report signature: {e}"))?;
+    let bad = |e: serde_json::Error| format!("not a hallmark report signature: {e}");
     match value.get("format").and_then(serde_json::Value::as_str) {
-        Some(FORMAT) => serde_json::from_value::<SidecarV1>(value).map_err(|e| format!("not a hallmark report signature: {e}")),
-        Some(other) => Err(format!("sidecar format '{other}' is unknown (this hallmark reads {FORMAT}): update hallmark")),
+        Some(FORMAT_V1) => serde_json::from_value::<SidecarV1>(value).map(Sidecar::V1).map_err(bad),
+        Some(FORMAT_V2) => serde_json::from_value::<SidecarV2>(value).map(Sidecar::V2).map_err(bad),
+        Some(other) => Err(format!("sidecar format '{other}' is unknown (this hallmark reads {FORMAT_V1} and {FORMAT_V2}): update hallmark")),
         None => Err("not a hallmark report signature: no \"format\"".into()),
     }
 }
 
-/// Checks a report PDF against its sidecar; with `bundles`, recomputes from the raw bundles.
+/// What [`verify_trusted`] trusts, and this computer's time.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// The bureau roots and revocation lists.
+    pub store: TrustStore,
+    /// For a report sealed before certificates (sidecar v1): the lead device's certificate
+    /// (and the CAs above it), with the file it came from (`--signer-cert`).
+    pub signer_cert: Option<(String, Vec<CertificateDer<'static>>)>,
+    /// This computer's clock: whether a CRL is out of date; the latest time a v1 report's
+    /// certificate is checked at.
+    pub now: DateTime<Utc>,
+}
+
+/// Where the trust comes from: `--trust`, `--crl`, `--signer-cert`, or a folder
+/// (`$HALLMARK_TRUST`) used when no root is named.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrustFiles<'a> {
+    pub roots: &'a [PathBuf],
+    pub crls: &'a [PathBuf],
+    pub signer_cert: Option<&'a Path>,
+    /// A folder of `.pem` files: roots, and revocation lists (`*.crl.pem`, or any file holding
+    /// an X509 CRL block). Read only when `roots` is empty.
+    pub folder: Option<&'a Path>,
+}
+
+fn read_input(p: &Path) -> Result<Vec<u8>, ReportError> {
+    std::fs::read(p).map_err(|e| ReportError::Input(format!("{}: cannot read: {e} (check the path)", p.display())))
+}
+
+fn trust_error(e: hallmark_trust::TrustError) -> ReportError {
+    ReportError::Input(e.to_string())
+}
+
+impl Trust {
+    /// Reads the roots, CRLs and signer certificate. A file that is not what its option asks
+    /// (a CRL passed as a root, a certificate as a CRL, a truncated PEM) is refused by name.
+    pub fn load(files: &TrustFiles<'_>, now: DateTime<Utc>) -> Result<Trust, ReportError> {
+        let mut store = TrustStore::new();
+        let mut roots: Vec<PathBuf> = files.roots.to_vec();
+        let mut crls: Vec<PathBuf> = files.crls.to_vec();
+        if roots.is_empty() {
+            if let Some(dir) = files.folder {
+                let listed = std::fs::read_dir(dir).map_err(|e| {
+                    ReportError::Input(format!(
+                        "{}: cannot list the trust folder ($HALLMARK_TRUST): {e} (set it to the folder holding the bureau's root.pem)",
+                        dir.display()
+                    ))
+                })?;
+                let mut pems: Vec<PathBuf> = listed.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pem")).collect();
+                pems.sort();
+                for p in pems {
+                    let is_crl = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".crl.pem"))
+                        || std::fs::read(&p).is_ok_and(|b| b.windows(24).any(|w| w == b"-----BEGIN X509 CRL-----"));
+                    if is_crl {
+                        crls.push(p);
+                    } else {
+                        roots.push(p);
+                    }
+                }
+            }
+        }
+        for p in &roots {
+            store.add_roots_pem(&p.display().to_string(), &read_input(p)?).map_err(trust_error)?;
+        }
+        for p in &crls {
+            store.add_crl_pem(&p.display().to_string(), &read_input(p)?).map_err(trust_error)?;
+        }
+        let signer_cert = match files.signer_cert {
+            Some(p) => {
+                let file = p.display().to_string();
+                let chain = hallmark_trust::certificate::read_pem(&file, &read_input(p)?).map_err(trust_error)?;
+                Some((file, chain))
+            }
+            None => None,
+        };
+        Ok(Trust { store, signer_cert, now })
+    }
+}
+
+/// Checks a report PDF against its sidecar — the PDF's hash, its signature and the sidecar's
+/// signature — and with `bundles` recomputes from the raw bundles. Says whether the files are
+/// intact, not who signed them: [`verify_trusted`] asks that too.
 pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, ReportError> {
+    check(pdf_path, bundles, None)
+}
+
+/// [`verify`], and the signer: the sidecar's certificate chain must lead to a trusted root
+/// with the role lead at the signing time the report claims (sidecar v2); a v1 report passes
+/// only with `--signer-cert`, the weaker result. With `bundles`, every bundle's chain is
+/// checked too (role assessor, at the same time). `ok` only when all of it checks out.
+pub fn verify_trusted(pdf_path: &Path, bundles: Option<&Path>, trust: &Trust) -> Result<Verification, ReportError> {
+    check(pdf_path, bundles, Some(trust))
+}
+
+fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Result<Verification, ReportError> {
     let pdf = std::fs::read(pdf_path).map_err(|e| ReportError::Input(format!("{}: cannot read: {e} (check the path)", pdf_path.display())))?;
     let side_path = sidecar_path(pdf_path);
     let side_text = std::fs::read(&side_path).map_err(|e| {
@@ -215,43 +471,184 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
         ))
     })?;
     let side = read_sidecar(&side_text).map_err(|e| ReportError::Input(format!("{}: {e}", side_path.display())))?;
-    let mut v = Verification { ok: true, checks: Vec::new() };
-    let key = unhex(&side.signer_public_key).unwrap_or_default();
+    let mut v = Verification::new(trust.is_some());
+    let key = unhex(side.signer_public_key()).unwrap_or_default();
     let digest = hex(&Sha256::digest(&pdf));
-    if digest == side.pdf_sha256 && pdf.len() as u64 == side.pdf_size {
+    if digest == *side.pdf_sha256() && pdf.len() as u64 == *side.pdf_size() {
         v.pass(format!("PDF SHA-256 {}… matches the sidecar", &digest[..16]));
     } else {
         v.fail(format!(
             "PDF SHA-256 {}… ({} bytes) differs from the signed {}… ({} bytes): the PDF was changed",
             &digest[..16],
             pdf.len(),
-            &side.pdf_sha256.get(..16).unwrap_or(""),
-            side.pdf_size
+            &side.pdf_sha256().get(..16).unwrap_or(""),
+            side.pdf_size()
         ));
     }
-    if identity::verify(&key, &pdf, &unhex(&side.pdf_signature).unwrap_or_default()) {
+    let pdf_signed = identity::verify(&key, &pdf, &unhex(side.pdf_signature()).unwrap_or_default());
+    if pdf_signed {
         v.pass(format!("Ed25519 signature of the PDF by {} verifies", identity::fingerprint_of(&key)));
     } else {
-        v.fail(format!("the PDF's Ed25519 signature by {} does not verify: the PDF or the signature was changed", side.signer_fingerprint));
+        v.fail(format!("the PDF's Ed25519 signature by {} does not verify: the PDF or the signature was changed", side.signer_fingerprint()));
     }
-    if identity::verify(&key, &statement(&side), &unhex(&side.signature).unwrap_or_default()) {
+    let claims_signed = identity::verify(&key, &side.statement(), &unhex(side.signature()).unwrap_or_default());
+    if claims_signed {
         v.pass(format!(
             "sidecar claims are signed: report {}, final score {}, Merkle root {}…",
-            side.report_number,
-            side.final_score.as_deref().unwrap_or("—"),
-            &side.merkle_root.get(..16).unwrap_or("")
+            side.report_number(),
+            side.final_score().as_deref().unwrap_or("—"),
+            &side.merkle_root().get(..16).unwrap_or("")
         ));
     } else {
         v.fail("the sidecar's own signature does not verify: its scores, root or conclusion were changed");
     }
+    let at = trust.and_then(|t| check_signer(&side, &key, t, pdf_signed && claims_signed, &mut v));
     if let Some(dir) = bundles {
-        recompute(&side, dir, &mut v)?;
+        let chains = trust.map(|t| BundleTrust { trust: t, at, pre_certificate: matches!(side, Sidecar::V1(_)) });
+        recompute(&side, dir, chains.as_ref(), &mut v)?;
     }
     Ok(v)
 }
 
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn parse_chain(pems: &[String]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut out = Vec::new();
+    for pem in pems {
+        out.extend(hallmark_trust::certificate::read_pem("a certificate in the sidecar", pem.as_bytes()).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// Who signed, checked against the trust: returns the trusted time the bundles are checked at
+/// (the signing time a v2 report claims; for v1, the time its certificate was checked at).
+fn check_signer(side: &Sidecar, key: &[u8], trust: &Trust, signatures_valid: bool, v: &mut Verification) -> Option<DateTime<Utc>> {
+    let fp = identity::fingerprint_of(key);
+    let no_roots = (!trust.store.has_roots()).then(|| {
+        let lead = if signatures_valid {
+            "signature valid, but the signer is not trusted: pass --trust"
+        } else {
+            "the signer is not trusted either: pass --trust"
+        };
+        format!("{lead} ROOT.pem (the bureau's root certificate), or set $HALLMARK_TRUST to a folder holding it; signer key {fp}")
+    });
+    match side {
+        Sidecar::V2(s) => {
+            let Some(at) = parse_time(&s.signed_at) else {
+                v.fail(format!("the sidecar's signing time '{}' is not an RFC 3339 time: the sidecar is damaged", s.signed_at));
+                return None;
+            };
+            if trust.signer_cert.is_some() {
+                v.note("--signer-cert was not used: this report's sidecar (v2) carries the signer's certificate chain");
+            }
+            if at > trust.now + chrono::Duration::minutes(5) {
+                v.note(format!(
+                    "the report claims to be signed at {}, later than this computer's clock ({}): one of the two clocks is wrong",
+                    stamp(at),
+                    stamp(trust.now)
+                ));
+            }
+            if s.signer_certificates.is_empty() {
+                if let Some(line) = no_roots {
+                    v.fail(line);
+                }
+                v.fail(format!(
+                    "signed by key {fp}: the signer's device is not enrolled (the sidecar carries no certificate), so no bureau vouches for it: enroll the lead's device (`hallmark enroll`) and make the report again"
+                ));
+                return Some(at);
+            }
+            match parse_chain(&s.signer_certificates) {
+                Ok(chain) => signer_chain(&chain, key, trust, at, None, no_roots, v),
+                Err(e) => v.fail(format!("the signer's certificate chain in the sidecar is damaged: {e}")),
+            }
+            Some(at)
+        }
+        Sidecar::V1(_) => {
+            let Some((file, chain)) = &trust.signer_cert else {
+                if let Some(line) = no_roots {
+                    v.fail(line);
+                }
+                v.fail(format!(
+                    "signed by key {fp}, which no certificate binds: pass --signer-cert CERT.pem (the lead device's certificate) with --trust ROOT.pem; this report was sealed before certificates (sidecar v1)"
+                ));
+                return None;
+            };
+            let leaf = match hallmark_trust::certificate::info(file, &chain[0]) {
+                Ok(l) => l,
+                Err(e) => {
+                    v.fail(e.to_string());
+                    return None;
+                }
+            };
+            // A v1 sidecar carries no signing time: the certificate is checked at the latest
+            // time it is valid (now, or its expiry), so a revocation at any time before that
+            // fails.
+            let at = trust.now.min(leaf.not_after);
+            v.pre_certificate = true;
+            let how = format!(
+                "{file}, checked at {} — the weaker, pre-certificate result: this report (sidecar v1) was sealed before certificates and carries no signing time, so the certificate vouches for the key, not for this report's date",
+                stamp(at)
+            );
+            signer_chain(chain, key, trust, at, Some(&how), no_roots, v);
+            Some(at)
+        }
+    }
+}
+
+/// The signer's chain: it certifies the key that signed, and leads to a trusted root with the
+/// role lead at `at`.
+fn signer_chain(
+    chain: &[CertificateDer<'_>],
+    key: &[u8],
+    trust: &Trust,
+    at: DateTime<Utc>,
+    weaker: Option<&str>,
+    no_roots: Option<String>,
+    v: &mut Verification,
+) {
+    let fp = identity::fingerprint_of(key);
+    let leaf = match hallmark_trust::certificate::info("the signer's certificate", &chain[0]) {
+        Ok(l) => l,
+        Err(e) => return v.fail(e.to_string()),
+    };
+    if leaf.public_key != key {
+        return v.fail(format!(
+            "the report is signed by key {fp}, which is not the key its certificate binds: {}",
+            TrustError::KeyMismatch { name: leaf.name, cert_key: leaf.fingerprint, signer_key: fp.clone() }
+        ));
+    }
+    if let Some(line) = no_roots {
+        return v.fail(format!("{line} (its certificate names '{}', which nothing here confirms)", signer_name(&leaf)));
+    }
+    match trust.store.check(chain, Role::Lead, at, trust.now) {
+        Ok(t) => {
+            let when = match weaker {
+                Some(how) => how.to_string(),
+                None => format!("at {}, the signing time the report claims", stamp(at)),
+            };
+            v.pass(format!("signer {}, role lead, key {fp}: {} ({when})", signer_name(&t.signer), t.path.join(" ← ")));
+            for n in &t.notes {
+                v.note(n.clone());
+            }
+            v.signer = Some(t);
+        }
+        Err(e) => v.fail(format!("the signer (key {fp}) is not trusted: {e}")),
+    }
+}
+
+/// How `verify --bundles` checks the bundles' chains under [`verify_trusted`].
+struct BundleTrust<'a> {
+    trust: &'a Trust,
+    /// The report's trusted time (None: it could not be told, the bundles are not checked).
+    at: Option<DateTime<Utc>>,
+    /// A v1 report: its bundles predate certificates too, so an unenrolled one is noted, not failed.
+    pre_certificate: bool,
+}
+
 /// Recomputes every score and the Merkle root from the bundles in `dir`.
-fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), ReportError> {
+fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &mut Verification) -> Result<(), ReportError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| ReportError::Input(format!("{}: cannot list: {e}", dir.display())))?
         .flatten()
@@ -274,10 +671,11 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
                 continue;
             }
         };
-        let in_report = side.assessors.iter().any(|a| a.inspection_id == opened.manifest.inspection.id);
+        let in_report = side.assessors().iter().any(|a| a.inspection_id == opened.manifest.inspection.id);
         if !in_report {
             continue;
         }
+        let bundle_id = opened.bundle_id.clone();
         let manifest = match opened.verify_files(&mut Discard, &mut |_, _| {}) {
             Ok(verified) => verified.manifest,
             Err(e) => {
@@ -285,6 +683,9 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
                 continue;
             }
         };
+        if let Some(chains) = chains {
+            bundle_chain(&manifest, &bundle_id, f, side, chains, v);
+        }
         let entry = by_inspection.entry(manifest.inspection.id.clone()).or_insert_with(|| (manifest.clone(), BTreeMap::new()));
         for e in events_of(&manifest) {
             entry.1.insert(e.id.clone(), e);
@@ -297,13 +698,13 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
     let mut sheets = Vec::new();
     let mut leaves = Vec::new();
     let mut rubric: Option<Rubric> = None;
-    for a in &side.assessors {
+    for a in side.assessors() {
         let Some((m, events)) = by_inspection.get(&a.inspection_id) else {
             v.fail(format!("no bundle in {} for assessor {} (inspection {})", dir.display(), a.name, a.inspection_id));
             continue;
         };
-        if m.rubric.sha256 != side.rubric.sha256 {
-            v.fail(format!("{}'s bundle uses rubric {}… but the report {}…", a.name, &m.rubric.sha256[..12], &side.rubric.sha256[..12]));
+        if m.rubric.sha256 != side.rubric().sha256 {
+            v.fail(format!("{}'s bundle uses rubric {}… but the report {}…", a.name, &m.rubric.sha256[..12], &side.rubric().sha256[..12]));
             continue;
         }
         let r = match Rubric::load("rubric in bundle", &m.rubric.content) {
@@ -361,19 +762,19 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
         rubric.get_or_insert(r);
     }
     if let Some(r) = rubric {
-        if sheets.len() == side.assessors.len() {
+        if sheets.len() == side.assessors().len() {
             match aggregate(&r, &sheets) {
                 Ok(panel) => {
                     let fs = panel.final_score.map(fmt);
-                    if fs == side.final_score && panel.conclusion.text() == side.conclusion {
-                        v.pass(format!("final score {} and conclusion recomputed: {}", fs.as_deref().unwrap_or("—"), side.conclusion));
+                    if fs == *side.final_score() && panel.conclusion.text() == side.conclusion() {
+                        v.pass(format!("final score {} and conclusion recomputed: {}", fs.as_deref().unwrap_or("—"), side.conclusion()));
                     } else {
                         v.fail(format!(
                             "final result recomputed as {} ({}), the report says {} ({})",
                             fs.as_deref().unwrap_or("—"),
                             panel.conclusion.text(),
-                            side.final_score.as_deref().unwrap_or("—"),
-                            side.conclusion
+                            side.final_score().as_deref().unwrap_or("—"),
+                            side.conclusion()
                         ));
                     }
                 }
@@ -381,15 +782,93 @@ fn recompute(side: &Sidecar, dir: &Path, v: &mut Verification) -> Result<(), Rep
             }
         }
     }
-    let root = model::merkle_root(leaves);
-    if root == side.merkle_root {
+    let root = match side.merkle_root_of(leaves) {
+        Ok(r) => r,
+        Err(e) => {
+            v.fail(e);
+            return Ok(());
+        }
+    };
+    if root == *side.merkle_root() {
         v.pass(format!("evidence Merkle root {}… recomputed from {} bundles", &root[..16], files.len()));
     } else {
         v.fail(format!(
             "evidence Merkle root recomputed as {}…, the report says {}…: observations, photos or signatures differ",
             &root[..16],
-            &side.merkle_root.get(..16).unwrap_or("")
+            &side.merkle_root().get(..16).unwrap_or("")
         ));
     }
     Ok(())
+}
+
+/// One bundle's signer: its chain (bundle v2's `device.certificates`) leads to a trusted root
+/// with the role assessor at the report's trusted time, and certifies the key that signed it
+/// and the name it records. An unenrolled bundle fails under a v2 report (the report claims
+/// what the bundle cannot show: who recorded it) and is noted under a v1 report (sealed before
+/// certificates, as its bundles were).
+fn bundle_chain(manifest: &Manifest, bundle_id: &str, file: &Path, side: &Sidecar, chains: &BundleTrust<'_>, v: &mut Verification) {
+    let name = &manifest.inspection.assessor_name;
+    let file = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let key = unhex(&manifest.device.public_key).unwrap_or_default();
+    let fp = identity::fingerprint_of(&key);
+    let pems = bundle_certificates(manifest);
+    if pems.is_empty() {
+        let what = format!("{name}'s bundle {file} (key {fp}): the assessor's device is not enrolled (the bundle carries no certificate)");
+        if chains.pre_certificate {
+            v.note(format!("{what}; like this report (sidecar v1) it predates certificates — the weaker, pre-certificate result"));
+        } else {
+            v.fail(format!(
+                "{what}, so no bureau vouches for who recorded it: the report claims more than the bundle can show (enroll the tablet and export the bundle again)"
+            ));
+        }
+        return;
+    }
+    let Some(signed_at) = chains.at else {
+        return v.fail(format!("{name}'s bundle {file}: its certificate is not checked, since the report's signing time is not known"));
+    };
+    // When the lead first saw this bundle (sidecar v2 lists it), never after the signing.
+    let seen = match side {
+        Sidecar::V2(s) => s.bundles.iter().find(|b| b.bundle_id == bundle_id).and_then(|b| parse_time(&b.seen_at)),
+        Sidecar::V1(_) => None,
+    };
+    let at = seen.map_or(signed_at, |t| t.min(signed_at));
+    let chain = match parse_chain(&pems) {
+        Ok(c) => c,
+        Err(e) => return v.fail(format!("{name}'s bundle {file}: its certificate chain is damaged: {e}")),
+    };
+    let leaf = match hallmark_trust::certificate::info("the bundle's certificate", &chain[0]) {
+        Ok(l) => l,
+        Err(e) => return v.fail(format!("{name}'s bundle {file}: {e}")),
+    };
+    if leaf.public_key != key {
+        let e = TrustError::KeyMismatch { name: leaf.name, cert_key: leaf.fingerprint, signer_key: fp };
+        return v.fail(format!("{name}'s bundle {file}: {e}"));
+    }
+    if !chains.trust.store.has_roots() {
+        return v.fail(format!(
+            "{name}'s bundle {file}: its certificate names '{}', which nothing here confirms: pass --trust ROOT.pem",
+            signer_name(&leaf)
+        ));
+    }
+    match chains.trust.store.check(&chain, Role::Assessor, at, chains.trust.now) {
+        Ok(t) if t.signer.name.trim() != name.trim() => v.fail(format!(
+            "{name}'s bundle {file}: the bundle names its assessor '{name}', but its certificate certifies '{}': the name was changed on the tablet, or the bundle is another person's",
+            t.signer.name
+        )),
+        Ok(t) => {
+            v.pass(format!("{name}'s bundle {file}: signer {}, role assessor: {} (at {})", signer_name(&t.signer), t.path.join(" ← "), stamp(at)));
+            // A note the report's own check already made (one CRL missing for all) is said once.
+            for n in &t.notes {
+                if !v.checks.iter().any(|c| c.note && c.what.ends_with(n.as_str())) {
+                    v.note(format!("{name}'s bundle: {n}"));
+                }
+            }
+        }
+        Err(e) => v.fail(format!("{name}'s bundle {file} (key {fp}) is not trusted: {e}")),
+    }
+}
+
+/// The certificate chain a bundle carries (PEM blocks, leaf first); none in a bundle v1.
+fn bundle_certificates(manifest: &Manifest) -> Vec<String> {
+    manifest.device.certificates.clone()
 }

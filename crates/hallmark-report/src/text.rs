@@ -102,7 +102,12 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "{} {}: {}", e.item, e.item_name, photos.join("; "));
     }
     let _ = writeln!(o, "\n证据默克尔根：{}", r.merkle_root);
-    let _ = writeln!(o, "报告签名者：{}", r.signer_fingerprint);
+    let who = match (r.signer.enrolled, r.signer.unit.is_empty()) {
+        (true, false) => format!("{}（{}）", r.signer.name, r.signer.unit),
+        _ => r.signer.name.clone(),
+    };
+    let _ = writeln!(o, "报告签名者：{who}  密钥 {}", r.signer_fingerprint);
+    let _ = writeln!(o, "二维码：{}", r.qr_text.trim_end().replace('\n', " | "));
     o
 }
 

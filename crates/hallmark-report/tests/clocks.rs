@@ -82,11 +82,18 @@ fn re_rendering_a_report_keeps_its_issue_date() {
     let again = make(&store, &t.path().join("again.pdf"), "2026-12-05", "2026-12-05T02:00:00.000Z");
     assert_eq!(again.report.issued_on, TODAY);
     assert_eq!(std::fs::read(&again.pdf).unwrap(), std::fs::read(&first.pdf).unwrap(), "re-rendering changed the PDF");
-    assert_eq!(
-        std::fs::read(again.sidecar.as_ref().unwrap()).unwrap(),
-        std::fs::read(first.sidecar.as_ref().unwrap()).unwrap(),
-        "re-rendering changed the sidecar"
-    );
+    // The sidecar (v2, issue #10) is the same claims signed again: only the signing time it
+    // records (the lead's clock, now) and the statement signature over it differ.
+    let claims = |p: &std::path::Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        let at = v["signed_at"].as_str().unwrap().to_string();
+        v.as_object_mut().unwrap().retain(|k, _| k != "signed_at" && k != "signature");
+        (v, at)
+    };
+    let (first_claims, first_at) = claims(first.sidecar.as_ref().unwrap());
+    let (again_claims, again_at) = claims(again.sidecar.as_ref().unwrap());
+    assert_eq!(again_claims, first_claims, "re-rendering changed the sidecar's claims");
+    assert_eq!((first_at.as_str(), again_at.as_str()), ("2026-11-21T09:00:00Z", "2026-12-05T02:00:00Z"));
     assert_eq!(model::due(&store, "2027-10-25").unwrap()[0].valid_until, "2027-11-21");
 
     // A lead clock no report may be dated by is refused, and records nothing.

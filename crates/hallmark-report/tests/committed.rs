@@ -39,3 +39,41 @@ fn committed_report_with_one_flipped_byte_fails() {
     let v = seal::verify(&pdf, Some(&dir)).unwrap();
     assert!(!v.ok, "{}", v.text());
 }
+
+/// Issue #10: a report sealed before certificates (sidecar v1) is verified the weaker way. With
+/// a trusted root but no certificate it fails and says how; with the lead's certificate for its
+/// key (`--signer-cert`) it passes, saying it is the pre-certificate result; a certificate for
+/// another key fails.
+#[test]
+fn a_committed_v1_report_verifies_the_weaker_way_with_its_signers_certificate() {
+    use chrono::{Duration, Utc};
+    use hallmark_trust::authority::{self, IssueRequest, Subject, SubjectKey};
+    use hallmark_trust::Role;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo_dir();
+    let pdf = dir.join("liaoning-report.pdf");
+    let side: serde_json::Value = serde_json::from_slice(&std::fs::read(seal::sidecar_path(&pdf)).unwrap()).unwrap();
+    let key: [u8; 32] = hallmark_core::hex::unhex(side["signer_public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let ca = tmp.path().join("ca");
+    let now = Utc::now();
+    authority::init(&ca, "辽宁省医疗保障局", "", 10, None, "committed-test-pass", now - Duration::days(1)).unwrap();
+    let cert_for = |key: [u8; 32], role: Role, file: &str| {
+        let subject = Subject { name: "王敏".into(), unit: "辽宁省医疗保障局".into(), ..Default::default() };
+        let req = IssueRequest { subject, roles: vec![role], key: SubjectKey::Ed25519(key), days: 365, hosts: vec![] };
+        let path = tmp.path().join(file);
+        std::fs::write(&path, authority::issue(&ca, "committed-test-pass", &req, now).unwrap().chain_pem).unwrap();
+        path
+    };
+    let roots = [ca.join(authority::ROOT)];
+    let trust =
+        |signer: Option<&Path>| seal::Trust::load(&seal::TrustFiles { roots: &roots, crls: &[], signer_cert: signer, folder: None }, now).unwrap();
+    let v = seal::verify_trusted(&pdf, Some(&dir), &trust(None)).unwrap();
+    assert!(!v.ok && v.text().contains("pass --signer-cert CERT.pem"), "{}", v.text());
+    let lead = cert_for(key, Role::Lead, "lead.pem");
+    let v = seal::verify_trusted(&pdf, Some(&dir), &trust(Some(&lead))).unwrap();
+    assert!(v.ok, "{}", v.text());
+    assert!(v.text().contains("the weaker, pre-certificate result"), "{}", v.text());
+    let other = cert_for([7; 32], Role::Lead, "other.pem");
+    let v = seal::verify_trusted(&pdf, Some(&dir), &trust(Some(&other))).unwrap();
+    assert!(!v.ok && v.text().contains("not the key its certificate binds"), "{}", v.text());
+}

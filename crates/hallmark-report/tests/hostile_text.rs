@@ -240,7 +240,7 @@ fn render(dir: &Path, case: Option<&Case>) -> (PathBuf, model::Report) {
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).unwrap();
     let bytes = pdf::render(&report, assets, pdf::load_fonts().unwrap()).unwrap();
     let out = dir.join("report.pdf");
-    seal::write(&out, &bytes, &seal::seal(&report, &bytes, store.device_key())).unwrap();
+    seal::write(&out, &bytes, &seal::seal(&report, &bytes, store.device_key(), chrono::Utc::now())).unwrap();
     let v = seal::verify(&out, Some(&dir.join("bundles"))).unwrap();
     assert!(v.ok, "{}", v.text());
     (out, report)

@@ -34,7 +34,8 @@ fn make_writes_the_pipeline_s_bytes_and_scores_follow_the_format() {
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).unwrap();
     let bytes = pdf::render(&report, assets, pdf::load_fonts().unwrap()).unwrap();
     let by_hand = t.path().join("by-hand.pdf");
-    seal::write(&by_hand, &bytes, &seal::seal(&report, &bytes, store.device_key())).unwrap();
+    let signed_at = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().with_timezone(&chrono::Utc);
+    seal::write(&by_hand, &bytes, &seal::seal(&report, &bytes, store.device_key(), signed_at)).unwrap();
 
     let folder = t.path().join("out");
     let made = hallmark_report::make(

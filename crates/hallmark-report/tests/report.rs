@@ -75,7 +75,7 @@ fn liaoning_report_reads_like_appendix_b_and_verifies() {
     let pdf_bytes = make_pdf(&store, &report);
     assert_eq!(pdf_bytes, make_pdf(&store, &report), "two renderings differ");
     let out = t.path().join("out/report.pdf");
-    let sidecar = seal::seal(&report, &pdf_bytes, store.device_key());
+    let sidecar = seal::seal(&report, &pdf_bytes, store.device_key(), chrono::Utc::now());
     seal::write(&out, &pdf_bytes, &sidecar).unwrap();
 
     // The PDF's text: appendix B's headings, the deductions, the conclusion, the seal.
@@ -155,7 +155,7 @@ fn verify_with_bundles_names_the_item_whose_observation_changed() {
     let report = model::build(&store, &group, &details(), ISSUED_ON).unwrap();
     let pdf_bytes = make_pdf(&store, &report);
     let out = t.path().join("report.pdf");
-    seal::write(&out, &pdf_bytes, &seal::seal(&report, &pdf_bytes, store.device_key())).unwrap();
+    seal::write(&out, &pdf_bytes, &seal::seal(&report, &pdf_bytes, store.device_key(), chrono::Utc::now())).unwrap();
     let dir = bundles[0].path.parent().unwrap();
     let v = seal::verify(&out, Some(dir)).unwrap();
     assert!(v.ok, "{}", v.text());

@@ -1,12 +1,12 @@
-//! The report sidecar's wire type pinned as a golden schema file (`tests/schemas/sidecar-v1.txt`).
-//! Version 1 never changes; a new version gets a file of its own.
+//! The report sidecar's wire types pinned as golden schema files (`tests/schemas/sidecar-v1.txt`,
+//! `sidecar-v2.txt`, issue #10). A version never changes; a new version gets a file of its own.
 
 #[path = "../../../tests/schemas/shape.rs"]
 mod shape;
 
 use std::collections::BTreeMap;
 
-use hallmark_report::seal::{AssessorScores, RubricRef, SidecarV1, FORMAT};
+use hallmark_report::seal::{AssessorScores, BundleSeenV2, RubricRef, SidecarV1, SidecarV2, FORMAT_V1 as FORMAT, FORMAT_V2};
 
 #[test]
 fn sidecar_v1_keeps_its_shape() {
@@ -40,10 +40,41 @@ fn the_committed_sidecar_reads_as_version_1() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bundles/demo");
     let bytes = std::fs::read(hallmark_report::seal::sidecar_path(&dir.join("liaoning-report.pdf"))).unwrap();
     let side = hallmark_report::seal::read_sidecar(&bytes).unwrap();
-    assert_eq!(side.format, FORMAT);
+    assert_eq!(side.format(), FORMAT);
     let unknown = String::from_utf8(bytes).unwrap().replace(FORMAT, "hallmark-report-signature/9");
     assert_eq!(
         hallmark_report::seal::read_sidecar(unknown.as_bytes()).unwrap_err(),
-        "sidecar format 'hallmark-report-signature/9' is unknown (this hallmark reads hallmark-report-signature/1): update hallmark"
+        "sidecar format 'hallmark-report-signature/9' is unknown (this hallmark reads hallmark-report-signature/1 and hallmark-report-signature/2): update hallmark"
     );
+}
+
+#[test]
+fn sidecar_v2_keeps_its_shape() {
+    let s = |v: &str| v.to_string();
+    let sidecar = SidecarV2 {
+        format: s(FORMAT_V2),
+        report_number: s("HM-LN-20261120-3D7C2813"),
+        pdf_sha256: s("00"),
+        pdf_size: 1,
+        signer_public_key: s("00"),
+        signer_fingerprint: s("0000 0000 0000 0000"),
+        signer_certificates: vec![s("-----BEGIN CERTIFICATE-----")],
+        signed_at: s("2026-11-20T10:00:00Z"),
+        pdf_signature: s("00"),
+        rubric: RubricRef { id: s("liaoning-demo-window"), version: s("2"), sha256: s("00") },
+        merkle: s("rfc6962-sha256"),
+        merkle_root: s("00"),
+        final_score: Some(s("90.2")),
+        conclusion: s("符合"),
+        issued_on: s("2026-11-20"),
+        valid_until: Some(s("2027-11-20")),
+        assessors: vec![AssessorScores { name: s("王敏"), inspection_id: s("i"), total: s("91"), scores: BTreeMap::from([(s("layout"), s("5"))]) }],
+        bundles: vec![BundleSeenV2 { inspection_id: s("i"), bundle_id: s("00"), seen_at: s("2026-11-20T09:00:00.000Z") }],
+        signature: s("00"),
+    };
+    let mut bare = sidecar.clone();
+    bare.final_score = None;
+    bare.valid_until = None;
+    let values = [serde_json::to_value(sidecar).unwrap(), serde_json::to_value(bare).unwrap()];
+    shape::check("sidecar-v2", &shape::shape_of(&values, &["assessors[].scores"]));
 }

@@ -51,7 +51,7 @@ fn main() {
     let report = model::build(&store, &group, &model::Details::default(), "2026-11-20").unwrap();
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s)).unwrap();
     let bytes = pdf::render(&report, assets, fonts).unwrap();
-    let sidecar = seal::seal(&report, &bytes, store.device_key());
+    let sidecar = seal::seal(&report, &bytes, store.device_key(), chrono::Utc::now());
     let out = work.join("report.pdf");
     seal::write(&out, &bytes, &sidecar).unwrap();
     let secs = t.elapsed().as_secs_f64();
