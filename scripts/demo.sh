@@ -16,16 +16,16 @@ H=$target/debug/hallmark
 bundles=${HALLMARK_BUNDLE_DIR:-$HOME/hallmark-bundles}
 echo "== hallmark rubric check (both seed rubrics)"
 $H rubric check rubrics/jiangsu-15min.toml rubrics/liaoning-demo-window.toml | grep -v '^  '
-echo "== hallmark demo $bundles"
-$H demo "$bundles"
+out=target/demo
+rm -rf "$out"; mkdir -p "$out"
+echo "== hallmark demo $bundles --lead $out/lead.db (a demo bureau root; enrolled tablets and lead)"
+$H demo "$bundles" --lead "$out/lead.db"
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   echo "== starting the app with the demo inspection (data: \${XDG_DATA_HOME:-~/.local/share}/cn.hallmark.inspector)"
   HALLMARK_BUNDLE_DIR=$bundles exec "$target/debug/hallmark-app" --demo
 fi
 echo
 echo "(no display: the lead's workflow in the CLI; run this from a desktop session to open the app)"
-out=target/demo
-rm -rf "$out"; mkdir -p "$out"
 set -x
 $H roster add --db "$out/lead.db" --file "$bundles/roster.tsv"
 $H import --db "$out/lead.db" "$bundles"/*.hallmark
@@ -33,4 +33,4 @@ $H import --db "$out/lead.db" "$bundles"/liaoning-1-*.hallmark
 $H merge --db "$out/lead.db"
 $H report --db "$out/lead.db" --rubric liaoning-demo-window --details "$bundles/report-details.toml" --out "$out/liaoning-report.pdf"
 $H scores --db "$out/lead.db" --rubric liaoning-demo-window --out "$out/liaoning-scores.xlsx"
-$H verify "$out/liaoning-report.pdf" --bundles "$bundles"
+$H verify "$out/liaoning-report.pdf" --bundles "$bundles" --trust "$bundles/bureau-root.pem" --crl "$bundles/bureau-crl.pem"

@@ -19,7 +19,7 @@ H=$target/debug/hallmark
 W=$target/debug/hallmark-writer
 work=$(mktemp -d /tmp/hallmark-faults.XXXXXX)
 trap 'umount "$work/full" 2>/dev/null; rm -rf "$work"' EXIT
-"$H" demo "$work/demo" >/dev/null
+"$H" demo "$work/demo" --lead "$work/probe.db" >/dev/null
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # One SQL statement through Python's sqlite3 (no sqlite3 CLI needed); prints the first column.
@@ -73,7 +73,7 @@ for i in $(seq "$kills"); do
   out=$work/r$i/report.pdf
   r=$(kill_during "$t_report" "$H" report --db "$work/probe.db" --site 铁岭 --out "$out")
   [[ $r == killed ]] && killed=$((killed + 1))
-  if [[ -e $out && -e $out.sig.json ]]; then both=$((both + 1)); "$H" verify "$out" >/dev/null 2>&1 || fail "a report left by a kill does not verify"
+  if [[ -e $out && -e $out.sig.json ]]; then both=$((both + 1)); "$H" verify "$out" --trust "$work/demo/bureau-root.pem" >/dev/null 2>&1 || fail "a report left by a kill does not verify"
   elif [[ -e $out ]]; then fail "report $i: a PDF without its sidecar"
   elif [[ -e $out.sig.json ]]; then sidecar_only=$((sidecar_only + 1))
   else none=$((none + 1)); fi

@@ -83,9 +83,18 @@ pub(crate) fn import(db: &Db, files: &[PathBuf], as_json: bool) -> Result<(), St
 }
 
 /// `hallmark demo DIR`: demo bundles, the roster of their keys and the report's details.
-pub(crate) fn demo(dir: &Path) -> Result<(), String> {
+/// With `--lead DB`, that database is enrolled as the demo lead and trusts the demo root.
+pub(crate) fn demo(dir: &Path, lead: Option<&Db>) -> Result<(), String> {
+    use hallmark_store::demo::{DemoBureau, DEMO_CA_DIR, DEMO_CA_PASSPHRASE, DEMO_CRL_FILE, DEMO_ROOT_FILE};
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
-    let bundles = hallmark_store::demo::write_bundles(dir).map_err(|e| e.to_string())?;
+    let bureau = DemoBureau::create(dir, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    outln!(
+        "{}  演示医保局根证书（CA 目录 {}，口令 {DEMO_CA_PASSPHRASE}：仅供演示）；{}  吊销列表",
+        dir.join(DEMO_ROOT_FILE).display(),
+        dir.join(DEMO_CA_DIR).display(),
+        dir.join(DEMO_CRL_FILE).display()
+    );
+    let bundles = hallmark_store::demo::write_bundles_from(dir, Some(&bureau)).map_err(|e| e.to_string())?;
     let mut roster = String::from("# public key\tname — `hallmark roster add --db DB --file THIS`\n");
     for b in &bundles {
         outln!("{}  {} · {}  签名者 {}", b.path.display(), b.site, b.assessor, b.fingerprint);
@@ -96,5 +105,16 @@ pub(crate) fn demo(dir: &Path) -> Result<(), String> {
     let roster_file = dir.join("roster.tsv");
     std::fs::write(&roster_file, roster).map_err(|e| format!("{}: cannot write: {e}", roster_file.display()))?;
     outln!("{}  评价人员密钥名册", roster_file.display());
+    if let Some(db) = lead {
+        let store = open_db(db, Access::Create)?;
+        let leader = "王敏";
+        bureau
+            .enroll(&store, leader, "辽宁省医疗保障局", "评价组长", &[hallmark_trust::Role::Lead, hallmark_trust::Role::Assessor])
+            .map_err(|e| format!("{}: {e}", db.db.display()))?;
+        let crl = dir.join(DEMO_CRL_FILE);
+        let crl_pem = std::fs::read(&crl).map_err(|e| format!("{}: cannot read: {e}", crl.display()))?;
+        store.add_trust(&crl.display().to_string(), &crl_pem, &now()).map_err(|e| e.to_string())?;
+        outln!("{}  已登记为评价组长 {leader}（密钥 {}），并信任演示根证书", db.db.display(), store.device_key().fingerprint());
+    }
     Ok(())
 }

@@ -43,13 +43,25 @@ pub(crate) fn init(dir: &Path, name: &str, unit: &str, years: i64, parent: Optio
     let parent = parent.zip(parent_pass.as_deref()).map(|(dir, passphrase)| Parent { dir, passphrase });
     let info = authority::init(dir, name, unit, years, parent, &pass, now()).map_err(|e| e.to_string())?;
     outln!("{}: CA '{}' valid until {}, issued by '{}'", dir.display(), info.name, info.not_after.date_naive(), info.issuer);
-    outln!("  distribute {} (the root tablets and verifiers trust) and {} (the revocation list)", dir.join(authority::ROOT).display(), dir.join(authority::CRL).display());
+    outln!(
+        "  distribute {} (the root tablets and verifiers trust) and {} (the revocation list)",
+        dir.join(authority::ROOT).display(),
+        dir.join(authority::CRL).display()
+    );
     outln!("  keep {} offline; without its passphrase it cannot sign", dir.join(authority::KEY).display());
     Ok(())
 }
 
 /// `hallmark ca issue --ca DIR --role R (--request FILE | --name NAME) --out FILE`
-pub(crate) fn issue(ca: &Path, roles: &[String], request: Option<&Path>, name: Option<&str>, hosts: &[String], days: i64, out: &Path) -> Result<(), String> {
+pub(crate) fn issue(
+    ca: &Path,
+    roles: &[String],
+    request: Option<&Path>,
+    name: Option<&str>,
+    hosts: &[String],
+    days: i64,
+    out: &Path,
+) -> Result<(), String> {
     let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r)).collect::<Result<_, _>>()?;
     let (subject, key) = match (request, name) {
         (Some(file), _) => {
@@ -81,7 +93,16 @@ pub(crate) fn issue(ca: &Path, roles: &[String], request: Option<&Path>, name: O
     }
     write_new(out, &issued.chain_pem)?;
     let i = &issued.info;
-    outln!("{}: {} ({}{}), roles {}, serial {}, valid until {}", out.display(), i.name, i.unit, if i.title.is_empty() { String::new() } else { format!("，{}", i.title) }, i.roles_text(), i.serial, i.not_after.date_naive());
+    outln!(
+        "{}: {} ({}{}), roles {}, serial {}, valid until {}",
+        out.display(),
+        i.name,
+        i.unit,
+        if i.title.is_empty() { String::new() } else { format!("，{}", i.title) },
+        i.roles_text(),
+        i.serial,
+        i.not_after.date_naive()
+    );
     Ok(())
 }
 
@@ -96,7 +117,11 @@ pub(crate) fn revoke(ca: &Path, serial: Option<&str>, cert: Option<&Path>, reaso
         (None, None) => return Err("pass --serial S or --cert FILE".into()),
     };
     let since = since
-        .map(|s| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("--since '{s}': {e} (expected RFC 3339, e.g. 2026-11-20T08:00:00+08:00)")))
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| format!("--since '{s}': {e} (expected RFC 3339, e.g. 2026-11-20T08:00:00+08:00)"))
+        })
         .transpose()?;
     let pass = passphrase("HALLMARK_CA_PASSPHRASE", "passphrase of the CA: ")?;
     authority::revoke(ca, &pass, &serial, reason, since, now()).map_err(|e| e.to_string())?;

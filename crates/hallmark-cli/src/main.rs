@@ -107,8 +107,15 @@ enum Command {
         #[command(flatten)]
         db: Db,
     },
-    /// Write demo bundles: five assessors of one Liaoning hall and one Jiangsu inspection
-    Demo { dir: PathBuf },
+    /// Write demo bundles: five assessors of one Liaoning hall and one Jiangsu inspection, from
+    /// tablets enrolled by a demo bureau CA (DIR/bureau-root.pem is its root)
+    Demo {
+        dir: PathBuf,
+        /// Also enroll this database (made if missing) as the demo team lead (roles lead and
+        /// assessor) and trust the demo root in it
+        #[arg(long, value_name = "DB")]
+        lead: Option<PathBuf>,
+    },
     /// Write the signed evaluation report (PDF + FILE.pdf.sig.json) for a merged site
     Report {
         #[command(flatten)]
@@ -445,7 +452,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Aggregate { rubric, json, files } => rubric::aggregate(&files, rubric.as_deref(), json),
         Command::Export { db, inspection, out } => bundles::export(&db, &inspection, &out),
         Command::Import { db, json, files } => bundles::import(&db, &files, json),
-        Command::Demo { dir } => bundles::demo(&dir),
+        Command::Demo { dir, lead } => bundles::demo(&dir, lead.map(|db| Db { db }).as_ref()),
         Command::Merge { db, json } => lead::merge(&db, json),
         Command::Roster { command: RosterCommand::Add { db, key, name, file } } => lead::roster_add(&db, key, name, file.as_deref()),
         Command::Roster { command: RosterCommand::List { db } } => lead::roster_list(&db),

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use hallmark_report::model::Details;
+use hallmark_report::seal::{Trust, TrustFiles};
 use hallmark_report::{Group, Out, Request};
 use hallmark_store::Access;
 
@@ -50,9 +51,15 @@ pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool) -> Resu
     Ok(())
 }
 
-/// `hallmark verify FILE.pdf [--trust ROOT.pem]... [--crl CRL.pem]... [--bundles DIR] [--json]`
-pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, _trust: &crate::TrustArgs, as_json: bool) -> Result<(), String> {
-    let v = hallmark_report::seal::verify(pdf, bundles).map_err(|e| e.to_string())?;
+/// `hallmark verify FILE.pdf [--trust ROOT.pem]... [--crl CRL.pem]... [--signer-cert CERT.pem]
+/// [--bundles DIR] [--json]`: exit 0 only when the files are intact and the signer's chain
+/// leads to a trusted root with the role lead (docs/report.md, "Verifying, offline"). Without
+/// --trust, the roots are the `.pem` files in `$HALLMARK_TRUST`.
+pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, trust: &crate::TrustArgs, as_json: bool) -> Result<(), String> {
+    let folder = std::env::var_os("HALLMARK_TRUST").filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let files = TrustFiles { roots: &trust.roots, crls: &trust.crls, signer_cert: trust.signer_cert.as_deref(), folder: folder.as_deref() };
+    let trust = Trust::load(&files, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    let v = hallmark_report::seal::verify_trusted(pdf, bundles, &trust).map_err(|e| e.to_string())?;
     if as_json {
         outln!("{}", json(&v));
     } else {

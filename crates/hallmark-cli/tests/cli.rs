@@ -117,7 +117,7 @@ fn lead_workflow_import_merge_report_verify() {
     let dir = t.join("bundles");
     let db = t.join("lead.db");
     let (d, db_s) = (dir.to_str().unwrap(), db.to_str().unwrap());
-    let o = hallmark(&["demo", d]);
+    let o = hallmark(&["demo", d, "--lead", db_s]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(hallmark(&["roster", "add", "--db", db_s, "--file", &format!("{d}/roster.tsv")]).status.success());
     let mut files: Vec<String> =
@@ -152,7 +152,11 @@ fn lead_workflow_import_merge_report_verify() {
         pdf.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // Issue #10 changed this on purpose: without a trusted root, verify exits 1.
     let o = hallmark(&["verify", pdf.to_str().unwrap(), "--bundles", d]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("signature valid, but the signer is not trusted: pass --trust"), "{}", stdout(&o));
+    let o = hallmark(&["verify", pdf.to_str().unwrap(), "--bundles", d, "--trust", &format!("{d}/bureau-root.pem")]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let mut bytes = std::fs::read(&pdf).unwrap();
     bytes[1234] ^= 1;
