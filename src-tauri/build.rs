@@ -34,6 +34,10 @@ const COMMANDS: &[&str] = &[
     "restore_backup",
     "rebuild_store",
     "backup_store",
+    "enrollment_status",
+    "enrollment_screen",
+    "enrollment_request",
+    "install_certificate",
 ];
 
 fn main() {

@@ -9,6 +9,7 @@ import { showNew } from './screens/new.js';
 import { showInspection, setupSignpad } from './screens/inspection.js';
 import { showLead } from './screens/lead.js';
 import { showRecovery } from './screens/recovery.js';
+import { showEnrollment } from './screens/enrollment.js';
 
 function context(backend) {
   const ctx = { backend, info: null };
@@ -19,6 +20,7 @@ function context(backend) {
     inspection: guard((id) => showInspection(ctx, id)),
     lead: guard(() => { localStorage.removeItem('hallmark.last'); return showLead(ctx); }),
     recovery: (r) => showRecovery(ctx, r),
+    enrollment: guard(() => { localStorage.removeItem('hallmark.last'); return showEnrollment(ctx); }),
   };
   return ctx;
 }

@@ -59,6 +59,10 @@ export const backend = {
   restoreBackup: (path) => invoke('restore_backup', { path }),
   rebuildStore: () => invoke('rebuild_store'),
   backupStore: () => invoke('backup_store'),
+  enrollmentStatus: () => invoke('enrollment_status'),
+  enrollmentScreen: () => invoke('enrollment_screen'),
+  enrollmentRequest: (name, unit, title) => invoke('enrollment_request', { name, unit, title }),
+  installCertificate: (certificate, root) => invoke('install_certificate', { certificate, root }),
 };
 
 // Progress messages ({ done, total }) arrive on a Tauri channel: no event permission needed.

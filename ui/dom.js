@@ -83,12 +83,19 @@ export const ERROR_TITLES = {
   missing: '找不到本机数据库', key_changed: '设备密钥已被更换，已停止签名', imported: '这是导入的评价，只读',
   panel: '评价组不能形成结论', photo: '照片无法保存',
   panel_incomplete: '评价组不能形成结论（评价人员不足5人，或有评分不完整）',
+  // A certificate refused (issue #10): hallmark-trust's codes, through the store.
+  malformed: '文件不是有效的证书（可能已损坏、不完整，或选错了文件）', expired: '证书已过期',
+  not_yet_valid: '证书尚未生效（请检查本机和签发电脑的日期时间）', revoked: '证书已被医保局吊销',
+  self_signed: '这是自签名证书，不是医保局签发的', unknown_issuer: '证书不是由所选的医保局根证书签发的',
+  wrong_role: '证书的角色不是评估人员或评价组长', key_mismatch: '这张证书是为另一台设备签发的（证书中的公钥与本机不符）',
+  unenrolled: '本机尚未登记', no_trust_root: '没有医保局根证书', authority: '登记申请无法生成',
 };
 
 // Why a bundle was refused (fields.reason_code, a closed set from the store).
 const BUNDLE_REASONS = {
   signature: '签名校验未通过（可能被改动，或由其他设备签名）', damaged: '文件已损坏或不是数据包',
   unknown_rubric: '所用评分细则本机不认识（请更新应用）', own_device: '这是本机记录的评价，无需导入',
+  untrusted: '签名者的证书未通过核验（已过期、已吊销、非本医保局签发、不是评估人员证书，或姓名与证书不符）',
   contradicts: '与本机已有数据矛盾', too_big: '超出数据包大小上限', invalid: '内容不符合格式',
 };
 
@@ -141,6 +148,13 @@ export function localClock(iso) {
 export function chineseDay(day) {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(day || '');
   return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日` : (day || '—');
+}
+
+/// A UTC RFC 3339 time as the tablet's local calendar day: 2026年11月25日.
+export function localDay(iso) {
+  const d = new Date(iso || '');
+  if (Number.isNaN(d.getTime())) return chineseDay(iso);
+  return chineseDay(`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`);
 }
 
 /// Today in the tablet's zone as YYYY-MM-DD.

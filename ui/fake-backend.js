@@ -52,5 +52,9 @@ export function fakeBackend(fixture) {
     restoreBackup: async () => ({ inspections: 0, moved_aside: null }),
     rebuildStore: async () => ({ inspections: 0, moved_aside: null }),
     backupStore: async () => '(memory)/backup.hallmark-backup',
+    enrollmentStatus: async () => null,
+    enrollmentScreen: async () => ({ device_id: 'fake-device', fingerprint: '0000 0000 0000 0000', public_key: '0'.repeat(64), qr_svg: '', bundle_dir: '(memory)', enrollment: null, certificate_files: [] }),
+    enrollmentRequest: async (name) => ({ path: `(memory)/登记申请-${name}.csr.pem`, name: `登记申请-${name}.csr.pem`, dir: '(memory)' }),
+    installCertificate: async () => { throw { code: 'unknown_issuer', message: 'fake backend', fields: {} }; },
   };
 }

@@ -486,6 +486,64 @@ fn backup_store(state: State<'_, AppState>) -> Result<String> {
     Ok(b.path.display().to_string())
 }
 
+// ---------- this device's enrollment (issue #10) ----------
+
+/// How an enrollment request file ends: left out of the certificate files to import.
+const REQUEST_SUFFIX: &str = ".csr.pem";
+
+/// Who this device is enrolled as (`None`: not enrolled; recording works the same).
+#[tauri::command(async)]
+fn enrollment_status(state: State<'_, AppState>) -> Result<Option<view::Enrollment>> {
+    Ok(lock(&state)?.enrollment(&now())?.as_ref().map(view::Enrollment::from))
+}
+
+/// The 设备登记 screen: the device key (text and QR code), the enrollment, and the `.pem` files
+/// in the bundle folder.
+#[tauri::command(async)]
+fn enrollment_screen(state: State<'_, AppState>) -> Result<view::EnrollmentScreen> {
+    let store = lock(&state)?;
+    let enrollment = store.enrollment(&now())?.as_ref().map(view::Enrollment::from);
+    let dir = bundle_dir();
+    let files = files_in(&dir, "pem").into_iter().filter(|f| !f.name.ends_with(REQUEST_SUFFIX)).collect();
+    Ok(view::EnrollmentScreen::of(&store, enrollment, &dir, files))
+}
+
+/// A file the app could not read or write, with its name for the UI (`fields.file`).
+fn file_error(path: &std::path::Path, e: std::io::Error) -> CommandError {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut c = CommandError::new("io", format!("{}: {e}", path.display()));
+    c.fields = serde_json::json!({ "file": name });
+    c
+}
+
+/// Writes this device's enrollment request (a CSR signed by the device key) into the bundle
+/// folder, for the bureau's `hallmark ca issue --request FILE`.
+#[tauri::command(async)]
+fn enrollment_request(state: State<'_, AppState>, name: String, unit: String, title: String) -> Result<view::RequestWritten> {
+    let pem = lock(&state)?.enrollment_request(&name, &unit, &title)?;
+    let dir = bundle_dir();
+    let stamp = now();
+    let file = format!("登记申请-{}-{}{REQUEST_SUFFIX}", file_part(name.trim()), stamp[..19].replace([':', '-'], ""));
+    let path = dir.join(&file);
+    std::fs::create_dir_all(&dir).map_err(|e| file_error(&dir, e))?;
+    hallmark_store::durable::write_replacing(&path, pem.as_bytes()).map_err(|e| file_error(&path, e))?;
+    Ok(view::RequestWritten { path: path.display().to_string(), name: file, dir: dir.display().to_string() })
+}
+
+/// Installs the certificate the bureau issued (`certificate`: its file, chain included) with
+/// the bureau's root (`root`): refused, with nothing stored, unless it checks out for this
+/// device's key.
+#[tauri::command(async)]
+fn install_certificate(state: State<'_, AppState>, certificate: String, root: String) -> Result<view::Enrollment> {
+    let (cert_path, root_path) = (PathBuf::from(&certificate), PathBuf::from(&root));
+    let chain = std::fs::read(&cert_path).map_err(|e| file_error(&cert_path, e))?;
+    let root_pem = std::fs::read(&root_path).map_err(|e| file_error(&root_path, e))?;
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let store = lock(&state)?;
+    let enrolled = store.install_certificate_files(&name(&cert_path), &chain, &name(&root_path), &root_pem, &now())?;
+    Ok(view::Enrollment::from(&enrolled))
+}
+
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
 /// (`$XDG_DATA_HOME/cn.hallmark.inspector` on Linux).
 fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, String> {
@@ -582,7 +640,11 @@ pub fn run() {
             recovery_info,
             restore_backup,
             rebuild_store,
-            backup_store
+            backup_store,
+            enrollment_status,
+            enrollment_screen,
+            enrollment_request,
+            install_certificate
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

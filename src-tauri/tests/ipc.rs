@@ -483,6 +483,26 @@ fn ipc_schemas() {
     };
     check("ipc-report-made", &[made(true), made(false)], &[]);
 
+    // Issue #10: the enrollment screen, a status, a written request.
+    let enrolled = view::Enrollment {
+        name: s("张伟"),
+        unit: s("铁岭市医疗保障局"),
+        title: s("科员"),
+        roles: vec![s("assessor")],
+        serial: s("0a1b"),
+        issuer: s("铁岭市医疗保障局"),
+        root: s("辽宁省医疗保障局"),
+        not_after: s("2027-11-20T00:00:00Z"),
+        days_left: 352,
+        fingerprint: s("0000 0000"),
+        device_id: Some(s("device")),
+        expiring_soon: false,
+    };
+    let files = vec![view::InboxFile { path: s("/b/张伟.pem"), name: s("张伟.pem"), size: 900 }];
+    let screens = [view::EnrollmentScreen::of(&store, Some(enrolled), &t.0, files), view::EnrollmentScreen::of(&store, None, &t.0, Vec::new())];
+    check("ipc-enrollment-screen", &screens, &[]);
+    check("ipc-request-written", &[view::RequestWritten { path: s("/b/a.csr.pem"), name: s("a.csr.pem"), dir: s("/b") }], &[]);
+
     let (lead, imports) = lead(&t.0);
     check("ipc-import-outcome", &imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect::<Vec<_>>(), &[]);
     check("ipc-merge-group", &populated_groups(&lead).iter().map(view::MergeGroup::from).collect::<Vec<_>>(), &["assessors[].photos"]);

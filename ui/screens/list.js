@@ -1,7 +1,8 @@
 // The inspector's list: their own inspections (imported ones live on the lead's screen), the
-// device fingerprint and 备份.
+// device's enrollment (a chip, and 设备登记), the device fingerprint and 备份.
 import { $, h, toast, setStatus, errorText, localTime, chineseDay } from '../dom.js';
 import { inspectionState } from './inspection.js';
+import { enrollmentChip } from './enrollment.js';
 
 /// Whether a summary is this tablet's own inspection (true/false), or unknown (undefined) when
 /// the backend does not say where it came from.
@@ -18,15 +19,19 @@ export async function showList(ctx) {
   $('#main').dataset.inspection = '';
   $('#title').textContent = 'hallmark 医保服务评价';
   setStatus('');
-  const [all, info] = await Promise.all([ctx.backend.listInspections(), ctx.backend.appInfo()]);
+  // The enrollment is only shown: a failure to read it never keeps the list from opening.
+  const [all, info, enrollment] = await Promise.all([ctx.backend.listInspections(), ctx.backend.appInfo(),
+    ctx.backend.enrollmentStatus().catch((e) => { console.warn(e); return undefined; })]);
   ctx.info = info;
   const list = all.filter((s) => isLocal(s, info) !== false);
   const hiddenCount = all.length - list.length;
   $('#main').replaceChildren(
     h('section', { class: 'list' },
       h('div', { class: 'list-head' },
-        h('h1', {}, '评价记录'),
-        h('button', { class: 'primary', id: 'new-inspection', onclick: () => ctx.go.new() }, '＋ 新建评价')),
+        h('div', { class: 'list-title' }, h('h1', {}, '评价记录'), enrollmentChip(enrollment)),
+        h('div', { class: 'list-actions' },
+          h('button', { class: 'ghost', id: 'enrollment-open', onclick: () => ctx.go.enrollment() }, '设备登记'),
+          h('button', { class: 'primary', id: 'new-inspection', onclick: () => ctx.go.new() }, '＋ 新建评价'))),
       list.length === 0 ? h('p', { class: 'empty' }, '还没有评价记录。点击“新建评价”开始。') : null,
       ...list.map((s) => {
         const state = inspectionState({ ...s, finished_at: s.finished ? 'yes' : null }, null);

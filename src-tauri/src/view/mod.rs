@@ -23,11 +23,13 @@ pub(crate) use hallmark_store::{bundle, merge, Store, StoreError};
 pub(crate) use serde::{Deserialize, Serialize};
 pub(crate) use serde_json::Value;
 
+mod enrollment;
 mod inspection;
 mod lead;
 mod rubric;
 mod sheet;
 
+pub use enrollment::*;
 pub use inspection::*;
 pub use lead::*;
 pub use rubric::*;
@@ -50,7 +52,7 @@ pub(crate) fn texts(d: &Option<impl std::fmt::Display>) -> Option<String> {
 /// long {kind: "too_long", field, length, max}; a refused bundle {file, reason_code}; a
 /// finished inspection {inspection}; a damaged database {file, detail}; a clock {value}; a
 /// refused photo {kind: "photo"} (attach_photo); a refused bundle's reason_code is one of
-/// signature, altered, damaged, too_big, newer_format, unknown_rubric, own_device,
+/// untrusted, signature, altered, damaged, too_big, newer_format, unknown_rubric, own_device,
 /// contradicts, invalid;
 /// `{}` when there is nothing to add ([`StoreError::fields`]).
 #[derive(Debug, Serialize)]
