@@ -81,6 +81,7 @@ fn a_tablet_enrolls_from_its_bundle_folder() {
     s.wait_text("#enrolled-name", "张伟");
     s.wait_text("#enrollment-warning", "天后到期");
     assert!(s.text("#enrollment-status").contains("辽宁省医疗保障局"), "{}", s.text("#enrollment-status"));
+    s.js("window.scrollTo(0, 0);", vec![]);
     std::thread::sleep(std::time::Duration::from_millis(400));
     s.screenshot(&shots.join("31-enrollment-enrolled.png"));
     s.click("#enrollment-back");
