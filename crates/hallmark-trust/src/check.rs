@@ -44,6 +44,8 @@ pub struct Trusted {
     pub path: Vec<String>,
     /// The root's common name.
     pub root: String,
+    /// The root's key fingerprint (two roots may share a name across a key rollover).
+    pub root_key: String,
     /// Whether every certificate in the path was checked against its issuer's CRL.
     pub revocation_checked: bool,
     /// What is weaker than it should be: no CRL for an issuer, a CRL past its next update.
@@ -191,7 +193,7 @@ impl TrustStore {
             let name = certificate::info("chain", &pair[0])?.name;
             names.push(name.clone());
             let issuer_name = certificate::info("chain", &pair[1])?.name;
-            match self.revocation(&cert, &issuer, &issuer_name, now)? {
+            match self.revocation(&cert, &issuer, &issuer_name, now, &mut notes) {
                 Revocation::Unknown => {
                     all_checked = false;
                     notes.push(format!(
@@ -221,44 +223,68 @@ impl TrustStore {
             }
         }
         names.push(root_info.name.clone());
-        Ok(Trusted { signer, path: names, root: root_info.name.clone(), revocation_checked: all_checked, notes })
+        Ok(Trusted {
+            signer,
+            path: names,
+            root: root_info.name.clone(),
+            root_key: root_info.fingerprint.clone(),
+            revocation_checked: all_checked,
+            notes,
+        })
     }
 
-    /// The newest CRL signed by `issuer` (by CRL number, then this update): is `cert` on it?
-    fn revocation(&self, cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>, issuer_name: &str, now: DateTime<Utc>) -> Result<Revocation> {
-        let mut best: Option<(i64, CertificateRevocationList<'_>)> = None;
+    /// Is `cert` revoked, by any revocation list `issuer` signed? Every list that verifies
+    /// counts (an entry on an older list is not undone by a newer one that lost it, and no
+    /// clock or number decides which list wins); the newest one says whether the lists are out
+    /// of date. A list that names `issuer` but is not signed by its key (another CA with the
+    /// same name, or altered) is ignored, with a note: it must never block, nor clear, a chain.
+    fn revocation(
+        &self,
+        cert: &X509Certificate<'_>,
+        issuer: &X509Certificate<'_>,
+        issuer_name: &str,
+        now: DateTime<Utc>,
+        notes: &mut Vec<String>,
+    ) -> Revocation {
+        let mut newest: Option<(i64, Option<i64>)> = None;
+        let mut revoked: Option<i64> = None;
         for crl in &self.crls {
             let Ok((_, parsed)) = parse_x509_crl(&crl.der) else { continue };
             if parsed.issuer().as_raw() != issuer.subject().as_raw() {
                 continue;
             }
             if parsed.verify_signature(issuer.public_key()).is_err() {
-                return Err(malformed(
-                    &crl.file,
-                    format!(
-                        "the revocation list's signature does not verify against '{issuer_name}' (altered, or from another CA with the same name)"
-                    ),
-                ));
+                let note = format!(
+                    "{}: a revocation list naming '{issuer_name}' that its key did not sign (another CA with the same name, or altered) was ignored",
+                    crl.file
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                continue;
             }
             let when = parsed.last_update().timestamp();
-            if best.as_ref().is_none_or(|(w, _)| when > *w) {
-                best = Some((when, parsed));
+            if newest.is_none_or(|(w, _)| when > w) {
+                newest = Some((when, parsed.next_update().map(|t| t.timestamp())));
             }
-        }
-        let Some((_, crl)) = best else { return Ok(Revocation::Unknown) };
-        for r in crl.iter_revoked_certificates() {
-            if r.raw_serial() == cert.raw_serial() {
-                let mut since = r.revocation_date.timestamp();
-                for ext in r.extensions() {
-                    if let ParsedExtension::InvalidityDate(t) = ext.parsed_extension() {
-                        since = since.min(t.timestamp());
+            for r in parsed.iter_revoked_certificates() {
+                if r.raw_serial() == cert.raw_serial() {
+                    let mut since = r.revocation_date.timestamp();
+                    for ext in r.extensions() {
+                        if let ParsedExtension::InvalidityDate(t) = ext.parsed_extension() {
+                            since = since.min(t.timestamp());
+                        }
                     }
+                    revoked = Some(revoked.map_or(since, |s| s.min(since)));
                 }
-                return Ok(Revocation::Revoked { since: DateTime::from_timestamp(since, 0).unwrap_or_default() });
             }
         }
-        let stale = crl.next_update().map(|t| t.timestamp()).filter(|t| *t < now.timestamp()).and_then(|t| DateTime::from_timestamp(t, 0));
-        Ok(Revocation::Good { stale })
+        if let Some(since) = revoked {
+            return Revocation::Revoked { since: DateTime::from_timestamp(since, 0).unwrap_or_default() };
+        }
+        let Some((_, next)) = newest else { return Revocation::Unknown };
+        let stale = next.filter(|t| *t < now.timestamp()).and_then(|t| DateTime::from_timestamp(t, 0));
+        Revocation::Good { stale }
     }
 }
 

@@ -163,7 +163,7 @@ fn an_out_of_date_revocation_list_is_noted() {
 }
 
 #[test]
-fn a_crl_from_another_ca_with_the_same_name_is_refused() {
+fn a_crl_from_another_ca_with_the_same_name_is_ignored_with_a_note() {
     let b = bureau();
     let (cert, _) = issue(&b.city, &[Role::Assessor], 365, t0());
     let tmp = tempfile::tempdir().unwrap();
@@ -172,9 +172,36 @@ fn a_crl_from_another_ca_with_the_same_name_is_refused() {
     authority::init(&impostor, "沈阳市医疗保障局", "", 5, None, PASS, t0()).unwrap();
     let mut store = trusting(&b, &[&b.root]);
     store.add_crl_pem("impostor.crl.pem", &std::fs::read(impostor.join(authority::CRL)).unwrap()).unwrap();
-    let e = store.check(&cert, Role::Assessor, t0(), t0()).unwrap_err();
-    assert_eq!(e.code(), "malformed", "{e}");
-    assert!(e.to_string().contains("does not verify"), "{e}");
+    // Neither believed nor allowed to block: the chain checks, revocation unchecked, a note.
+    let t = store.check(&cert, Role::Assessor, t0(), t0()).unwrap();
+    assert!(!t.revocation_checked, "{t:?}");
+    assert!(t.notes.iter().any(|n| n.contains("impostor.crl.pem") && n.contains("was ignored")), "{:?}", t.notes);
+    // With the city's own list too, revocation is checked: the impostor's list cannot clear a
+    // revoked certificate either.
+    let serial = authority::serial_of("c", certificate::to_pem(&cert).as_bytes()).unwrap();
+    authority::revoke(&b.city, PASS, &serial, "key-compromise", None, t0()).unwrap();
+    store.add_crl_pem("city.crl.pem", &std::fs::read(b.city.join(authority::CRL)).unwrap()).unwrap();
+    let e = store.check(&cert, Role::Assessor, t0() + Duration::hours(1), t0() + Duration::hours(1)).unwrap_err();
+    assert_eq!(e.code(), "revoked", "{e}");
+}
+
+/// Revocation lists are never chosen by their dates: a revocation on any list the CA signed
+/// counts, even when a list with a later issue date (a CA clock set wrong) does not carry it.
+#[test]
+fn a_revocation_on_any_signed_list_counts_whatever_the_lists_dates() {
+    let b = bureau();
+    let (cert, _) = issue(&b.city, &[Role::Assessor], 365, t0());
+    // The list of the future (the CA's clock a year ahead) does not carry the revocation.
+    authority::refresh_crl(&b.city, PASS, 30, t0() + Duration::days(365)).unwrap();
+    let future = std::fs::read(b.city.join(authority::CRL)).unwrap();
+    let serial = authority::serial_of("c", certificate::to_pem(&cert).as_bytes()).unwrap();
+    authority::revoke(&b.city, PASS, &serial, "key-compromise", None, t0()).unwrap();
+    let revoking = std::fs::read(b.city.join(authority::CRL)).unwrap();
+    let mut store = trusting(&b, &[&b.root]);
+    store.add_crl_pem("future.crl.pem", &future).unwrap();
+    store.add_crl_pem("revoking.crl.pem", &revoking).unwrap();
+    let e = store.check(&cert, Role::Assessor, t0() + Duration::hours(1), t0() + Duration::hours(1)).unwrap_err();
+    assert_eq!(e.code(), "revoked", "{e}");
 }
 
 #[test]
