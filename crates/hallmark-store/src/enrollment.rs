@@ -162,9 +162,12 @@ impl Store {
         if hallmark_core::hex::hex(&leaf.public_key) != device_key {
             return Err(TrustError::KeyMismatch { name: leaf.name.clone(), cert_key: leaf.fingerprint.clone(), signer_key: key.fingerprint() }.into());
         }
-        let root_info = root_infos.iter().find(|r| r.name == trusted.root).unwrap_or(&root_infos[0]);
-        let root_der =
-            root_ders.iter().find(|d| certificate::info(root_file, d).map(|i| i.name == root_info.name).unwrap_or(false)).unwrap_or(&root_ders[0]);
+        // The root the chain led to, by its key: a file may hold an old and a new root of one name.
+        let root_info = root_infos.iter().find(|r| r.fingerprint == trusted.root_key).unwrap_or(&root_infos[0]);
+        let root_der = root_ders
+            .iter()
+            .find(|d| certificate::info(root_file, d).map(|i| i.fingerprint == trusted.root_key).unwrap_or(false))
+            .unwrap_or(&root_ders[0]);
         let root_one = certificate::to_pem(std::slice::from_ref(root_der));
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(

@@ -317,7 +317,7 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
             let who = match (&a.certified, &a.known_as, a.local) {
                 (_, _, true) => "本机记录".to_string(),
                 (Certified::Enrolled { name, root, .. }, _, _) => format!("证书：{name}，经「{root}」核验"),
-                (Certified::Unchecked { name }, _, _) => format!("⚠ 证书未核验（{name}）：本库没有医保局根证书"),
+                (Certified::Unchecked { name }, _, _) => format!("⚠ 证书未核验（{name}）：导入时本库没有医保局根证书"),
                 (Certified::Unenrolled, Some(name), _) => format!("名册：{name}（未登记设备，仅凭名册）"),
                 (Certified::Unenrolled, None, _) => "⚠ 签名密钥不在名册中（未登记设备）".to_string(),
             };

@@ -233,3 +233,61 @@ fn a_replaced_tablet_enrolls_anew_and_the_old_certificate_is_revoked() {
     let err = tablet.install_certificate(old_chain.as_bytes(), &bureau.root_pem, NOW).unwrap_err();
     assert_eq!(err.code(), "key_mismatch", "{err}");
 }
+
+/// Re-signs a bundle's manifest after `change`, with `key` (the way a thief holding a tablet's
+/// key, or anyone with a copied bundle, would).
+fn resign(from: &Path, to: &Path, key: &hallmark_store::identity::DeviceKey, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut list = hallmark_bundle::ustar::read_all(&mut std::fs::read(from).unwrap().as_slice(), u64::MAX).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&list[0].1).unwrap();
+    change(&mut manifest);
+    let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let sig =
+        serde_json::json!({"algorithm": "ed25519", "public_key": key.public_key_hex(), "signature": hallmark_core::hex::hex(&key.sign(&bytes))});
+    list[0].1 = bytes;
+    list[1].1 = serde_json::to_vec_pretty(&sig).unwrap();
+    let mut tar = hallmark_bundle::ustar::Writer::new(Vec::new());
+    for (name, data) in &list {
+        tar.append(name, data.len() as u64, &mut data.as_slice()).unwrap();
+    }
+    std::fs::write(to, tar.finish().unwrap()).unwrap();
+}
+
+/// Review of #10: a key this store has seen certified cannot drop its certificate to pass as
+/// an unenrolled tablet (a revoked one would escape every check), and a bundle signed by
+/// another key cannot add to an inspection already here (a copied header re-signed by anyone).
+/// Both are refused and change nothing. Before the fix both imported (`Applied`).
+#[test]
+fn a_certified_key_cannot_drop_its_certificate_nor_another_key_add_to_its_inspection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bureau = DemoBureau::create(tmp.path(), t(NOW) - Duration::days(10)).unwrap();
+    let good = tablet_bundle(&tmp.path().join("a"), &bureau, "张伟", "张伟");
+    let mut lead = Store::open_with(&tmp.path().join("lead.db"), &tmp.path().join("lead-files"), Access::Create, NOW).unwrap();
+    lead.add_trust("bureau-root.pem", &bureau.root_pem, NOW).unwrap();
+    assert!(matches!(import(&mut lead, &good, "2026-11-25T11:00:00.000Z").unwrap(), Imported::Applied { .. }));
+    let before = snapshot(&lead);
+
+    let tablet_key = hallmark_store::identity::DeviceKey::load(&tmp.path().join("a/tablet-张伟-张伟"), &mut Vec::new()).unwrap();
+    let stripped = tmp.path().join("stripped.hallmark");
+    resign(&good, &stripped, &tablet_key, |m| {
+        m["device"]["certificates"] = serde_json::json!([]);
+        m["created_at"] = serde_json::json!("2026-11-25T10:30:00.000Z");
+    });
+    let err = import(&mut lead, &stripped, "2026-11-25T12:00:00.000Z").unwrap_err();
+    assert_eq!(err.fields()["reason_code"], "untrusted", "{err}");
+    assert!(err.to_string().contains("the bundle carries none, but key"), "{err}");
+    assert_eq!(snapshot(&lead), before);
+
+    let thief_dir = tmp.path().join("thief");
+    std::fs::create_dir_all(&thief_dir).unwrap();
+    let thief = hallmark_store::identity::DeviceKey::load_or_create(&thief_dir, &mut Vec::new()).unwrap();
+    let copied = tmp.path().join("copied.hallmark");
+    resign(&good, &copied, &thief, |m| {
+        m["device"]["public_key"] = serde_json::json!(thief.public_key_hex());
+        m["device"]["fingerprint"] = serde_json::json!(thief.fingerprint());
+        m["device"]["certificates"] = serde_json::json!([]);
+    });
+    let err = import(&mut lead, &copied, "2026-11-25T12:00:00.000Z").unwrap_err();
+    assert_eq!(err.fields()["reason_code"], "contradicts", "{err}");
+    assert!(err.to_string().contains(&format!("but this bundle is signed by key {}", thief.fingerprint())), "{err}");
+    assert_eq!(snapshot(&lead), before);
+}

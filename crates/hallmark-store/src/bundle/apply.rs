@@ -368,6 +368,25 @@ impl Store {
         use hallmark_trust::certificate;
         let refused = |e: hallmark_trust::TrustError| bundle_err(file, format!("the signer's certificate is refused: {e}"));
         if m.device.certificates.is_empty() {
+            // A key this store has seen certified cannot drop its certificate to pass as an
+            // unenrolled tablet (a revoked or expired one would escape every check).
+            let known: Option<(String, String)> = self
+                .conn
+                .query_row(
+                    "SELECT s.name, s.serial FROM bundle_signers s JOIN bundles b ON b.id = s.bundle_id WHERE b.signer_key = ?1 LIMIT 1",
+                    [&m.device.public_key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((name, serial)) = known {
+                return Err(bundle_err(
+                    file,
+                    format!(
+                        "the signer's certificate is refused: the bundle carries none, but key {} signed here before with the certificate of '{name}' (serial {serial}); export it again from that tablet with its current certificate",
+                        m.device.fingerprint
+                    ),
+                ));
+            }
             return Ok((Certified::Unenrolled, None));
         }
         let mut chain = Vec::new();
@@ -399,8 +418,11 @@ impl Store {
         }
         let at = crate::enrollment::parse_now(seen_at)?;
         let checked = trust.check(&chain, hallmark_trust::Role::Assessor, at, crate::enrollment::parse_now(now)?).map_err(refused)?;
+        // Names compare without spaces (张 伟 = 张伟): the one a tablet typed before it enrolled
+        // cannot be changed on the tablet.
         let named = m.inspection.assessor_name.trim();
-        if checked.signer.name.trim() != named {
+        let bare = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        if bare(&checked.signer.name) != bare(named) {
             return Err(bundle_err(
                 file,
                 format!(
@@ -480,11 +502,25 @@ impl Store {
             if existing.rubric_hash != m.rubric.sha256 || existing.site_name != h.site_name || existing.assessor_name != h.assessor_name {
                 return Err(bad(format!(
                     "inspection {} is already here as {} · {} ({}…), but the bundle says {} · {} ({}…) (the bundle was altered or made by a different hallmark)",
-                    h.id, existing.site_name, existing.assessor_name, existing.rubric_hash.get(..12).unwrap_or(&existing.rubric_hash), h.site_name, h.assessor_name, &m.rubric.sha256[..12]
+                    h.id, existing.site_name, existing.assessor_name, existing.rubric_hash.get(..12).unwrap_or(&existing.rubric_hash), h.site_name, h.assessor_name, m.rubric.sha256.get(..12).unwrap_or(&m.rubric.sha256)
                 )));
             }
             if existing.device_id == self.device_id {
                 return Err(bad(format!("inspection {} was recorded on this device: it is already here", h.id)));
+            }
+            // One inspection, one tablet, one key: a later bundle signed by another key cannot
+            // add to it (a copied header re-signed by anyone else would change its answers).
+            let first_key: Option<String> = self
+                .conn
+                .query_row("SELECT signer_key FROM bundles WHERE inspection_id = ?1 ORDER BY imported_at, id LIMIT 1", [&h.id], |r| r.get(0))
+                .optional()?;
+            if let Some(key) = first_key.filter(|k| *k != m.device.public_key) {
+                return Err(bad(format!(
+                    "inspection {} is already here, signed by key {}, but this bundle is signed by key {}: it contradicts what is here (a bundle of one inspection comes from the tablet that recorded it; this one was altered or re-signed)",
+                    h.id,
+                    crate::identity::fingerprint_of(&hallmark_core::hex::unhex(&key).unwrap_or_default()),
+                    m.device.fingerprint
+                )));
             }
         }
         let mut new = 0;

@@ -89,7 +89,7 @@ impl Certified {
         match self {
             Certified::Enrolled { name, unit, root, .. } if unit.is_empty() => format!("证书：{name}，经「{root}」核验"),
             Certified::Enrolled { name, unit, root, .. } => format!("证书：{name}（{unit}），经「{root}」核验"),
-            Certified::Unchecked { name } => format!("⚠ 证书（{name}）未核验：本库没有医保局根证书（hallmark trust add）"),
+            Certified::Unchecked { name } => format!("⚠ 证书（{name}）未核验：导入时本库没有医保局根证书（hallmark trust add）"),
             Certified::Unenrolled => "⚠ 未登记设备（无证书，仅凭名册）".into(),
         }
     }
