@@ -87,7 +87,7 @@ export const ERROR_TITLES = {
   malformed: '文件不是有效的证书（可能已损坏、不完整，或选错了文件）', expired: '证书已过期',
   not_yet_valid: '证书尚未生效（请检查本机和签发电脑的日期时间）', revoked: '证书已被医保局吊销',
   self_signed: '这是自签名证书，不是医保局签发的', unknown_issuer: '证书不是由所选的医保局根证书签发的',
-  wrong_role: '证书的角色不是评估人员或评价组长', key_mismatch: '这张证书是为另一台设备签发的（证书中的公钥与本机不符）',
+  wrong_role: '证书角色不符', key_mismatch: '这张证书是为另一台设备签发的（证书中的公钥与本机不符）',
   unenrolled: '本机尚未登记', no_trust_root: '没有医保局根证书', authority: '登记申请无法生成',
 };
 
@@ -98,6 +98,9 @@ const BUNDLE_REASONS = {
   untrusted: '签名者的证书未通过核验（已过期、已吊销、非本医保局签发、不是评估人员证书，或姓名与证书不符）',
   contradicts: '与本机已有数据矛盾', too_big: '超出数据包大小上限', invalid: '内容不符合格式',
 };
+
+const ROLE_NAMES = { assessor: '评估人员', lead: '评价组长', server: '服务器' };
+const roleText = (s) => String(s || '').split(/,| or /).map((r) => ROLE_NAMES[r.trim()] || '—').join('或');
 
 const TEXT_FIELDS = { caption: '照片说明', note: '说明', reason: '原因', site_name: '受评单位', assessor_name: '评价人员', fewer_reason: '不足原因' };
 
@@ -110,6 +113,8 @@ export function fieldSentence(fields, labelOf = (k) => k) {
     const unit = f.unit ? ` ${f.unit}` : '';
     return `${name ? name + '：' : ''}${f.value}${unit} 超出有效范围（${f.min ?? '—'}–${f.max ?? '—'}${unit}）`;
   }
+  // A certificate of the wrong role (issue #10): 张伟的证书角色为评估人员，需要评价组长.
+  if (f.wanted) return `${f.name ? f.name + '的' : ''}证书角色为${roleText(f.has)}，需要${roleText(f.wanted)}`;
   if (f.kind === 'too_long') return `${TEXT_FIELDS[f.field] || '文字'}太长（${f.length} 字，最多 ${f.max} 字）`;
   if (f.reason_code) return `${f.file ? f.file + '：' : ''}${BUNDLE_REASONS[f.reason_code] || BUNDLE_REASONS.invalid}`;
   if (f.file) return `文件 ${f.file}`;

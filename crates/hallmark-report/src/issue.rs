@@ -72,21 +72,19 @@ pub struct Made {
     pub pdf_size: usize,
 }
 
-/// An enrolled device signs a report only with a certificate `verify --trust` can accept: the
-/// role lead, and not expired at the signing time (issue #10). An unenrolled device still signs
-/// (its report says 未登记设备 and `verify --trust` says why it fails).
-fn lead_may_sign(store: &Store, now: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), ReportError> {
-    use hallmark_trust::TrustError;
-    let Some(e) = store.enrollment(now)? else { return Ok(()) };
-    if !e.roles.iter().any(|r| r == "lead") {
-        let e = TrustError::WrongRole { name: e.name, has: e.roles.join(","), wanted: "lead".into() };
-        return Err(hallmark_store::StoreError::Trust(e).into());
+/// An enrolled device signs a report only with a certificate `verify --trust` can accept: its
+/// chain checked as `verify` will check it — role lead, valid at the signing time, not revoked
+/// by a list this store holds, leading to the root it was installed with (issue #10). An
+/// unenrolled device still signs (its report says 未登记设备 and `verify --trust` says why it
+/// fails).
+fn lead_may_sign(store: &Store, at: chrono::DateTime<chrono::Utc>) -> Result<(), ReportError> {
+    let Some(pems) = store.device_certificates()? else { return Ok(()) };
+    let mut chain = Vec::new();
+    for pem in &pems {
+        chain.extend(hallmark_trust::certificate::read_pem("this device's certificate", pem.as_bytes()).map_err(hallmark_store::StoreError::Trust)?);
     }
-    let ends = chrono::DateTime::parse_from_rfc3339(&e.not_after).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or(at);
-    if ends < at {
-        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        return Err(hallmark_store::StoreError::Trust(TrustError::Expired { name: e.name, not_after: e.not_after, at }).into());
-    }
+    let trust = store.trust_store()?;
+    trust.check(&chain, hallmark_trust::Role::Lead, at, at).map_err(hallmark_store::StoreError::Trust)?;
     Ok(())
 }
 
@@ -126,7 +124,7 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     let signed_at = chrono::DateTime::parse_from_rfc3339(request.now)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| ReportError::Input(format!("the time '{}' is not RFC 3339 ({e}): set this computer's date and time", request.now)))?;
-    lead_may_sign(store, request.now, signed_at)?;
+    lead_may_sign(store, signed_at)?;
     let render = |issued_on: &str| -> Result<_, ReportError> {
         let report = model::build(store, &group, request.details, issued_on)?;
         let fonts = pdf::load_fonts()?;

@@ -38,7 +38,7 @@ use hallmark_core::hex::{hex, unhex};
 /// | format | introduced by | what |
 /// |--------|---------------|------|
 /// | `hallmark-report-signature/1` | #5 signed evaluation report | PDF hash and signature, rubric, Merkle root (pairs, no domain separation), final score, conclusion, dates, every assessor's points, statement signature |
-/// | `hallmark-report-signature/2` | #10 trust chain | v1's fields, the signer's certificate chain, the signing time the lead's device claims, and the Merkle tree named (`rfc6962-sha256`) |
+/// | `hallmark-report-signature/2` | #10 trust chain | v1's fields, the signer's certificate chain, the signing time the lead's device claims, the Merkle tree named (`rfc6962-sha256`), and every bundle with when the lead first saw it |
 ///
 /// A new field is a new version (`SidecarV3`), read by [`read_sidecar`] and listed here and in
 /// docs/report.md.
@@ -504,7 +504,8 @@ fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Resu
     }
     let at = trust.and_then(|t| check_signer(&side, &key, t, pdf_signed && claims_signed, &mut v));
     if let Some(dir) = bundles {
-        let chains = trust.map(|t| BundleTrust { trust: t, at, pre_certificate: matches!(side, Sidecar::V1(_)) });
+        let floor = v.signer.as_ref().map(|t| t.signer.not_before);
+        let chains = trust.map(|t| BundleTrust { trust: t, at, floor, pre_certificate: matches!(side, Sidecar::V1(_)) });
         recompute(&side, dir, chains.as_ref(), &mut v)?;
     }
     Ok(v)
@@ -643,6 +644,10 @@ struct BundleTrust<'a> {
     trust: &'a Trust,
     /// The report's trusted time (None: it could not be told, the bundles are not checked).
     at: Option<DateTime<Utc>>,
+    /// The earliest time a bundle is checked at: the start of the lead's certificate. The times
+    /// a v2 sidecar says the lead first saw its bundles are the lead's claim; a lead cannot
+    /// vouch for a time before the bureau vouched for the lead.
+    floor: Option<DateTime<Utc>>,
     /// A v1 report: its bundles predate certificates too, so an unenrolled one is noted, not failed.
     pre_certificate: bool,
 }
@@ -704,7 +709,12 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
             continue;
         };
         if m.rubric.sha256 != side.rubric().sha256 {
-            v.fail(format!("{}'s bundle uses rubric {}… but the report {}…", a.name, &m.rubric.sha256[..12], &side.rubric().sha256[..12]));
+            v.fail(format!(
+                "{}'s bundle uses rubric {}… but the report {}…",
+                a.name,
+                m.rubric.sha256.get(..12).unwrap_or(""),
+                side.rubric().sha256.get(..12).unwrap_or("")
+            ));
             continue;
         }
         let r = match Rubric::load("rubric in bundle", &m.rubric.content) {
@@ -832,6 +842,7 @@ fn bundle_chain(manifest: &Manifest, bundle_id: &str, file: &Path, side: &Sideca
         Sidecar::V1(_) => None,
     };
     let at = seen.map_or(signed_at, |t| t.min(signed_at));
+    let at = chains.floor.map_or(at, |f| at.max(f.min(signed_at)));
     let chain = match parse_chain(&pems) {
         Ok(c) => c,
         Err(e) => return v.fail(format!("{name}'s bundle {file}: its certificate chain is damaged: {e}")),
