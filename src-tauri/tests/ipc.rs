@@ -198,13 +198,18 @@ fn r_line(file: &str, result: &ImportResult) -> String {
     result.as_ref().map(|r| r.line(file)).unwrap_or_default()
 }
 
-/// The merge view as the library serializes it, less what issue #10 added to the library only
-/// (`assessors[].certified`: the merge text says it; the IPC keeps its shape).
+/// The merge view as the library serializes it, less what issues #10 and #13 added to the
+/// library only (`assessors[].certified`, `panel.mean`: the texts say them; the IPC keeps its
+/// shape).
 fn merge_legacy(groups: &[hallmark_store::merge::MergeGroup]) -> Value {
     let mut v = serde_json::to_value(groups).unwrap();
     for g in v.as_array_mut().unwrap() {
         for a in g["assessors"].as_array_mut().unwrap() {
             a.as_object_mut().unwrap().shift_remove("certified");
+        }
+        // `panel.mean` (issue #13) likewise: the UI shows the provisional mean from total.mean.
+        if let Some(p) = g["panel"].as_object_mut() {
+            p.shift_remove("mean");
         }
     }
     v

@@ -161,7 +161,7 @@ function renderGroup(ctx, g) {
         r = await b.makeReport(g.site, g.rubric_id, details, true);
       }
       setStatus(r.draft ? '草稿报告已生成（未签名）' : '报告已生成并签名', 'ok');
-      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；最终得分 ${twoDecimals(r.final_score)}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
+      form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；${r.final_score ? `最终得分 ${twoDecimals(r.final_score)}` : '无最终得分'}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
     } catch (e) { toast(errorText(e)); setStatus(''); }
   } },
   h('input', { name: 'site_head', placeholder: '受评单位负责人' }),
@@ -180,7 +180,10 @@ function renderGroup(ctx, g) {
   return h('article', { class: 'group', dataset: { rubric: g.rubric_id, panel: g.panel_id || '' } },
     h('h3', {}, `${g.site} · ${g.rubric_title || g.rubric_id}`),
     panelControls(ctx, g),
-    p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, `最终得分 ${twoDecimals(p.final_score)}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`) : null,
+    // No final score below the rubric's panel size (issue #13): the mean, labelled provisional.
+    p ? h('p', { class: `conclusion ${p.conclusion.outcome}` }, p.final_score
+      ? `最终得分 ${twoDecimals(p.final_score)}（${g.assessors.length} 名评价人员平均）：${p.conclusion.text}`
+      : `无最终得分（暂定平均分 ${twoDecimals(p.total.mean)}，仅供参考）：${p.conclusion.text}`) : null,
     ...(p ? p.warnings.map((w) => h('p', { class: 'card-sub' }, `提示：${w}`)) : []),
     table,
     p && [...p.items, p.total].some((sp) => sp.outliers.includes(true)) ? h('p', { class: 'card-sub' }, '标红：与其他评价人员均值相差超过该项分值的四分之一，请核对。') : null,

@@ -77,6 +77,14 @@ fn aggregate_concludes_on_five_and_not_on_four() {
     let o = hallmark(&args);
     assert!(o.status.success());
     assert!(stdout(&o).contains("评价人员不足5名，不能形成评价结论"), "{}", stdout(&o));
+    // Issue #13, on purpose: four assessors give no final score, only the mean, labelled.
+    // Before, the JSON said final_score "90.25" next to 评价人员不足5名.
+    assert!(stdout(&o).contains("最终得分：无（评价人员不足5名）；暂定平均分：90.25"), "{}", stdout(&o));
+    let mut args = vec!["aggregate", "--json"];
+    args.extend(five[..4].iter().map(String::as_str));
+    let v: serde_json::Value = serde_json::from_slice(&hallmark(&args).stdout).unwrap();
+    assert_eq!((&v["final_score"], &v["mean"]), (&serde_json::Value::Null, &serde_json::json!("90.25")));
+    assert_eq!(v["conclusion"]["outcome"], "insufficient");
 }
 
 #[test]

@@ -24,9 +24,15 @@ pub struct Panel {
     pub items: Vec<Spread>,
     pub groups: Vec<Spread>,
     pub total: Spread,
-    /// The mean total as the report prints it (2 decimals); `None` without sheets.
+    /// The final score: the mean total as the report prints it (2 decimals). `None` without
+    /// sheets, and `None` when fewer assessors scored than the rubric's `min_assessors` (issue
+    /// #13: a panel too small to conclude has no final score; [`Panel::mean`] is then shown as
+    /// a provisional mean, labelled so).
     #[serde(with = "rust_decimal::serde::str_option")]
     pub final_score: Option<Decimal>,
+    /// The mean total (2 decimals) whatever the panel's size; `None` without sheets.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub mean: Option<Decimal>,
     pub conclusion: Conclusion,
     pub warnings: Vec<String>,
 }
@@ -210,7 +216,8 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
         items,
         groups,
         total,
-        final_score: Some(mean),
+        final_score: (n >= result.min_assessors).then_some(mean),
+        mean: Some(mean),
         conclusion,
         warnings,
     })

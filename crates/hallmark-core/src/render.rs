@@ -350,7 +350,19 @@ pub fn panel_text(r: &Rubric, p: &Panel) -> String {
     if p.items.iter().chain(&p.groups).chain([&p.total]).any(|sp| sp.outliers.contains(&true)) {
         let _ = writeln!(o, "注：标“!”的分数与其他评价人员的均值相差超过该项分值的四分之一，请核对。");
     }
-    let _ = writeln!(o, "最终得分（算术平均）：{}", opt(p.final_score));
+    match (p.final_score, p.mean) {
+        (None, Some(mean)) => {
+            let _ = writeln!(
+                o,
+                "最终得分：无（评价人员不足{}名）；暂定平均分：{}（仅供参考，不是最终得分）",
+                r.result.min_assessors,
+                crate::num::fmt(mean)
+            );
+        }
+        (final_score, _) => {
+            let _ = writeln!(o, "最终得分（算术平均）：{}", opt(final_score));
+        }
+    }
     let _ = writeln!(o, "评价结论：{}", p.conclusion.text());
     for w in &p.warnings {
         let _ = writeln!(o, "提示：{w}");

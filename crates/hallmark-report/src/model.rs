@@ -60,8 +60,11 @@ pub struct Report {
     pub items: Vec<ItemRow>,
     pub groups: Vec<GroupRow>,
     pub total: ItemRow,
-    /// The mean total as printed and as the sidecar signs it (`seal.rs`), e.g. "90.2".
+    /// The mean total as printed and as the sidecar signs it (`seal.rs`), e.g. "90.2". `None`
+    /// for a panel smaller than the rubric asks (a draft): no final score (issue #13).
     pub final_score: Option<String>,
+    /// The mean total of a panel too small for a final score, printed as 暂定平均分 (a draft).
+    pub provisional_mean: Option<String>,
     #[serde(serialize_with = "printed::points_or_null")]
     pub pass_at: Option<Decimal>,
     pub conclusion: String,
@@ -432,6 +435,7 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         groups,
         total: row(&panel.total, "", Vec::new()),
         final_score: panel.final_score.map(fmt),
+        provisional_mean: if panel.final_score.is_none() { panel.mean.map(fmt) } else { None },
         pass_at: rubric.result.pass_at.map(|p| p.0),
         conclusion: panel.conclusion.text().to_string(),
         outcome,

@@ -60,7 +60,7 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(o, "    注：{n}");
         }
     }
-    let _ = writeln!(o, "总分  {} / {}", fmt(r.total.max), r.final_score.as_deref().unwrap_or("—"));
+    let _ = writeln!(o, "总分  {} / {}", fmt(r.total.max), shown_score(r));
     let _ = writeln!(o, "\n七、评价人员计分与离散度");
     let names: Vec<&str> = r.assessors.iter().map(|a| a.name.as_str()).collect();
     let _ = writeln!(o, "（按录入顺序）{}", names.join(" | "));
@@ -78,7 +78,7 @@ pub fn render(r: &Report) -> String {
             shown(i.stddev)
         );
     }
-    let _ = writeln!(o, "\n八、评价结论\n最终得分（{}名评价人员算术平均）：{}", r.assessors.len(), r.final_score.as_deref().unwrap_or("—"));
+    let _ = writeln!(o, "\n八、评价结论\n最终得分（{}名评价人员算术平均）：{}", r.assessors.len(), shown_score(r));
     let _ = writeln!(o, "{}", r.conclusion);
     for w in &r.warnings {
         let _ = writeln!(o, "提示：{w}");
@@ -124,5 +124,14 @@ fn span(from: &str, to: &str) -> String {
         from.to_string()
     } else {
         format!("{from} 至 {to}")
+    }
+}
+
+/// The final score, or for a panel too small to have one the labelled provisional mean.
+fn shown_score(r: &Report) -> String {
+    match (&r.final_score, &r.provisional_mean) {
+        (Some(f), _) => f.clone(),
+        (None, Some(m)) => format!("无（暂定平均分 {m}，评价人员不足，不是最终得分）"),
+        (None, None) => "—".into(),
     }
 }
