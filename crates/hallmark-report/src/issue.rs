@@ -79,10 +79,7 @@ pub struct Made {
 /// fails).
 fn lead_may_sign(store: &Store, at: chrono::DateTime<chrono::Utc>) -> Result<(), ReportError> {
     let Some(pems) = store.device_certificates()? else { return Ok(()) };
-    let mut chain = Vec::new();
-    for pem in &pems {
-        chain.extend(hallmark_trust::certificate::read_pem("this device's certificate", pem.as_bytes()).map_err(hallmark_store::StoreError::Trust)?);
-    }
+    let chain = hallmark_trust::certificate::read_chain("this device's certificate", &pems).map_err(hallmark_store::StoreError::Trust)?;
     let trust = store.trust_store()?;
     trust.check(&chain, hallmark_trust::Role::Lead, at, at).map_err(hallmark_store::StoreError::Trust)?;
     Ok(())

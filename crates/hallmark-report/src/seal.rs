@@ -516,11 +516,7 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 fn parse_chain(pems: &[String]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let mut out = Vec::new();
-    for pem in pems {
-        out.extend(hallmark_trust::certificate::read_pem("a certificate in the sidecar", pem.as_bytes()).map_err(|e| e.to_string())?);
-    }
-    Ok(out)
+    hallmark_trust::certificate::read_chain("a certificate in the sidecar", pems).map_err(|e| e.to_string())
 }
 
 /// Who signed, checked against the trust: returns the trusted time the bundles are checked at

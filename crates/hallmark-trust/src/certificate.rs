@@ -133,6 +133,16 @@ impl CertInfo {
     }
 }
 
+/// A chain carried as one PEM text per certificate (a bundle's `device.certificates`, a
+/// sidecar's `signer_certificates`, the store's): every block read with [`read_pem`], in order.
+pub fn read_chain(file: &str, pems: &[String]) -> Result<Vec<CertificateDer<'static>>> {
+    let mut chain = Vec::new();
+    for pem in pems {
+        chain.extend(read_pem(file, pem.as_bytes())?);
+    }
+    Ok(chain)
+}
+
 /// Reads every certificate of a PEM file (a chain: leaf first). Refuses an empty file, text
 /// that is not PEM, a truncated block, a private key or CRL where certificates belong, and
 /// DER that does not parse as X.509. `file` names the input in messages.

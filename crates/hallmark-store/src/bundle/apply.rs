@@ -389,10 +389,7 @@ impl Store {
             }
             return Ok((Certified::Unenrolled, None));
         }
-        let mut chain = Vec::new();
-        for pem in &m.device.certificates {
-            chain.extend(certificate::read_pem("the certificate in the bundle", pem.as_bytes()).map_err(refused)?);
-        }
+        let chain = certificate::read_chain("the certificate in the bundle", &m.device.certificates).map_err(refused)?;
         let leaf = certificate::info("the certificate in the bundle", &chain[0]).map_err(refused)?;
         if hallmark_core::hex::hex(&leaf.public_key) != m.device.public_key {
             return Err(refused(hallmark_trust::TrustError::KeyMismatch {
