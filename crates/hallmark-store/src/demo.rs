@@ -140,6 +140,14 @@ pub const DEMO_CRL_FILE: &str = "bureau-crl.pem";
 /// The demo bureau's CA folder (its key is encrypted with [`DEMO_CA_PASSPHRASE`]).
 pub const DEMO_CA_DIR: &str = "bureau-ca";
 
+/// Where an enrolled demo keeps its tablets' data folders (issue #11).
+pub const DEMO_TABLETS_DIR: &str = "tablets";
+/// Each demo device's certificate chain, in its data folder.
+pub const DEMO_CERT_FILE: &str = "certificate.pem";
+/// The demo sync server's certificate and key (for 127.0.0.1 and localhost).
+pub const DEMO_SERVER_CERT: &str = "server.pem";
+pub const DEMO_SERVER_KEY: &str = "server.key";
+
 /// A demo bureau CA (issue #10): a root that enrolls the demo tablets and the demo lead.
 pub struct DemoBureau {
     pub ca_dir: std::path::PathBuf,
@@ -164,6 +172,30 @@ impl DemoBureau {
         crate::durable::write_replacing(&dir.join(DEMO_ROOT_FILE), &root_pem).map_err(|e| crate::io("cannot write the demo root", e))?;
         crate::durable::write_replacing(&dir.join(DEMO_CRL_FILE), &crl).map_err(|e| crate::io("cannot write the demo CRL", e))?;
         Ok(DemoBureau { ca_dir, root_pem, now })
+    }
+
+    /// Issues the demo sync server's certificate (role server, for 127.0.0.1 and localhost)
+    /// into `dir/server.pem` and its key into `dir/server.key` (0600).
+    pub fn issue_server(&self, dir: &std::path::Path) -> Result<()> {
+        use hallmark_trust::authority::{self, IssueRequest, Subject, SubjectKey};
+        let issued = authority::issue(
+            &self.ca_dir,
+            DEMO_CA_PASSPHRASE,
+            &IssueRequest {
+                subject: Subject { name: "演示同步服务器".into(), unit: "辽宁省医疗保障局".into(), ..Default::default() },
+                roles: vec![hallmark_trust::Role::Server],
+                key: SubjectKey::NewP256,
+                days: 365,
+                hosts: vec!["127.0.0.1".into(), "localhost".into()],
+            },
+            self.now,
+        )?;
+        let key = issued.key_pem.as_deref().unwrap_or_default();
+        let _ = std::fs::remove_file(dir.join(DEMO_SERVER_KEY));
+        hallmark_trust::keyfile::write_private(&dir.join(DEMO_SERVER_KEY), key)?;
+        crate::durable::write_replacing(&dir.join(DEMO_SERVER_CERT), issued.chain_pem.as_bytes())
+            .map_err(|e| crate::io("cannot write the demo server certificate", e))?;
+        Ok(())
     }
 
     /// Enrolls a store's device as the bureau would: its request, a certificate with `roles`,
@@ -195,7 +227,7 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
     let photos: [(&str, &str, &str); 3] =
         [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
     for (n, (province, rubric, doc)) in sources.into_iter().enumerate() {
-        let tablet = work.join(format!("tablet-{}", n + 1));
+        let tablet = work.join(format!("{province}-{}-{}", n + 1, doc["assessor"]["name"].as_str().unwrap_or("")));
         // Demo tablets have fixed keys, so the demo (and its report) is the same every time.
         crate::identity::install_seed(
             &tablet,
@@ -245,7 +277,9 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
         store.save_signature(&id, &demo_signature(n as u32 + 1), &at(minute))?;
         store.finish(&id, &at(minute + 1))?;
         if let Some(b) = bureau {
-            b.enroll(&store, &name, &s(&assessor["unit"]), &s(&assessor["title"]), &[hallmark_trust::Role::Assessor])?;
+            let chain = b.enroll(&store, &name, &s(&assessor["unit"]), &s(&assessor["title"]), &[hallmark_trust::Role::Assessor])?;
+            crate::durable::write_replacing(&tablet.join(DEMO_CERT_FILE), chain.as_bytes())
+                .map_err(|e| crate::io("cannot write a demo certificate", e))?;
         }
         let file = dir.join(format!("{province}-{}-{}.hallmark", n + 1, name));
         store.export_bundle(&id, &file, &at(minute + 2), &mut |_, _| {})?;
@@ -256,6 +290,13 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
             public_key: store.device_key().public_key_hex(),
             fingerprint: store.device_key().fingerprint(),
         });
+    }
+    // An enrolled demo keeps its tablets (data folders, each with its certificate) for sync:
+    // `hallmark sync push --db DIR/tablets/NAME`.
+    let kept = dir.join(DEMO_TABLETS_DIR);
+    let _ = std::fs::remove_dir_all(&kept);
+    if bureau.is_some() {
+        std::fs::rename(&work, &kept).map_err(|e| crate::io("cannot keep the demo tablets", e))?;
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(out)

@@ -225,6 +225,12 @@ impl Store {
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
+    /// The trusted roots as PEM texts, in the order added: what a sync client trusts a
+    /// server's TLS certificate to chain to (issue #11).
+    pub fn trusted_root_pems(&self) -> Result<Vec<String>> {
+        Ok(self.trust_rows("root")?.into_iter().map(|(_, pem)| pem).collect())
+    }
+
     /// The roots and revocation lists this store trusts, for checking a bundle's chain.
     pub fn trust_store(&self) -> Result<TrustStore> {
         let mut ts = TrustStore::new();

@@ -11,6 +11,7 @@ use crate::durable::write_private_new;
 
 pub const KEY_FILE: &str = "device.key";
 
+#[derive(Clone)]
 pub struct DeviceKey {
     signing: SigningKey,
 }

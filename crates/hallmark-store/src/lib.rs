@@ -43,6 +43,7 @@ pub mod roster;
 pub mod schema;
 pub mod services;
 pub mod site_details;
+pub mod sync;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_hardening.sql"),
     include_str!("../migrations/0005_panels.sql"),
     include_str!("../migrations/0006_trust.sql"),
+    include_str!("../migrations/0007_sync.sql"),
 ];
 
 /// The schema version this build writes and reads.

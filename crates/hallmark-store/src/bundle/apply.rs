@@ -87,13 +87,64 @@ struct Staging {
     current: Option<Writeback>,
 }
 
+/// Where a bundle's listed file lives in a store folder (content-addressed).
+pub fn stored_path(dir: &Path, f: &ListedFile) -> PathBuf {
+    match f.kind {
+        FileKind::Photo => photo_path_in(dir, &f.key),
+        FileKind::Thumb => thumb_path_in(dir, &f.key),
+        FileKind::SignatureImage => signature_path_in(dir, &f.key),
+    }
+}
+
+/// Whether a listed file is already in the store folder (a content-addressed file of the
+/// listed size is the listed file: only hash-checked bytes are ever renamed into place).
+pub fn is_stored(dir: &Path, f: &ListedFile) -> bool {
+    fs::metadata(stored_path(dir, f)).map(|m| m.len() == f.size).unwrap_or(false)
+}
+
+/// Receives one listed file by itself (sync, issue #11): its bytes go to a temp file beside
+/// its place while hashed; only when the size and SHA-256 match the manifest's is it fsynced
+/// and renamed into place. A cut or wrong upload leaves nothing; receiving a file that is
+/// already there reads and checks it all the same, and keeps the one in place.
+pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> Result<u64> {
+    use sha2::{Digest, Sha256};
+    let dest = stored_path(dir, f);
+    let folder = dest.parent().expect("store paths have a folder");
+    fs::create_dir_all(folder).map_err(|e| crate::io("cannot create a store folder", e))?;
+    let mut out = durable::NewFile::create(&dest).map_err(|e| crate::io("cannot write to the store", e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StoreError::Io(format!("'{}' was cut off after {got} of {} bytes: {e} (send it again)", f.entry, f.size))),
+        };
+        got += n as u64;
+        if got > f.size {
+            return Err(StoreError::Bundle(format!("'{}' is longer than the {} bytes the manifest lists (refused)", f.entry, f.size)));
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(|e| crate::io("cannot write to the store", e))?;
+    }
+    if got != f.size {
+        return Err(StoreError::Io(format!("'{}' was cut off after {got} of {} bytes (send it again)", f.entry, f.size)));
+    }
+    if hallmark_core::hex::hex(&hasher.finalize()) != f.sha256 {
+        return Err(StoreError::Bundle(format!(
+            "'{}' does not match its SHA-256 in the signed manifest (damaged in transit or altered; send it again)",
+            f.entry
+        )));
+    }
+    out.commit_new().map_err(|e| crate::io("cannot move a received file into the store", e))?;
+    Ok(got)
+}
+
 impl Staging {
     fn dest(&self, f: &ListedFile) -> PathBuf {
-        match f.kind {
-            FileKind::Photo => photo_path_in(&self.dir, &f.key),
-            FileKind::Thumb => thumb_path_in(&self.dir, &f.key),
-            FileKind::SignatureImage => signature_path_in(&self.dir, &f.key),
-        }
+        stored_path(&self.dir, f)
     }
 
     fn discard(&mut self) {
@@ -165,6 +216,47 @@ impl Store {
         // Never write into a damaged database (checked once per open).
         self.ensure_sound()?;
         let opened = verify::open(path)?;
+        self.import_opened(opened, false, now, progress)
+    }
+
+    /// The files of a bundle that is not yet complete here: what sync (issue #11) asks a
+    /// tablet to send after its manifest.
+    pub fn missing_files(&self, m: &Manifest) -> Vec<ListedFile> {
+        m.files().into_iter().filter(|f| !is_stored(&self.dir, f)).collect()
+    }
+
+    /// Imports a bundle that arrived in parts (sync, issue #11): `head` is its first two
+    /// entries (`manifest.json`, `manifest.sig`) as a ustar stream, and every listed file was
+    /// received by [`receive_file`] (hash-checked on arrival). Everything else is checked
+    /// exactly as [`Store::import_bundle`] checks a file; a listed file not yet here refuses
+    /// the commit and changes nothing.
+    pub fn import_uploaded(&mut self, name: &str, head: &[u8], now: &str) -> Result<Imported> {
+        self.ensure_sound()?;
+        let opened = verify::open_reader(name, head.len() as u64, head, true)?;
+        self.import_opened(opened, true, now, &mut |_, _| {})
+    }
+
+    /// Checks a bundle's head as [`Store::import_uploaded`] will at commit — signature,
+    /// manifest, the signer's certificate chain, rubric, every value against this database —
+    /// without writing anything (sync's offer, issue #11). Returns the manifest and the bundle
+    /// id.
+    pub fn check_uploaded(&self, name: &str, head: &[u8], now: &str) -> Result<(Manifest, String)> {
+        self.ensure_sound()?;
+        let opened = verify::open_reader(name, head.len() as u64, head, true)?;
+        if self.first_seen(&opened.bundle_id)?.is_none() {
+            self.certify(&opened.file, &opened.manifest, now, now)?;
+        }
+        self.check_against_database(&opened.file, &opened.manifest)?;
+        Ok((opened.manifest, opened.bundle_id))
+    }
+
+    fn import_opened<R: std::io::Read>(
+        &mut self,
+        opened: verify::Opened<R>,
+        files_in_store: bool,
+        now: &str,
+        progress: Progress<'_>,
+    ) -> Result<Imported> {
         let file = opened.file.clone();
         let known_as = self.roster_name(&opened.manifest.device.public_key)?;
         // Who signed, as the bundle's certificate chain says, at the trusted time: when this
@@ -181,7 +273,18 @@ impl Store {
         // Every file is verified even for a bundle imported before: a damaged copy of a known
         // bundle is refused, not waved through as "already imported".
         let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
-        let verified = opened.verify_files(&mut staging, progress)?;
+        let verified = if files_in_store {
+            let missing = self.missing_files(&opened.manifest);
+            if let Some(first) = missing.first() {
+                return Err(bundle_err(
+                    &file,
+                    format!("'{}' has not arrived ({} of the listed files are missing): send them, then commit again", first.entry, missing.len()),
+                ));
+            }
+            opened.files_checked_on_arrival()
+        } else {
+            opened.verify_files(&mut staging, progress)?
+        };
         let m = &verified.manifest;
         // The write lock first, then the check: of two imports of one bundle racing, the second
         // waits here and then finds the first one's row ("already imported", not a UNIQUE error).

@@ -244,3 +244,24 @@ impl<R: Read> Read for Hashing<'_, R> {
         Ok(n)
     }
 }
+
+/// Writes the bundle file a received bundle came from (sync, issue #11): `head` (its first two
+/// entries, as received) and then each listed file from the store folder, in the manifest's
+/// order. The export writes the same entries in the same order with fixed metadata, so the
+/// bytes equal the tablet's file. Every file is re-hashed on the way, like an export.
+pub fn assemble_bundle<W: io::Write>(dir: &Path, name: &str, head: &[u8], mut out: W) -> Result<W> {
+    let opened = hallmark_bundle::verify::open_reader(name, head.len() as u64, head, true)?;
+    let werr = |e: io::Error| io_err("cannot write the bundle", e);
+    out.write_all(head).map_err(werr)?;
+    let mut tar = ustar::Writer::new(out);
+    for f in opened.manifest.files() {
+        let path = super::apply::stored_path(dir, &f);
+        let file = fs::File::open(&path).map_err(|e| io_err(&format!("cannot read {} from the store", f.entry), e))?;
+        let mut reader = Hashing { inner: file, hasher: Sha256::new(), count: 0, base: 0, total: 0, progress: &mut |_, _| {} };
+        tar.append(&f.entry, f.size, &mut reader).map_err(werr)?;
+        if hex(&reader.hasher.finalize()) != f.sha256 {
+            return Err(StoreError::Io(format!("{} in the store no longer matches its SHA-256 (the store's copy is damaged)", f.entry)));
+        }
+    }
+    tar.finish().map_err(werr)
+}

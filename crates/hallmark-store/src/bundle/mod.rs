@@ -14,7 +14,8 @@ pub mod export;
 use serde::Serialize;
 use std::path::PathBuf;
 
-pub use apply::BundleRecord;
+pub use apply::{is_stored, receive_file, stored_path, BundleRecord};
+pub use export::assemble_bundle;
 pub use hallmark_bundle::format::{Manifest, EXTENSION, FORMAT};
 pub use hallmark_bundle::verify::Progress;
 

@@ -1,0 +1,130 @@
+//! What sync (issue #11) keeps in a device's store: the receipts servers signed for the
+//! bundles it pushed, and from them, which inspections changed since their last receipt.
+//! The protocol and the client are hallmark-sync's; this is only their rows.
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::{Result, Store};
+
+/// One stored receipt.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReceiptRecord {
+    pub bundle_id: String,
+    pub inspection_id: String,
+    pub server: String,
+    pub server_url: String,
+    pub events: u64,
+    pub photos: u64,
+    pub received_at: String,
+}
+
+/// A receipt to keep (already checked by the client).
+pub struct NewReceipt<'a> {
+    pub bundle_id: &'a str,
+    pub inspection_id: &'a str,
+    pub server: &'a str,
+    pub server_url: &'a str,
+    pub events: u64,
+    pub photos: u64,
+    pub received_at: &'a str,
+    pub signed: &'a str,
+}
+
+impl Store {
+    /// Keeps a receipt (the same bundle and server twice is one row). Durable on return.
+    pub fn record_receipt(&self, r: &NewReceipt<'_>, now: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO sync_receipts (bundle_id, inspection_id, server, server_url, events, photos, received_at, signed, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![r.bundle_id, r.inspection_id, r.server, r.server_url, r.events as i64, r.photos as i64, r.received_at, r.signed, now],
+        )?;
+        Ok(())
+    }
+
+    /// The newest receipt for an inspection, if it was ever pushed.
+    pub fn last_receipt(&self, inspection_id: &str) -> Result<Option<ReceiptRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT bundle_id, inspection_id, server, server_url, events, photos, received_at FROM sync_receipts
+                 WHERE inspection_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [inspection_id],
+                |r| {
+                    Ok(ReceiptRecord {
+                        bundle_id: r.get(0)?,
+                        inspection_id: r.get(1)?,
+                        server: r.get(2)?,
+                        server_url: r.get(3)?,
+                        events: r.get::<_, i64>(4)? as u64,
+                        photos: r.get::<_, i64>(5)? as u64,
+                        received_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// What an inspection recorded here holds now: (events, photos). A receipt with the same
+    /// counts covers it; anything recorded since (an event, a photo) makes it 未同步 again.
+    /// Events and photos are append-only, so a count cannot stay equal across a change.
+    pub fn sync_counts(&self, inspection_id: &str) -> Result<(u64, u64)> {
+        let events: i64 = self.conn.query_row("SELECT count(*) FROM events WHERE inspection_id = ?1", [inspection_id], |r| r.get(0))?;
+        let photos: i64 =
+            self.conn.query_row("SELECT count(DISTINCT sha256) FROM evidence WHERE inspection_id = ?1", [inspection_id], |r| r.get(0))?;
+        Ok((events as u64, photos as u64))
+    }
+
+    /// Whether this store holds a bundle (by its id, the SHA-256 of its manifest).
+    pub fn has_bundle(&self, bundle_id: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT count(*) FROM bundles WHERE id = ?1", [bundle_id], |r| r.get::<_, i64>(0))? > 0)
+    }
+}
+
+/// A bundle this store holds, with what a server needs to decide who may fetch it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldBundle {
+    pub bundle_id: String,
+    pub inspection_id: String,
+    pub site: String,
+    pub assessor: String,
+    pub rubric_id: String,
+    pub signer_key: String,
+    pub imported_at: String,
+    pub events: u64,
+    pub photos: u64,
+}
+
+impl Store {
+    /// Every bundle held, oldest first (a server's pull list is drawn from these).
+    pub fn held_bundles(&self) -> Result<Vec<HeldBundle>> {
+        self.held_where("1 = 1", &[])
+    }
+
+    /// One held bundle.
+    pub fn held_bundle(&self, bundle_id: &str) -> Result<Option<HeldBundle>> {
+        Ok(self.held_where("b.id = ?1", &[&bundle_id])?.into_iter().next())
+    }
+
+    fn held_where(&self, condition: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<HeldBundle>> {
+        let sql = format!(
+            "SELECT b.id, b.inspection_id, i.site_name, i.assessor_name, i.rubric_id, b.signer_key, b.imported_at, b.events, b.photos
+             FROM bundles b JOIN inspections i ON i.id = b.inspection_id WHERE {condition} ORDER BY b.imported_at, b.id"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(args, |r| {
+            Ok(HeldBundle {
+                bundle_id: r.get(0)?,
+                inspection_id: r.get(1)?,
+                site: r.get(2)?,
+                assessor: r.get(3)?,
+                rubric_id: r.get(4)?,
+                signer_key: r.get(5)?,
+                imported_at: r.get(6)?,
+                events: r.get::<_, i64>(7)? as u64,
+                photos: r.get::<_, i64>(8)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+}
