@@ -1,0 +1,397 @@
+//! The blocking sync client: a device's signed requests to `hallmark serve`, over rustls that
+//! trusts only the bureau roots (no internet CA, no passwords on tablets).
+//!
+//! Push is resumable at file granularity: the manifest goes first and the server answers with
+//! the files it lacks, so after a cut connection the next push sends only what never arrived.
+//! A receipt is checked (signature, server certificate with the role server) before it is
+//! kept; only a kept receipt makes an inspection 已同步.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hallmark_bundle::ustar;
+use hallmark_core::hex::{hex, unhex};
+use hallmark_store::sync::NewReceipt;
+use hallmark_store::Store;
+use hallmark_trust::{certificate, TrustStore};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::httpsig;
+use crate::receipt::{self, CheckedReceipt};
+use crate::wire::{CommittedV1, DeviceKnownV1, DeviceV1, ErrorV1, OfferV1, PullListV1, HEAD_TYPE};
+use crate::SyncError;
+
+type Result<T> = std::result::Result<T, SyncError>;
+
+/// Signs a message with the device's Ed25519 key.
+pub type SignFn = Box<dyn Fn(&[u8]) -> [u8; 64] + Send + Sync>;
+
+/// Signs with the device key: (public key hex, sign).
+pub struct DeviceSigner {
+    pub public_key_hex: String,
+    pub sign: SignFn,
+}
+
+/// A connection to one server.
+pub struct Client {
+    agent: ureq::Agent,
+    url: String,
+    authority: String,
+    signer: DeviceSigner,
+    trust: TrustStore,
+    /// Server clock minus ours, in seconds: a tablet with a wrong clock still signs within
+    /// the server's window (learned from `GET /v1/time`, which needs no signature).
+    offset: i64,
+}
+
+/// What one push did.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub bundle_id: String,
+    pub inspection_id: String,
+    /// The server had committed this bundle before.
+    pub already_had: bool,
+    /// Files sent in this push, and their bytes.
+    pub files_sent: usize,
+    pub bytes_sent: u64,
+    pub receipt: CheckedReceipt,
+    /// The signed receipt as received (what the store keeps).
+    pub signed: String,
+}
+
+/// Where a bundle file's entries are: the head (first two entries) and each entry's data.
+struct BundleIndex {
+    head: Vec<u8>,
+    entries: HashMap<String, (u64, u64)>,
+}
+
+fn index_bundle(path: &Path) -> Result<(fs::File, BundleIndex)> {
+    let name = path.display().to_string();
+    let local = |what: String| SyncError::Local(format!("{name}: {what}"));
+    let mut f = fs::File::open(path).map_err(|e| local(format!("cannot open: {e} (check the path)")))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut entries = HashMap::new();
+    let mut pos = 0u64;
+    let mut head_end = 0u64;
+    let mut n = 0;
+    loop {
+        f.seek(SeekFrom::Start(pos)).map_err(|e| local(e.to_string()))?;
+        let Some(h) = ustar::read_header(&mut f).map_err(|e| local(format!("not a hallmark bundle: {e}")))? else { break };
+        let data = pos + ustar::BLOCK as u64;
+        if data + h.size > len {
+            return Err(local("is cut short (copy it again)".into()));
+        }
+        entries.insert(h.name, (data, h.size));
+        pos = data + h.size.div_ceil(ustar::BLOCK as u64) * ustar::BLOCK as u64;
+        n += 1;
+        if n == 2 {
+            head_end = pos;
+        }
+    }
+    if head_end == 0 {
+        return Err(local("is not a hallmark bundle (no manifest and signature)".into()));
+    }
+    let mut head = vec![0u8; head_end as usize];
+    f.seek(SeekFrom::Start(0)).and_then(|_| f.read_exact(&mut head)).map_err(|e| local(e.to_string()))?;
+    Ok((f, BundleIndex { head, entries }))
+}
+
+/// A request body.
+enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8], &'static str),
+    /// `len` bytes whose SHA-256 is already known (a listed file).
+    File(&'a mut dyn Read, u64, Vec<u8>),
+}
+
+impl Client {
+    /// Connects to `url` (`https://HOST:PORT`), trusting `roots` (PEM texts: the bureau roots)
+    /// for the server's TLS certificate and its receipts.
+    pub fn new(url: &str, roots: &[String], trust: TrustStore, signer: DeviceSigner) -> Result<Client> {
+        let url = url.trim_end_matches('/').to_string();
+        let authority = url
+            .strip_prefix("https://")
+            .ok_or_else(|| SyncError::Local(format!("server '{url}' must be an https:// address (hallmark only syncs over TLS)")))?
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let mut store = rustls::RootCertStore::empty();
+        for pem in roots {
+            for der in certificate::read_pem("a trusted root", pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))? {
+                store.add(der).map_err(|e| SyncError::Local(format!("a trusted root is not usable for TLS: {e}")))?;
+            }
+        }
+        if store.is_empty() {
+            return Err(SyncError::Local(
+                "no bureau root is trusted here, so no server can be trusted (hallmark trust add ROOT.pem, or pass --trust)".into(),
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| SyncError::Local(e.to_string()))?
+            .with_root_certificates(store)
+            .with_no_client_auth();
+        let agent = ureq::AgentBuilder::new()
+            .tls_config(Arc::new(tls))
+            .timeout_connect(Duration::from_secs(10))
+            .timeout_read(Duration::from_secs(120))
+            .timeout_write(Duration::from_secs(120))
+            .build();
+        let mut client = Client { agent, url, authority, signer, trust, offset: 0 };
+        client.offset = client.clock_offset()?;
+        Ok(client)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's clock minus ours (seconds).
+    fn clock_offset(&self) -> Result<i64> {
+        let before = Utc::now();
+        let resp = self.agent.get(&format!("{}/v1/time", self.url)).call().map_err(|e| self.transport(e))?;
+        let t: serde_json::Value = resp.into_json().map_err(|e| SyncError::BadAnswer(format!("/v1/time: {e}")))?;
+        let server = t.get("server_time").and_then(|v| v.as_str()).and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        Ok(server.map(|s| s.with_timezone(&Utc).timestamp() - before.timestamp()).unwrap_or(0))
+    }
+
+    fn transport(&self, e: ureq::Error) -> SyncError {
+        match e {
+            ureq::Error::Status(status, resp) => {
+                let text = resp.into_string().unwrap_or_default();
+                match serde_json::from_str::<ErrorV1>(&text) {
+                    Ok(e) => SyncError::Refused { status, code: e.error, message: e.message },
+                    Err(_) => SyncError::Refused { status, code: "http".into(), message: text.chars().take(300).collect() },
+                }
+            }
+            ureq::Error::Transport(t) => SyncError::Unreachable { url: self.url.clone(), detail: t.to_string() },
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, body: Body<'_>) -> Result<ureq::Response> {
+        let digest: Vec<u8> = match &body {
+            Body::Empty => Sha256::digest(b"").to_vec(),
+            Body::Bytes(b, _) => Sha256::digest(b).to_vec(),
+            Body::File(_, _, sha) => sha.clone(),
+        };
+        let content_digest = httpsig::content_digest(&digest);
+        let cd = content_digest.clone();
+        let header = move |n: &str| (n == "content-digest").then(|| cd.clone());
+        let req = httpsig::Request { method, authority: &self.authority, path, query: None, header: &header };
+        let nonce = {
+            let mut b = [0u8; 16];
+            getrandom::getrandom(&mut b).map_err(|e| SyncError::Local(format!("no randomness for a nonce: {e}")))?;
+            hex(&b)
+        };
+        let created = Utc::now().timestamp() + self.offset;
+        let (input, sig) = httpsig::sign(&req, &self.signer.public_key_hex, created, &nonce, &*self.signer.sign).map_err(SyncError::Local)?;
+        let r = self
+            .agent
+            .request(method, &format!("{}{path}", self.url))
+            .set("content-digest", &content_digest)
+            .set("signature-input", &input)
+            .set("signature", &sig);
+        let res = match body {
+            Body::Empty => r.call(),
+            Body::Bytes(b, ctype) => r.set("content-type", ctype).send_bytes(b),
+            Body::File(reader, len, _) => r.set("content-type", "application/octet-stream").set("content-length", &len.to_string()).send(reader),
+        };
+        res.map_err(|e| self.transport(e))
+    }
+
+    fn json<T: DeserializeOwned>(&self, what: &str, resp: ureq::Response) -> Result<T> {
+        resp.into_json().map_err(|e| SyncError::BadAnswer(format!("{what}: {e}")))
+    }
+
+    /// Presents this device's certificate chain (the server maps the key to it).
+    pub fn present(&self, certificates: &[String]) -> Result<DeviceKnownV1> {
+        let body = serde_json::to_vec(&DeviceV1 { certificates: certificates.to_vec() }).expect("serializes");
+        let resp = self.send("PUT", "/v1/device", Body::Bytes(&body, "application/json"))?;
+        self.json("/v1/device", resp)
+    }
+
+    /// Pushes one bundle file: manifest, the files the server lacks, commit. Returns the
+    /// checked receipt. Safe to repeat; after a cut it sends only what never arrived.
+    pub fn push_file(&self, path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Pushed> {
+        let (mut file, index) = index_bundle(path)?;
+        let resp = self.send("POST", "/v1/bundles", Body::Bytes(&index.head, HEAD_TYPE))?;
+        let offer: OfferV1 = self.json("offer", resp)?;
+        if let Some(signed) = &offer.receipt {
+            let checked = self.check_receipt(signed, &offer.bundle_id)?;
+            let text = serde_json::to_string(signed).expect("serializes");
+            return Ok(Pushed {
+                bundle_id: offer.bundle_id,
+                inspection_id: offer.inspection_id,
+                already_had: true,
+                files_sent: 0,
+                bytes_sent: 0,
+                receipt: checked,
+                signed: text,
+            });
+        }
+        let total: u64 = offer.missing.iter().map(|m| m.size).sum();
+        let mut sent = 0u64;
+        progress(0, total);
+        for want in &offer.missing {
+            let Some(&(offset, size)) = index.entries.get(&want.entry) else {
+                return Err(SyncError::BadAnswer(format!("the server asks for '{}', which this bundle does not hold", want.entry)));
+            };
+            if size != want.size {
+                return Err(SyncError::BadAnswer(format!("the server asks for '{}' with {} bytes; the bundle has {size}", want.entry, want.size)));
+            }
+            let sha =
+                unhex(&want.sha256).filter(|s| s.len() == 32).ok_or_else(|| SyncError::BadAnswer(format!("'{}' is not a SHA-256", want.sha256)))?;
+            file.seek(SeekFrom::Start(offset)).map_err(|e| SyncError::Local(e.to_string()))?;
+            let mut body = (&mut file).take(size);
+            self.send("PUT", &format!("/v1/bundles/{}/files/{}", offer.bundle_id, want.sha256), Body::File(&mut body, size, sha))?;
+            sent += size;
+            progress(sent, total);
+        }
+        let resp = self.send("POST", &format!("/v1/bundles/{}/commit", offer.bundle_id), Body::Empty)?;
+        let committed: CommittedV1 = self.json("commit", resp)?;
+        let checked = self.check_receipt(&committed.receipt, &offer.bundle_id)?;
+        Ok(Pushed {
+            bundle_id: offer.bundle_id,
+            inspection_id: offer.inspection_id,
+            already_had: committed.outcome == "already_had",
+            files_sent: offer.missing.len(),
+            bytes_sent: sent,
+            receipt: checked,
+            signed: serde_json::to_string(&committed.receipt).expect("serializes"),
+        })
+    }
+
+    fn check_receipt(&self, signed: &crate::wire::SignedReceiptV1, bundle_id: &str) -> Result<CheckedReceipt> {
+        receipt::check(signed, bundle_id, &self.trust, Utc::now() + chrono::Duration::seconds(self.offset)).map_err(SyncError::BadAnswer)
+    }
+
+    /// Keeps a push's receipt in the device's store.
+    pub fn keep_receipt(&self, store: &Store, pushed: &Pushed, now: &str) -> Result<()> {
+        let r = &pushed.receipt.receipt;
+        store.record_receipt(
+            &NewReceipt {
+                bundle_id: &r.bundle_id,
+                inspection_id: &r.inspection_id,
+                server: &r.server,
+                server_url: &self.url,
+                events: r.events,
+                photos: r.photos,
+                received_at: &r.received_at,
+                signed: &pushed.signed,
+            },
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// The bundles this lead may fetch (the panels of the assignments it leads).
+    pub fn pull_list(&self) -> Result<PullListV1> {
+        let resp = self.send("GET", "/v1/pull", Body::Empty)?;
+        self.json("pull", resp)
+    }
+
+    /// Downloads one bundle into `out` (a new file).
+    pub fn fetch(&self, bundle_id: &str, out: &Path) -> Result<u64> {
+        let resp = self.send("GET", &format!("/v1/bundles/{bundle_id}"), Body::Empty)?;
+        let mut f = fs::File::create(out).map_err(|e| SyncError::Local(format!("{}: cannot write: {e}", out.display())))?;
+        let n =
+            std::io::copy(&mut resp.into_reader(), &mut f).map_err(|e| SyncError::Unreachable { url: self.url.clone(), detail: e.to_string() })?;
+        f.sync_all().map_err(|e| SyncError::Local(e.to_string()))?;
+        Ok(n)
+    }
+}
+
+impl DeviceSigner {
+    /// Signs with a store's device key.
+    pub fn of(key: &hallmark_store::identity::DeviceKey) -> DeviceSigner {
+        let k = key.clone();
+        DeviceSigner { public_key_hex: k.public_key_hex(), sign: Box::new(move |m| k.sign(m)) }
+    }
+}
+
+/// One inspection's outcome in a push of a whole store.
+#[derive(Debug)]
+pub struct InspectionPush {
+    pub inspection_id: String,
+    pub site: String,
+    pub result: std::result::Result<Option<Pushed>, SyncError>,
+}
+
+/// One bundle's outcome in a pull.
+#[derive(Debug)]
+pub struct Pulled {
+    pub bundle_id: String,
+    pub site: String,
+    pub assessor: String,
+    pub result: std::result::Result<Option<hallmark_store::bundle::Imported>, SyncError>,
+}
+
+impl Client {
+    /// Pushes every inspection recorded on this device that changed since its last receipt
+    /// (drafts too: a lost tablet loses nothing that was ever online). Each is exported to a
+    /// bundle in `work` (a folder of the caller's), pushed, and its receipt kept; an
+    /// inspection whose push fails is reported and the others go on. Nothing local is
+    /// deleted. `Ok(None)`: unchanged since the last receipt.
+    pub fn push_changed(
+        &self,
+        store: &Store,
+        work: &Path,
+        now: &dyn Fn() -> String,
+        progress: &mut dyn FnMut(&str, u64, u64),
+    ) -> Result<Vec<InspectionPush>> {
+        let mut out = Vec::new();
+        for s in store.summaries()? {
+            if s.origin != "local" {
+                continue;
+            }
+            let result = self.push_one(store, &s.id, work, now, &mut |d, t| progress(&s.id, d, t));
+            out.push(InspectionPush { inspection_id: s.id.clone(), site: s.site_name.clone(), result });
+        }
+        Ok(out)
+    }
+
+    fn push_one(&self, store: &Store, id: &str, work: &Path, now: &dyn Fn() -> String, progress: &mut dyn FnMut(u64, u64)) -> Result<Option<Pushed>> {
+        let counts = store.sync_counts(id)?;
+        if let Some(last) = store.last_receipt(id)? {
+            if (last.events, last.photos) == counts {
+                return Ok(None);
+            }
+        }
+        let file = work.join(format!("{id}.hallmark"));
+        let _ = fs::remove_file(&file);
+        store.export_bundle(id, &file, &now(), &mut |_, _| {})?;
+        let pushed = self.push_file(&file, progress);
+        let _ = fs::remove_file(&file);
+        let pushed = pushed?;
+        self.keep_receipt(store, &pushed, &now())?;
+        Ok(Some(pushed))
+    }
+
+    /// Fetches every bundle this lead may pull that the store does not hold, and imports each
+    /// (verified again, all or nothing, as `hallmark import`). `work` holds the downloads.
+    pub fn pull_into(&self, store: &mut Store, work: &Path, now: &dyn Fn() -> String) -> Result<Vec<Pulled>> {
+        let list = self.pull_list()?;
+        let mut out = Vec::new();
+        for item in list.bundles {
+            if store.has_bundle(&item.bundle_id)? {
+                out.push(Pulled { bundle_id: item.bundle_id, site: item.site, assessor: item.assessor, result: Ok(None) });
+                continue;
+            }
+            let file = work.join(format!("{}.hallmark", &item.bundle_id[..16.min(item.bundle_id.len())]));
+            let result = self
+                .fetch(&item.bundle_id, &file)
+                .and_then(|_| store.import_bundle(&file, &now(), &mut |_, _| {}).map(Some).map_err(SyncError::from));
+            let _ = fs::remove_file(&file);
+            out.push(Pulled { bundle_id: item.bundle_id, site: item.site, assessor: item.assessor, result });
+        }
+        Ok(out)
+    }
+}

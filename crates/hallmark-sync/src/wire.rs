@@ -1,0 +1,126 @@
+//! The sync protocol's wire types (`hallmark-sync/1`, issue #11): what travels as JSON between
+//! a tablet (or lead, or relaying server) and `hallmark serve`. Never the store's structs: a
+//! new field is a new version (a new struct, and a row in docs/sync.md), and every version
+//! ever written keeps reading.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol's name, and the version of these types.
+pub const PROTOCOL: &str = "hallmark-sync";
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Receipts are their own signed document.
+pub const RECEIPT_FORMAT: &str = "hallmark-receipt";
+/// The media type of a bundle's head (its first two ustar entries) and of a whole bundle.
+pub const HEAD_TYPE: &str = "application/vnd.hallmark.bundle-head";
+pub const BUNDLE_TYPE: &str = "application/vnd.hallmark.bundle";
+
+/// `PUT /v1/device`: the requesting device's certificate chain (leaf first, PEM blocks).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceV1 {
+    pub certificates: Vec<String>,
+}
+
+/// The answer to `PUT /v1/device`: who the server takes the device to be.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeviceKnownV1 {
+    pub name: String,
+    pub unit: String,
+    pub roles: Vec<String>,
+    pub not_after: String,
+    pub server_time: String,
+}
+
+/// One file of a bundle the server does not hold yet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WantedFileV1 {
+    /// The entry's name in the bundle (`photos/<sha256>.jpg`, …).
+    pub entry: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The answer to `POST /v1/bundles` (a bundle's head): what the server still needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OfferV1 {
+    pub protocol: String,
+    pub protocol_version: u32,
+    pub bundle_id: String,
+    pub inspection_id: String,
+    /// Files to `PUT` before `commit`; empty when the server holds them all.
+    pub missing: Vec<WantedFileV1>,
+    /// Present when the server committed this very bundle before ("already have it").
+    pub receipt: Option<SignedReceiptV1>,
+}
+
+/// The answer to `PUT /v1/bundles/{id}/files/{sha256}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredV1 {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// The answer to `POST /v1/bundles/{id}/commit`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommittedV1 {
+    /// `applied` (new here) or `already_had`.
+    pub outcome: String,
+    pub new_events: u64,
+    pub receipt: SignedReceiptV1,
+}
+
+/// What the server vouches for: it holds this bundle, committed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptV1 {
+    pub format: String,
+    pub format_version: u32,
+    pub bundle_id: String,
+    pub inspection_id: String,
+    /// The bundle signer's key fingerprint.
+    pub signer: String,
+    pub events: u64,
+    pub photos: u64,
+    /// The server's clock when it committed the bundle (RFC 3339 UTC): the trusted time
+    /// the bundle was first held by the bureau's side.
+    pub received_at: String,
+    /// The server certificate's name.
+    pub server: String,
+}
+
+/// A receipt as sent: its exact JSON text, the server's ECDSA P-256 signature over those
+/// bytes, and the server's certificate chain (leaf first, root left out).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SignedReceiptV1 {
+    pub receipt: String,
+    /// `ecdsa-p256-sha256` (ASN.1 DER signature, hex).
+    pub algorithm: String,
+    pub signature: String,
+    pub certificates: Vec<String>,
+}
+
+/// `GET /v1/pull`: the bundles the requesting lead may fetch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PullListV1 {
+    pub bundles: Vec<PullItemV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PullItemV1 {
+    pub bundle_id: String,
+    pub inspection_id: String,
+    pub assignment: String,
+    pub site: String,
+    pub assessor: String,
+    pub received_at: String,
+}
+
+/// Every refusal: a stable code, a message that names the bad input and the fix, and the
+/// server's clock (a client whose clock is off learns by how much).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErrorV1 {
+    pub error: String,
+    pub message: String,
+    pub server_time: String,
+}
