@@ -1,0 +1,150 @@
+//! `hallmark serve`: the sync server (issue #11, protocol in docs/sync.md).
+//!
+//! Tablets push signed bundles (manifest first, then only the files the server lacks, then a
+//! commit that answers with a receipt signed by the server's certificate); leads pull the
+//! bundles of the panels they lead. Every request is signed with the device's Ed25519 key
+//! (RFC 9421) and the key is mapped to the certificate the device presented; TLS (rustls,
+//! `ring`) with the server's bureau-issued certificate. Handlers are thin: they
+//! authenticate, then call the [`Backend`], whose checks are the store's (the same code as
+//! `hallmark import`).
+//!
+//! - [`routes`]: the HTTP surface and authentication.
+//! - [`embedded`]: the default backend, one data folder.
+//! - [`net`]: the TLS listener with its limits and timeouts.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use axum::http::StatusCode;
+use hallmark_bundle::format::{ListedFile, Manifest};
+use hallmark_store::sync::HeldBundle;
+use hallmark_store::StoreError;
+use hallmark_trust::TrustStore;
+
+pub mod embedded;
+pub mod net;
+pub mod routes;
+
+/// A device that presented its certificate chain.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    pub public_key: String,
+    pub chain: Vec<String>,
+    pub name: String,
+}
+
+/// A bundle head the server was offered.
+pub struct Head {
+    pub bytes: Vec<u8>,
+    pub signer_key: String,
+}
+
+pub struct Committed {
+    pub applied: bool,
+    pub new_events: u64,
+}
+
+/// Where a server keeps what it holds. Blocking calls (the handlers run them on tokio's
+/// blocking pool). The embedded backend is a data folder; PostgreSQL + S3 come next
+/// (issue #16) behind the same calls.
+pub trait Backend: Send + Sync + 'static {
+    fn trust(&self) -> Result<TrustStore, ApiError>;
+    fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError>;
+    fn put_device(&self, d: &DeviceRow, now: &str) -> Result<(), ApiError>;
+    /// Records a nonce; `false` if this key used it before (a replay). Forgets nonces whose
+    /// `created` is before `forget_before` (outside the window, refused anyway).
+    fn use_nonce(&self, public_key: &str, nonce: &str, created: i64, forget_before: i64) -> Result<bool, ApiError>;
+    /// Every check `hallmark import` makes, on a head alone; writes nothing.
+    fn check_head(&self, head: &[u8], now: &str) -> Result<(Manifest, String), ApiError>;
+    fn keep_head(&self, bundle_id: &str, m: &Manifest, head: &[u8], now: &str) -> Result<(), ApiError>;
+    fn head(&self, bundle_id: &str) -> Result<Option<Head>, ApiError>;
+    fn missing(&self, m: &Manifest) -> Vec<ListedFile>;
+    fn receive(&self, f: &ListedFile, body: &mut dyn Read) -> Result<u64, ApiError>;
+    fn commit(&self, bundle_id: &str, head: &[u8], now: &str) -> Result<Committed, ApiError>;
+    fn held(&self, bundle_id: &str) -> Result<Option<HeldBundle>, ApiError>;
+    fn receipt(&self, bundle_id: &str) -> Result<Option<String>, ApiError>;
+    /// Keeps a signed receipt unless one is kept already; returns the one kept.
+    fn keep_receipt(&self, bundle_id: &str, signed: &str, now: &str) -> Result<String, ApiError>;
+    /// The bundles a lead may pull: (assignment id, bundle).
+    fn pullable(&self, lead_key: &str) -> Result<Vec<(String, HeldBundle)>, ApiError>;
+    fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError>;
+}
+
+/// A refusal as the client sees it: status, a stable code, a message naming the input.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.into(), message: message.into() }
+    }
+
+    pub fn internal(message: String) -> ApiError {
+        eprintln!("hallmark serve: internal error: {message}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    /// A store error: a refused bundle is 422 (409 when it contradicts what is held), with the
+    /// import's reason code; anything else is the server's fault (500).
+    pub fn from_store(e: StoreError) -> ApiError {
+        match &e {
+            StoreError::Bundle(_) | StoreError::Rubric(_) | StoreError::Invalid(_) | StoreError::Reading(_) | StoreError::Trust(_) => {
+                let reason = e.fields().get("reason_code").and_then(|v| v.as_str()).unwrap_or(e.code()).to_string();
+                let status = match reason.as_str() {
+                    "contradicts" => StatusCode::CONFLICT,
+                    "untrusted" => StatusCode::FORBIDDEN,
+                    "too_big" => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, &reason, e.to_string())
+            }
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+/// How a server runs.
+pub struct Config {
+    pub data: PathBuf,
+    pub listen: String,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// Bureau roots and CRLs to trust (added to the data folder's store; kept there).
+    pub trust_files: Vec<PathBuf>,
+    pub limits: net::Limits,
+}
+
+/// Now, as the store writes times.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Runs the server until killed. Prints `listening on https://ADDR` once it accepts.
+pub fn run(config: Config) -> Result<(), String> {
+    let now = now();
+    let backend = embedded::Embedded::open(&config.data, &now)?;
+    {
+        let store = backend.store();
+        for f in &config.trust_files {
+            let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
+            let line = store.add_trust(&f.display().to_string(), &pem, &now).map_err(|e| e.to_string())?;
+            eprintln!("hallmark serve: {line}");
+        }
+        if !store.trust_store().map_err(|e| e.to_string())?.has_roots() {
+            return Err("no bureau root is trusted: pass --trust ROOT.pem (devices are only accepted with certificates from it)".into());
+        }
+    }
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: cannot read: {e} (check the path)", p.display()));
+    let identity = hallmark_sync::receipt::ServerIdentity::load(
+        &config.cert_file.display().to_string(),
+        &read(&config.cert_file)?,
+        &config.key_file.display().to_string(),
+        &read(&config.key_file)?,
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
+    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, std::sync::Arc::new(backend)))
+}

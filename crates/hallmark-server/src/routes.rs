@@ -1,0 +1,500 @@
+//! The HTTP surface (`hallmark-sync/1`, docs/sync.md) and request authentication. Each handler
+//! reads its body within the limits, authenticates the request, and calls the backend on the
+//! blocking pool; nothing here decides whether a bundle is acceptable — the store does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::Utc;
+use futures_util::StreamExt;
+use hallmark_core::hex::{is_sha256, unhex};
+use hallmark_sync::httpsig;
+use hallmark_sync::receipt::ServerIdentity;
+use hallmark_sync::wire::{
+    CommittedV1, DeviceKnownV1, DeviceV1, ErrorV1, OfferV1, PullItemV1, PullListV1, ReceiptV1, SignedReceiptV1, StoredV1, WantedFileV1, BUNDLE_TYPE,
+    PROTOCOL, PROTOCOL_VERSION, RECEIPT_FORMAT,
+};
+use hallmark_trust::{certificate, CertInfo, Role};
+use sha2::{Digest, Sha256};
+
+use crate::net::Limits;
+use crate::{now, ApiError, Backend, DeviceRow};
+
+/// How far a request's `created` may be from the server's clock (seconds); nonces are kept
+/// this long.
+pub const WINDOW: i64 = 300;
+
+pub struct App {
+    pub backend: Arc<dyn Backend>,
+    pub identity: ServerIdentity,
+    pub limits: Limits,
+}
+
+type Shared = State<Arc<App>>;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorV1 { error: self.code, message: self.message, server_time: now() };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/time", get(time))
+        .route("/v1/device", put(present))
+        .route("/v1/bundles", post(offer))
+        .route("/v1/bundles/{id}/files/{sha256}", put(receive))
+        .route("/v1/bundles/{id}/commit", post(commit))
+        .route("/v1/bundles/{id}", get(fetch))
+        .route("/v1/pull", get(pull))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
+        .with_state(app)
+}
+
+/// Fails the process at a named point when `HALLMARK_FAILPOINT` names it (the fault tests
+/// kill the server exactly there).
+fn failpoint(name: &str) {
+    if std::env::var("HALLMARK_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("hallmark serve: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("task failed: {e}")))?
+}
+
+/// Reads a whole (small) body: at most `max` bytes, each chunk within the idle timeout.
+async fn read_body(headers: &HeaderMap, body: Body, max: u64, idle: Duration) -> Result<Vec<u8>, ApiError> {
+    let too_big = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_big", format!("the request body is larger than the {max} bytes allowed here"));
+    if content_length(headers).is_some_and(|n| n > max) {
+        return Err(too_big());
+    }
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => {
+                return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "too_slow", "the request body stalled (sent too slowly): send it again"))
+            }
+            Ok(None) => return Ok(out),
+            Ok(Some(Err(e))) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "cut_off", format!("the request body was cut off: {e}"))),
+            Ok(Some(Ok(chunk))) => {
+                if out.len() as u64 + chunk.len() as u64 > max {
+                    return Err(too_big());
+                }
+                out.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+}
+
+/// Who made a request, as its signature and the presented certificate say.
+#[derive(Clone)]
+struct Caller {
+    key: String,
+    leaf: CertInfo,
+}
+
+impl Caller {
+    fn has(&self, role: Role) -> bool {
+        self.leaf.has_role(role)
+    }
+}
+
+struct Signed {
+    method: Method,
+    authority: String,
+    path: String,
+    headers: HeaderMap,
+}
+
+fn unauthorized(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+/// Checks a request's signature (RFC 9421) and maps its key to a certificate chain: the
+/// one `presented` (PUT /v1/device) or the one the device presented before. `body_sha256` is
+/// the digest of the body as received (`None`: checked by the caller as the body streams).
+fn authenticate(app: &App, req: &Signed, body_sha256: Option<&[u8]>, presented: Option<&[String]>) -> Result<Caller, ApiError> {
+    let h = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (Some(input), Some(sig)) = (h("signature-input"), h("signature")) else {
+        return Err(unauthorized(
+            "unsigned",
+            "the request is not signed: every request carries Signature-Input and Signature (RFC 9421) made with an enrolled device key",
+        ));
+    };
+    let received = httpsig::parse(&input, &sig).map_err(|e| unauthorized("bad_signature", e))?;
+    let key_hex = received.keyid.clone().unwrap_or_default();
+    let key = unhex(&key_hex)
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| unauthorized("bad_signature", format!("keyid '{key_hex}' is not an Ed25519 public key (64 hex digits)")))?;
+    let now_s = Utc::now().timestamp();
+    let created = received.created.ok_or_else(|| unauthorized("bad_signature", "the signature has no 'created' time"))?;
+    if (now_s - created).abs() > WINDOW {
+        return Err(unauthorized(
+            "clock_skew",
+            format!("the request was signed at {created} (unix time) but the server's clock says {now_s}: more than {WINDOW} s apart (a replay, or the device's clock is wrong; the client corrects by the server's time)"),
+        ));
+    }
+    let nonce = received
+        .nonce
+        .clone()
+        .filter(|n| !n.is_empty() && n.len() <= 64)
+        .ok_or_else(|| unauthorized("bad_signature", "the signature has no nonce"))?;
+    let digest = h("content-digest").and_then(|d| httpsig::digest_sha256(&d));
+    let Some(digest) = digest else {
+        return Err(unauthorized("bad_signature", "the request has no Content-Digest with a sha-256 member (RFC 9530)"));
+    };
+    if let Some(body) = body_sha256 {
+        if digest != body {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "digest_mismatch",
+                "the body does not match its Content-Digest (cut or altered in transit): send it again",
+            ));
+        }
+    }
+    let header = |n: &str| h(n);
+    let view = httpsig::Request { method: req.method.as_str(), authority: &req.authority, path: &req.path, query: None, header: &header };
+    httpsig::verify(&view, &received, &key).map_err(|e| unauthorized("bad_signature", e))?;
+
+    let chain_pems: Vec<String> = match presented {
+        Some(c) => c.to_vec(),
+        None => match app.backend.device(&key_hex)? {
+            Some(d) => d.chain,
+            None => {
+                return Err(unauthorized(
+                    "unknown_device",
+                    format!(
+                        "device key {} has not presented a certificate here: PUT /v1/device first (hallmark sync does it)",
+                        certificate::fingerprint_of(&key)
+                    ),
+                ))
+            }
+        },
+    };
+    if chain_pems.is_empty() {
+        return Err(unauthorized("unenrolled", "this device is not enrolled: only devices with a bureau certificate may sync (设备登记)"));
+    }
+    let chain = certificate::read_chain("the presented certificate", &chain_pems).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
+    let leaf = certificate::info("the presented certificate", chain[0].as_ref()).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
+    if leaf.public_key != key {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "key_mismatch",
+            format!("the certificate of '{}' certifies another key than the one that signed the request", leaf.name),
+        ));
+    }
+    let role = [Role::Assessor, Role::Lead, Role::Server].into_iter().find(|r| leaf.has_role(*r));
+    let Some(role) = role else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_role", format!("'{}' has no hallmark role (assessor, lead or server)", leaf.name)));
+    };
+    let trust = app.backend.trust()?;
+    let now = Utc::now();
+    trust
+        .check(&chain, role, now, now)
+        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("the certificate of '{}' is refused: {e}", leaf.name)))?;
+    // Only now, with the signature good, is the nonce spent (nobody else can burn it).
+    if !app.backend.use_nonce(&key_hex, &nonce, created, now_s - 2 * WINDOW)? {
+        return Err(unauthorized("replay", format!("nonce '{nonce}' was used before: a replayed request is refused")));
+    }
+    Ok(Caller { key: key_hex, leaf })
+}
+
+fn signed(method: Method, uri: &Uri, headers: HeaderMap) -> Signed {
+    let authority =
+        headers.get("host").and_then(|v| v.to_str().ok()).map(str::to_string).or_else(|| uri.authority().map(|a| a.to_string())).unwrap_or_default();
+    Signed { method, authority, path: uri.path().to_string(), headers }
+}
+
+async fn time() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "protocol": PROTOCOL, "protocol_version": PROTOCOL_VERSION, "server_time": now() }))
+}
+
+async fn present(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Result<Json<DeviceKnownV1>, ApiError> {
+    let bytes = read_body(&headers, body, 1 << 20, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let device: DeviceV1 = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not a DeviceV1 document: {e}")))?;
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), Some(&device.certificates))?;
+        let now = now();
+        app.backend.put_device(&DeviceRow { public_key: caller.key.clone(), chain: device.certificates, name: caller.leaf.name.clone() }, &now)?;
+        let l = &caller.leaf;
+        Ok(Json(DeviceKnownV1 {
+            name: l.name.clone(),
+            unit: l.unit.clone(),
+            roles: l.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            not_after: l.not_after.to_rfc3339(),
+            server_time: now,
+        }))
+    })
+    .await
+}
+
+fn may_push(caller: &Caller, signer_key: &str) -> Result<(), ApiError> {
+    if caller.key == signer_key || caller.has(Role::Server) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_yours",
+        format!(
+            "'{}' may push only bundles its own key signed (this one is signed by {})",
+            caller.leaf.name,
+            certificate::fingerprint_of(&unhex(signer_key).unwrap_or_default())
+        ),
+    ))
+}
+
+/// The receipt for a committed bundle: the kept one, or a new one from the store's row
+/// (after a crash between commit and receipt the retry gets one all the same).
+fn receipt_for(app: &App, bundle_id: &str) -> Result<SignedReceiptV1, ApiError> {
+    let kept = match app.backend.receipt(bundle_id)? {
+        Some(k) => k,
+        None => {
+            let held = app
+                .backend
+                .held(bundle_id)?
+                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("bundle {bundle_id} is not held here")))?;
+            let r = ReceiptV1 {
+                format: RECEIPT_FORMAT.into(),
+                format_version: 1,
+                bundle_id: held.bundle_id.clone(),
+                inspection_id: held.inspection_id.clone(),
+                signer: certificate::fingerprint_of(&unhex(&held.signer_key).unwrap_or_default()),
+                events: held.events,
+                photos: held.photos,
+                received_at: held.imported_at.clone(),
+                server: app.identity.leaf.name.clone(),
+            };
+            let text = serde_json::to_string(&app.identity.sign(&r)).expect("serializes");
+            app.backend.keep_receipt(bundle_id, &text, &now())?
+        }
+    };
+    serde_json::from_str(&kept).map_err(|e| ApiError::internal(format!("kept receipt: {e}")))
+}
+
+async fn offer(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Result<Json<OfferV1>, ApiError> {
+    let head = read_body(&headers, body, app.limits.max_head, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(&head)), None)?;
+        let now = now();
+        // The signature alone first: who may push it is decided before anything is kept.
+        let (manifest, bundle_id) = app.backend.check_head(&head, &now)?;
+        may_push(&caller, &manifest.device.public_key)?;
+        app.backend.keep_head(&bundle_id, &manifest, &head, &now)?;
+        let receipt = if app.backend.held(&bundle_id)?.is_some() { Some(receipt_for(&app, &bundle_id)?) } else { None };
+        let missing = if receipt.is_some() { vec![] } else { app.backend.missing(&manifest) };
+        Ok(Json(OfferV1 {
+            protocol: PROTOCOL.into(),
+            protocol_version: PROTOCOL_VERSION,
+            bundle_id,
+            inspection_id: manifest.inspection.id.clone(),
+            missing: missing.into_iter().map(|f| WantedFileV1 { entry: f.entry, sha256: f.sha256, size: f.size }).collect(),
+            receipt,
+        }))
+    })
+    .await
+}
+
+/// A `Read` over body chunks sent from the async side (each within the idle timeout).
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    buf: Bytes,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.buf.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                Some(Ok(b)) => self.buf = b,
+            }
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf.split_to(n));
+        Ok(n)
+    }
+}
+
+async fn receive(
+    State(app): Shared,
+    Path((id, sha256)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StoredV1>, ApiError> {
+    if !is_sha256(&sha256) || !is_sha256(&id) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("'{id}/{sha256}' is not a bundle id and a SHA-256")));
+    }
+    let req = signed(method, &uri, headers.clone());
+    let app2 = app.clone();
+    let (id2, sha2) = (id.clone(), sha256.clone());
+    let declared = content_length(&headers);
+    // Authenticate and find the file before a byte of the body is read.
+    let file = blocking(move || {
+        let digest = unhex(&sha2).expect("checked");
+        let caller = authenticate(&app2, &req, Some(&digest), None)?;
+        let head = app2
+            .backend
+            .head(&id2)?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_offer", format!("bundle {id2} was not offered here: POST its manifest first")))?;
+        may_push(&caller, &head.signer_key)?;
+        let opened = hallmark_bundle::verify::open_reader("the offered manifest", head.bytes.len() as u64, head.bytes.as_slice(), true)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let file = opened
+            .manifest
+            .files()
+            .into_iter()
+            .find(|f| f.sha256 == sha2)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_listed", format!("bundle {id2} lists no file with SHA-256 {sha2}")))?;
+        if declared.is_some_and(|n| n != file.size) {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "wrong_size",
+                format!("'{}' is {} bytes in the manifest, the request declares {}", file.entry, file.size, declared.unwrap_or(0)),
+            ));
+        }
+        Ok(file)
+    })
+    .await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
+    let backend = app.backend.clone();
+    let f2 = file.clone();
+    let task = tokio::task::spawn_blocking(move || backend.receive(&f2, &mut ChannelReader { rx, buf: Bytes::new() }));
+    let mut stream = body.into_data_stream();
+    let mut cut = None;
+    loop {
+        match tokio::time::timeout(app.limits.idle, stream.next()).await {
+            Err(_) => {
+                cut = Some(ApiError::new(StatusCode::REQUEST_TIMEOUT, "too_slow", "the upload stalled (sent too slowly): send the file again"));
+                let _ = tx.send(Err("stalled".into())).await;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                let _ = tx.send(Err(format!("cut off: {e}"))).await;
+                break;
+            }
+            Ok(Some(Ok(chunk))) => {
+                if tx.send(Ok(chunk)).await.is_err() {
+                    break; // the receiver refused already (too long); its error says why
+                }
+            }
+        }
+    }
+    drop(tx);
+    let got = task.await.map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(e) = cut {
+        return Err(e);
+    }
+    let bytes = got?;
+    failpoint("file-stored");
+    Ok(Json(StoredV1 { sha256: file.sha256, bytes }))
+}
+
+async fn commit(
+    State(app): Shared,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<CommittedV1>, ApiError> {
+    let bytes = read_body(&headers, body, 4096, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
+        let head = app
+            .backend
+            .head(&id)?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_offer", format!("bundle {id} was not offered here: POST its manifest first")))?;
+        may_push(&caller, &head.signer_key)?;
+        let committed = app.backend.commit(&id, &head.bytes, &now())?;
+        failpoint("committed");
+        let receipt = receipt_for(&app, &id)?;
+        failpoint("receipt-kept");
+        Ok(Json(CommittedV1 { outcome: if committed.applied { "applied" } else { "already_had" }.into(), new_events: committed.new_events, receipt }))
+    })
+    .await
+}
+
+async fn pull(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Result<Json<PullListV1>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
+        if !caller.has(Role::Lead) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_lead",
+                format!("'{}' is not certified as a lead: only leads pull panels", caller.leaf.name),
+            ));
+        }
+        let bundles = app
+            .backend
+            .pullable(&caller.key)?
+            .into_iter()
+            .map(|(assignment, b)| PullItemV1 {
+                bundle_id: b.bundle_id,
+                inspection_id: b.inspection_id,
+                assignment,
+                site: b.site,
+                assessor: b.assessor,
+                received_at: b.imported_at,
+            })
+            .collect();
+        Ok(Json(PullListV1 { bundles }))
+    })
+    .await
+}
+
+async fn fetch(State(app): Shared, Path(id): Path<String>, method: Method, uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
+    let req = signed(method, &uri, headers);
+    let app2 = app.clone();
+    let head = blocking(move || {
+        let caller = authenticate(&app2, &req, Some(&Sha256::digest(b"")), None)?;
+        let held =
+            app2.backend.held(&id)?.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("bundle {id} is not held here")))?;
+        let allowed = caller.key == held.signer_key
+            || caller.has(Role::Server)
+            || (caller.has(Role::Lead) && app2.backend.pullable(&caller.key)?.iter().any(|(_, b)| b.bundle_id == id));
+        if !allowed {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_yours",
+                format!("'{}' leads no assignment this bundle belongs to", caller.leaf.name),
+            ));
+        }
+        let head = app2.backend.head(&id)?.ok_or_else(|| ApiError::internal(format!("bundle {id} is held but its head is not")))?;
+        Ok(head.bytes)
+    })
+    .await?;
+    // The bundle is assembled on the blocking pool into a pipe the response streams from:
+    // memory stays flat for a 700 MB bundle.
+    let (writer, reader) = tokio::io::duplex(1 << 20);
+    let backend = app.backend.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = tokio_util::io::SyncIoBridge::new(writer);
+        if let Err(e) = backend.write_bundle(&head, &mut w) {
+            eprintln!("hallmark serve: sending a bundle failed: {}", e.message);
+        }
+    });
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    Ok(([("content-type", BUNDLE_TYPE)], body).into_response())
+}
