@@ -108,13 +108,24 @@ pub(crate) fn demo(dir: &Path, lead: Option<&Db>) -> Result<(), String> {
     if let Some(db) = lead {
         let store = open_db(db, Access::Create)?;
         let leader = "王敏";
-        bureau
+        let chain = bureau
             .enroll(&store, leader, "辽宁省医疗保障局", "评价组长", &[hallmark_trust::Role::Lead, hallmark_trust::Role::Assessor])
             .map_err(|e| format!("{}: {e}", db.db.display()))?;
         let crl = dir.join(DEMO_CRL_FILE);
         let crl_pem = std::fs::read(&crl).map_err(|e| format!("{}: cannot read: {e}", crl.display()))?;
         store.add_trust(&crl.display().to_string(), &crl_pem, &now()).map_err(|e| e.to_string())?;
         outln!("{}  已登记为评价组长 {leader}（密钥 {}），并信任演示根证书", db.db.display(), store.device_key().fingerprint());
+        let lead_cert = dir.join("lead-certificate.pem");
+        std::fs::write(&lead_cert, chain).map_err(|e| format!("{}: cannot write: {e}", lead_cert.display()))?;
+        outln!("{}  评价组长的设备证书（hallmark assignment add --lead）", lead_cert.display());
     }
+    bureau.issue_server(dir).map_err(|e| e.to_string())?;
+    outln!(
+        "{}、{}  演示同步服务器证书与密钥（127.0.0.1、localhost）；{}/*/{}  各评价人员平板的数据目录与证书（hallmark sync push --db）",
+        dir.join(hallmark_store::demo::DEMO_SERVER_CERT).display(),
+        dir.join(hallmark_store::demo::DEMO_SERVER_KEY).display(),
+        dir.join(hallmark_store::demo::DEMO_TABLETS_DIR).display(),
+        hallmark_store::demo::DEMO_CERT_FILE
+    );
     Ok(())
 }

@@ -32,6 +32,7 @@ mod recovery;
 mod report;
 mod rubric;
 mod settings;
+mod sync;
 
 #[derive(Parser)]
 #[command(name = "hallmark", version, about = "Score medical-insurance service halls against official rubrics")]
@@ -75,6 +76,37 @@ enum Command {
         inspection: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run the sync server tablets push bundles to and leads pull panels from (TLS)
+    Serve {
+        /// The data folder (created): SQLite and content-addressed files
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (port 0: any free port, printed)
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// The server's certificate chain (hallmark ca issue --role server --name NAME --host HOST --out FILE)
+        #[arg(long)]
+        cert: PathBuf,
+        /// Its private key (the FILE.key written beside it)
+        #[arg(long)]
+        key: PathBuf,
+        /// Bureau root certificates and revocation lists to trust (kept in the data folder)
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// Seconds a request body may stall before the connection is cut
+        #[arg(long, default_value_t = 30)]
+        idle_timeout: u64,
+    },
+    /// Evaluation assignments on a server: who leads which hall's panel, and its members
+    Assignment {
+        #[command(subcommand)]
+        command: AssignmentCommand,
+    },
+    /// Push this device's bundles to a server, or pull a lead's panels from it
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
     },
     /// Verify and import assessors' bundles (each all-or-nothing)
     Import {
@@ -201,6 +233,55 @@ enum Command {
         db: Db,
         #[arg(long)]
         from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssignmentCommand {
+    /// Add an assignment: a hall and rubric, the lead and the members by their certificates
+    Add {
+        /// The server's data folder
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        /// The hall's name as the tablets record it
+        #[arg(long)]
+        site: String,
+        /// Rubric id (e.g. liaoning-window)
+        #[arg(long)]
+        rubric: String,
+        /// The lead's device certificate
+        #[arg(long)]
+        lead: PathBuf,
+        /// Each member's device certificate
+        #[arg(long = "member", required = true)]
+        members: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCommand {
+    /// Push bundle files, or (with none given) every inspection of this device that changed since its last receipt
+    Push {
+        #[command(flatten)]
+        db: Db,
+        /// The server, https://HOST:PORT
+        #[arg(long)]
+        server: String,
+        /// Bureau roots (and CRLs) to trust besides the database's own
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        files: Vec<PathBuf>,
+    },
+    /// Fetch and import the bundles of the assignments this lead device leads
+    Pull {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        trust: Vec<PathBuf>,
     },
 }
 
@@ -450,6 +531,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Rubric { command: RubricCommand::Show { rubric } } => rubric::show(&rubric),
         Command::Score { rubric, json, file } => rubric::score(&file, rubric.as_deref(), json),
         Command::Aggregate { rubric, json, files } => rubric::aggregate(&files, rubric.as_deref(), json),
+        Command::Serve { data, listen, cert, key, trust, idle_timeout } => sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout),
+        Command::Assignment { command: AssignmentCommand::Add { data, id, site, rubric, lead, members } } => {
+            sync::assignment_add(&data, &id, &site, &rubric, &lead, &members)
+        }
+        Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
+        Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
         Command::Export { db, inspection, out } => bundles::export(&db, &inspection, &out),
         Command::Import { db, json, files } => bundles::import(&db, &files, json),
         Command::Demo { dir, lead } => bundles::demo(&dir, lead.map(|db| Db { db }).as_ref()),

@@ -1,0 +1,160 @@
+//! `hallmark serve`, `hallmark assignment add` and `hallmark sync push|pull` (issue #11):
+//! thin wrappers over hallmark-server and hallmark-sync's client.
+
+use std::path::{Path, PathBuf};
+
+use hallmark_store::{Access, Store};
+use hallmark_sync::client::{Client, DeviceSigner};
+use hallmark_sync::SyncError;
+
+use crate::{now, open_db, read, Db};
+
+/// `hallmark serve --data DIR --listen ADDR --cert FILE --key FILE --trust ROOT.pem [--trust CRL.pem]`
+pub(crate) fn serve(data: &Path, listen: &str, cert: &Path, key: &Path, trust: &[PathBuf], idle_secs: u64) -> Result<(), String> {
+    let mut limits = hallmark_server::net::Limits::default();
+    limits.idle = std::time::Duration::from_secs(idle_secs);
+    limits.handshake = limits.handshake.min(limits.idle);
+    hallmark_server::run(hallmark_server::Config {
+        data: data.to_path_buf(),
+        listen: listen.to_string(),
+        cert_file: cert.to_path_buf(),
+        key_file: key.to_path_buf(),
+        trust_files: trust.to_vec(),
+        limits,
+    })
+}
+
+/// The Ed25519 key a device certificate certifies, and its name.
+fn certified_key(file: &Path) -> Result<(String, String), String> {
+    let pem = read(file)?;
+    let chain = hallmark_trust::certificate::read_pem(&file.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
+    let info = hallmark_trust::certificate::info(&file.display().to_string(), chain[0].as_ref()).map_err(|e| e.to_string())?;
+    if info.key_algorithm != "ed25519" {
+        return Err(format!(
+            "{}: certifies a {} key, not a device's Ed25519 key (pass the device's certificate)",
+            file.display(),
+            info.key_algorithm
+        ));
+    }
+    Ok((hallmark_core::hex::hex(&info.public_key), info.name))
+}
+
+/// `hallmark assignment add --data DIR --id ID --site NAME --rubric ID --lead CERT --member CERT...`
+pub(crate) fn assignment_add(data: &Path, id: &str, site: &str, rubric: &str, lead: &Path, members: &[PathBuf]) -> Result<(), String> {
+    let mut known: Vec<&str> = hallmark_core::builtin::SHIPPED.iter().map(|s| s.id).collect();
+    known.dedup();
+    if !known.contains(&rubric) {
+        return Err(format!("rubric '{rubric}' is not one hallmark ships (one of: {})", known.join(", ")));
+    }
+    let (lead_key, lead_name) = certified_key(lead)?;
+    let members = members.iter().map(|m| certified_key(m)).collect::<Result<Vec<_>, _>>()?;
+    let a = hallmark_server::embedded::Assignment { id: id.into(), site: site.into(), rubric_id: rubric.into(), lead_key, members: members.clone() };
+    hallmark_server::embedded::add_assignment(data, &a, &now())?;
+    let names: Vec<&str> = members.iter().map(|m| m.1.as_str()).collect();
+    outln!("assignment {id}: {site} ({rubric}), lead {lead_name}, {} members: {}", names.len(), names.join("、"));
+    Ok(())
+}
+
+fn connect(store: &Store, server: &str, trust: &[PathBuf]) -> Result<Client, String> {
+    let mut roots = store.trusted_root_pems().map_err(|e| e.to_string())?;
+    let mut ts = store.trust_store().map_err(|e| e.to_string())?;
+    for f in trust {
+        let pem = read(f)?;
+        if pem.contains("-----BEGIN X509 CRL-----") {
+            ts.add_crl_pem(&f.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
+        } else {
+            ts.add_roots_pem(&f.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
+            roots.push(pem);
+        }
+    }
+    let key = store.signing_key().map_err(|e| e.to_string())?;
+    let client = Client::new(server, &roots, ts, DeviceSigner::of(key)).map_err(|e| e.to_string())?;
+    let certs = store
+        .device_certificates()
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "this device is not enrolled: only enrolled devices sync (hallmark enroll request, then enroll install)".to_string())?;
+    let who = client.present(&certs).map_err(|e| e.to_string())?;
+    eprintln!("{}: known as {} ({}), roles {}", client.url(), who.name, who.unit, who.roles.join(", "));
+    Ok(client)
+}
+
+fn work_dir(store: &Store) -> Result<tempfile::TempDir, String> {
+    tempfile::Builder::new().prefix(".sync-").tempdir_in(store.dir()).map_err(|e| format!("cannot make a work folder: {e}"))
+}
+
+/// `hallmark sync push --server URL --db DB [--trust ROOT.pem] [FILE.hallmark...]`
+pub(crate) fn push(db: &Db, server: &str, trust: &[PathBuf], files: &[PathBuf]) -> Result<(), String> {
+    let store = open_db(db, Access::Existing)?;
+    let client = connect(&store, server, trust)?;
+    let mut failed = 0;
+    if !files.is_empty() {
+        for f in files {
+            match client.push_file(f, &mut |_, _| {}) {
+                Ok(p) => {
+                    let r = &p.receipt.receipt;
+                    let what =
+                        if p.already_had { "already held".to_string() } else { format!("{} files, {} bytes sent", p.files_sent, p.bytes_sent) };
+                    outln!("{}: received by '{}' at {} ({what}; {} events, {} photos)", f.display(), r.server, r.received_at, r.events, r.photos);
+                }
+                Err(e) => {
+                    failed += 1;
+                    outln!("{}: not pushed: {e}", f.display());
+                }
+            }
+        }
+    } else {
+        let work = work_dir(&store)?;
+        for p in client.push_changed(&store, work.path(), &now, &mut |_, _, _| {}).map_err(|e| e.to_string())? {
+            match p.result {
+                Ok(None) => outln!("{} {}: 已同步 (unchanged since its last receipt)", p.inspection_id, p.site),
+                Ok(Some(x)) => outln!(
+                    "{} {}: 已同步, received by '{}' at {} ({} files sent)",
+                    p.inspection_id,
+                    p.site,
+                    x.receipt.receipt.server,
+                    x.receipt.receipt.received_at,
+                    x.files_sent
+                ),
+                Err(e) => {
+                    failed += 1;
+                    outln!("{} {}: 未同步: {e}", p.inspection_id, p.site);
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} not pushed (nothing local was changed; run the same command again)"));
+    }
+    Ok(())
+}
+
+/// `hallmark sync pull --server URL --db DB [--trust ROOT.pem]`
+pub(crate) fn pull(db: &Db, server: &str, trust: &[PathBuf]) -> Result<(), String> {
+    let mut store = open_db(db, Access::Create)?;
+    let client = connect(&store, server, trust)?;
+    let work = work_dir(&store)?;
+    let pulled = client.pull_into(&mut store, work.path(), &now).map_err(|e| e.to_string())?;
+    if pulled.is_empty() {
+        outln!("nothing to pull: no assignment led by this device holds bundles yet");
+    }
+    let mut failed = 0;
+    for p in pulled {
+        let short = &p.bundle_id[..12];
+        match p.result {
+            Ok(None) => outln!("{short} {} · {}: already here", p.site, p.assessor),
+            Ok(Some(i)) => outln!("{}", i.line(short)),
+            Err(SyncError::Store(e)) => {
+                failed += 1;
+                outln!("{short} {} · {}: refused: {e}", p.site, p.assessor);
+            }
+            Err(e) => {
+                failed += 1;
+                outln!("{short} {} · {}: not pulled: {e}", p.site, p.assessor);
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} bundles not pulled (the others are imported; run the same command again)"));
+    }
+    Ok(())
+}
