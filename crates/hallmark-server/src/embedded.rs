@@ -85,6 +85,7 @@ fn db_err(e: rusqlite::Error) -> ApiError {
 
 /// Opens (creating) the server's own tables in `DIR/sync.sqlite3`.
 pub fn open_sync_db(dir: &Path) -> Result<Connection, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the data folder: {e}", dir.display()))?;
     let conn = Connection::open(dir.join("sync.sqlite3")).map_err(|e| format!("{}: cannot open sync.sqlite3: {e}", dir.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
     conn.execute_batch(SCHEMA).map_err(|e| format!("sync.sqlite3: {e}"))?;

@@ -134,7 +134,7 @@ pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> 
     }
     if hallmark_core::hex::hex(&hasher.finalize()) != f.sha256 {
         return Err(StoreError::Bundle(format!(
-            "'{}' does not match its SHA-256 in the signed manifest (damaged in transit or altered; send it again)",
+            "'{}' does not match its SHA-256 in the signed manifest (the file was altered or damaged in transit; send it again)",
             f.entry
         )));
     }

@@ -1,0 +1,448 @@
+//! Issue #11 with real processes on loopback: `hallmark serve` (TLS, the embedded backend)
+//! on the demo bureau, tablets pushing with `hallmark sync push`, the lead pulling, and the
+//! faults the issue names — the server killed at each failpoint, a cut upload resumed,
+//! hostile requests and bundles refused with nothing stored.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hallmark_store::identity::DeviceKey;
+use hallmark_store::Store;
+use hallmark_sync::client::{Client, DeviceSigner};
+use hallmark_sync::httpsig;
+use sha2::{Digest, Sha256};
+
+const NOW: &str = "2026-12-01T08:00:00.000Z";
+const LIAONING_SITE: &str = "铁岭县医疗保障事务服务中心";
+
+fn hallmark(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hallmark")).args(args).env("HALLMARK_CA_PASSPHRASE", "hallmark-demo-only").output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = hallmark(args);
+    assert!(o.status.success(), "hallmark {args:?}: {}", text(&o));
+    text(&o)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A running `hallmark serve`; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo, a server data folder with the Liaoning assignment.
+struct Demo {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    data: PathBuf,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        ok(&["demo", s(&dir), "--lead", s(&dir.join("lead.db"))]);
+        let data = tmp.path().join("server");
+        let mut args: Vec<String> =
+            ["assignment", "add", "--data", s(&data), "--id", "TL-2026", "--site", LIAONING_SITE, "--rubric", "liaoning-demo-window", "--lead"]
+                .map(String::from)
+                .to_vec();
+        args.push(dir.join("lead-certificate.pem").display().to_string());
+        for t in Demo::liaoning_tablets(&dir) {
+            args.push("--member".into());
+            args.push(t.join("certificate.pem").display().to_string());
+        }
+        ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        Demo { _tmp: tmp, dir, data }
+    }
+
+    fn liaoning_tablets(dir: &Path) -> Vec<PathBuf> {
+        let mut t: Vec<PathBuf> = std::fs::read_dir(dir.join("tablets"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.display().to_string().contains("liaoning-"))
+            .collect();
+        t.sort();
+        t
+    }
+
+    fn tablet(&self, n: usize) -> PathBuf {
+        Demo::liaoning_tablets(&self.dir)[n].clone()
+    }
+
+    fn bundle_of(&self, tablet: &Path) -> PathBuf {
+        self.dir.join(format!("{}.hallmark", tablet.file_name().unwrap().to_str().unwrap()))
+    }
+
+    fn serve(&self, failpoint: Option<&str>, extra: &[&str]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+        cmd.args(["serve", "--data", s(&self.data), "--listen", "127.0.0.1:0"])
+            .args(["--cert", s(&self.dir.join("server.pem")), "--key", s(&self.dir.join("server.key"))])
+            .args(["--trust", s(&self.dir.join("bureau-root.pem")), "--trust", s(&self.dir.join("bureau-crl.pem"))])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        match failpoint {
+            Some(f) => cmd.env("HALLMARK_FAILPOINT", f),
+            None => cmd.env_remove("HALLMARK_FAILPOINT"),
+        };
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.split_whitespace().nth(2).unwrap_or_else(|| panic!("no listening line: {line:?}")).to_string();
+        assert!(url.starts_with("https://127.0.0.1:"), "{line}");
+        Server { child, url }
+    }
+
+    /// A library client signing as a tablet's device key.
+    fn client(&self, server: &Server, tablet: &Path) -> Client {
+        let store = Store::open(tablet, NOW).unwrap();
+        let root = std::fs::read_to_string(self.dir.join("bureau-root.pem")).unwrap();
+        let mut trust = hallmark_trust::TrustStore::new();
+        trust.add_roots_pem("root", root.as_bytes()).unwrap();
+        let c = Client::new(&server.url, &[root], trust, DeviceSigner::of(store.device_key())).unwrap();
+        c.present(&store.device_certificates().unwrap().unwrap()).unwrap();
+        c
+    }
+
+    /// What the server holds: (bundle ids, files under the store folders with their sizes).
+    fn held(&self) -> (Vec<String>, Vec<(String, u64)>) {
+        let ids = if self.data.join("hallmark.sqlite3").exists() {
+            let store = Store::open(&self.data, NOW).unwrap();
+            store.held_bundles().unwrap().into_iter().map(|b| b.bundle_id).collect()
+        } else {
+            vec![]
+        };
+        let mut files = Vec::new();
+        for sub in ["photos", "thumbs", "signatures"] {
+            walk(&self.data.join(sub), &mut files);
+        }
+        files.sort();
+        (ids, files)
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(String, u64)>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push((p.display().to_string(), e.metadata().unwrap().len()));
+        }
+    }
+}
+
+#[test]
+fn tablets_push_the_lead_pulls_and_the_merge_is_the_usb_merge() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    for t in Demo::liaoning_tablets(&demo.dir) {
+        let out = ok(&["sync", "push", "--db", s(&t), "--server", &server.url]);
+        assert!(out.contains("已同步, received by '演示同步服务器'"), "{out}");
+        // Nothing changed: the second push sends nothing.
+        let again = ok(&["sync", "push", "--db", s(&t), "--server", &server.url]);
+        assert!(again.contains("unchanged since its last receipt"), "{again}");
+    }
+    // An assessor may not pull; the lead pulls its panel of five.
+    let o = hallmark(&["sync", "pull", "--db", s(&demo.tablet(0)), "--server", &server.url]);
+    assert!(!o.status.success() && text(&o).contains("403 not_lead"), "{}", text(&o));
+    let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
+    assert_eq!(pulled.matches("已导入 铁岭县").count(), 5, "{pulled}");
+    let again = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
+    assert_eq!(again.matches("already here").count(), 5, "{again}");
+
+    // The same five by USB stick: the merge view's result is the same.
+    let usb = demo.dir.join("usb.db");
+    let mut args = vec!["import", "--db", s(&usb)];
+    let files: Vec<PathBuf> = Demo::liaoning_tablets(&demo.dir).iter().map(|t| demo.bundle_of(t)).collect();
+    args.extend(files.iter().map(|f| s(f)));
+    ok(&args);
+    let score = |db: &Path| {
+        let out = ok(&["merge", "--db", s(db)]);
+        out.lines().filter(|l| l.contains("最终得分") || l.contains("合计")).map(str::to_string).collect::<Vec<_>>()
+    };
+    let (a, b) = (score(&demo.dir.join("lead.db")), score(&usb));
+    assert!(!a.is_empty(), "the merge view names a final score");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_pulled_bundle_is_byte_identical_and_a_receipt_comes_back_the_same() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    let tablet = demo.tablet(1);
+    let file = demo.bundle_of(&tablet);
+    let client = demo.client(&server, &tablet);
+    let first = client.push_file(&file, &mut |_, _| {}).unwrap();
+    assert!(!first.already_had);
+    assert_eq!(first.files_sent, 7, "3 photos, 3 thumbnails, the signature image");
+    // The receipt was sent but (say) never stored by the tablet: the next push gets the same
+    // receipt, byte for byte, and sends nothing.
+    let second = client.push_file(&file, &mut |_, _| {}).unwrap();
+    assert!(second.already_had);
+    assert_eq!((second.files_sent, &second.signed), (0, &first.signed));
+    let r = &first.receipt.receipt;
+    assert_eq!((r.events, r.photos, r.server.as_str()), (58, 3, "演示同步服务器"));
+    // The tablet may fetch its own bundle back: the bytes it exported.
+    let back = demo.dir.join("back.hallmark");
+    client.fetch(&first.bundle_id, &back).unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&file).unwrap());
+    // A receipt altered in transit does not check.
+    let mut forged: hallmark_sync::wire::SignedReceiptV1 = serde_json::from_str(&first.signed).unwrap();
+    forged.receipt = forged.receipt.replace("\"events\":58", "\"events\":59");
+    let trust = {
+        let mut t = hallmark_trust::TrustStore::new();
+        t.add_roots_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap();
+        t
+    };
+    let e = hallmark_sync::receipt::check(&forged, &first.bundle_id, &trust, chrono::Utc::now()).unwrap_err();
+    assert!(e.contains("does not verify"), "{e}");
+}
+
+/// The server killed (abort, as `kill -9`) at each named failpoint, then restarted: the push
+/// resumes and completes, the bundle is held exactly once, and files that arrived before the
+/// kill are not sent again.
+#[test]
+fn the_server_killed_at_each_failpoint_loses_nothing_and_the_push_resumes() {
+    let demo = Demo::new();
+    for (n, failpoint) in ["file-stored", "committed", "receipt-kept"].into_iter().enumerate() {
+        let tablet = demo.tablet(n);
+        let file = demo.bundle_of(&tablet);
+        let server = demo.serve(Some(failpoint), &[]);
+        let client = demo.client(&server, &tablet);
+        let e = client.push_file(&file, &mut |_, _| {}).unwrap_err();
+        assert!(e.is_transient(), "{failpoint}: the cut push is worth retrying: {e}");
+        drop(server);
+        let before = demo.held();
+        let server = demo.serve(None, &[]);
+        let client = demo.client(&server, &tablet);
+        let pushed = client.push_file(&file, &mut |_, _| {}).unwrap();
+        match failpoint {
+            // One file arrived before the kill: six are left to send.
+            "file-stored" => assert_eq!((pushed.files_sent, pushed.already_had), (6, false), "{failpoint}"),
+            // Committed before the kill: nothing is sent again, the receipt is given now.
+            _ => {
+                assert_eq!((pushed.files_sent, pushed.already_had), (0, true), "{failpoint}");
+                assert!(before.0.contains(&pushed.bundle_id), "{failpoint}: committed before the kill");
+            }
+        }
+        let (ids, _) = demo.held();
+        assert_eq!(ids.iter().filter(|i| **i == pushed.bundle_id).count(), 1, "{failpoint}: held exactly once");
+        assert_eq!(ids.len(), n + 1, "{failpoint}: nothing half-committed is visible");
+    }
+}
+
+/// A raw client for hostile requests: TLS trusting the demo root, signing optional.
+struct Raw {
+    agent: ureq::Agent,
+    url: String,
+    key: DeviceKey,
+}
+
+impl Raw {
+    fn new(demo: &Demo, server: &Server, tablet: &Path) -> Raw {
+        let mut roots = rustls::RootCertStore::empty();
+        for der in hallmark_trust::certificate::read_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap() {
+            roots.add(der).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let agent = ureq::AgentBuilder::new().tls_config(Arc::new(tls)).build();
+        let key = Store::open(tablet, NOW).unwrap().device_key().clone();
+        Raw { agent, url: server.url.clone(), key }
+    }
+
+    fn signed_headers(&self, method: &str, path: &str, body: &[u8], nonce: &str) -> Vec<(String, String)> {
+        self.signed_with_digest(method, path, &Sha256::digest(body), nonce)
+    }
+
+    fn signed_with_digest(&self, method: &str, path: &str, sha256: &[u8], nonce: &str) -> Vec<(String, String)> {
+        let digest = httpsig::content_digest(sha256);
+        let d = digest.clone();
+        let header = move |n: &str| (n == "content-digest").then(|| d.clone());
+        let authority = self.url.trim_start_matches("https://").to_string();
+        let req = httpsig::Request { method, authority: &authority, path, query: None, header: &header };
+        let (input, sig) = httpsig::sign(&req, &self.key.public_key_hex(), chrono::Utc::now().timestamp(), nonce, &|m| self.key.sign(m)).unwrap();
+        vec![("content-digest".into(), digest), ("signature-input".into(), input), ("signature".into(), sig)]
+    }
+
+    /// (status, error code) of a request.
+    fn send(&self, method: &str, path: &str, body: &[u8], headers: &[(String, String)]) -> (u16, String) {
+        let mut r = self.agent.request(method, &format!("{}{path}", self.url));
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        match r.send_bytes(body) {
+            Ok(resp) => (resp.status(), String::new()),
+            Err(ureq::Error::Status(code, resp)) => {
+                let v: serde_json::Value = resp.into_json().unwrap_or_default();
+                (code, v["error"].as_str().unwrap_or("").to_string())
+            }
+            // The server answered early and closed while the body was still being sent.
+            Err(e) => (0, e.to_string()),
+        }
+    }
+}
+
+/// The first two entries of a bundle as a client sends them (or, for a file that is no
+/// bundle, its first bytes).
+fn head_of(file: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(file).unwrap();
+    let mut pos = 0usize;
+    for _ in 0..2 {
+        let Some(h) = bytes.get(pos..pos + 512) else { return bytes.iter().copied().take(1 << 20).collect() };
+        let size = std::str::from_utf8(&h[124..136]).ok().and_then(|t| u64::from_str_radix(t.trim_matches(|c: char| c == '\0' || c == ' '), 8).ok());
+        let Some(size) = size.filter(|s| *s < 1 << 26) else { return bytes.iter().copied().take(1 << 20).collect() };
+        pos += 512 + (size as usize).div_ceil(512) * 512;
+    }
+    bytes[..pos.min(bytes.len())].to_vec()
+}
+
+#[test]
+fn unsigned_replayed_unknown_and_hostile_requests_are_refused_and_nothing_is_stored() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &["--idle-timeout", "2"]);
+    let tablet = demo.tablet(2);
+    let _ = demo.client(&server, &tablet); // presents its certificate
+    let raw = Raw::new(&demo, &server, &tablet);
+    let before = demo.held();
+
+    // Unsigned, and a signature that does not match.
+    assert_eq!(raw.send("GET", "/v1/pull", b"", &[]), (401, "unsigned".into()));
+    let mut h = raw.signed_headers("GET", "/v1/pull", b"", "n-1");
+    h[2].1 = h[2].1.replacen('A', "B", 1);
+    assert_eq!(raw.send("GET", "/v1/pull", b"", &h).1, "bad_signature");
+    // A request replayed with its nonce.
+    let head = head_of(&demo.bundle_of(&tablet));
+    let h = raw.signed_headers("POST", "/v1/bundles", &head, "n-3");
+    assert_eq!(raw.send("POST", "/v1/bundles", &head, &h).0, 200);
+    assert_eq!(raw.send("POST", "/v1/bundles", &head, &h), (401, "replay".into()));
+    // A body that is not the one signed.
+    let h = raw.signed_headers("POST", "/v1/bundles", &head, "n-4");
+    let mut other = head.clone();
+    other[600] ^= 1;
+    assert_eq!(raw.send("POST", "/v1/bundles", &other, &h), (400, "digest_mismatch".into()));
+    // A device that never presented a certificate (the lead's database here).
+    let stranger = Raw { key: DeviceKey::load(&demo.dir.join("lead.db-files"), &mut vec![]).unwrap(), ..Raw::new(&demo, &server, &tablet) };
+    let h = stranger.signed_headers("GET", "/v1/pull", b"", "n-5");
+    assert_eq!(stranger.send("GET", "/v1/pull", b"", &h), (401, "unknown_device".into()));
+    // Another tablet's bundle, and an oversized head.
+    let theirs = head_of(&demo.bundle_of(&demo.tablet(3)));
+    let h = raw.signed_headers("POST", "/v1/bundles", &theirs, "n-6");
+    assert_eq!(raw.send("POST", "/v1/bundles", &theirs, &h), (403, "not_yours".into()));
+    let huge = vec![0u8; 65 << 20];
+    let h = raw.signed_headers("POST", "/v1/bundles", &huge, "n-7");
+    let (status, said) = raw.send("POST", "/v1/bundles", &huge, &h);
+    assert!(status == 413 || said.contains("Broken pipe") || said.contains("reset"), "an oversized body is cut off: {status} {said}");
+
+    // Every hostile bundle of the bundle tests: refused with the import's reason.
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bundles/bad");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&bad).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "hallmark")).collect();
+    files.sort();
+    assert!(files.len() >= 15);
+    for (i, f) in files.iter().enumerate() {
+        let head = head_of(f);
+        let h = raw.signed_headers("POST", "/v1/bundles", &head, &format!("bad-{i}"));
+        let (status, code) = raw.send("POST", "/v1/bundles", &head, &h);
+        // The head of a bundle whose damage is in its files passes the offer; its owner is
+        // another device, so it is refused as not_yours before anything is kept.
+        assert!((400..500).contains(&status), "{}: {status} {code}", f.display());
+    }
+
+    // A photo altered in transit: refused on arrival, and the commit refuses a bundle with a
+    // file missing.
+    let file = demo.bundle_of(&tablet);
+    let head = head_of(&file);
+    let h = raw.signed_headers("POST", "/v1/bundles", &head, "n-8");
+    assert_eq!(raw.send("POST", "/v1/bundles", &head, &h).0, 200);
+    let (id, photo, sha) = {
+        let store = Store::open(&tablet, NOW).unwrap();
+        let opened = hallmark_bundle::verify::open(&file).unwrap();
+        let f = opened.manifest.files().into_iter().next().unwrap();
+        let bytes = std::fs::read(hallmark_store::bundle::stored_path(store.dir(), &f)).unwrap();
+        (opened.bundle_id, bytes, f.sha256)
+    };
+    let mut altered = photo.clone();
+    altered[photo.len() / 2] ^= 0x40;
+    let path = format!("/v1/bundles/{id}/files/{sha}");
+    // The tablet signed the listed digest; the bytes were altered on the way.
+    let h = raw.signed_with_digest("PUT", &path, &hallmark_core::hex::unhex(&sha).unwrap(), "n-9");
+    let (status, code) = raw.send("PUT", &path, &altered, &h);
+    assert_eq!((status, code.as_str()), (422, "altered"), "an altered file is refused on arrival");
+    let commit = format!("/v1/bundles/{id}/commit");
+    let h = raw.signed_headers("POST", &commit, b"", "n-10");
+    assert_eq!(raw.send("POST", &commit, b"", &h).0, 422, "a commit with files missing is refused");
+    assert_eq!(demo.held(), before, "nothing was stored");
+
+    // A slow-loris body is cut off by the idle timeout; nothing is stored.
+    let started = Instant::now();
+    let tcp = TcpStream::connect(server.url.trim_start_matches("https://")).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = {
+        let mut roots = rustls::RootCertStore::empty();
+        for der in hallmark_trust::certificate::read_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap() {
+            roots.add(der).unwrap();
+        }
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let conn = rustls::ClientConnection::new(Arc::new(cfg), "127.0.0.1".try_into().unwrap()).unwrap();
+        rustls::StreamOwned::new(conn, tcp)
+    };
+    let h = raw.signed_headers("PUT", &path, &photo, "n-11");
+    let mut req = format!("PUT {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n", server.url.trim_start_matches("https://"), photo.len());
+    for (k, v) in &h {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    tls.write_all(req.as_bytes()).unwrap();
+    tls.write_all(&photo[..100]).unwrap();
+    tls.flush().unwrap();
+    let mut answer = String::new();
+    let _ = tls.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("too_slow"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(15), "cut within the idle timeout");
+    assert_eq!(demo.held(), before, "nothing was stored");
+}
+
+#[test]
+fn a_revoked_device_is_refused_at_its_next_request() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    let tablet = demo.tablet(4);
+    let client = demo.client(&server, &tablet);
+    client.push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    let cert = tablet.join("certificate.pem");
+    ok(&["ca", "revoke", "--ca", s(&demo.dir.join("bureau-ca")), "--cert", s(&cert), "--reason", "key-compromise"]);
+    ok(&["trust", "add", "--db", s(&demo.data.join("hallmark.sqlite3")), s(&demo.dir.join("bureau-ca/crl.pem"))]);
+    let e = client.pull_list().unwrap_err().to_string();
+    assert!(e.contains("403 revoked"), "{e}");
+}
