@@ -21,6 +21,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The RFC 9421 interop test (issue #11) checks hallmark's request signatures with PyPI
+# http-message-signatures (and its requests/cryptography), an implementation nobody here wrote.
+if ! python3 -c "import http_message_signatures, requests" 2>/dev/null; then
+  echo "hallmark setup: installing the Python package http-message-signatures (interop test)" >&2
+  python3 -m pip install -q --user http-message-signatures requests 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages http-message-signatures requests
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "hallmark setup: cargo not found: install Rust (rustup) first, then run this again" >&2
   exit 1

@@ -446,3 +446,48 @@ fn a_revoked_device_is_refused_at_its_next_request() {
     let e = client.pull_list().unwrap_err().to_string();
     assert!(e.contains("403 revoked"), "{e}");
 }
+
+/// RFC 9421 interop: PyPI `http-message-signatures` (installed by scripts/setup.sh) verifies a
+/// request hallmark signed, and signs requests hallmark's server accepts (an assessor is
+/// authenticated and then refused the lead's pull; the lead pulls).
+#[test]
+fn request_signatures_interoperate_with_pypi_http_message_signatures() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    let tablet = demo.tablet(0);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/httpsig_interop.py");
+    let raw = Raw::new(&demo, &server, &tablet);
+    let body = b"{\"certificates\":[]}";
+    let headers: serde_json::Map<String, serde_json::Value> =
+        raw.signed_headers("PUT", "/v1/device", body, "interop-1").into_iter().map(|(k, v)| (k, v.into())).collect();
+    let input = serde_json::json!({
+        "method": "PUT", "url": format!("{}/v1/device", server.url), "headers": headers,
+        "body_hex": hallmark_core::hex::hex(body), "public_key_hex": raw.key.public_key_hex(),
+    });
+    let mut child =
+        Command::new("python3").arg(&script).arg("verify").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the library must verify hallmark's signature: {}", text(&out));
+    // Altered, it must not.
+    let mut bad = input.clone();
+    bad["method"] = "POST".into();
+    let mut child =
+        Command::new("python3").arg(&script).arg("verify").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(bad.to_string().as_bytes()).unwrap();
+    assert!(!child.wait_with_output().unwrap().status.success(), "an altered request must not verify");
+
+    let run = |key: &Path, cert: &Path| {
+        let o = Command::new("python3")
+            .arg(&script)
+            .args(["request", &server.url, s(&demo.dir.join("bureau-root.pem")), s(key), s(cert)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let assessor = run(&tablet.join("device.key"), &tablet.join("certificate.pem"));
+    assert_eq!(assessor, serde_json::json!({"device": [200, "王敏"], "pull": [403, "not_lead"]}));
+    let lead = run(&demo.dir.join("lead.db-files/device.key"), &demo.dir.join("lead-certificate.pem"));
+    assert_eq!(lead["pull"][0], 200, "{lead}");
+}
