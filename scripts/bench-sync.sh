@@ -25,7 +25,7 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 start_server() { # $1: data folder; sets url and pid
   /usr/bin/time -f %M -o "$work/serve.rss" "$bin/hallmark" serve --data "$1" --listen 127.0.0.1:0 \
-    --cert "$work/demo/server.pem" --key "$work/demo/server.key" --trust "$work/demo/bureau-root.pem" \
+    --cert "$work/demo/sync/server.pem" --key "$work/demo/sync/server.key" --trust "$work/demo/bureau-root.pem" \
     > "$work/serve.out" 2> "$work/serve.err" &
   pid=$!
   for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done

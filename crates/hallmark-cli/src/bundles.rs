@@ -115,7 +115,8 @@ pub(crate) fn demo(dir: &Path, lead: Option<&Db>) -> Result<(), String> {
         let crl_pem = std::fs::read(&crl).map_err(|e| format!("{}: cannot read: {e}", crl.display()))?;
         store.add_trust(&crl.display().to_string(), &crl_pem, &now()).map_err(|e| e.to_string())?;
         outln!("{}  已登记为评价组长 {leader}（密钥 {}），并信任演示根证书", db.db.display(), store.device_key().fingerprint());
-        let lead_cert = dir.join("lead-certificate.pem");
+        let lead_cert = dir.join(hallmark_store::demo::DEMO_LEAD_CERT);
+        std::fs::create_dir_all(dir.join(hallmark_store::demo::DEMO_SYNC_DIR)).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
         std::fs::write(&lead_cert, chain).map_err(|e| format!("{}: cannot write: {e}", lead_cert.display()))?;
         outln!("{}  评价组长的设备证书（hallmark assignment add --lead）", lead_cert.display());
     }

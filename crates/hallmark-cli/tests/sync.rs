@@ -67,7 +67,7 @@ impl Demo {
             ["assignment", "add", "--data", s(&data), "--id", "TL-2026", "--site", LIAONING_SITE, "--rubric", "liaoning-demo-window", "--lead"]
                 .map(String::from)
                 .to_vec();
-        args.push(dir.join("lead-certificate.pem").display().to_string());
+        args.push(dir.join("sync/lead-certificate.pem").display().to_string());
         for t in Demo::liaoning_tablets(&dir) {
             args.push("--member".into());
             args.push(t.join("certificate.pem").display().to_string());
@@ -98,7 +98,7 @@ impl Demo {
     fn serve(&self, failpoint: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
         cmd.args(["serve", "--data", s(&self.data), "--listen", "127.0.0.1:0"])
-            .args(["--cert", s(&self.dir.join("server.pem")), "--key", s(&self.dir.join("server.key"))])
+            .args(["--cert", s(&self.dir.join("sync/server.pem")), "--key", s(&self.dir.join("sync/server.key"))])
             .args(["--trust", s(&self.dir.join("bureau-root.pem")), "--trust", s(&self.dir.join("bureau-crl.pem"))])
             .args(extra)
             .stdout(Stdio::piped())
@@ -488,6 +488,6 @@ fn request_signatures_interoperate_with_pypi_http_message_signatures() {
     };
     let assessor = run(&tablet.join("device.key"), &tablet.join("certificate.pem"));
     assert_eq!(assessor, serde_json::json!({"device": [200, "王敏"], "pull": [403, "not_lead"]}));
-    let lead = run(&demo.dir.join("lead.db-files/device.key"), &demo.dir.join("lead-certificate.pem"));
+    let lead = run(&demo.dir.join("lead.db-files/device.key"), &demo.dir.join("sync/lead-certificate.pem"));
     assert_eq!(lead["pull"][0], 200, "{lead}");
 }

@@ -144,9 +144,14 @@ pub const DEMO_CA_DIR: &str = "bureau-ca";
 pub const DEMO_TABLETS_DIR: &str = "tablets";
 /// Each demo device's certificate chain, in its data folder.
 pub const DEMO_CERT_FILE: &str = "certificate.pem";
-/// The demo sync server's certificate and key (for 127.0.0.1 and localhost).
-pub const DEMO_SERVER_CERT: &str = "server.pem";
-pub const DEMO_SERVER_KEY: &str = "server.key";
+/// The demo's sync files (a folder of their own: the demo folder's top-level .pem files are
+/// what `$HALLMARK_TRUST` trusts, and these are not roots).
+pub const DEMO_SYNC_DIR: &str = "sync";
+/// The demo sync server's certificate and key (for 127.0.0.1 and localhost), in `sync/`.
+pub const DEMO_SERVER_CERT: &str = "sync/server.pem";
+pub const DEMO_SERVER_KEY: &str = "sync/server.key";
+/// The demo lead's device certificate, in `sync/` (for `hallmark assignment add --lead`).
+pub const DEMO_LEAD_CERT: &str = "sync/lead-certificate.pem";
 
 /// A demo bureau CA (issue #10): a root that enrolls the demo tablets and the demo lead.
 pub struct DemoBureau {
@@ -175,8 +180,9 @@ impl DemoBureau {
     }
 
     /// Issues the demo sync server's certificate (role server, for 127.0.0.1 and localhost)
-    /// into `dir/server.pem` and its key into `dir/server.key` (0600).
+    /// into `dir/sync/server.pem` and its key into `dir/sync/server.key` (0600).
     pub fn issue_server(&self, dir: &std::path::Path) -> Result<()> {
+        std::fs::create_dir_all(dir.join(DEMO_SYNC_DIR)).map_err(|e| crate::io("cannot create the demo sync folder", e))?;
         use hallmark_trust::authority::{self, IssueRequest, Subject, SubjectKey};
         let issued = authority::issue(
             &self.ca_dir,

@@ -37,7 +37,8 @@ fn tablet(bureau: &DemoBureau, dir: &Path, i: usize, n: usize) -> Vec<PathBuf> {
         )
         .expect("inspection");
     let doc: serde_json::Value = serde_json::from_str(ANSWERS).expect("example");
-    let answers: Vec<(String, serde_json::Value)> = doc["answers"].as_object().expect("answers").iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let answers: Vec<(String, serde_json::Value)> =
+        doc["answers"].as_object().expect("answers").iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut out = Vec::new();
     for b in 0..n {
         let (k, v) = &answers[b % answers.len()];
