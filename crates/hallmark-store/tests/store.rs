@@ -51,7 +51,7 @@ fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn migrates_from_empty_and_reopens() {
     let (dir, store) = open();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7, "migration 0007 (issue #11): sync_receipts");
     let device = store.device_id().to_string();
     drop(store);
     let again = Store::open(dir.path(), NOW).unwrap();
@@ -241,7 +241,7 @@ fn a_version_1_database_migrates_and_keeps_its_data() {
     store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
     drop(store);
     let store = Store::open(dir.path(), NOW).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7, "migration 0007 (issue #11): sync_receipts");
     assert_eq!(store.answers(&id).unwrap()["1.1.location"], json!(true));
     assert!(store.service_entries(&id).unwrap().is_empty());
 }
