@@ -9,6 +9,10 @@ function invoke(cmd, args, options) {
 export const available = Boolean(tauri && tauri.core);
 
 export const backend = {
+  syncStatus: () => invoke('sync_status'),
+  syncSetServer: (server) => invoke('sync_set_server', { server }),
+  syncNow: () => invoke('sync_now'),
+  pullFromServer: () => invoke('pull_from_server'),
   appInfo: (firstScreen = false) => invoke('app_info', { firstScreen }),
   listRubrics: () => invoke('list_rubrics'),
   listInspections: () => invoke('list_inspections'),

@@ -89,6 +89,16 @@ export const ERROR_TITLES = {
   self_signed: '这是自签名证书，不是医保局签发的', unknown_issuer: '证书不是由所选的医保局根证书签发的',
   wrong_role: '证书角色不符', key_mismatch: '这张证书是为另一台设备签发的（证书中的公钥与本机不符）',
   unenrolled: '本机尚未登记', no_trust_root: '没有医保局根证书', authority: '登记申请无法生成',
+  sync: '同步未完成（本机数据未改变）',
+};
+
+// Why a sync step failed (issue #11: fields.reason, the server's or the client's code).
+const SYNC_REASONS = {
+  unreachable: '无法连接服务器，联网后将自动重试', clock_skew: '本机时间与服务器相差过大，请校准日期和时间',
+  unknown_device: '服务器尚不认识本机', unenrolled: '本机尚未登记，不能同步', revoked: '本机证书已被医保局吊销',
+  expired: '本机证书已过期，请重新登记', unknown_issuer: '服务器不认可本机证书的签发机构', not_yours: '只能上传本机签名的数据包',
+  not_lead: '本机不是评价组长，不能获取评价组数据', bad_answer: '服务器的回执未通过核验', local: '本机无法连接服务器（请检查服务器地址和根证书）',
+  too_slow: '网络太慢，连接被服务器断开，稍后自动重试', replay: '请求被服务器判定为重放', bad_signature: '请求签名未通过服务器核验',
 };
 
 // Why a bundle was refused (fields.reason_code, a closed set from the store).
@@ -116,6 +126,7 @@ export function fieldSentence(fields, labelOf = (k) => k) {
   // A certificate of the wrong role (issue #10): 张伟的证书角色为评估人员，需要评价组长.
   if (f.wanted) return `${f.name ? f.name + '的' : ''}证书角色为${roleText(f.has)}，需要${roleText(f.wanted)}`;
   if (f.kind === 'too_long') return `${TEXT_FIELDS[f.field] || '文字'}太长（${f.length} 字，最多 ${f.max} 字）`;
+  if (f.kind === 'sync') return SYNC_REASONS[f.reason] || (f.transient ? '服务器暂时不可用，稍后自动重试' : `服务器拒绝（${f.reason}）`);
   if (f.reason_code) return `${f.file ? f.file + '：' : ''}${BUNDLE_REASONS[f.reason_code] || BUNDLE_REASONS.invalid}`;
   if (f.file) return `文件 ${f.file}`;
   if (f.value) return `平板时间 ${f.value}`;

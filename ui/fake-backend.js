@@ -55,6 +55,10 @@ export function fakeBackend(fixture) {
     enrollmentStatus: async () => null,
     enrollmentScreen: async () => ({ device_id: 'fake-device', fingerprint: '0000 0000 0000 0000', public_key: '0'.repeat(64), qr_svg: '', bundle_dir: '(memory)', enrollment: null, certificate_files: [] }),
     enrollmentRequest: async (name) => ({ path: `(memory)/登记申请-${name}.csr.pem`, name: `登记申请-${name}.csr.pem`, dir: '(memory)' }),
+    syncStatus: async () => ({ server: null, enrolled: false, last_attempt: null, last_error: null, next_in: 0, inspections: [] }),
+    syncSetServer: async (server) => ({ server: server || null, enrolled: false, last_attempt: null, last_error: null, next_in: 0, inspections: [] }),
+    syncNow: async () => null,
+    pullFromServer: async () => ({ lines: [], imported: 0, failed: 0 }),
     installCertificate: async () => { throw { code: 'unknown_issuer', message: 'fake backend', fields: {} }; },
   };
 }

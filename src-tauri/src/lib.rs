@@ -4,6 +4,7 @@
 //! (`async`), so SQLite work never freezes the UI. What they return is the IPC's own types
 //! ([`view`]), never a library struct.
 
+pub mod outbox;
 pub mod view;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub struct AppState {
     broken: Mutex<Option<CommandError>>,
     /// The data folder.
     dir: PathBuf,
+    /// Sync with the server (issue #11): the background outbox.
+    outbox: outbox::Outbox,
 }
 
 /// The open store, while the lock is held.
@@ -544,6 +547,58 @@ fn install_certificate(state: State<'_, AppState>, certificate: String, root: St
     Ok(view::Enrollment::from(&enrolled))
 }
 
+/// The outbox (issue #11): the server, and per inspection 未同步 / 同步中 / 已同步.
+#[tauri::command(async)]
+fn sync_status(state: State<'_, AppState>) -> Result<view::SyncStatus> {
+    Ok(state.outbox.status(&*lock(&state)?)?)
+}
+
+/// Sets the sync server (`https://HOST:PORT`; empty: none) and tries at once.
+#[tauri::command(async)]
+fn sync_set_server(state: State<'_, AppState>, server: String) -> Result<view::SyncStatus> {
+    let status = {
+        let store = lock(&state)?;
+        store.set_sync_server(&server)?;
+        state.outbox.status(&store)?
+    };
+    state.outbox.wake();
+    Ok(status)
+}
+
+/// 立即同步: try now instead of after the backoff.
+#[tauri::command(async)]
+fn sync_now(state: State<'_, AppState>) -> Result<()> {
+    state.outbox.wake();
+    Ok(())
+}
+
+/// 从服务器获取 (the lead): fetch the bundles of the assignments this device leads and import
+/// each (verified again), on a connection of its own so the app stays responsive.
+#[tauri::command(async)]
+fn pull_from_server(state: State<'_, AppState>) -> Result<view::Pulled> {
+    let server = lock(&state)?.sync_server()?.ok_or_else(|| CommandError::new("sync", "no sync server is set"))?;
+    let dir = state.dir.clone();
+    let mut store = Store::open_with(&dir.join(hallmark_store::DB_FILE), &dir, hallmark_store::Access::Existing, &now())?;
+    let (client, _) = hallmark_sync::client::connect_store(&store, &server, &[]).map_err(|e| outbox::sync_error(&e))?;
+    let work = tempfile::Builder::new().prefix(".pull-").tempdir_in(&dir).map_err(|e| invalid(format!("cannot make a work folder: {e}")))?;
+    let pulled = client.pull_into(&mut store, work.path(), &now).map_err(|e| outbox::sync_error(&e))?;
+    let (mut lines, mut imported, mut failed) = (Vec::new(), 0, 0);
+    for p in pulled {
+        match p.result {
+            Ok(None) => lines.push(format!("{} · {}：已在本机", p.site, p.assessor)),
+            Ok(Some(i)) => {
+                imported += 1;
+                lines.push(i.line(&format!("{} · {}", p.site, p.assessor)));
+            }
+            Err(e) => {
+                failed += 1;
+                lines.push(format!("{} · {}：未能获取（{}）", p.site, p.assessor, e.code()));
+            }
+        }
+    }
+    Ok(view::Pulled { lines, imported, failed })
+}
+
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder
 /// (`$XDG_DATA_HOME/cn.hallmark.inspector` on Linux).
 fn data_dir(app: &tauri::App) -> std::result::Result<PathBuf, String> {
@@ -602,7 +657,11 @@ pub fn run() {
                     (None, Some(CommandError::from(e)))
                 }
             };
-            app.manage(AppState { store: Mutex::new(store), broken: Mutex::new(broken), dir });
+            let outbox = outbox::Outbox::default();
+            if store.is_some() {
+                outbox.start(dir.clone());
+            }
+            app.manage(AppState { store: Mutex::new(store), broken: Mutex::new(broken), dir, outbox });
             fit_to_screen(app);
             Ok(())
         })
@@ -644,7 +703,11 @@ pub fn run() {
             enrollment_status,
             enrollment_screen,
             enrollment_request,
-            install_certificate
+            install_certificate,
+            sync_status,
+            sync_set_server,
+            sync_now,
+            pull_from_server
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

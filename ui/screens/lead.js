@@ -50,6 +50,18 @@ export async function showLead(ctx) {
     due.length ? h('div', { class: 'due', id: 'due' }, h('h2', {}, '复评到期提醒'),
       ...due.map((d) => h('p', {}, `${d.site}：评价结论有效期至 ${d.valid_until}（${d.days_left >= 0 ? `还剩 ${d.days_left} 天` : `已过期 ${-d.days_left} 天`}），请安排复评`))) : null,
     h('h2', {}, '导入数据包'),
+    h('div', { class: 'actions' }, h('button', { class: 'ghost', id: 'pull-server', onclick: async () => {
+      setStatus('正在从服务器获取…');
+      try {
+        const out = await b.pullFromServer();
+        setStatus('');
+        await showLead(ctx);
+        const list = $('#import-results');
+        if (!out.lines.length) list.append(h('li', {}, '服务器上还没有本机负责的评价组数据'));
+        for (const line of out.lines) list.append(h('li', { class: 'ok' }, line));
+        toast(`从服务器获取：新导入 ${out.imported} 份${out.failed ? `，${out.failed} 份未能获取` : ''}`, out.failed ? undefined : 'ok');
+      } catch (e) { setStatus(''); toast(errorText(e)); }
+    } }, '从服务器获取')),
     h('p', { class: 'card-sub' }, `数据包目录：${inbox.dir}`),
     inbox.files.length ? h('div', { class: 'inbox', id: 'inbox' }, ...boxes) : h('p', { class: 'empty' }, '目录中没有数据包（.hallmark）。'),
     h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'import', onclick: importSelected, disabled: !inbox.files.length }, '校验并导入所选'), bar),

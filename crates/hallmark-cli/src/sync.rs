@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use hallmark_store::{Access, Store};
-use hallmark_sync::client::{Client, DeviceSigner};
+use hallmark_sync::client::Client;
 use hallmark_sync::SyncError;
 
 use crate::{now, open_db, read, Db};
@@ -56,24 +56,8 @@ pub(crate) fn assignment_add(data: &Path, id: &str, site: &str, rubric: &str, le
 }
 
 fn connect(store: &Store, server: &str, trust: &[PathBuf]) -> Result<Client, String> {
-    let mut roots = store.trusted_root_pems().map_err(|e| e.to_string())?;
-    let mut ts = store.trust_store().map_err(|e| e.to_string())?;
-    for f in trust {
-        let pem = read(f)?;
-        if pem.contains("-----BEGIN X509 CRL-----") {
-            ts.add_crl_pem(&f.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
-        } else {
-            ts.add_roots_pem(&f.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
-            roots.push(pem);
-        }
-    }
-    let key = store.signing_key().map_err(|e| e.to_string())?;
-    let client = Client::new(server, &roots, ts, DeviceSigner::of(key)).map_err(|e| e.to_string())?;
-    let certs = store
-        .device_certificates()
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "this device is not enrolled: only enrolled devices sync (hallmark enroll request, then enroll install)".to_string())?;
-    let who = client.present(&certs).map_err(|e| e.to_string())?;
+    let extra = trust.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect::<Result<Vec<_>, String>>()?;
+    let (client, who) = hallmark_sync::client::connect_store(store, server, &extra).map_err(|e| e.to_string())?;
     eprintln!("{}: known as {} ({}), roles {}", client.url(), who.name, who.unit, who.roles.join(", "));
     Ok(client)
 }

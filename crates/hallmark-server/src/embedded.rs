@@ -77,6 +77,9 @@ pub struct Embedded {
     dir: PathBuf,
     store: Mutex<Store>,
     db: Mutex<Connection>,
+    /// The trust store as of a generation of the store's trust anchors (reloaded when a root
+    /// or CRL is added, even while the server runs).
+    trust: Mutex<Option<(i64, TrustStore)>>,
 }
 
 fn db_err(e: rusqlite::Error) -> ApiError {
@@ -89,7 +92,10 @@ pub fn open_sync_db(dir: &Path) -> Result<Connection, String> {
     let conn = Connection::open(dir.join("sync.sqlite3")).map_err(|e| format!("{}: cannot open sync.sqlite3: {e}", dir.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
     conn.execute_batch(SCHEMA).map_err(|e| format!("sync.sqlite3: {e}"))?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(|e| e.to_string())?;
+    // WAL with synchronous=NORMAL: a commit never corrupts the file, and a power cut may lose
+    // the last few nonces, heads and receipts — each is made again (a receipt from the store's
+    // row, which has the same content). The bundles themselves are in the store, FULL.
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
@@ -114,7 +120,7 @@ impl Embedded {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the data folder: {e}", dir.display()))?;
         let store = Store::open(dir, now).map_err(|e| format!("{}: {e}", dir.display()))?;
         let db = open_sync_db(dir)?;
-        Ok(Embedded { dir: dir.to_path_buf(), store: Mutex::new(store), db: Mutex::new(db) })
+        Ok(Embedded { dir: dir.to_path_buf(), store: Mutex::new(store), db: Mutex::new(db), trust: Mutex::new(None) })
     }
 
     pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -128,7 +134,17 @@ impl Embedded {
 
 impl Backend for Embedded {
     fn trust(&self) -> Result<TrustStore, ApiError> {
-        self.store().trust_store().map_err(|e| ApiError::internal(e.to_string()))
+        let store = self.store();
+        let generation = store.trust_generation().map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut cached = self.trust.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cached {
+            Some((g, ts)) if *g == generation => Ok(ts.clone()),
+            _ => {
+                let ts = store.trust_store().map_err(|e| ApiError::internal(e.to_string()))?;
+                *cached = Some((generation, ts.clone()));
+                Ok(ts)
+            }
+        }
     }
 
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError> {

@@ -225,6 +225,12 @@ impl Store {
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
+    /// Changes whenever a root or revocation list is added (a server reloads its trust store
+    /// only then, instead of parsing every certificate on every request).
+    pub fn trust_generation(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(seq), 0) FROM trust_anchors", [], |r| r.get(0))?)
+    }
+
     /// The trusted roots as PEM texts, in the order added: what a sync client trusts a
     /// server's TLS certificate to chain to (issue #11).
     pub fn trusted_root_pems(&self) -> Result<Vec<String>> {

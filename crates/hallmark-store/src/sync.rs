@@ -128,3 +128,33 @@ impl Store {
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 }
+
+/// The settings key of the sync server's address (migration 0004's `settings` table).
+const SERVER_SETTING: &str = "sync_server";
+
+impl Store {
+    /// The sync server this device pushes to, if one is set.
+    pub fn sync_server(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [SERVER_SETTING], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets (or, with an empty text, clears) the sync server: `https://HOST[:PORT]`.
+    pub fn set_sync_server(&self, url: &str) -> Result<Option<String>> {
+        let url = url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            self.conn.execute("DELETE FROM settings WHERE key = ?1", [SERVER_SETTING])?;
+            return Ok(None);
+        }
+        let host = url.strip_prefix("https://").unwrap_or("");
+        if host.is_empty() || host.contains(['/', ' ', '?', '#']) {
+            return Err(crate::StoreError::Invalid(format!(
+                "server address '{url}' is not https://HOST or https://HOST:PORT (hallmark only syncs over TLS)"
+            )));
+        }
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![SERVER_SETTING, url],
+        )?;
+        Ok(Some(url.to_string()))
+    }
+}

@@ -395,3 +395,26 @@ impl Client {
         Ok(out)
     }
 }
+
+/// Connects a device's store to a server: trusts the store's roots (the bureau root installed
+/// with its certificate, `hallmark trust add`) and `extra` (PEM texts of roots or CRLs), signs
+/// with the device key, and presents the device's certificate. An unenrolled device cannot
+/// sync: only enrolled devices are accepted by any server.
+pub fn connect_store(store: &Store, server: &str, extra: &[(String, String)]) -> Result<(Client, DeviceKnownV1)> {
+    let mut roots = store.trusted_root_pems()?;
+    let mut ts = store.trust_store()?;
+    for (file, pem) in extra {
+        if pem.contains("-----BEGIN X509 CRL-----") {
+            ts.add_crl_pem(file, pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))?;
+        } else {
+            ts.add_roots_pem(file, pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))?;
+            roots.push(pem.clone());
+        }
+    }
+    let certs = store.device_certificates()?.ok_or_else(|| {
+        SyncError::Local("this device is not enrolled: only enrolled devices sync (hallmark enroll request, then enroll install; the app: 设备登记)".into())
+    })?;
+    let client = Client::new(server, &roots, ts, DeviceSigner::of(store.signing_key()?))?;
+    let who = client.present(&certs)?;
+    Ok((client, who))
+}

@@ -28,12 +28,14 @@ mod inspection;
 mod lead;
 mod rubric;
 mod sheet;
+mod sync;
 
 pub use enrollment::*;
 pub use inspection::*;
 pub use lead::*;
 pub use rubric::*;
 pub use sheet::*;
+pub use sync::*;
 
 /// A decimal (`Decimal` or `Num`) as the library's serde wrote it.
 pub(crate) fn text(d: &impl std::fmt::Display) -> String {

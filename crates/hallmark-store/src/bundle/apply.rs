@@ -102,16 +102,42 @@ pub fn is_stored(dir: &Path, f: &ListedFile) -> bool {
     fs::metadata(stored_path(dir, f)).map(|m| m.len() == f.size).unwrap_or(false)
 }
 
-/// Receives one listed file by itself (sync, issue #11): its bytes go to a temp file beside
-/// its place while hashed; only when the size and SHA-256 match the manifest's is it fsynced
-/// and renamed into place. A cut or wrong upload leaves nothing; receiving a file that is
-/// already there reads and checks it all the same, and keeps the one in place.
+/// Where a file received by sync waits for its bundle's commit: beside its place, hidden.
+pub fn received_path(dir: &Path, f: &ListedFile) -> PathBuf {
+    let dest = stored_path(dir, f);
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dest.with_file_name(format!(".{name}.recv"))
+}
+
+/// Whether a listed file was received (and is waiting for its commit) with the listed size.
+pub fn is_received(dir: &Path, f: &ListedFile) -> bool {
+    fs::metadata(received_path(dir, f)).map(|m| m.len() == f.size).unwrap_or(false)
+}
+
+/// Receives one listed file by itself (sync, issue #11): its bytes go to a temp file while
+/// hashed; only when the size and SHA-256 match the manifest's is it renamed to its waiting
+/// name ([`received_path`]), and the kernel starts writing it out. It is made durable and moved
+/// into place by the bundle's commit — one `syncfs` for all its files, as a file import does —
+/// which hashes it again first (a crash between the two may have left anything there). A cut
+/// or wrong upload leaves nothing; receiving a file again replaces the waiting copy.
 pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> Result<u64> {
     use sha2::{Digest, Sha256};
-    let dest = stored_path(dir, f);
-    let folder = dest.parent().expect("store paths have a folder");
+    let waiting = received_path(dir, f);
+    let folder = waiting.parent().expect("store paths have a folder");
     fs::create_dir_all(folder).map_err(|e| crate::io("cannot create a store folder", e))?;
-    let mut out = durable::NewFile::create(&dest).map_err(|e| crate::io("cannot write to the store", e))?;
+    let tmp = durable::temp_path_for(&waiting);
+    let file = fs::File::create(&tmp).map_err(|e| crate::io("cannot write to the store", e))?;
+    // Removes the temp file on every early return.
+    struct Temp<'a>(&'a Path, bool);
+    impl Drop for Temp<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                let _ = fs::remove_file(self.0);
+            }
+        }
+    }
+    let mut guard = Temp(&tmp, false);
+    let mut out = Writeback::new(file);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut got = 0u64;
@@ -138,8 +164,31 @@ pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> 
             f.entry
         )));
     }
-    out.commit_new().map_err(|e| crate::io("cannot move a received file into the store", e))?;
+    out.start_writeback();
+    drop(out);
+    fs::rename(&tmp, &waiting).map_err(|e| crate::io("cannot keep a received file", e))?;
+    guard.1 = true;
     Ok(got)
+}
+
+/// Whether a file's bytes hash to `sha256` (a received file, checked again at its commit).
+fn hashes_to(path: &Path, size: u64, sha256: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let Ok(mut f) = fs::File::open(path) else { return false };
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n_total = 0u64;
+    loop {
+        match std::io::Read::read(&mut f, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                n_total += n as u64;
+                hasher.update(&buf[..n]);
+            }
+            Err(_) => return false,
+        }
+    }
+    n_total == size && hallmark_core::hex::hex(&hasher.finalize()) == sha256
 }
 
 impl Staging {
@@ -222,7 +271,7 @@ impl Store {
     /// The files of a bundle that is not yet complete here: what sync (issue #11) asks a
     /// tablet to send after its manifest.
     pub fn missing_files(&self, m: &Manifest) -> Vec<ListedFile> {
-        m.files().into_iter().filter(|f| !is_stored(&self.dir, f)).collect()
+        m.files().into_iter().filter(|f| !is_stored(&self.dir, f) && !is_received(&self.dir, f)).collect()
     }
 
     /// Imports a bundle that arrived in parts (sync, issue #11): `head` is its first two
@@ -281,6 +330,26 @@ impl Store {
                     format!("'{}' has not arrived ({} of the listed files are missing): send them, then commit again", first.entry, missing.len()),
                 ));
             }
+            // Received files wait beside their place: hashed again (nothing made them durable
+            // yet), then moved into place with the transaction like a file import's staging.
+            // A damaged one is removed (the others keep waiting) and refuses the commit.
+            let mut waiting = Vec::new();
+            for f in opened.manifest.files() {
+                let dest = staging.dest(&f);
+                if is_stored(&self.dir, &f) || waiting.iter().any(|(_, d)| *d == dest) {
+                    continue;
+                }
+                let path = received_path(&self.dir, &f);
+                if !hashes_to(&path, f.size, &f.sha256) {
+                    let _ = fs::remove_file(&path);
+                    return Err(bundle_err(
+                        &file,
+                        format!("the received '{}' is damaged (a crash before its commit?) and was removed: send it again, then commit", f.entry),
+                    ));
+                }
+                waiting.push((path, dest));
+            }
+            staging.temps.extend(waiting);
             opened.files_checked_on_arrival()
         } else {
             opened.verify_files(&mut staging, progress)?

@@ -14,7 +14,7 @@ pub mod export;
 use serde::Serialize;
 use std::path::PathBuf;
 
-pub use apply::{is_stored, receive_file, stored_path, BundleRecord};
+pub use apply::{is_received, is_stored, receive_file, received_path, stored_path, BundleRecord};
 pub use export::assemble_bundle;
 pub use hallmark_bundle::format::{Manifest, EXTENSION, FORMAT};
 pub use hallmark_bundle::verify::Progress;
