@@ -38,6 +38,10 @@ const COMMANDS: &[&str] = &[
     "enrollment_screen",
     "enrollment_request",
     "install_certificate",
+    "sync_status",
+    "sync_set_server",
+    "sync_now",
+    "pull_from_server",
 ];
 
 fn main() {

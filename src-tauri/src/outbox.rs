@@ -62,10 +62,7 @@ impl Outbox {
     /// Starts the thread over the data folder `dir` (its own connection).
     pub fn start(&self, dir: PathBuf) {
         let me = self.clone();
-        std::thread::Builder::new()
-            .name("hallmark-outbox".into())
-            .spawn(move || me.run(dir))
-            .expect("the outbox thread starts");
+        std::thread::Builder::new().name("hallmark-outbox".into()).spawn(move || me.run(dir)).expect("the outbox thread starts");
     }
 
     fn run(self, dir: PathBuf) {

@@ -528,6 +528,30 @@ fn ipc_schemas() {
     let screens = [view::EnrollmentScreen::of(&store, Some(enrolled), &t.0, files), view::EnrollmentScreen::of(&store, None, &t.0, Vec::new())];
     check("ipc-enrollment-screen", &screens, &[]);
     check("ipc-request-written", &[view::RequestWritten { path: s("/b/a.csr.pem"), name: s("a.csr.pem"), dir: s("/b") }], &[]);
+    // Sync (issue #11): every state, an error and none.
+    let entry = |state, received: Option<&str>| view::SyncInspection {
+        id: s("inspection"),
+        state,
+        done: 1,
+        total: 2,
+        received_at: received.map(s),
+        server: received.map(|_| s("演示同步服务器")),
+    };
+    let mut error = view::CommandError::new("sync", "cannot reach the server");
+    error.fields = json!({"kind": "sync", "reason": "unreachable", "status": 0, "transient": true});
+    let statuses = [
+        view::SyncStatus {
+            server: Some(s("https://127.0.0.1:8443")),
+            enrolled: true,
+            last_attempt: Some(s("2026-12-03T08:00:00.000Z")),
+            last_error: Some(error),
+            next_in: 15,
+            inspections: vec![entry("unsynced", None), entry("syncing", None), entry("synced", Some("2026-12-03T08:00:00.000Z"))],
+        },
+        view::SyncStatus { server: None, enrolled: false, last_attempt: None, last_error: None, next_in: 0, inspections: vec![] },
+    ];
+    check("ipc-sync-status", &statuses, &["last_error.fields"]);
+    check("ipc-pulled", &[view::Pulled { lines: vec![s("…")], imported: 1, failed: 0 }], &[]);
 
     let (lead, imports) = lead(&t.0);
     check("ipc-import-outcome", &imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect::<Vec<_>>(), &[]);

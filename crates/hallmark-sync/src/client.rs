@@ -412,7 +412,9 @@ pub fn connect_store(store: &Store, server: &str, extra: &[(String, String)]) ->
         }
     }
     let certs = store.device_certificates()?.ok_or_else(|| {
-        SyncError::Local("this device is not enrolled: only enrolled devices sync (hallmark enroll request, then enroll install; the app: 设备登记)".into())
+        SyncError::Local(
+            "this device is not enrolled: only enrolled devices sync (hallmark enroll request, then enroll install; the app: 设备登记)".into(),
+        )
     })?;
     let client = Client::new(server, &roots, ts, DeviceSigner::of(store.signing_key()?))?;
     let who = client.present(&certs)?;

@@ -1,0 +1,71 @@
+//! The sync protocol's wire types pinned as golden schema files (`tests/schemas/sync-*.txt`,
+//! issue #11): the shape of serde's output of fully populated values. A versioned struct never
+//! changes, so these files never change either; a new version gets files of its own.
+
+#[path = "../../../tests/schemas/shape.rs"]
+mod shape;
+
+use hallmark_sync::wire::*;
+use serde::Serialize;
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn check<T: Serialize>(name: &str, values: &[T]) {
+    let values: Vec<serde_json::Value> = values.iter().map(|v| serde_json::to_value(v).unwrap()).collect();
+    shape::check(name, &shape::shape_of(&values, &[]));
+}
+
+fn receipt() -> SignedReceiptV1 {
+    SignedReceiptV1 {
+        receipt: s("{…}"),
+        algorithm: s("ecdsa-p256-sha256"),
+        signature: s("3045…"),
+        certificates: vec![s("-----BEGIN CERTIFICATE-----…")],
+    }
+}
+
+#[test]
+fn sync_wire_types_keep_their_shape() {
+    check("sync-device-v1", &[DeviceV1 { certificates: vec![s("pem")] }]);
+    check(
+        "sync-device-known-v1",
+        &[DeviceKnownV1 { name: s("张伟"), unit: s("u"), roles: vec![s("assessor")], not_after: s("t"), server_time: s("t") }],
+    );
+    let wanted = WantedFileV1 { entry: s("photos/x.jpg"), sha256: s("00"), size: 1 };
+    check(
+        "sync-offer-v1",
+        &[
+            OfferV1 { protocol: s(PROTOCOL), protocol_version: 1, bundle_id: s("b"), inspection_id: s("i"), missing: vec![wanted], receipt: None },
+            OfferV1 {
+                protocol: s(PROTOCOL),
+                protocol_version: 1,
+                bundle_id: s("b"),
+                inspection_id: s("i"),
+                missing: vec![],
+                receipt: Some(receipt()),
+            },
+        ],
+    );
+    check("sync-stored-v1", &[StoredV1 { sha256: s("00"), bytes: 1 }]);
+    check("sync-committed-v1", &[CommittedV1 { outcome: s("applied"), new_events: 1, receipt: receipt() }]);
+    check(
+        "sync-receipt-v1",
+        &[ReceiptV1 {
+            format: s(RECEIPT_FORMAT),
+            format_version: 1,
+            bundle_id: s("b"),
+            inspection_id: s("i"),
+            signer: s("0000 0000 0000 0000"),
+            events: 1,
+            photos: 1,
+            received_at: s("t"),
+            server: s("演示同步服务器"),
+        }],
+    );
+    check("sync-signed-receipt-v1", &[receipt()]);
+    let item = PullItemV1 { bundle_id: s("b"), inspection_id: s("i"), assignment: s("a"), site: s("s"), assessor: s("a"), received_at: s("t") };
+    check("sync-pull-list-v1", &[PullListV1 { bundles: vec![item] }]);
+    check("sync-error-v1", &[ErrorV1 { error: s("replay"), message: s("m"), server_time: s("t") }]);
+}
