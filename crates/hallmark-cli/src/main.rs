@@ -97,6 +97,12 @@ enum Command {
         /// Seconds a request body may stall before the connection is cut
         #[arg(long, default_value_t = 30)]
         idle_timeout: u64,
+        /// Relay: forward every bundle held here to this server (https://HOST:PORT), as role server
+        #[arg(long)]
+        upstream: Option<String>,
+        /// Seconds between relay passes
+        #[arg(long, default_value_t = 30)]
+        relay_every: u64,
     },
     /// Evaluation assignments on a server: who leads which hall's panel, and its members
     Assignment {
@@ -531,7 +537,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Rubric { command: RubricCommand::Show { rubric } } => rubric::show(&rubric),
         Command::Score { rubric, json, file } => rubric::score(&file, rubric.as_deref(), json),
         Command::Aggregate { rubric, json, files } => rubric::aggregate(&files, rubric.as_deref(), json),
-        Command::Serve { data, listen, cert, key, trust, idle_timeout } => sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout),
+        Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every } => {
+            sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every)
+        }
         Command::Assignment { command: AssignmentCommand::Add { data, id, site, rubric, lead, members } } => {
             sync::assignment_add(&data, &id, &site, &rubric, &lead, &members)
         }

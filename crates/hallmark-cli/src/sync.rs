@@ -10,7 +10,17 @@ use hallmark_sync::SyncError;
 use crate::{now, open_db, read, Db};
 
 /// `hallmark serve --data DIR --listen ADDR --cert FILE --key FILE --trust ROOT.pem [--trust CRL.pem]`
-pub(crate) fn serve(data: &Path, listen: &str, cert: &Path, key: &Path, trust: &[PathBuf], idle_secs: u64) -> Result<(), String> {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn serve(
+    data: &Path,
+    listen: &str,
+    cert: &Path,
+    key: &Path,
+    trust: &[PathBuf],
+    idle_secs: u64,
+    upstream: Option<String>,
+    relay_every: u64,
+) -> Result<(), String> {
     let mut limits = hallmark_server::net::Limits::default();
     limits.idle = std::time::Duration::from_secs(idle_secs);
     limits.handshake = limits.handshake.min(limits.idle);
@@ -21,6 +31,8 @@ pub(crate) fn serve(data: &Path, listen: &str, cert: &Path, key: &Path, trust: &
         key_file: key.to_path_buf(),
         trust_files: trust.to_vec(),
         limits,
+        upstream,
+        relay_every,
     })
 }
 

@@ -96,8 +96,12 @@ impl Demo {
     }
 
     fn serve(&self, failpoint: Option<&str>, extra: &[&str]) -> Server {
+        self.serve_in(&self.data, failpoint, extra)
+    }
+
+    fn serve_in(&self, data: &Path, failpoint: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
-        cmd.args(["serve", "--data", s(&self.data), "--listen", "127.0.0.1:0"])
+        cmd.args(["serve", "--data", s(data), "--listen", "127.0.0.1:0"])
             .args(["--cert", s(&self.dir.join("sync/server.pem")), "--key", s(&self.dir.join("sync/server.key"))])
             .args(["--trust", s(&self.dir.join("bureau-root.pem")), "--trust", s(&self.dir.join("bureau-crl.pem"))])
             .args(extra)
@@ -504,4 +508,39 @@ fn request_signatures_interoperate_with_pypi_http_message_signatures() {
     assert_eq!(assessor, serde_json::json!({"device": [200, "王敏"], "pull": [403, "not_lead"]}));
     let lead = run(&demo.dir.join("lead.db-files/device.key"), &demo.dir.join("sync/lead-certificate.pem"));
     assert_eq!(lead["pull"][0], 200, "{lead}");
+}
+
+/// Relay: a LAN server forwards what tablets pushed to it to the province's server, signing as
+/// role server; the province checks every bundle again, the lead pulls it there, and a tablet
+/// pushing the same bundle to the province directly finds it already held.
+#[test]
+fn a_lan_server_relays_to_the_province_which_checks_every_bundle_again() {
+    let demo = Demo::new();
+    let province = demo.serve(None, &[]);
+    let lan_data = demo.data.with_file_name("lan");
+    let lan = demo.serve_in(&lan_data, None, &["--upstream", &province.url, "--relay-every", "1"]);
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let tablet = demo.tablet(n);
+        let pushed = demo.client(&lan, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+        assert_eq!(pushed.receipt.receipt.server, "演示同步服务器");
+        ids.push(pushed.bundle_id);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (held, _) = demo.held();
+        if ids.iter().all(|i| held.contains(i)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the province did not receive the relayed bundles: {held:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The lead pulls the panel from the province.
+    let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &province.url]);
+    assert_eq!(pulled.matches("已导入 铁岭县").count(), 5, "{pulled}");
+    // The same bundle straight from the tablet: the province has it already.
+    let tablet = demo.tablet(0);
+    let again = demo.client(&province, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    assert!(again.already_had);
+    drop(lan);
 }

@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS receipts (
     signed     TEXT NOT NULL,             -- SignedReceiptV1 JSON, sent byte-identical every time
     issued_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS upstream_receipts (
+    bundle_id  TEXT NOT NULL,
+    upstream   TEXT NOT NULL,             -- the upstream server's URL
+    signed     TEXT NOT NULL,             -- its SignedReceiptV1, checked before it was kept
+    kept_at    TEXT NOT NULL,
+    PRIMARY KEY (bundle_id, upstream)
+);
 CREATE TABLE IF NOT EXISTS assignments (
     id          TEXT PRIMARY KEY,
     site        TEXT NOT NULL,
@@ -257,6 +264,36 @@ impl Backend for Embedded {
             }
         }
         Ok(out)
+    }
+
+    fn held_all(&self) -> Result<Vec<HeldBundle>, ApiError> {
+        self.store().held_bundles().map_err(ApiError::from_store)
+    }
+
+    fn upstream_has(&self, bundle_id: &str, upstream: &str) -> Result<bool, ApiError> {
+        let n: i64 = self
+            .db()
+            .query_row("SELECT count(*) FROM upstream_receipts WHERE bundle_id = ?1 AND upstream = ?2", [bundle_id, upstream], |r| r.get(0))
+            .map_err(db_err)?;
+        Ok(n > 0)
+    }
+
+    fn keep_upstream_receipt(&self, bundle_id: &str, upstream: &str, signed: &str, now: &str) -> Result<(), ApiError> {
+        self.db()
+            .execute(
+                "INSERT OR IGNORE INTO upstream_receipts (bundle_id, upstream, signed, kept_at) VALUES (?1, ?2, ?3, ?4)",
+                params![bundle_id, upstream, signed, now],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn work_dir(&self) -> PathBuf {
+        self.dir.clone()
+    }
+
+    fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError> {
+        self.store().trusted_root_pems().map_err(ApiError::from_store)
     }
 
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError> {

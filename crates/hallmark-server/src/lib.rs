@@ -23,6 +23,7 @@ use hallmark_trust::TrustStore;
 
 pub mod embedded;
 pub mod net;
+pub mod relay;
 pub mod routes;
 
 /// A device that presented its certificate chain.
@@ -68,6 +69,15 @@ pub trait Backend: Send + Sync + 'static {
     /// The bundles a lead may pull: (assignment id, bundle).
     fn pullable(&self, lead_key: &str) -> Result<Vec<(String, HeldBundle)>, ApiError>;
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError>;
+    /// Every bundle held (what a relay forwards).
+    fn held_all(&self) -> Result<Vec<HeldBundle>, ApiError>;
+    /// Whether `upstream` gave a receipt for this bundle.
+    fn upstream_has(&self, bundle_id: &str, upstream: &str) -> Result<bool, ApiError>;
+    fn keep_upstream_receipt(&self, bundle_id: &str, upstream: &str, signed: &str, now: &str) -> Result<(), ApiError>;
+    /// A folder for temporary files (a relay's bundles on their way).
+    fn work_dir(&self) -> PathBuf;
+    /// The bureau roots this server trusts, as PEM texts.
+    fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError>;
 }
 
 /// A refusal as the client sees it: status, a stable code, a message naming the input.
@@ -116,6 +126,10 @@ pub struct Config {
     /// Bureau roots and CRLs to trust (added to the data folder's store; kept there).
     pub trust_files: Vec<PathBuf>,
     pub limits: net::Limits,
+    /// Forward every held bundle to this server (`--upstream https://…`), checking its receipt.
+    pub upstream: Option<String>,
+    /// Seconds between relay passes.
+    pub relay_every: u64,
 }
 
 /// Now, as the store writes times.
@@ -145,6 +159,16 @@ pub fn run(config: Config) -> Result<(), String> {
         &config.key_file.display().to_string(),
         &read(&config.key_file)?,
     )?;
+    let backend: std::sync::Arc<dyn Backend> = std::sync::Arc::new(backend);
+    if let Some(up) = &config.upstream {
+        let relay_identity = hallmark_sync::receipt::ServerIdentity::load(
+            &config.cert_file.display().to_string(),
+            &read(&config.cert_file)?,
+            &config.key_file.display().to_string(),
+            &read(&config.key_file)?,
+        )?;
+        relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), relay_identity, backend.clone());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
-    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, std::sync::Arc::new(backend)))
+    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend))
 }

@@ -137,9 +137,10 @@ fn authenticate(app: &App, req: &Signed, body_sha256: Option<&[u8]>, presented: 
     };
     let received = httpsig::parse(&input, &sig).map_err(|e| unauthorized("bad_signature", e))?;
     let key_hex = received.keyid.clone().unwrap_or_default();
+    // An Ed25519 device key (32 bytes), or a relaying server's P-256 key (a 65-byte SEC1 point).
     let key = unhex(&key_hex)
-        .filter(|k| k.len() == 32)
-        .ok_or_else(|| unauthorized("bad_signature", format!("keyid '{key_hex}' is not an Ed25519 public key (64 hex digits)")))?;
+        .filter(|k| k.len() == 32 || (k.len() == 65 && k[0] == 4))
+        .ok_or_else(|| unauthorized("bad_signature", format!("keyid '{key_hex}' is not an Ed25519 public key (64 hex digits) or a P-256 point")))?;
     let now_s = Utc::now().timestamp();
     let created = received.created.ok_or_else(|| unauthorized("bad_signature", "the signature has no 'created' time"))?;
     if (now_s - created).abs() > WINDOW {

@@ -29,12 +29,14 @@ use crate::SyncError;
 
 type Result<T> = std::result::Result<T, SyncError>;
 
-/// Signs a message with the device's Ed25519 key.
-pub type SignFn = Box<dyn Fn(&[u8]) -> [u8; 64] + Send + Sync>;
+/// Signs a message with the device's key.
+pub type SignFn = Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
 
-/// Signs with the device key: (public key hex, sign).
+/// Signs requests: the public key (hex, the keyid), the algorithm, and the signing function.
 pub struct DeviceSigner {
     pub public_key_hex: String,
+    /// [`httpsig::ED25519`] (a device) or [`httpsig::ECDSA_P256`] (a relaying server).
+    pub alg: &'static str,
     pub sign: SignFn,
 }
 
@@ -192,7 +194,8 @@ impl Client {
             hex(&b)
         };
         let created = Utc::now().timestamp() + self.offset;
-        let (input, sig) = httpsig::sign(&req, &self.signer.public_key_hex, created, &nonce, &*self.signer.sign).map_err(SyncError::Local)?;
+        let (input, sig) =
+            httpsig::sign_with(&req, &self.signer.public_key_hex, created, &nonce, self.signer.alg, &*self.signer.sign).map_err(SyncError::Local)?;
         let r = self
             .agent
             .request(method, &format!("{}{path}", self.url))
@@ -313,7 +316,7 @@ impl DeviceSigner {
     /// Signs with a store's device key.
     pub fn of(key: &hallmark_store::identity::DeviceKey) -> DeviceSigner {
         let k = key.clone();
-        DeviceSigner { public_key_hex: k.public_key_hex(), sign: Box::new(move |m| k.sign(m)) }
+        DeviceSigner { public_key_hex: k.public_key_hex(), alg: httpsig::ED25519, sign: Box::new(move |m| k.sign(m).to_vec()) }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Request signing: HTTP Message Signatures (RFC 9421) with the device's Ed25519 key
-//! (`alg="ed25519"`), over `@method`, `@authority`, `@path` and `content-digest` (RFC 9530,
+//! (`alg="ed25519"`) — or, for a relaying server, its certificate's P-256 key
+//! (`alg="ecdsa-p256-sha256"`, the 64-byte r‖s form of RFC 9421 §3.3.4), over `@method`, `@authority`, `@path` and `content-digest` (RFC 9530,
 //! `sha-256`), with `created`, `keyid` (the public key, hex) and a `nonce`. The server maps the
 //! key to the device's certificate; `created` bounds the window a nonce must be unique in.
 //!
@@ -43,10 +44,27 @@ pub struct Request<'a> {
     pub header: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// Signs a request: returns the `Signature-Input` and `Signature` header values.
+/// The two signature algorithms hallmark signs and verifies requests with.
+pub const ED25519: &str = "ed25519";
+pub const ECDSA_P256: &str = "ecdsa-p256-sha256";
+
+/// Signs a request with an Ed25519 device key: returns the `Signature-Input` and `Signature`
+/// header values.
 pub fn sign(req: &Request<'_>, keyid: &str, created: i64, nonce: &str, sign: &dyn Fn(&[u8]) -> [u8; 64]) -> Result<(String, String), String> {
+    sign_with(req, keyid, created, nonce, ED25519, &|m| sign(m).to_vec())
+}
+
+/// Signs a request with the algorithm `alg` ([`ED25519`] or [`ECDSA_P256`]).
+pub fn sign_with(
+    req: &Request<'_>,
+    keyid: &str,
+    created: i64,
+    nonce: &str,
+    alg: &str,
+    sign: &dyn Fn(&[u8]) -> Vec<u8>,
+) -> Result<(String, String), String> {
     let list = REQUIRED.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(" ");
-    let params = format!("({list});created={created};keyid=\"{keyid}\";alg=\"ed25519\";nonce=\"{nonce}\"");
+    let params = format!("({list});created={created};keyid=\"{keyid}\";alg=\"{alg}\";nonce=\"{nonce}\"");
     let parsed = parse_params(&params)?;
     let base = signature_base(req, &parsed.components, &params)?;
     let sig = sign(base.as_bytes());
@@ -88,20 +106,28 @@ pub fn parse(signature_input: &str, signature: &str) -> Result<Received, String>
     Ok(r)
 }
 
-/// Checks a received signature over `req` with an Ed25519 public key (32 bytes).
+/// Checks a received signature over `req` with a public key: 32 bytes for Ed25519, a 65-byte
+/// SEC1 point for ECDSA P-256 (a server's certificate key).
 pub fn verify(req: &Request<'_>, received: &Received, public_key: &[u8]) -> Result<(), String> {
     for c in REQUIRED {
         if !received.components.iter().any(|x| x == c) {
             return Err(format!("the signature does not cover \"{c}\" (hallmark requires {})", REQUIRED.join(", ")));
         }
     }
-    if let Some(alg) = &received.alg {
-        if alg != "ed25519" {
-            return Err(format!("signature algorithm '{alg}' is not accepted (ed25519)"));
+    let alg = if public_key.len() == 65 { ECDSA_P256 } else { ED25519 };
+    if let Some(given) = &received.alg {
+        if given != alg {
+            return Err(format!("signature algorithm '{given}' is not accepted for this key ({alg})"));
         }
     }
     let base = signature_base(req, &received.components, &received.params)?;
-    if received.signature.len() != 64 || !hallmark_bundle::signature::verify(public_key, base.as_bytes(), &received.signature) {
+    let good = match alg {
+        ED25519 => received.signature.len() == 64 && hallmark_bundle::signature::verify(public_key, base.as_bytes(), &received.signature),
+        _ => ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, public_key)
+            .verify(base.as_bytes(), &received.signature)
+            .is_ok(),
+    };
+    if !good {
         return Err("the request signature does not verify (altered in transit, or signed by another key)".into());
     }
     Ok(())
@@ -227,6 +253,27 @@ mod tests {
         // A changed parameter (a replayed signature with a new nonce) fails.
         let replay = parse(&input.replace("n1", "n2"), &sig).unwrap();
         assert!(verify(&req, &replay, &public).is_err());
+    }
+
+    #[test]
+    fn a_relaying_servers_p256_signature_verifies_and_the_algorithm_must_match_the_key() {
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        let d = content_digest(&[3u8; 32]);
+        let header = move |n: &str| (n == "content-digest").then(|| d.clone());
+        let req = request(&header);
+        let sign = |m: &[u8]| pair.sign(&rng, m).unwrap().as_ref().to_vec();
+        let (input, sig) = sign_with(&req, "k", 1, "n", ECDSA_P256, &sign).unwrap();
+        verify(&req, &parse(&input, &sig).unwrap(), &public).unwrap();
+        // The same signature claimed as Ed25519 is refused, and so is another key.
+        let claimed = parse(&input.replace(ECDSA_P256, ED25519), &sig).unwrap();
+        assert!(verify(&req, &claimed, &public).unwrap_err().contains("not accepted"));
+        let other = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let other = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, other.as_ref(), &rng).unwrap();
+        assert!(verify(&req, &parse(&input, &sig).unwrap(), other.public_key().as_ref()).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use hallmark_core::hex::{hex, unhex};
 use hallmark_trust::{certificate, CertInfo, Role, TrustStore, Trusted};
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING};
+use ring::signature::{EcdsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
 
@@ -50,6 +50,17 @@ impl ServerIdentity {
         }
         let certificates = chain.iter().map(|c| certificate::to_pem(std::slice::from_ref(c))).collect();
         Ok(ServerIdentity { key: pair, certificates, leaf, key_der })
+    }
+
+    /// The server as a client of another server (relay): requests signed with the
+    /// certificate's P-256 key (`ecdsa-p256-sha256`), keyid the key's SEC1 point in hex.
+    pub fn request_signer(&self) -> crate::client::DeviceSigner {
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &self.key_der, &SystemRandom::new()).expect("the key loaded before");
+        crate::client::DeviceSigner {
+            public_key_hex: hex(&self.leaf.public_key),
+            alg: crate::httpsig::ECDSA_P256,
+            sign: Box::new(move |m| pair.sign(&SystemRandom::new(), m).expect("ECDSA signing does not fail").as_ref().to_vec()),
+        }
     }
 
     /// Signs a receipt: its JSON text exactly as sent, and the signature over those bytes.
