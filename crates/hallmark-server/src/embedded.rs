@@ -87,6 +87,8 @@ pub struct Embedded {
     /// The trust store as of a generation of the store's trust anchors (reloaded when a root
     /// or CRL is added, even while the server runs).
     trust: Mutex<Option<(i64, TrustStore)>>,
+    /// Waiting files this process received and hashed: their commit need not hash them again.
+    received_here: Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 fn db_err(e: rusqlite::Error) -> ApiError {
@@ -127,7 +129,13 @@ impl Embedded {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the data folder: {e}", dir.display()))?;
         let store = Store::open(dir, now).map_err(|e| format!("{}: {e}", dir.display()))?;
         let db = open_sync_db(dir)?;
-        Ok(Embedded { dir: dir.to_path_buf(), store: Mutex::new(store), db: Mutex::new(db), trust: Mutex::new(None) })
+        Ok(Embedded {
+            dir: dir.to_path_buf(),
+            store: Mutex::new(store),
+            db: Mutex::new(db),
+            trust: Mutex::new(None),
+            received_here: Mutex::default(),
+        })
     }
 
     pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -211,13 +219,20 @@ impl Backend for Embedded {
     }
 
     fn receive(&self, f: &ListedFile, body: &mut dyn Read) -> Result<u64, ApiError> {
-        // No lock: content-addressed, and only hash-checked bytes are renamed into place.
-        receive_file(&self.dir, f, body).map_err(ApiError::from_store)
+        // No store lock: content-addressed, and only hash-checked bytes get the waiting name.
+        let n = receive_file(&self.dir, f, body).map_err(ApiError::from_store)?;
+        self.received_here.lock().unwrap_or_else(|p| p.into_inner()).insert(hallmark_store::bundle::received_path(&self.dir, f));
+        Ok(n)
     }
 
     fn commit(&self, bundle_id: &str, head: &[u8], now: &str) -> Result<Committed, ApiError> {
-        let imported =
-            self.store().import_uploaded(&format!("bundle {}", &bundle_id[..12.min(bundle_id.len())]), head, now).map_err(ApiError::from_store)?;
+        let here = self.received_here.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let imported = self
+            .store()
+            .import_uploaded(&format!("bundle {}", &bundle_id[..12.min(bundle_id.len())]), head, now, &|p| here.contains(p))
+            .map_err(ApiError::from_store)?;
+        // Files moved into place (or removed) wait no longer.
+        self.received_here.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p.exists());
         let (applied, new_events) = match imported {
             Imported::Applied { new_events, .. } => (true, new_events as u64),
             Imported::AlreadyImported { .. } => (false, 0),

@@ -224,6 +224,14 @@ impl Client {
     /// Pushes one bundle file: manifest, the files the server lacks, commit. Returns the
     /// checked receipt. Safe to repeat; after a cut it sends only what never arrived.
     pub fn push_file(&self, path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Pushed> {
+        // HALLMARK_SYNC_TIMING=1 prints each phase's time on stderr (a diagnostic).
+        let timing = std::env::var_os("HALLMARK_SYNC_TIMING").is_some();
+        let started = std::time::Instant::now();
+        let phase = |what: &str| {
+            if timing {
+                eprintln!("sync timing: {what} at {} ms", started.elapsed().as_millis());
+            }
+        };
         let (mut file, index) = index_bundle(path)?;
         let resp = self.send("POST", "/v1/bundles", Body::Bytes(&index.head, HEAD_TYPE))?;
         let offer: OfferV1 = self.json("offer", resp)?;
@@ -240,6 +248,7 @@ impl Client {
                 signed: text,
             });
         }
+        phase("offer answered");
         let total: u64 = offer.missing.iter().map(|m| m.size).sum();
         let mut sent = 0u64;
         progress(0, total);
@@ -258,8 +267,10 @@ impl Client {
             sent += size;
             progress(sent, total);
         }
+        phase("files sent");
         let resp = self.send("POST", &format!("/v1/bundles/{}/commit", offer.bundle_id), Body::Empty)?;
         let committed: CommittedV1 = self.json("commit", resp)?;
+        phase("committed");
         let checked = self.check_receipt(&committed.receipt, &offer.bundle_id)?;
         Ok(Pushed {
             bundle_id: offer.bundle_id,

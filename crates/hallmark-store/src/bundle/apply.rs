@@ -265,7 +265,7 @@ impl Store {
         // Never write into a damaged database (checked once per open).
         self.ensure_sound()?;
         let opened = verify::open(path)?;
-        self.import_opened(opened, false, now, progress)
+        self.import_opened(opened, None, now, progress)
     }
 
     /// The files of a bundle that is not yet complete here: what sync (issue #11) asks a
@@ -279,10 +279,14 @@ impl Store {
     /// received by [`receive_file`] (hash-checked on arrival). Everything else is checked
     /// exactly as [`Store::import_bundle`] checks a file; a listed file not yet here refuses
     /// the commit and changes nothing.
-    pub fn import_uploaded(&mut self, name: &str, head: &[u8], now: &str) -> Result<Imported> {
+    ///
+    /// Each waiting file is hashed again unless `verified_here` says so of its path: the
+    /// server that received it and hashed it on arrival is still the same process (no crash
+    /// in between could have changed it).
+    pub fn import_uploaded(&mut self, name: &str, head: &[u8], now: &str, verified_here: &dyn Fn(&Path) -> bool) -> Result<Imported> {
         self.ensure_sound()?;
         let opened = verify::open_reader(name, head.len() as u64, head, true)?;
-        self.import_opened(opened, true, now, &mut |_, _| {})
+        self.import_opened(opened, Some(verified_here), now, &mut |_, _| {})
     }
 
     /// Checks a bundle's head as [`Store::import_uploaded`] will at commit — signature,
@@ -302,7 +306,9 @@ impl Store {
     fn import_opened<R: std::io::Read>(
         &mut self,
         opened: verify::Opened<R>,
-        files_in_store: bool,
+        // Some: the files were received one by one (sync); the predicate names waiting files
+        // this process hashed on arrival.
+        files_in_store: Option<&dyn Fn(&Path) -> bool>,
         now: &str,
         progress: Progress<'_>,
     ) -> Result<Imported> {
@@ -322,7 +328,7 @@ impl Store {
         // Every file is verified even for a bundle imported before: a damaged copy of a known
         // bundle is refused, not waved through as "already imported".
         let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
-        let verified = if files_in_store {
+        let verified = if let Some(verified_here) = files_in_store {
             let missing = self.missing_files(&opened.manifest);
             if let Some(first) = missing.first() {
                 return Err(bundle_err(
@@ -340,7 +346,8 @@ impl Store {
                     continue;
                 }
                 let path = received_path(&self.dir, &f);
-                if !hashes_to(&path, f.size, &f.sha256) {
+                let sound = if verified_here(&path) { is_received(&self.dir, &f) } else { hashes_to(&path, f.size, &f.sha256) };
+                if !sound {
                     let _ = fs::remove_file(&path);
                     return Err(bundle_err(
                         &file,
