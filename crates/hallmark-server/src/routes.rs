@@ -67,6 +67,17 @@ fn failpoint(name: &str) {
     }
 }
 
+/// `HALLMARK_SERVER_TIMING=1`: each step's time on stderr (a diagnostic).
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("HALLMARK_SERVER_TIMING").is_none() {
+        return f();
+    }
+    let t = std::time::Instant::now();
+    let out = f();
+    eprintln!("server timing: {what} {} us", t.elapsed().as_micros());
+    out
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("task failed: {e}")))?
 }
@@ -292,12 +303,12 @@ async fn offer(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap,
     let head = read_body(&headers, body, app.limits.max_head, app.limits.idle).await?;
     let req = signed(method, &uri, headers);
     blocking(move || {
-        let caller = authenticate(&app, &req, Some(&Sha256::digest(&head)), None)?;
+        let caller = timed("offer: authenticate", || authenticate(&app, &req, Some(&Sha256::digest(&head)), None))?;
         let now = now();
         // The signature alone first: who may push it is decided before anything is kept.
-        let (manifest, bundle_id) = app.backend.check_head(&head, &now)?;
+        let (manifest, bundle_id) = timed("offer: check head", || app.backend.check_head(&head, &now))?;
         may_push(&caller, &manifest.device.public_key)?;
-        app.backend.keep_head(&bundle_id, &manifest, &head, &now)?;
+        timed("offer: keep head", || app.backend.keep_head(&bundle_id, &manifest, &head, &now))?;
         let receipt = if app.backend.held(&bundle_id)?.is_some() { Some(receipt_for(&app, &bundle_id)?) } else { None };
         let missing = if receipt.is_some() { vec![] } else { app.backend.missing(&manifest) };
         Ok(Json(OfferV1 {

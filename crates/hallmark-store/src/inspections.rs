@@ -352,12 +352,18 @@ pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Valu
 /// Rubrics a bundle may use: every version built into hallmark (earlier ones too: a tablet
 /// may still hold an inspection of one) and those already pinned here.
 pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
-    let mut out = Vec::new();
-    for s in hallmark_core::builtin::SHIPPED {
-        if let Ok(r) = Rubric::load(s.file, s.text) {
-            out.push((r.id, r.version, r.content_hash));
-        }
-    }
+    // The shipped rubrics never change while the program runs: parsed once (a sync server
+    // checks every bundle against them, two times a push).
+    static SHIPPED: std::sync::OnceLock<Vec<(String, String, String)>> = std::sync::OnceLock::new();
+    let mut out = SHIPPED
+        .get_or_init(|| {
+            hallmark_core::builtin::SHIPPED
+                .iter()
+                .filter_map(|s| Rubric::load(s.file, s.text).ok())
+                .map(|r| (r.id, r.version, r.content_hash))
+                .collect()
+        })
+        .clone();
     let mut st = store.conn.prepare("SELECT DISTINCT rubric_id, rubric_version, rubric_hash FROM inspections")?;
     for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
         out.push(row?);
@@ -379,4 +385,21 @@ fn pinned_rubric(insp: &Inspection) -> Result<Rubric> {
         )));
     }
     Ok(rubric)
+}
+
+/// A rubric text loaded once per program and content hash (`sha256` is the text's, already
+/// checked by the caller): the same rubric arrives with every bundle of a panel.
+pub(crate) fn load_rubric_by_hash(name: &str, content: &str, sha256: &str) -> std::result::Result<Rubric, String> {
+    static LOADED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Rubric>>> = std::sync::OnceLock::new();
+    let cache = LOADED.get_or_init(Default::default);
+    if let Some(r) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(sha256) {
+        return Ok(r.clone());
+    }
+    let r = Rubric::load(name, content).map_err(|e| e.to_string())?;
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() >= 32 {
+        c.clear();
+    }
+    c.insert(sha256.to_string(), r.clone());
+    Ok(r)
 }

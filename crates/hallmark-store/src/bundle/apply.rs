@@ -639,7 +639,8 @@ impl Store {
                 )
             }));
         }
-        let rubric = hallmark_core::rubric::Rubric::load(&format!("rubric of {file}"), &m.rubric.content)
+        // The manifest's check made sure the text matches its hash.
+        let rubric = crate::inspections::load_rubric_by_hash(&format!("rubric of {file}"), &m.rubric.content, &m.rubric.sha256)
             .map_err(|e| bad(format!("its rubric does not load: {e}")))?;
         let h = &m.inspection;
         if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::date::is_iso_date(&h.visited_on) {
