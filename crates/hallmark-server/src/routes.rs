@@ -432,15 +432,15 @@ async fn commit(
     let bytes = read_body(&headers, body, 4096, app.limits.idle).await?;
     let req = signed(method, &uri, headers);
     blocking(move || {
-        let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
+        let caller = timed("commit: authenticate", || authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None))?;
         let head = app
             .backend
             .head(&id)?
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_offer", format!("bundle {id} was not offered here: POST its manifest first")))?;
         may_push(&caller, &head.signer_key)?;
-        let committed = app.backend.commit(&id, &head.bytes, &now())?;
+        let committed = timed("commit: import", || app.backend.commit(&id, &head.bytes, &now()))?;
         failpoint("committed");
-        let receipt = receipt_for(&app, &id)?;
+        let receipt = timed("commit: receipt", || receipt_for(&app, &id))?;
         failpoint("receipt-kept");
         Ok(Json(CommittedV1 { outcome: if committed.applied { "applied" } else { "already_had" }.into(), new_events: committed.new_events, receipt }))
     })

@@ -239,6 +239,18 @@ impl Store {
 
     /// The roots and revocation lists this store trusts, for checking a bundle's chain.
     pub fn trust_store(&self) -> Result<TrustStore> {
+        let generation = self.trust_generation()?;
+        if let Some((g, ts)) = &*self.trust_cache.borrow() {
+            if *g == generation {
+                return Ok(ts.clone());
+            }
+        }
+        let ts = self.load_trust_store()?;
+        *self.trust_cache.borrow_mut() = Some((generation, ts.clone()));
+        Ok(ts)
+    }
+
+    fn load_trust_store(&self) -> Result<TrustStore> {
         let mut ts = TrustStore::new();
         for (file, pem) in self.trust_rows("root")? {
             ts.add_roots_pem(&file, pem.as_bytes()).map_err(stored)?;

@@ -278,6 +278,9 @@ pub struct Store {
     /// Pinned rubrics already parsed, by content hash (the text is re-hashed on every use,
     /// so a tampered copy is still refused; only the parse is saved).
     parsed: std::cell::RefCell<BTreeMap<String, Rubric>>,
+    /// The trusted roots and CRLs as of a generation of `trust_anchors` (a sync server checks
+    /// every request's chain against them; parsed again only when one is added).
+    trust_cache: std::cell::RefCell<Option<(i64, hallmark_trust::TrustStore)>>,
 }
 
 pub const DB_FILE: &str = "hallmark.sqlite3";
@@ -396,6 +399,7 @@ impl Store {
             sound: Default::default(),
             db_file: db.to_path_buf(),
             parsed: Default::default(),
+            trust_cache: Default::default(),
         })
     }
 

@@ -65,6 +65,8 @@ pub struct Pushed {
     pub receipt: CheckedReceipt,
     /// The signed receipt as received (what the store keeps).
     pub signed: String,
+    /// How long the commit request took (zero when the offer already had a receipt).
+    pub commit_time: std::time::Duration,
 }
 
 /// Where a bundle file's entries are: the head (first two entries) and each entry's data.
@@ -246,6 +248,7 @@ impl Client {
                 bytes_sent: 0,
                 receipt: checked,
                 signed: text,
+                commit_time: std::time::Duration::ZERO,
             });
         }
         phase("offer answered");
@@ -268,8 +271,10 @@ impl Client {
             progress(sent, total);
         }
         phase("files sent");
+        let commit_started = std::time::Instant::now();
         let resp = self.send("POST", &format!("/v1/bundles/{}/commit", offer.bundle_id), Body::Empty)?;
         let committed: CommittedV1 = self.json("commit", resp)?;
+        let commit_time = commit_started.elapsed();
         phase("committed");
         let checked = self.check_receipt(&committed.receipt, &offer.bundle_id)?;
         Ok(Pushed {
@@ -280,6 +285,7 @@ impl Client {
             bytes_sent: sent,
             receipt: checked,
             signed: serde_json::to_string(&committed.receipt).expect("serializes"),
+            commit_time,
         })
     }
 
