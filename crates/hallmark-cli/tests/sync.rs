@@ -121,13 +121,17 @@ impl Demo {
 
     /// A library client signing as a tablet's device key.
     fn client(&self, server: &Server, tablet: &Path) -> Client {
+        self.client_at(&server.url, tablet).unwrap()
+    }
+
+    fn client_at(&self, url: &str, tablet: &Path) -> Result<Client, hallmark_sync::SyncError> {
         let store = Store::open(tablet, NOW).unwrap();
         let root = std::fs::read_to_string(self.dir.join("bureau-root.pem")).unwrap();
         let mut trust = hallmark_trust::TrustStore::new();
         trust.add_roots_pem("root", root.as_bytes()).unwrap();
-        let c = Client::new(&server.url, &[root], trust, DeviceSigner::of(store.device_key())).unwrap();
-        c.present(&store.device_certificates().unwrap().unwrap()).unwrap();
-        c
+        let c = Client::new(url, &[root], trust, DeviceSigner::of(store.device_key()))?;
+        c.present(&store.device_certificates().unwrap().unwrap())?;
+        Ok(c)
     }
 
     /// What the server holds: (bundle ids, files under the store folders with their sizes).
@@ -543,4 +547,187 @@ fn a_lan_server_relays_to_the_province_which_checks_every_bundle_again() {
     let again = demo.client(&province, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
     assert!(again.already_had);
     drop(lan);
+}
+
+/// A small deterministic generator for the fault schedule (the seed is printed).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo)
+    }
+}
+
+/// `n` enrolled tablets, each with `each` bundles of one inspection that grows by an answer
+/// and a photo per bundle (so uploads take long enough to be cut).
+fn growing_tablets(demo: &Demo, n: usize, each: usize) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    growing_tablets_with(demo, n, each, &|_| 3)
+}
+
+/// [`growing_tablets`] with `photos(t)` photos per bundle step on tablet `t`.
+fn growing_tablets_with(demo: &Demo, n: usize, each: usize, photos: &dyn Fn(usize) -> usize) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    use hallmark_store::demo::{demo_photo_seeded, DemoBureau};
+    let root_pem = std::fs::read(demo.dir.join("bureau-root.pem")).unwrap();
+    let base = chrono::Utc::now() - chrono::Duration::hours(2);
+    let bureau = DemoBureau { ca_dir: demo.dir.join("bureau-ca"), root_pem, now: base - chrono::Duration::hours(1) };
+    let at = |s: i64| (base + chrono::Duration::seconds(s)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let answers: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/jiangsu-complete.json")).unwrap())
+            .unwrap();
+    let answers: Vec<(String, serde_json::Value)> = answers["answers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    (0..n)
+        .map(|t| {
+            let dir = demo.dir.join(format!("fault-tablet-{t}"));
+            let mut store = Store::open(&dir, &at(0)).unwrap();
+            let name = format!("故障{t}");
+            bureau.enroll(&store, &name, "测试单位", "", &[hallmark_trust::Role::Assessor]).unwrap();
+            let id = store
+                .create_inspection(
+                    &hallmark_store::NewInspection {
+                        rubric_text: hallmark_core::builtin::JIANGSU.into(),
+                        site_name: format!("故障测试服务站{t}"),
+                        site_level: "township".into(),
+                        visited_on: base.date_naive().to_string(),
+                        assessor_name: name.clone(),
+                        ..Default::default()
+                    },
+                    &at(1),
+                )
+                .unwrap();
+            let item = store.rubric(&id).unwrap().item[0].id.clone();
+            let files = (0..each)
+                .map(|b| {
+                    let (k, v) = &answers[b % answers.len()];
+                    store.record(&id, k, Some(v.clone()), &name, &at(10 + 2 * b as i64)).unwrap();
+                    for p in 0..photos(t) {
+                        let photo = demo_photo_seeded(((b + p) % 3) as u8, (t * 1000 + b * 10 + p) as u32);
+                        store.attach_photo(&id, &item, &photo, "现场", &name, &at(11 + 2 * b as i64)).unwrap();
+                    }
+                    let f = dir.join(format!("b{b:02}.hallmark"));
+                    store.export_bundle(&id, &f, &at(12 + 2 * b as i64), &mut |_, _| {}).unwrap();
+                    f
+                })
+                .collect();
+            (dir, files)
+        })
+        .collect()
+}
+
+/// kill -9 at random moments while tablets push (`HALLMARK_FAULT_KILLS`, default 20; the seed
+/// is printed, `HALLMARK_FAULT_SEED` repeats a run): after every kill each bundle that got a
+/// receipt is held and the store passes its full check; then everything is pushed to the end,
+/// held exactly once, and a pulled-back bundle is byte-identical.
+#[test]
+fn the_server_killed_at_random_moments_keeps_every_receipted_bundle() {
+    let seed: u64 = std::env::var("HALLMARK_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
+    let kills: usize = std::env::var("HALLMARK_FAULT_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    eprintln!("fault schedule: HALLMARK_FAULT_SEED={seed} HALLMARK_FAULT_KILLS={kills}");
+    let mut rng = Xorshift(seed);
+    let demo = Demo::new();
+    let tablets = growing_tablets(&demo, 3, 10);
+    let receipted = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let cut = std::sync::atomic::AtomicUsize::new(0);
+    for k in 0..kills {
+        let server = demo.serve(None, &[]);
+        let (url, pid) = (server.url.clone(), server.child.id());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let demo = &demo;
+        std::thread::scope(|s| {
+            for (dir, files) in &tablets {
+                let (url, receipted, stop, cut) = (&url, &receipted, &stop, &cut);
+                s.spawn(move || {
+                    let Ok(client) = demo.client_at(url, dir) else { return };
+                    for f in files {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
+                        match client.push_file(f, &mut |_, _| {}) {
+                            Ok(p) => {
+                                receipted.lock().unwrap().insert(p.bundle_id);
+                            }
+                            Err(_) => {
+                                cut.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                return; // killed: the next round resumes
+                            }
+                        }
+                    }
+                });
+            }
+            std::thread::sleep(Duration::from_millis(rng.between(5, 150)));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+        });
+        drop(server);
+        let store = Store::open(&demo.data, NOW).unwrap();
+        assert_eq!(store.integrity_check().unwrap(), "ok", "kill {k}");
+        let held: std::collections::BTreeSet<String> = store.held_bundles().unwrap().into_iter().map(|b| b.bundle_id).collect();
+        for id in receipted.lock().unwrap().iter() {
+            assert!(held.contains(id), "kill {k} (seed {seed}): receipted bundle {id} is not held");
+        }
+    }
+    // Then to the end: everything arrives, once.
+    let server = demo.serve(None, &[]);
+    let mut all = Vec::new();
+    for (dir, files) in &tablets {
+        let client = demo.client(&server, dir);
+        for f in files {
+            all.push(client.push_file(f, &mut |_, _| {}).unwrap().bundle_id);
+        }
+        let back = demo.dir.join("back.hallmark");
+        client.fetch(all.last().unwrap(), &back).unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(files.last().unwrap()).unwrap(), "seed {seed}");
+    }
+    let (held, _) = demo.held();
+    assert_eq!(held.len(), all.len(), "seed {seed}: every bundle held exactly once");
+    let cut = cut.into_inner();
+    eprintln!("{cut} pushes cut by a kill; {} bundles receipted before the last round, {} in all", receipted.lock().unwrap().len(), all.len());
+    assert!(cut > 0, "seed {seed}: no kill landed during a push (the test exercised nothing)");
+}
+
+/// Many tablets at once (`HALLMARK_LOAD_TABLETS`, default 10; `HALLMARK_LOAD_BUNDLES` each,
+/// default 5; the figure is 50 × 20): two of them carry 50 photos in their last bundle.
+/// Every receipted bundle is held exactly once and comes back byte-identical.
+#[test]
+fn many_tablets_pushing_at_once_each_bundle_is_held_once_and_comes_back_identical() {
+    let n: usize = std::env::var("HALLMARK_LOAD_TABLETS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let each: usize = std::env::var("HALLMARK_LOAD_BUNDLES").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let demo = Demo::new();
+    // Tablets 0 and 1 add 50 photos over their bundles; the others one.
+    let tablets = growing_tablets_with(&demo, n, each, &|t| if t < 2 { 50usize.div_ceil(each) } else { 1 });
+    let server = demo.serve(None, &[]);
+    let started = Instant::now();
+    let pushed: Vec<(PathBuf, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = tablets
+            .iter()
+            .map(|(dir, files)| {
+                let (demo, url) = (&demo, server.url.clone());
+                s.spawn(move || {
+                    let client = demo.client_at(&url, dir).unwrap();
+                    files.iter().map(|f| (f.clone(), client.push_file(f, &mut |_, _| {}).unwrap().bundle_id)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(started.elapsed() < Duration::from_secs(300), "bounded in time");
+    let (held, _) = demo.held();
+    assert_eq!(held.len(), n * each, "every bundle held exactly once");
+    let client = demo.client(&server, &tablets[0].0);
+    let lead_view: std::collections::BTreeSet<&String> = pushed.iter().map(|(_, id)| id).collect();
+    assert_eq!(lead_view.len(), n * each, "every push named a distinct bundle");
+    // Each of tablet 0's bundles (up to 50 photos) comes back byte for byte.
+    for (file, id) in pushed.iter().filter(|(f, _)| f.starts_with(&tablets[0].0)) {
+        let back = demo.dir.join("back.hallmark");
+        client.fetch(id, &back).unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(file).unwrap(), "{}", file.display());
+    }
 }
