@@ -246,9 +246,18 @@ enum Command {
 enum AssignmentCommand {
     /// Add an assignment: a hall and rubric, the lead and the members by their certificates
     Add {
-        /// The server's data folder
+        /// The server's data folder (on the server's machine)
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        data: Option<PathBuf>,
+        /// Or a running server, https://HOST:PORT (needs --token-file and --trust)
+        #[arg(long, requires = "token_file")]
+        server: Option<String>,
+        /// The server's admin token (its DIR/admin.token, copied over a safe channel)
         #[arg(long)]
-        data: PathBuf,
+        token_file: Option<PathBuf>,
+        /// The bureau root the server's certificate chains to
+        #[arg(long)]
+        trust: Vec<PathBuf>,
         #[arg(long)]
         id: String,
         /// The hall's name as the tablets record it
@@ -540,8 +549,13 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every } => {
             sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every)
         }
-        Command::Assignment { command: AssignmentCommand::Add { data, id, site, rubric, lead, members } } => {
-            sync::assignment_add(&data, &id, &site, &rubric, &lead, &members)
+        Command::Assignment { command: AssignmentCommand::Add { data, server, token_file, trust, id, site, rubric, lead, members } } => {
+            let place = match (data, server) {
+                (Some(d), _) => sync::AssignmentPlace::Data(d),
+                (None, Some(url)) => sync::AssignmentPlace::Server { url, token_file: token_file.unwrap_or_default(), trust },
+                (None, None) => return Err("pass --data DIR (on the server) or --server URL --token-file FILE".into()),
+            };
+            sync::assignment_add(&place, &id, &site, &rubric, &lead, &members)
         }
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),

@@ -51,8 +51,39 @@ fn certified_key(file: &Path) -> Result<(String, String), String> {
     Ok((hallmark_core::hex::hex(&info.public_key), info.name))
 }
 
-/// `hallmark assignment add --data DIR --id ID --site NAME --rubric ID --lead CERT --member CERT...`
-pub(crate) fn assignment_add(data: &Path, id: &str, site: &str, rubric: &str, lead: &Path, members: &[PathBuf]) -> Result<(), String> {
+/// Where `assignment add` adds: the data folder, or a running server with its admin token.
+pub(crate) enum AssignmentPlace {
+    Data(PathBuf),
+    Server { url: String, token_file: PathBuf, trust: Vec<PathBuf> },
+}
+
+/// `hallmark assignment add (--data DIR | --server URL --token-file F --trust ROOT) --id ID --site NAME --rubric ID --lead CERT --member CERT...`
+pub(crate) fn assignment_add(place: &AssignmentPlace, id: &str, site: &str, rubric: &str, lead: &Path, members: &[PathBuf]) -> Result<(), String> {
+    let data = match place {
+        AssignmentPlace::Data(d) => d,
+        AssignmentPlace::Server { url, token_file, trust } => {
+            let token = read(token_file)?;
+            let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
+            let a = hallmark_sync::wire::AssignmentV1 {
+                id: id.into(),
+                site: site.into(),
+                rubric_id: rubric.into(),
+                lead_certificate: read(lead)?,
+                member_certificates: members.iter().map(|m| read(m)).collect::<Result<Vec<_>, _>>()?,
+            };
+            let added = hallmark_sync::client::add_assignment_remote(url, &roots, &token, &a).map_err(|e| e.to_string())?;
+            outln!(
+                "assignment {}: {} ({}), lead {}, {} members: {}",
+                added.id,
+                added.site,
+                added.rubric_id,
+                added.lead,
+                added.members.len(),
+                added.members.join("、")
+            );
+            return Ok(());
+        }
+    };
     let mut known: Vec<&str> = hallmark_core::builtin::SHIPPED.iter().map(|s| s.id).collect();
     known.dedup();
     if !known.contains(&rubric) {

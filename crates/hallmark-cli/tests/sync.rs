@@ -731,3 +731,59 @@ fn many_tablets_pushing_at_once_each_bundle_is_held_once_and_comes_back_identica
         assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(file).unwrap(), "{}", file.display());
     }
 }
+
+/// A remote admin verb: with the server's admin token (DIR/admin.token, 0600) `assignment add
+/// --server` adds an assignment whose lead then pulls; without the token, or with a member
+/// certificate from another bureau, nothing is added.
+#[test]
+fn assignments_are_added_over_the_network_only_with_the_admin_token() {
+    let demo = Demo::new();
+    let fresh = demo.data.with_file_name("fresh");
+    let server = demo.serve_in(&fresh, None, &[]);
+    let token = fresh.join("admin.token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let tablet = demo.tablet(1);
+    let mut args: Vec<String> = [
+        "assignment",
+        "add",
+        "--server",
+        &server.url,
+        "--trust",
+        s(&demo.dir.join("bureau-root.pem")),
+        "--id",
+        "R-1",
+        "--site",
+        LIAONING_SITE,
+        "--rubric",
+        "liaoning-demo-window",
+        "--lead",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(s(&demo.dir.join("sync/lead-certificate.pem")).into());
+    args.extend(["--member".into(), s(&tablet.join("certificate.pem")).into()]);
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(extra);
+        hallmark(&a)
+    };
+    let wrong = demo.dir.join("wrong.token");
+    std::fs::write(&wrong, "0".repeat(64)).unwrap();
+    let o = run(&["--token-file", s(&wrong)]);
+    assert!(!o.status.success() && text(&o).contains("401 admin_token"), "{}", text(&o));
+    // A self-made CA's certificate as a member is refused.
+    let rogue = demo.dir.join("rogue-ca");
+    ok(&["ca", "init", "--dir", s(&rogue), "--name", "辽宁省医疗保障局"]);
+    let o = run(&["--token-file", s(&token), "--member", s(&demo.dir.join("rogue-ca/root.pem"))]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let out = ok(&args.iter().map(String::as_str).chain(["--token-file", s(&token)]).collect::<Vec<_>>());
+    assert!(out.contains("assignment R-1") && out.contains("李娜"), "{out}");
+    // The lead pulls the member's bundle through it.
+    demo.client(&server, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
+    assert_eq!(pulled.matches("已导入 铁岭县").count(), 1, "{pulled}");
+}

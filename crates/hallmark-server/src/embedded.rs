@@ -307,6 +307,29 @@ impl Backend for Embedded {
         self.dir.clone()
     }
 
+    fn add_assignment(&self, a: &Assignment, now: &str) -> Result<(), ApiError> {
+        let mut db = self.db();
+        let tx = db.transaction().map_err(db_err)?;
+        let n = tx
+            .execute(
+                "INSERT OR IGNORE INTO assignments (id, site, rubric_id, lead_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![a.id, a.site, a.rubric_id, a.lead_key, now],
+            )
+            .map_err(db_err)?;
+        if n == 0 {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "exists",
+                format!("assignment '{}' exists already (choose another id)", a.id),
+            ));
+        }
+        for (key, name) in &a.members {
+            tx.execute("INSERT OR IGNORE INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])
+                .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError> {
         self.store().trusted_root_pems().map_err(ApiError::from_store)
     }

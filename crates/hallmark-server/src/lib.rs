@@ -78,6 +78,7 @@ pub trait Backend: Send + Sync + 'static {
     fn work_dir(&self) -> PathBuf;
     /// The bureau roots this server trusts, as PEM texts.
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError>;
+    fn add_assignment(&self, a: &embedded::Assignment, now: &str) -> Result<(), ApiError>;
 }
 
 /// A refusal as the client sees it: status, a stable code, a message naming the input.
@@ -159,6 +160,7 @@ pub fn run(config: Config) -> Result<(), String> {
         &config.key_file.display().to_string(),
         &read(&config.key_file)?,
     )?;
+    let admin_token = admin_token(&config.data)?;
     let backend: std::sync::Arc<dyn Backend> = std::sync::Arc::new(backend);
     if let Some(up) = &config.upstream {
         let relay_identity = hallmark_sync::receipt::ServerIdentity::load(
@@ -170,5 +172,27 @@ pub fn run(config: Config) -> Result<(), String> {
         relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), relay_identity, backend.clone());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
-    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend))
+    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend, admin_token))
 }
+
+/// The admin token for remote admin verbs: `DIR/admin.token` (0600), made on the first start.
+/// Whoever can read it may add assignments; it never travels but as `Authorization: Bearer`.
+pub fn admin_token(dir: &std::path::Path) -> Result<String, String> {
+    let path = dir.join(ADMIN_TOKEN);
+    if !path.exists() {
+        let mut b = [0u8; 32];
+        getrandom::getrandom(&mut b).map_err(|e| format!("no randomness for the admin token: {e}"))?;
+        hallmark_store::durable::write_private_new(&path, hallmark_core::hex::hex(&b).as_bytes())
+            .map_err(|e| format!("{}: cannot write the admin token: {e}", path.display()))?;
+        eprintln!("hallmark serve: admin token for remote admin verbs in {} (mode 0600)", path.display());
+    }
+    let token = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let token = token.trim().to_string();
+    if token.len() < 32 {
+        return Err(format!("{}: the admin token is too short (delete the file; a new one is made at the next start)", path.display()));
+    }
+    Ok(token)
+}
+
+/// The admin token's file name in the data folder.
+pub const ADMIN_TOKEN: &str = "admin.token";

@@ -34,7 +34,7 @@ impl Default for Limits {
     }
 }
 
-pub async fn serve(listen: String, limits: Limits, identity: ServerIdentity, backend: Arc<dyn Backend>) -> Result<(), String> {
+pub async fn serve(listen: String, limits: Limits, identity: ServerIdentity, backend: Arc<dyn Backend>, admin_token: String) -> Result<(), String> {
     let chain = certificate::read_chain("the server certificate", &identity.certificates).map_err(|e| e.to_string())?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -50,7 +50,7 @@ pub async fn serve(listen: String, limits: Limits, identity: ServerIdentity, bac
         tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e} (is another server running there?)"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let name = identity.leaf.name.clone();
-    let app = Arc::new(App { backend, identity, limits });
+    let app = Arc::new(App { backend, identity, limits, admin_token });
     let service = hyper_util::service::TowerToHyperService::new(router(app));
     println!("listening on https://{addr} as '{name}'");
     use std::io::Write as _;

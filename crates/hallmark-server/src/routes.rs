@@ -34,6 +34,8 @@ pub struct App {
     pub backend: Arc<dyn Backend>,
     pub identity: ServerIdentity,
     pub limits: Limits,
+    /// `DIR/admin.token`: the bearer token of the admin verbs.
+    pub admin_token: String,
 }
 
 type Shared = State<Arc<App>>;
@@ -54,6 +56,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/bundles/{id}/commit", post(commit))
         .route("/v1/bundles/{id}", get(fetch))
         .route("/v1/pull", get(pull))
+        .route("/v1/admin/assignments", post(add_assignment))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
         .with_state(app)
 }
@@ -509,4 +512,68 @@ async fn fetch(State(app): Shared, Path(id): Path<String>, method: Method, uri: 
     });
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
     Ok(([("content-type", BUNDLE_TYPE)], body).into_response())
+}
+
+/// Compares in time independent of where the first difference is.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// The Ed25519 key and name a device certificate certifies, checked with `role` now.
+fn certified(app: &App, what: &str, pem: &str, role: Role) -> Result<(String, String), ApiError> {
+    let bad = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_certificate", format!("{what}: {e}"));
+    let chain = certificate::read_pem(what, pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
+    let leaf = certificate::info(what, chain[0].as_ref()).map_err(|e| bad(e.to_string()))?;
+    if leaf.key_algorithm != "ed25519" {
+        return Err(bad(format!("certifies a {} key, not a device's Ed25519 key", leaf.key_algorithm)));
+    }
+    let now = Utc::now();
+    app.backend.trust()?.check(&chain, role, now, now).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("{what}: {e}")))?;
+    Ok((hallmark_core::hex::hex(&leaf.public_key), leaf.name))
+}
+
+/// `POST /v1/admin/assignments` with `Authorization: Bearer <DIR/admin.token>`.
+async fn add_assignment(State(app): Shared, headers: HeaderMap, body: Body) -> Result<Json<hallmark_sync::wire::AssignmentAddedV1>, ApiError> {
+    let bytes = read_body(&headers, body, 4 << 20, app.limits.idle).await?;
+    blocking(move || {
+        let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+        if !same_secret(given.trim().as_bytes(), app.admin_token.as_bytes()) {
+            return Err(unauthorized("admin_token", "admin verbs need the server's admin token (Authorization: Bearer, the file DIR/admin.token)"));
+        }
+        let a: hallmark_sync::wire::AssignmentV1 = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not an AssignmentV1 document: {e}")))?;
+        if a.id.trim().is_empty() || a.site.trim().is_empty() || a.member_certificates.is_empty() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "an assignment needs an id, a site and at least one member"));
+        }
+        if !hallmark_core::builtin::SHIPPED.iter().any(|s| s.id == a.rubric_id) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_rubric",
+                format!("rubric '{}' is not one hallmark ships", a.rubric_id),
+            ));
+        }
+        let (lead_key, lead) = certified(&app, "the lead's certificate", &a.lead_certificate, Role::Lead)?;
+        let members = a
+            .member_certificates
+            .iter()
+            .enumerate()
+            .map(|(i, pem)| certified(&app, &format!("member certificate {}", i + 1), pem, Role::Assessor))
+            .collect::<Result<Vec<_>, _>>()?;
+        let row = crate::embedded::Assignment {
+            id: a.id.clone(),
+            site: a.site.clone(),
+            rubric_id: a.rubric_id.clone(),
+            lead_key,
+            members: members.clone(),
+        };
+        app.backend.add_assignment(&row, &now())?;
+        Ok(Json(hallmark_sync::wire::AssignmentAddedV1 {
+            id: a.id,
+            site: a.site,
+            rubric_id: a.rubric_id,
+            lead,
+            members: members.into_iter().map(|m| m.1).collect(),
+        }))
+    })
+    .await
 }

@@ -440,3 +440,34 @@ pub fn connect_store(store: &Store, server: &str, extra: &[(String, String)]) ->
     let who = client.present(&certs)?;
     Ok((client, who))
 }
+
+/// An admin verb over the network: adds an assignment with the server's admin token (the
+/// file `hallmark serve` wrote, `DIR/admin.token`). `roots` are the bureau roots the server's TLS
+/// certificate must chain to.
+pub fn add_assignment_remote(url: &str, roots: &[String], token: &str, a: &crate::wire::AssignmentV1) -> Result<crate::wire::AssignmentAddedV1> {
+    let url = url.trim_end_matches('/');
+    let mut store = rustls::RootCertStore::empty();
+    for pem in roots {
+        for der in certificate::read_pem("a trusted root", pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))? {
+            store.add(der).map_err(|e| SyncError::Local(format!("a trusted root is not usable for TLS: {e}")))?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SyncError::Local(e.to_string()))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new().tls_config(Arc::new(tls)).timeout(Duration::from_secs(60)).build();
+    let resp = agent
+        .post(&format!("{url}/v1/admin/assignments"))
+        .set("authorization", &format!("Bearer {}", token.trim()))
+        .send_json(serde_json::to_value(a).expect("serializes"));
+    match resp {
+        Ok(r) => r.into_json().map_err(|e| SyncError::BadAnswer(e.to_string())),
+        Err(ureq::Error::Status(status, r)) => {
+            let e: ErrorV1 = r.into_json().unwrap_or(ErrorV1 { error: "http".into(), message: String::new(), server_time: String::new() });
+            Err(SyncError::Refused { status, code: e.error, message: e.message })
+        }
+        Err(ureq::Error::Transport(t)) => Err(SyncError::Unreachable { url: url.to_string(), detail: t.to_string() }),
+    }
+}

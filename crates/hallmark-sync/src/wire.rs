@@ -124,3 +124,28 @@ pub struct ErrorV1 {
     pub message: String,
     pub server_time: String,
 }
+
+/// `POST /v1/admin/assignments` (with the server's admin token): a panel to evaluate one hall
+/// with one rubric — its lead and members by their device certificates (their keys make the
+/// panel, never typed names).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentV1 {
+    pub id: String,
+    pub site: String,
+    pub rubric_id: String,
+    /// The lead's certificate chain (PEM, leaf first).
+    pub lead_certificate: String,
+    /// Each member's certificate chain (PEM, leaf first).
+    pub member_certificates: Vec<String>,
+}
+
+/// The answer: who the certificates name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentAddedV1 {
+    pub id: String,
+    pub site: String,
+    pub rubric_id: String,
+    pub lead: String,
+    pub members: Vec<String>,
+}
