@@ -42,6 +42,7 @@ const COMMANDS: &[&str] = &[
     "sync_set_server",
     "sync_now",
     "pull_from_server",
+    "server_assignments",
 ];
 
 fn main() {

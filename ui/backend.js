@@ -13,6 +13,7 @@ export const backend = {
   syncSetServer: (server) => invoke('sync_set_server', { server }),
   syncNow: () => invoke('sync_now'),
   pullFromServer: () => invoke('pull_from_server'),
+  serverAssignments: () => invoke('server_assignments'),
   appInfo: (firstScreen = false) => invoke('app_info', { firstScreen }),
   listRubrics: () => invoke('list_rubrics'),
   listInspections: () => invoke('list_inspections'),

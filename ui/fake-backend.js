@@ -58,6 +58,7 @@ export function fakeBackend(fixture) {
     syncStatus: async () => ({ server: null, enrolled: false, last_attempt: null, last_error: null, next_in: 0, inspections: [] }),
     syncSetServer: async (server) => ({ server: server || null, enrolled: false, last_attempt: null, last_error: null, next_in: 0, inspections: [] }),
     syncNow: async () => null,
+    serverAssignments: async () => [],
     pullFromServer: async () => ({ lines: [], imported: 0, failed: 0 }),
     installCertificate: async () => { throw { code: 'unknown_issuer', message: 'fake backend', fields: {} }; },
   };

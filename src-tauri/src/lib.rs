@@ -572,6 +572,17 @@ fn sync_now(state: State<'_, AppState>) -> Result<()> {
     Ok(())
 }
 
+/// The assignments the server names this device in, for 新建评价. No server set: none.
+#[tauri::command(async)]
+fn server_assignments(state: State<'_, AppState>) -> Result<Vec<view::ServerAssignment>> {
+    let dir = state.dir.clone();
+    let store = Store::open_with(&dir.join(hallmark_store::DB_FILE), &dir, hallmark_store::Access::Existing, &now())?;
+    let Some(server) = store.sync_server()? else { return Ok(Vec::new()) };
+    let (client, _) = hallmark_sync::client::connect_store(&store, &server, &[]).map_err(|e| outbox::sync_error(&e))?;
+    let list = client.assignments().map_err(|e| outbox::sync_error(&e))?;
+    Ok(list.assignments.into_iter().map(|a| view::ServerAssignment { id: a.id, site: a.site, rubric_id: a.rubric_id, role: a.role }).collect())
+}
+
 /// 从服务器获取 (the lead): fetch the bundles of the assignments this device leads and import
 /// each (verified again), on a connection of its own so the app stays responsive.
 #[tauri::command(async)]
@@ -707,7 +718,8 @@ pub fn run() {
             sync_status,
             sync_set_server,
             sync_now,
-            pull_from_server
+            pull_from_server,
+            server_assignments
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

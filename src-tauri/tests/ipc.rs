@@ -552,6 +552,11 @@ fn ipc_schemas() {
     ];
     check("ipc-sync-status", &statuses, &["last_error.fields"]);
     check("ipc-pulled", &[view::Pulled { lines: vec![s("…")], imported: 1, failed: 0 }], &[]);
+    check(
+        "ipc-server-assignment",
+        &[view::ServerAssignment { id: s("TL-2027"), site: s("site"), rubric_id: s("liaoning-demo-window"), role: s("member") }],
+        &[],
+    );
 
     let (lead, imports) = lead(&t.0);
     check("ipc-import-outcome", &imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect::<Vec<_>>(), &[]);

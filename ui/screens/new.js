@@ -37,7 +37,10 @@ export function dayField(name, value) {
 
 export async function showNew(ctx) {
   $('#main').dataset.inspection = '';
-  const rubrics = await ctx.backend.listRubrics();
+  const [rubrics, assigned, enrollment] = await Promise.all([ctx.backend.listRubrics(),
+    // Offered, never required: no server, no network or no enrollment leaves the form as it was.
+    ctx.backend.serverAssignments().catch((e) => { console.warn(e); return []; }),
+    ctx.backend.enrollmentStatus().catch(() => null)]);
   const field = (label, input) => h('label', { class: 'field' }, h('span', {}, label), input);
   const day = dayField('visited_on', today());
   const form = h('form', { class: 'new-form', novalidate: true, onsubmit: async (ev) => {
@@ -52,6 +55,17 @@ export async function showNew(ctx) {
     } catch (e) { toast(errorText(e)); }
   } },
   h('h1', {}, '新建评价'),
+  assigned.length ? h('div', { class: 'assignments', id: 'assignments' }, h('span', {}, '服务器分配的评价任务（点选后无需再填受评单位和评分细则）：'),
+    ...assigned.map((a) => h('button', { type: 'button', class: 'ghost assignment', dataset: { id: a.id }, onclick: () => {
+      form.elements.site_name.value = a.site;
+      if ([...form.elements.rubric_id.options].some((o) => o.value === a.rubric_id)) form.elements.rubric_id.value = a.rubric_id;
+      if (enrollment && !form.elements.assessor_name.value) {
+        form.elements.assessor_name.value = enrollment.name || '';
+        form.elements.assessor_unit.value = enrollment.unit || '';
+        form.elements.assessor_title.value = enrollment.title || '';
+      }
+      toast(`已按任务 ${a.id} 填写受评单位和评分细则`, 'ok');
+    } }, `${a.site}${a.role === 'lead' ? '（组长）' : ''}`))) : null,
   field('评分细则', h('select', { name: 'rubric_id' }, ...rubrics.map((r) => h('option', { value: r.id }, `${r.title}（第${r.version}版）`)))),
   field('受评单位', h('input', { name: 'site_name', placeholder: '如：某县医疗保障事务服务中心' })),
   field('地址', h('input', { name: 'site_address' })),
@@ -62,7 +76,7 @@ export async function showNew(ctx) {
   field('职务/职称', h('input', { name: 'assessor_title' })),
   field('电话', h('input', { name: 'assessor_phone', inputmode: 'tel' })),
   h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'ghost', onclick: () => ctx.go.list() }, '取消'),
+    h('button', { type: 'button', class: 'ghost', id: 'cancel-new', onclick: () => ctx.go.list() }, '取消'),
     h('button', { type: 'submit', class: 'primary', id: 'create' }, '开始评价')));
   $('#main').replaceChildren(form);
 }

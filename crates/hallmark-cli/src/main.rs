@@ -289,6 +289,15 @@ enum SyncCommand {
         trust: Vec<PathBuf>,
         files: Vec<PathBuf>,
     },
+    /// List the assignments this device is a member or the lead of
+    Assignments {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+    },
     /// Fetch and import the bundles of the assignments this lead device leads
     Pull {
         #[command(flatten)]
@@ -559,6 +568,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
+        Command::Sync { command: SyncCommand::Assignments { db, server, trust } } => sync::assignments(&db, &server, &trust),
         Command::Export { db, inspection, out } => bundles::export(&db, &inspection, &out),
         Command::Import { db, json, files } => bundles::import(&db, &files, json),
         Command::Demo { dir, lead } => bundles::demo(&dir, lead.map(|db| Db { db }).as_ref()),

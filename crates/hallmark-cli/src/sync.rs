@@ -185,3 +185,17 @@ pub(crate) fn pull(db: &Db, server: &str, trust: &[PathBuf]) -> Result<(), Strin
     }
     Ok(())
 }
+
+/// `hallmark sync assignments --db DB --server URL`
+pub(crate) fn assignments(db: &Db, server: &str, trust: &[PathBuf]) -> Result<(), String> {
+    let store = open_db(db, Access::Existing)?;
+    let client = connect(&store, server, trust)?;
+    let list = client.assignments().map_err(|e| e.to_string())?;
+    if list.assignments.is_empty() {
+        outln!("no assignment names this device yet");
+    }
+    for a in list.assignments {
+        outln!("{}\t{}\t{}\t{}", a.id, a.site, a.rubric_id, if a.role == "lead" { "评价组长" } else { "评价人员" });
+    }
+    Ok(())
+}

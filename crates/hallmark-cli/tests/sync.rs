@@ -782,6 +782,11 @@ fn assignments_are_added_over_the_network_only_with_the_admin_token() {
     assert!(!o.status.success(), "{}", text(&o));
     let out = ok(&args.iter().map(String::as_str).chain(["--token-file", s(&token)]).collect::<Vec<_>>());
     assert!(out.contains("assignment R-1") && out.contains("李娜"), "{out}");
+    // The member's tablet sees it (what 新建评价 offers); another tablet does not.
+    let mine = ok(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
+    assert!(mine.contains(&format!("R-1\t{LIAONING_SITE}\tliaoning-demo-window\t评价人员")), "{mine}");
+    let other = ok(&["sync", "assignments", "--db", s(&demo.tablet(2)), "--server", &server.url]);
+    assert!(other.contains("no assignment names this device yet"), "{other}");
     // The lead pulls the member's bundle through it.
     demo.client(&server, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
     let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);

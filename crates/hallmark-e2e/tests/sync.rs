@@ -88,6 +88,24 @@ fn the_outbox_pushes_by_itself_and_the_card_turns_synced() {
     assert_eq!(held.len(), 1, "the server holds the tablet's bundle");
     assert_eq!(held[0].assessor, "李娜");
 
+    // An assignment naming this tablet: 新建评价 offers it, and one tap fills the hall, the
+    // rubric and (from the certificate) the assessor.
+    let o = Command::new(cli())
+        .args(["assignment", "add", "--data", server_data.to_str().unwrap(), "--id", "TL-2027", "--site", "开原市医疗保障事务服务中心"])
+        .args(["--rubric", "liaoning-demo-window", "--lead", demo.join("tablets/liaoning-1-王敏/certificate.pem").to_str().unwrap()])
+        .args(["--member", demo.join("tablets/liaoning-2-李娜/certificate.pem").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.click("#new-inspection");
+    s.click(".assignment[data-id='TL-2027']");
+    assert_eq!(s.js("return document.querySelector('[name=site_name]').value;", vec![]), "开原市医疗保障事务服务中心");
+    assert_eq!(s.js("return document.querySelector('[name=rubric_id]').value;", vec![]), "liaoning-demo-window");
+    assert_eq!(s.js("return document.querySelector('[name=assessor_name]').value;", vec![]), "李娜");
+    s.screenshot(&shots.join("43-sync-assignment.png"));
+    s.js("document.querySelector('#cancel-new').click();", vec![]); // the toast may cover it
+    s.wait_text("#sync-state", &url);
+
     // The server goes away; 立即同步 says so in Chinese and nothing local changes.
     drop(server);
     s.click("#sync-now");

@@ -330,6 +330,19 @@ impl Backend for Embedded {
         tx.commit().map_err(db_err)
     }
 
+    fn assignments_of(&self, key: &str) -> Result<Vec<(String, String, String, String)>, ApiError> {
+        let db = self.db();
+        let mut st = db
+            .prepare(
+                "SELECT a.id, a.site, a.rubric_id, CASE WHEN a.lead_key = ?1 THEN 'lead' ELSE 'member' END FROM assignments a
+                 WHERE a.lead_key = ?1 OR EXISTS (SELECT 1 FROM assignment_members m WHERE m.assignment_id = a.id AND m.member_key = ?1)
+                 ORDER BY a.created_at, a.id",
+            )
+            .map_err(db_err)?;
+        let rows = st.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError> {
         self.store().trusted_root_pems().map_err(ApiError::from_store)
     }

@@ -79,6 +79,9 @@ pub trait Backend: Send + Sync + 'static {
     /// The bureau roots this server trusts, as PEM texts.
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError>;
     fn add_assignment(&self, a: &embedded::Assignment, now: &str) -> Result<(), ApiError>;
+    /// (id, site, rubric id, role) of the assignments `key` is a member ("member") or the lead
+    /// ("lead") of.
+    fn assignments_of(&self, key: &str) -> Result<Vec<(String, String, String, String)>, ApiError>;
 }
 
 /// A refusal as the client sees it: status, a stable code, a message naming the input.

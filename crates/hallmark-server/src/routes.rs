@@ -56,6 +56,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/bundles/{id}/commit", post(commit))
         .route("/v1/bundles/{id}", get(fetch))
         .route("/v1/pull", get(pull))
+        .route("/v1/assignments", get(assignments))
         .route("/v1/admin/assignments", post(add_assignment))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
         .with_state(app)
@@ -574,6 +575,27 @@ async fn add_assignment(State(app): Shared, headers: HeaderMap, body: Body) -> R
             lead,
             members: members.into_iter().map(|m| m.1).collect(),
         }))
+    })
+    .await
+}
+
+/// `GET /v1/assignments`: the requesting device's assignments (as a member or the lead).
+async fn assignments(
+    State(app): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<hallmark_sync::wire::AssignmentListV1>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
+        let assignments = app
+            .backend
+            .assignments_of(&caller.key)?
+            .into_iter()
+            .map(|(id, site, rubric_id, role)| hallmark_sync::wire::AssignmentItemV1 { id, site, rubric_id, role })
+            .collect();
+        Ok(Json(hallmark_sync::wire::AssignmentListV1 { assignments }))
     })
     .await
 }

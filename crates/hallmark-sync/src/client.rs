@@ -318,6 +318,12 @@ impl Client {
         self.json("pull", resp)
     }
 
+    /// The assignments this device is a member or the lead of.
+    pub fn assignments(&self) -> Result<crate::wire::AssignmentListV1> {
+        let resp = self.send("GET", "/v1/assignments", Body::Empty)?;
+        self.json("assignments", resp)
+    }
+
     /// Downloads one bundle into `out` (a new file).
     pub fn fetch(&self, bundle_id: &str, out: &Path) -> Result<u64> {
         let resp = self.send("GET", &format!("/v1/bundles/{bundle_id}"), Body::Empty)?;

@@ -149,3 +149,19 @@ pub struct AssignmentAddedV1 {
     pub lead: String,
     pub members: Vec<String>,
 }
+
+/// `GET /v1/assignments`: the assignments the requesting device is a member or the lead of, so
+/// that 新建评价 offers them (the hall and rubric are never retyped).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentListV1 {
+    pub assignments: Vec<AssignmentItemV1>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentItemV1 {
+    pub id: String,
+    pub site: String,
+    pub rubric_id: String,
+    /// `member` or `lead`.
+    pub role: String,
+}

@@ -68,6 +68,8 @@ fn sync_wire_types_keep_their_shape() {
     let item = PullItemV1 { bundle_id: s("b"), inspection_id: s("i"), assignment: s("a"), site: s("s"), assessor: s("a"), received_at: s("t") };
     check("sync-pull-list-v1", &[PullListV1 { bundles: vec![item] }]);
     check("sync-error-v1", &[ErrorV1 { error: s("replay"), message: s("m"), server_time: s("t") }]);
+    let item = AssignmentItemV1 { id: s("a"), site: s("s"), rubric_id: s("r"), role: s("member") };
+    check("sync-assignment-list-v1", &[AssignmentListV1 { assignments: vec![item] }]);
     check(
         "sync-assignment-v1",
         &[AssignmentV1 { id: s("a"), site: s("s"), rubric_id: s("r"), lead_certificate: s("pem"), member_certificates: vec![s("pem")] }],

@@ -38,3 +38,13 @@ pub struct Pulled {
     pub imported: usize,
     pub failed: usize,
 }
+
+/// An assignment from the server that 新建评价 offers (the hall and rubric prefilled).
+#[derive(Debug, Serialize)]
+pub struct ServerAssignment {
+    pub id: String,
+    pub site: String,
+    pub rubric_id: String,
+    /// "member" or "lead".
+    pub role: String,
+}
