@@ -66,8 +66,17 @@ fn timed(text: &str) -> (Duration, Vec<String>) {
 fn doubling(shape: &str, make: impl Fn(usize) -> String, check: impl Fn(usize, &[String])) {
     let (small_text, large_text) = (make(2000), make(4000));
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (small, small_problems) = timed(&small_text);
-    let (large, large_problems) = timed(&large_text);
+    // Alternate the two sizes over three rounds and keep each one's best: a burst of load on
+    // this shared 2-core machine then slows both sides instead of only one (a single pass
+    // once measured 3.02 for a linear validator).
+    let (mut small, mut large) = (Duration::MAX, Duration::MAX);
+    let (mut small_problems, mut large_problems) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (t, p) = timed(&small_text);
+        (small, small_problems) = (small.min(t), p);
+        let (t, p) = timed(&large_text);
+        (large, large_problems) = (large.min(t), p);
+    }
     check(2000, &small_problems);
     check(4000, &large_problems);
     let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
