@@ -126,29 +126,7 @@ impl Client {
             .next()
             .unwrap_or("")
             .to_string();
-        let mut store = rustls::RootCertStore::empty();
-        for pem in roots {
-            for der in certificate::read_pem("a trusted root", pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))? {
-                store.add(der).map_err(|e| SyncError::Local(format!("a trusted root is not usable for TLS: {e}")))?;
-            }
-        }
-        if store.is_empty() {
-            return Err(SyncError::Local(
-                "no bureau root is trusted here, so no server can be trusted (hallmark trust add ROOT.pem, or pass --trust)".into(),
-            ));
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| SyncError::Local(e.to_string()))?
-            .with_root_certificates(store)
-            .with_no_client_auth();
-        let agent = ureq::AgentBuilder::new()
-            .tls_config(Arc::new(tls))
-            .timeout_connect(Duration::from_secs(10))
-            .timeout_read(Duration::from_secs(120))
-            .timeout_write(Duration::from_secs(120))
-            .build();
+        let agent = bureau_agent(roots)?;
         let mut client = Client { agent, url, authority, signer, trust, offset: 0 };
         client.offset = client.clock_offset()?;
         Ok(client)
@@ -168,16 +146,7 @@ impl Client {
     }
 
     fn transport(&self, e: ureq::Error) -> SyncError {
-        match e {
-            ureq::Error::Status(status, resp) => {
-                let text = resp.into_string().unwrap_or_default();
-                match serde_json::from_str::<ErrorV1>(&text) {
-                    Ok(e) => SyncError::Refused { status, code: e.error, message: e.message },
-                    Err(_) => SyncError::Refused { status, code: "http".into(), message: text.chars().take(300).collect() },
-                }
-            }
-            ureq::Error::Transport(t) => SyncError::Unreachable { url: self.url.clone(), detail: t.to_string() },
-        }
+        answer_error(&self.url, e)
     }
 
     fn send(&self, method: &str, path: &str, body: Body<'_>) -> Result<ureq::Response> {
@@ -452,28 +421,50 @@ pub fn connect_store(store: &Store, server: &str, extra: &[(String, String)]) ->
 /// certificate must chain to.
 pub fn add_assignment_remote(url: &str, roots: &[String], token: &str, a: &crate::wire::AssignmentV1) -> Result<crate::wire::AssignmentAddedV1> {
     let url = url.trim_end_matches('/');
+    let agent = bureau_agent(roots)?;
+    let resp = agent
+        .post(&format!("{url}/v1/admin/assignments"))
+        .set("authorization", &format!("Bearer {}", token.trim()))
+        .send_json(serde_json::to_value(a).expect("serializes"));
+    resp.map_err(|e| answer_error(url, e))?.into_json().map_err(|e| SyncError::BadAnswer(e.to_string()))
+}
+
+/// An HTTPS agent that trusts only `roots` (PEM texts: the bureau roots) — no internet CA.
+fn bureau_agent(roots: &[String]) -> Result<ureq::Agent> {
     let mut store = rustls::RootCertStore::empty();
     for pem in roots {
         for der in certificate::read_pem("a trusted root", pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))? {
             store.add(der).map_err(|e| SyncError::Local(format!("a trusted root is not usable for TLS: {e}")))?;
         }
     }
+    if store.is_empty() {
+        return Err(SyncError::Local(
+            "no bureau root is trusted here, so no server can be trusted (hallmark trust add ROOT.pem, or pass --trust)".into(),
+        ));
+    }
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| SyncError::Local(e.to_string()))?
         .with_root_certificates(store)
         .with_no_client_auth();
-    let agent = ureq::AgentBuilder::new().tls_config(Arc::new(tls)).timeout(Duration::from_secs(60)).build();
-    let resp = agent
-        .post(&format!("{url}/v1/admin/assignments"))
-        .set("authorization", &format!("Bearer {}", token.trim()))
-        .send_json(serde_json::to_value(a).expect("serializes"));
-    match resp {
-        Ok(r) => r.into_json().map_err(|e| SyncError::BadAnswer(e.to_string())),
-        Err(ureq::Error::Status(status, r)) => {
-            let e: ErrorV1 = r.into_json().unwrap_or(ErrorV1 { error: "http".into(), message: String::new(), server_time: String::new() });
-            Err(SyncError::Refused { status, code: e.error, message: e.message })
+    Ok(ureq::AgentBuilder::new()
+        .tls_config(Arc::new(tls))
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(120))
+        .timeout_write(Duration::from_secs(120))
+        .build())
+}
+
+/// A server's refusal (its `ErrorV1`) or a lost connection, as a [`SyncError`].
+fn answer_error(url: &str, e: ureq::Error) -> SyncError {
+    match e {
+        ureq::Error::Status(status, resp) => {
+            let text = resp.into_string().unwrap_or_default();
+            match serde_json::from_str::<ErrorV1>(&text) {
+                Ok(e) => SyncError::Refused { status, code: e.error, message: e.message },
+                Err(_) => SyncError::Refused { status, code: "http".into(), message: text.chars().take(300).collect() },
+            }
         }
-        Err(ureq::Error::Transport(t)) => Err(SyncError::Unreachable { url: url.to_string(), detail: t.to_string() }),
+        ureq::Error::Transport(t) => SyncError::Unreachable { url: url.to_string(), detail: t.to_string() },
     }
 }
