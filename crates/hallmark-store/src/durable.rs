@@ -255,6 +255,24 @@ pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> io::Result<()> {
     }
 }
 
+/// A file's SHA-256 (hex) and length, read in 1 MiB chunks.
+pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    use sha2::{Digest, Sha256};
+    let mut f = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hallmark_core::hex::hex(&hasher.finalize()), size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use hallmark_bundle::ustar;
@@ -166,7 +166,7 @@ impl Store {
         }
         let mut files = Vec::new();
         for (name, path) in &sources {
-            let (sha256, size) = hash_file(path).map_err(|e| io(&format!("cannot read {}", path.display()), e))?;
+            let (sha256, size) = crate::durable::hash_file(path).map_err(|e| io(&format!("cannot read {}", path.display()), e))?;
             files.push(BackupFileV1 { name: name.clone(), size, sha256 });
         }
         let manifest = BackupManifestV1 { format: BACKUP_FORMAT.into(), created_at: now.into(), device_id: self.device_id.clone(), files };
@@ -494,22 +494,6 @@ fn collect_files(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
             out.push((rel, p));
         }
     }
-}
-
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hallmark_core::hex::hex(&hasher.finalize()), size))
 }
 
 /// Names a backup may hold: the database, the key, `photos/xx/<sha256>.jpg`,

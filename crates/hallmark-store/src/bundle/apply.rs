@@ -173,22 +173,7 @@ pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> 
 
 /// Whether a file's bytes hash to `sha256` (a received file, checked again at its commit).
 fn hashes_to(path: &Path, size: u64, sha256: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    let Ok(mut f) = fs::File::open(path) else { return false };
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n_total = 0u64;
-    loop {
-        match std::io::Read::read(&mut f, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                n_total += n as u64;
-                hasher.update(&buf[..n]);
-            }
-            Err(_) => return false,
-        }
-    }
-    n_total == size && hallmark_core::hex::hex(&hasher.finalize()) == sha256
+    matches!(durable::hash_file(path), Ok((h, n)) if n == size && h == sha256)
 }
 
 impl Staging {
