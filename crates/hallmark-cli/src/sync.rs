@@ -38,17 +38,8 @@ pub(crate) fn serve(
 
 /// The Ed25519 key a device certificate certifies, and its name.
 fn certified_key(file: &Path) -> Result<(String, String), String> {
-    let pem = read(file)?;
-    let chain = hallmark_trust::certificate::read_pem(&file.display().to_string(), pem.as_bytes()).map_err(|e| e.to_string())?;
-    let info = hallmark_trust::certificate::info(&file.display().to_string(), chain[0].as_ref()).map_err(|e| e.to_string())?;
-    if info.key_algorithm != "ed25519" {
-        return Err(format!(
-            "{}: certifies a {} key, not a device's Ed25519 key (pass the device's certificate)",
-            file.display(),
-            info.key_algorithm
-        ));
-    }
-    Ok((hallmark_core::hex::hex(&info.public_key), info.name))
+    let (_, key, name) = hallmark_server::device_certificate(&file.display().to_string(), &read(file)?)?;
+    Ok((key, name))
 }
 
 /// Where `assignment add` adds: the data folder, or a running server with its admin token.

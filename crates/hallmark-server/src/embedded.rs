@@ -84,9 +84,6 @@ pub struct Embedded {
     dir: PathBuf,
     store: Mutex<Store>,
     db: Mutex<Connection>,
-    /// The trust store as of a generation of the store's trust anchors (reloaded when a root
-    /// or CRL is added, even while the server runs).
-    trust: Mutex<Option<(i64, TrustStore)>>,
     /// Waiting files this process received and hashed: their commit need not hash them again.
     received_here: Mutex<std::collections::HashSet<PathBuf>>,
 }
@@ -111,17 +108,28 @@ pub fn open_sync_db(dir: &Path) -> Result<Connection, String> {
 /// Adds an assignment to a data folder (`hallmark assignment add`; the server may be running).
 pub fn add_assignment(dir: &Path, a: &Assignment, now: &str) -> Result<(), String> {
     let mut conn = open_sync_db(dir)?;
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
-    tx.execute(
-        "INSERT INTO assignments (id, site, rubric_id, lead_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![a.id, a.site, a.rubric_id, a.lead_key, now],
-    )
-    .map_err(|e| format!("assignment '{}': {e}", a.id))?;
-    for (key, name) in &a.members {
-        tx.execute("INSERT OR IGNORE INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])
-            .map_err(|e| e.to_string())?;
+    match insert_assignment(&mut conn, a, now).map_err(|e| format!("assignment '{}': {e}", a.id))? {
+        true => Ok(()),
+        false => Err(format!("assignment '{}' exists already (choose another id)", a.id)),
     }
-    tx.commit().map_err(|e| e.to_string())
+}
+
+/// Inserts an assignment and its members in one transaction; `false` (nothing written) when
+/// its id exists already.
+fn insert_assignment(conn: &mut Connection, a: &Assignment, now: &str) -> rusqlite::Result<bool> {
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO assignments (id, site, rubric_id, lead_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![a.id, a.site, a.rubric_id, a.lead_key, now],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    for (key, name) in &a.members {
+        tx.execute("INSERT OR IGNORE INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])?;
+    }
+    tx.commit()?;
+    Ok(true)
 }
 
 impl Embedded {
@@ -129,13 +137,7 @@ impl Embedded {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the data folder: {e}", dir.display()))?;
         let store = Store::open(dir, now).map_err(|e| format!("{}: {e}", dir.display()))?;
         let db = open_sync_db(dir)?;
-        Ok(Embedded {
-            dir: dir.to_path_buf(),
-            store: Mutex::new(store),
-            db: Mutex::new(db),
-            trust: Mutex::new(None),
-            received_here: Mutex::default(),
-        })
+        Ok(Embedded { dir: dir.to_path_buf(), store: Mutex::new(store), db: Mutex::new(db), received_here: Mutex::default() })
     }
 
     pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -149,17 +151,9 @@ impl Embedded {
 
 impl Backend for Embedded {
     fn trust(&self) -> Result<TrustStore, ApiError> {
-        let store = self.store();
-        let generation = store.trust_generation().map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut cached = self.trust.lock().unwrap_or_else(|p| p.into_inner());
-        match &*cached {
-            Some((g, ts)) if *g == generation => Ok(ts.clone()),
-            _ => {
-                let ts = store.trust_store().map_err(|e| ApiError::internal(e.to_string()))?;
-                *cached = Some((generation, ts.clone()));
-                Ok(ts)
-            }
-        }
+        // The store parses its roots and CRLs again only when one was added (even while the
+        // server runs: `hallmark trust add --db DIR/hallmark.sqlite3 crl.pem`).
+        self.store().trust_store().map_err(|e| ApiError::internal(e.to_string()))
     }
 
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError> {
@@ -308,26 +302,14 @@ impl Backend for Embedded {
     }
 
     fn add_assignment(&self, a: &Assignment, now: &str) -> Result<(), ApiError> {
-        let mut db = self.db();
-        let tx = db.transaction().map_err(db_err)?;
-        let n = tx
-            .execute(
-                "INSERT OR IGNORE INTO assignments (id, site, rubric_id, lead_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![a.id, a.site, a.rubric_id, a.lead_key, now],
-            )
-            .map_err(db_err)?;
-        if n == 0 {
+        if !insert_assignment(&mut self.db(), a, now).map_err(db_err)? {
             return Err(ApiError::new(
                 axum::http::StatusCode::CONFLICT,
                 "exists",
                 format!("assignment '{}' exists already (choose another id)", a.id),
             ));
         }
-        for (key, name) in &a.members {
-            tx.execute("INSERT OR IGNORE INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])
-                .map_err(db_err)?;
-        }
-        tx.commit().map_err(db_err)
+        Ok(())
     }
 
     fn assignments_of(&self, key: &str) -> Result<Vec<(String, String, String, String)>, ApiError> {

@@ -157,22 +157,17 @@ pub fn run(config: Config) -> Result<(), String> {
         }
     }
     let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: cannot read: {e} (check the path)", p.display()));
-    let identity = hallmark_sync::receipt::ServerIdentity::load(
+    // One identity serves TLS, signs receipts and (relaying) signs requests upstream.
+    let identity = std::sync::Arc::new(hallmark_sync::receipt::ServerIdentity::load(
         &config.cert_file.display().to_string(),
         &read(&config.cert_file)?,
         &config.key_file.display().to_string(),
         &read(&config.key_file)?,
-    )?;
+    )?);
     let admin_token = admin_token(&config.data)?;
     let backend: std::sync::Arc<dyn Backend> = std::sync::Arc::new(backend);
     if let Some(up) = &config.upstream {
-        let relay_identity = hallmark_sync::receipt::ServerIdentity::load(
-            &config.cert_file.display().to_string(),
-            &read(&config.cert_file)?,
-            &config.key_file.display().to_string(),
-            &read(&config.key_file)?,
-        )?;
-        relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), relay_identity, backend.clone());
+        relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), identity.clone(), backend.clone());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
     runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend, admin_token))
@@ -195,6 +190,17 @@ pub fn admin_token(dir: &std::path::Path) -> Result<String, String> {
         return Err(format!("{}: the admin token is too short (delete the file; a new one is made at the next start)", path.display()));
     }
     Ok(token)
+}
+
+/// A device certificate's chain, and the Ed25519 key (hex) and name it certifies: what an
+/// assignment names its lead and members by. `what` names the input in messages.
+pub fn device_certificate(what: &str, pem: &str) -> Result<(Vec<rustls_pki_types::CertificateDer<'static>>, String, String), String> {
+    let chain = hallmark_trust::certificate::read_pem(what, pem.as_bytes()).map_err(|e| e.to_string())?;
+    let leaf = hallmark_trust::certificate::info(what, chain[0].as_ref()).map_err(|e| e.to_string())?;
+    if leaf.key_algorithm != "ed25519" {
+        return Err(format!("{what}: certifies a {} key, not a device's Ed25519 key (pass the device's certificate)", leaf.key_algorithm));
+    }
+    Ok((chain, hallmark_core::hex::hex(&leaf.public_key), leaf.name))
 }
 
 /// The admin token's file name in the data folder.

@@ -34,7 +34,13 @@ impl Default for Limits {
     }
 }
 
-pub async fn serve(listen: String, limits: Limits, identity: ServerIdentity, backend: Arc<dyn Backend>, admin_token: String) -> Result<(), String> {
+pub async fn serve(
+    listen: String,
+    limits: Limits,
+    identity: Arc<ServerIdentity>,
+    backend: Arc<dyn Backend>,
+    admin_token: String,
+) -> Result<(), String> {
     let chain = certificate::read_chain("the server certificate", &identity.certificates).map_err(|e| e.to_string())?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -14,7 +14,7 @@ use hallmark_sync::receipt::ServerIdentity;
 use crate::Backend;
 
 /// Starts the relay thread: a pass every `every` (doubled up to 10 min after a failure).
-pub fn start(upstream: String, every: Duration, identity: ServerIdentity, backend: Arc<dyn Backend>) {
+pub fn start(upstream: String, every: Duration, identity: Arc<ServerIdentity>, backend: Arc<dyn Backend>) {
     std::thread::Builder::new()
         .name("hallmark-relay".into())
         .spawn(move || {

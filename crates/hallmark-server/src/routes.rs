@@ -32,7 +32,7 @@ pub const WINDOW: i64 = 300;
 
 pub struct App {
     pub backend: Arc<dyn Backend>,
-    pub identity: ServerIdentity,
+    pub identity: Arc<ServerIdentity>,
     pub limits: Limits,
     /// `DIR/admin.token`: the bearer token of the admin verbs.
     pub admin_token: String,
@@ -522,15 +522,11 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 
 /// The Ed25519 key and name a device certificate certifies, checked with `role` now.
 fn certified(app: &App, what: &str, pem: &str, role: Role) -> Result<(String, String), ApiError> {
-    let bad = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_certificate", format!("{what}: {e}"));
-    let chain = certificate::read_pem(what, pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
-    let leaf = certificate::info(what, chain[0].as_ref()).map_err(|e| bad(e.to_string()))?;
-    if leaf.key_algorithm != "ed25519" {
-        return Err(bad(format!("certifies a {} key, not a device's Ed25519 key", leaf.key_algorithm)));
-    }
+    let (chain, key, name) =
+        crate::device_certificate(what, pem).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_certificate", e))?;
     let now = Utc::now();
     app.backend.trust()?.check(&chain, role, now, now).map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("{what}: {e}")))?;
-    Ok((hallmark_core::hex::hex(&leaf.public_key), leaf.name))
+    Ok((key, name))
 }
 
 /// `POST /v1/admin/assignments` with `Authorization: Bearer <DIR/admin.token>`.
