@@ -276,6 +276,21 @@ fn the_server_killed_at_each_failpoint_loses_nothing_and_the_push_resumes() {
     }
 }
 
+/// TLS that trusts only the demo bureau's root, as a tablet's client does.
+fn demo_tls(demo: &Demo) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in hallmark_trust::certificate::read_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap() {
+        roots.add(der).unwrap();
+    }
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 /// A raw client for hostile requests: TLS trusting the demo root, signing optional.
 struct Raw {
     agent: ureq::Agent,
@@ -285,16 +300,7 @@ struct Raw {
 
 impl Raw {
     fn new(demo: &Demo, server: &Server, tablet: &Path) -> Raw {
-        let mut roots = rustls::RootCertStore::empty();
-        for der in hallmark_trust::certificate::read_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap() {
-            roots.add(der).unwrap();
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let agent = ureq::AgentBuilder::new().tls_config(Arc::new(tls)).build();
+        let agent = ureq::AgentBuilder::new().tls_config(demo_tls(demo)).build();
         let key = Store::open(tablet, NOW).unwrap().device_key().clone();
         Raw { agent, url: server.url.clone(), key }
     }
@@ -427,16 +433,7 @@ fn unsigned_replayed_unknown_and_hostile_requests_are_refused_and_nothing_is_sto
     let tcp = TcpStream::connect(server.url.trim_start_matches("https://")).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut tls = {
-        let mut roots = rustls::RootCertStore::empty();
-        for der in hallmark_trust::certificate::read_pem("root", &std::fs::read(demo.dir.join("bureau-root.pem")).unwrap()).unwrap() {
-            roots.add(der).unwrap();
-        }
-        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let conn = rustls::ClientConnection::new(Arc::new(cfg), "127.0.0.1".try_into().unwrap()).unwrap();
+        let conn = rustls::ClientConnection::new(demo_tls(&demo), "127.0.0.1".try_into().unwrap()).unwrap();
         rustls::StreamOwned::new(conn, tcp)
     };
     let h = raw.signed_headers("PUT", &path, &photo, "n-11");
