@@ -580,7 +580,28 @@ fn server_assignments(state: State<'_, AppState>) -> Result<Vec<view::ServerAssi
     let Some(server) = store.sync_server()? else { return Ok(Vec::new()) };
     let (client, _) = hallmark_sync::client::connect_store(&store, &server, &[]).map_err(|e| outbox::sync_error(&e))?;
     let list = client.assignments().map_err(|e| outbox::sync_error(&e))?;
-    Ok(list.assignments.into_iter().map(|a| view::ServerAssignment { id: a.id, site: a.site, rubric_id: a.rubric_id, role: a.role }).collect())
+    Ok(list
+        .assignments
+        .into_iter()
+        .map(|a| {
+            let (hall_id, region_code, address, level) = a
+                .hall
+                .map(|h| (h.id, h.region_code, h.address, h.level))
+                .map_or((None, None, None, None), |(i, r, ad, l)| (Some(i), Some(r), Some(ad), Some(l)));
+            view::ServerAssignment {
+                id: a.id,
+                site: a.site,
+                rubric_id: a.rubric_id,
+                role: a.role,
+                hall_id,
+                region_code,
+                address,
+                level,
+                planned_from: a.planned_from,
+                planned_to: a.planned_to,
+            }
+        })
+        .collect())
 }
 
 /// 从服务器获取 (the lead): fetch the bundles of the assignments this device leads and import

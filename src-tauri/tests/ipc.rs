@@ -554,7 +554,32 @@ fn ipc_schemas() {
     check("ipc-pulled", &[view::Pulled { lines: vec![s("…")], imported: 1, failed: 0 }], &[]);
     check(
         "ipc-server-assignment",
-        &[view::ServerAssignment { id: s("TL-2027"), site: s("site"), rubric_id: s("liaoning-demo-window"), role: s("member") }],
+        &[
+            view::ServerAssignment {
+                id: s("TL-2027"),
+                site: s("site"),
+                rubric_id: s("liaoning-demo-window"),
+                role: s("member"),
+                hall_id: Some(s("TL-1")),
+                region_code: Some(s("211221")),
+                address: Some(s("address")),
+                level: Some(s("county")),
+                planned_from: Some(s("2027-11-02")),
+                planned_to: Some(s("2027-11-04")),
+            },
+            view::ServerAssignment {
+                id: s("TL-2026"),
+                site: s("site"),
+                rubric_id: s("liaoning-demo-window"),
+                role: s("lead"),
+                hall_id: None,
+                region_code: None,
+                address: None,
+                level: None,
+                planned_from: None,
+                planned_to: None,
+            },
+        ],
         &[],
     );
 

@@ -58,14 +58,18 @@ export async function showNew(ctx) {
   assigned.length ? h('div', { class: 'assignments', id: 'assignments' }, h('span', {}, '服务器分配的评价任务（点选后无需再填受评单位和评分细则）：'),
     ...assigned.map((a) => h('button', { type: 'button', class: 'ghost assignment', dataset: { id: a.id }, onclick: () => {
       form.elements.site_name.value = a.site;
+      // A registry hall brings its address and level; a planned day inside today's window
+      // is left to the inspector (the date field keeps today).
+      if (a.address) form.elements.site_address.value = a.address;
+      if (a.level && [...form.elements.site_level.options].some((o) => o.value === a.level)) form.elements.site_level.value = a.level;
       if ([...form.elements.rubric_id.options].some((o) => o.value === a.rubric_id)) form.elements.rubric_id.value = a.rubric_id;
       if (enrollment && !form.elements.assessor_name.value) {
         form.elements.assessor_name.value = enrollment.name || '';
         form.elements.assessor_unit.value = enrollment.unit || '';
         form.elements.assessor_title.value = enrollment.title || '';
       }
-      toast(`已按任务 ${a.id} 填写受评单位和评分细则`, 'ok');
-    } }, `${a.site}${a.role === 'lead' ? '（组长）' : ''}`))) : null,
+      toast(`已按任务 ${a.id} 填写受评单位${a.address ? '、地址、机构级别' : ''}和评分细则`, 'ok');
+    } }, `${a.site}${a.role === 'lead' ? '（组长）' : ''}${a.planned_from ? `（计划 ${a.planned_from} 至 ${a.planned_to}）` : ''}`))) : null,
   field('评分细则', h('select', { name: 'rubric_id' }, ...rubrics.map((r) => h('option', { value: r.id }, `${r.title}（第${r.version}版）`)))),
   field('受评单位', h('input', { name: 'site_name', placeholder: '如：某县医疗保障事务服务中心' })),
   field('地址', h('input', { name: 'site_address' })),

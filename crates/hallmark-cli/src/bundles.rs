@@ -128,5 +128,8 @@ pub(crate) fn demo(dir: &Path, lead: Option<&Db>) -> Result<(), String> {
         dir.join(hallmark_store::demo::DEMO_TABLETS_DIR).display(),
         hallmark_store::demo::DEMO_CERT_FILE
     );
+    let halls = dir.join(hallmark_store::demo::DEMO_SYNC_DIR).join("halls.xlsx");
+    hallmark_server::halls::write_sheet(&halls, &hallmark_server::halls::DEMO_HALLS)?;
+    outln!("{}  演示服务大厅名册（hallmark hall import）", halls.display());
     Ok(())
 }

@@ -109,6 +109,11 @@ enum Command {
         #[command(subcommand)]
         command: AssignmentCommand,
     },
+    /// The hall registry on a server: every hall with its 行政区划代码, address and level
+    Hall {
+        #[command(subcommand)]
+        command: HallCommand,
+    },
     /// Push this device's bundles to a server, or pull a lead's panels from it
     Sync {
         #[command(subcommand)]
@@ -242,27 +247,47 @@ enum Command {
     },
 }
 
+/// Where an admin verb acts: a server's data folder, or a running server with its admin token.
+#[derive(clap::Args)]
+struct Place {
+    /// The server's data folder (on the server's machine)
+    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    data: Option<PathBuf>,
+    /// Or a running server, https://HOST:PORT (needs --token-file and --trust)
+    #[arg(long, requires = "token_file")]
+    server: Option<String>,
+    /// The server's admin token (its DIR/admin.token, copied over a safe channel)
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// The bureau root the server's certificate chains to
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+}
+
+impl Place {
+    fn place(self) -> Result<sync::AdminPlace, String> {
+        match (self.data, self.server) {
+            (Some(d), _) => Ok(sync::AdminPlace::Data(d)),
+            (None, Some(url)) => Ok(sync::AdminPlace::Server { url, token_file: self.token_file.unwrap_or_default(), trust: self.trust }),
+            (None, None) => Err("pass --data DIR (on the server) or --server URL --token-file FILE".into()),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum AssignmentCommand {
     /// Add an assignment: a hall and rubric, the lead and the members by their certificates
     Add {
-        /// The server's data folder (on the server's machine)
-        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
-        data: Option<PathBuf>,
-        /// Or a running server, https://HOST:PORT (needs --token-file and --trust)
-        #[arg(long, requires = "token_file")]
-        server: Option<String>,
-        /// The server's admin token (its DIR/admin.token, copied over a safe channel)
-        #[arg(long)]
-        token_file: Option<PathBuf>,
-        /// The bureau root the server's certificate chains to
-        #[arg(long)]
-        trust: Vec<PathBuf>,
+        #[command(flatten)]
+        place: Place,
         #[arg(long)]
         id: String,
-        /// The hall's name as the tablets record it
+        /// The hall's id in the registry (hallmark hall list)
+        #[arg(long, required_unless_present = "site", conflicts_with = "site")]
+        hall: Option<String>,
+        /// Or, without a registry, the hall's name as the tablets record it
         #[arg(long)]
-        site: String,
+        site: Option<String>,
         /// Rubric id (e.g. liaoning-window)
         #[arg(long)]
         rubric: String,
@@ -272,6 +297,28 @@ enum AssignmentCommand {
         /// Each member's device certificate
         #[arg(long = "member", required = true)]
         members: Vec<PathBuf>,
+        /// The first planned visit day, YYYY-MM-DD (with --to)
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// The last planned visit day, YYYY-MM-DD (with --from)
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum HallCommand {
+    /// Add or update the registry's halls from a spreadsheet (.xlsx; columns 编号, 行政区划代码, 名称, 地址, 级别)
+    Import {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
+    },
+    /// The registry's halls (on the server's machine)
+    List {
+        /// The server's data folder
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -558,14 +605,16 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every } => {
             sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every)
         }
-        Command::Assignment { command: AssignmentCommand::Add { data, server, token_file, trust, id, site, rubric, lead, members } } => {
-            let place = match (data, server) {
-                (Some(d), _) => sync::AssignmentPlace::Data(d),
-                (None, Some(url)) => sync::AssignmentPlace::Server { url, token_file: token_file.unwrap_or_default(), trust },
-                (None, None) => return Err("pass --data DIR (on the server) or --server URL --token-file FILE".into()),
+        Command::Assignment { command: AssignmentCommand::Add { place, id, hall, site, rubric, lead, members, from, to } } => {
+            let hall = match (hall, site) {
+                (Some(h), _) => sync::HallNamed::Registry(h),
+                (None, Some(s)) => sync::HallNamed::Typed(s),
+                (None, None) => return Err("pass --hall ID (from the registry) or --site NAME".into()),
             };
-            sync::assignment_add(&place, &id, &site, &rubric, &lead, &members)
+            sync::assignment_add(&place.place()?, &id, &hall, &rubric, &lead, &members, from.zip(to))
         }
+        Command::Hall { command: HallCommand::Import { place, file } } => sync::hall_import(&place.place()?, &file),
+        Command::Hall { command: HallCommand::List { data } } => sync::hall_list(&data),
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
         Command::Sync { command: SyncCommand::Assignments { db, server, trust } } => sync::assignments(&db, &server, &trust),

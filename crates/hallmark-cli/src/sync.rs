@@ -42,27 +42,66 @@ fn certified_key(file: &Path) -> Result<(String, String), String> {
     Ok((key, name))
 }
 
-/// Where `assignment add` adds: the data folder, or a running server with its admin token.
-pub(crate) enum AssignmentPlace {
+/// Where an admin verb acts: the data folder, or a running server with its admin token.
+pub(crate) enum AdminPlace {
     Data(PathBuf),
     Server { url: String, token_file: PathBuf, trust: Vec<PathBuf> },
 }
 
-/// `hallmark assignment add (--data DIR | --server URL --token-file F --trust ROOT) --id ID --site NAME --rubric ID --lead CERT --member CERT...`
-pub(crate) fn assignment_add(place: &AssignmentPlace, id: &str, site: &str, rubric: &str, lead: &Path, members: &[PathBuf]) -> Result<(), String> {
+/// How `assignment add` names the hall.
+pub(crate) enum HallNamed {
+    /// Its id in the registry.
+    Registry(String),
+    /// Its name as typed (an assignment without a registry, V1).
+    Typed(String),
+}
+
+/// `hallmark assignment add (--data DIR | --server URL --token-file F --trust ROOT) --id ID (--hall ID | --site NAME) --rubric ID --lead CERT --member CERT... [--from DAY --to DAY]`
+pub(crate) fn assignment_add(
+    place: &AdminPlace,
+    id: &str,
+    hall: &HallNamed,
+    rubric: &str,
+    lead: &Path,
+    members: &[PathBuf],
+    planned: Option<(String, String)>,
+) -> Result<(), String> {
     let data = match place {
-        AssignmentPlace::Data(d) => d,
-        AssignmentPlace::Server { url, token_file, trust } => {
+        AdminPlace::Data(d) => d,
+        AdminPlace::Server { url, token_file, trust } => {
             let token = read(token_file)?;
             let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
-            let a = hallmark_sync::wire::AssignmentV1 {
-                id: id.into(),
-                site: site.into(),
-                rubric_id: rubric.into(),
-                lead_certificate: read(lead)?,
-                member_certificates: members.iter().map(|m| read(m)).collect::<Result<Vec<_>, _>>()?,
-            };
-            let added = hallmark_sync::client::add_assignment_remote(url, &roots, &token, &a).map_err(|e| e.to_string())?;
+            let lead_certificate = read(lead)?;
+            let member_certificates = members.iter().map(|m| read(m)).collect::<Result<Vec<_>, _>>()?;
+            let added = match hall {
+                HallNamed::Typed(site) => {
+                    if planned.is_some() {
+                        return Err("planned days need a registry hall (--hall ID)".into());
+                    }
+                    let a = hallmark_sync::wire::AssignmentV1 {
+                        id: id.into(),
+                        site: site.clone(),
+                        rubric_id: rubric.into(),
+                        lead_certificate,
+                        member_certificates,
+                    };
+                    hallmark_sync::client::add_assignment_remote(url, &roots, &token, &a)
+                }
+                HallNamed::Registry(hall_id) => {
+                    let (planned_from, planned_to) = planned.unzip();
+                    let a = hallmark_sync::wire::AssignmentV2 {
+                        id: id.into(),
+                        hall_id: hall_id.clone(),
+                        rubric_id: rubric.into(),
+                        lead_certificate,
+                        member_certificates,
+                        planned_from,
+                        planned_to,
+                    };
+                    hallmark_sync::client::add_hall_assignment_remote(url, &roots, &token, &a)
+                }
+            }
+            .map_err(|e| e.to_string())?;
             outln!(
                 "assignment {}: {} ({}), lead {}, {} members: {}",
                 added.id,
@@ -80,12 +119,59 @@ pub(crate) fn assignment_add(place: &AssignmentPlace, id: &str, site: &str, rubr
     if !known.contains(&rubric) {
         return Err(format!("rubric '{rubric}' is not one hallmark ships (one of: {})", known.join(", ")));
     }
+    let planned = hallmark_server::embedded::planned_days(planned.as_ref().map(|p| p.0.as_str()), planned.as_ref().map(|p| p.1.as_str()))?;
     let (lead_key, lead_name) = certified_key(lead)?;
     let members = members.iter().map(|m| certified_key(m)).collect::<Result<Vec<_>, _>>()?;
-    let a = hallmark_server::embedded::Assignment { id: id.into(), site: site.into(), rubric_id: rubric.into(), lead_key, members: members.clone() };
+    let (site, hall_id) = match hall {
+        HallNamed::Typed(s) => (s.clone(), None),
+        HallNamed::Registry(h) => (String::new(), Some(h.clone())),
+    };
+    let a =
+        hallmark_server::embedded::Assignment { id: id.into(), site, hall_id, rubric_id: rubric.into(), lead_key, members: members.clone(), planned };
     hallmark_server::embedded::add_assignment(data, &a, &now())?;
+    let site = match hall {
+        HallNamed::Typed(s) => s.clone(),
+        HallNamed::Registry(h) => {
+            let conn = hallmark_server::embedded::open_sync_db(data)?;
+            let halls = hallmark_server::embedded::list_halls(&conn).map_err(|e| e.to_string())?;
+            halls.into_iter().find(|x| &x.id == h).map(|x| x.name).unwrap_or_default()
+        }
+    };
     let names: Vec<&str> = members.iter().map(|m| m.1.as_str()).collect();
     outln!("assignment {id}: {site} ({rubric}), lead {lead_name}, {} members: {}", names.len(), names.join("、"));
+    Ok(())
+}
+
+/// `hallmark hall import FILE.xlsx (--data DIR | --server URL --token-file F --trust ROOT)`
+pub(crate) fn hall_import(place: &AdminPlace, file: &Path) -> Result<(), String> {
+    let halls = hallmark_server::halls::read_sheet(file)?;
+    let (added, updated, unchanged) = match place {
+        AdminPlace::Data(d) => {
+            let mut conn = hallmark_server::embedded::open_sync_db(d)?;
+            hallmark_server::embedded::import_halls(&mut conn, &halls, &now()).map_err(|e| format!("{}: {e}", d.display()))?
+        }
+        AdminPlace::Server { url, token_file, trust } => {
+            let token = read(token_file)?;
+            let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
+            let list = hallmark_sync::wire::HallListV1 { halls: halls.iter().map(|h| h.wire()).collect() };
+            let r = hallmark_sync::client::import_halls_remote(url, &roots, &token, &list).map_err(|e| e.to_string())?;
+            (r.added, r.updated, r.unchanged)
+        }
+    };
+    outln!("{}: {} halls: {added} added, {updated} updated, {unchanged} unchanged", file.display(), halls.len());
+    Ok(())
+}
+
+/// `hallmark hall list --data DIR`
+pub(crate) fn hall_list(data: &Path) -> Result<(), String> {
+    let conn = hallmark_server::embedded::open_sync_db(data)?;
+    let halls = hallmark_server::embedded::list_halls(&conn).map_err(|e| e.to_string())?;
+    if halls.is_empty() {
+        outln!("the registry is empty (hallmark hall import FILE.xlsx --data {})", data.display());
+    }
+    for h in halls {
+        outln!("{}\t{}\t{}\t{}\t{}", h.id, h.region_code, h.level, h.name, h.address);
+    }
     Ok(())
 }
 
@@ -186,7 +272,12 @@ pub(crate) fn assignments(db: &Db, server: &str, trust: &[PathBuf]) -> Result<()
         outln!("no assignment names this device yet");
     }
     for a in list.assignments {
-        outln!("{}\t{}\t{}\t{}", a.id, a.site, a.rubric_id, if a.role == "lead" { "评价组长" } else { "评价人员" });
+        let days = match (&a.planned_from, &a.planned_to) {
+            (Some(f), Some(t)) => format!("{f}..{t}"),
+            _ => "-".into(),
+        };
+        let address = a.hall.as_ref().map(|h| format!("{} {}", h.region_code, h.address)).unwrap_or_default();
+        outln!("{}\t{}\t{}\t{}\t{days}\t{address}", a.id, a.site, a.rubric_id, if a.role == "lead" { "评价组长" } else { "评价人员" });
     }
     Ok(())
 }

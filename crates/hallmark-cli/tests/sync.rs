@@ -789,3 +789,100 @@ fn assignments_are_added_over_the_network_only_with_the_admin_token() {
     let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
     assert_eq!(pulled.matches("已导入 铁岭县").count(), 1, "{pulled}");
 }
+
+#[test]
+fn the_hall_registry_comes_from_a_spreadsheet_and_assignments_name_its_halls() {
+    use hallmark_server::halls::{write_sheet, DEMO_HALLS};
+    let demo = Demo::new();
+    let fresh = demo.data.with_file_name("registry");
+    let server = demo.serve_in(&fresh, None, &[]);
+    let token = fresh.join("admin.token");
+    let root = demo.dir.join("bureau-root.pem");
+    let admin = |verb: &[&str]| {
+        let mut a = verb.to_vec();
+        a.extend(["--server", &server.url, "--token-file", s(&token), "--trust", s(&root)]);
+        hallmark(&a)
+    };
+    // A sheet with bad rows is refused whole, each row named with its spreadsheet number.
+    let bad = demo.dir.join("bad.xlsx");
+    let mut rows = DEMO_HALLS.to_vec();
+    rows.push(["LN-X-1", "21122", "某县医保中心", "", "县"]);
+    rows.push(["LN-X-2", "211221", "某村医保点", "", "村"]);
+    rows.push(["LN-211221-01", "211221", "重复的编号", "", "县"]);
+    rows.push(["LN-X-3", "991221", "不存在的省", "", "县"]);
+    rows.push(["LN-X-4", "211221", "县级代码的市中心", "", "市"]);
+    write_sheet(&bad, &rows).unwrap();
+    let o = admin(&["hall", "import", s(&bad)]);
+    let out = text(&o);
+    assert!(!o.status.success(), "{out}");
+    for want in [
+        "nothing imported",
+        "row 8: region code '21122' is not six digits",
+        "row 9: level '村' is unknown",
+        "row 10: hall id 'LN-211221-01' is also on row 4",
+        "row 11: region code '991221': '99' is no province",
+        "row 12: region code '211221' does not fit level 'city'",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in {out}");
+    }
+    assert!(ok(&["hall", "list", "--data", s(&fresh)]).contains("the registry is empty"));
+    // Not a spreadsheet at all.
+    let o = admin(&["hall", "import", s(&root)]);
+    assert!(!o.status.success() && text(&o).contains("not a spreadsheet hallmark can read"), "{}", text(&o));
+    // Without the admin token nothing is imported.
+    let good = demo.dir.join("sync/halls.xlsx");
+    let wrong = demo.dir.join("wrong.token");
+    std::fs::write(&wrong, "0".repeat(64)).unwrap();
+    let o = hallmark(&["hall", "import", s(&good), "--server", &server.url, "--token-file", s(&wrong), "--trust", s(&root)]);
+    assert!(!o.status.success() && text(&o).contains("401 admin_token"), "{}", text(&o));
+    // The demo's registry, then the same with one hall moved: updated by id, not duplicated.
+    assert!(text(&admin(&["hall", "import", s(&good)])).contains("6 added, 0 updated, 0 unchanged"));
+    let moved = demo.dir.join("moved.xlsx");
+    let mut rows = DEMO_HALLS.to_vec();
+    rows[2][3] = "辽宁省铁岭市铁岭县新城区政务服务中心二楼";
+    write_sheet(&moved, &rows).unwrap();
+    assert!(text(&admin(&["hall", "import", s(&moved)])).contains("0 added, 1 updated, 5 unchanged"));
+    let list = ok(&["hall", "list", "--data", s(&fresh)]);
+    assert_eq!(list.lines().count(), 6, "{list}");
+    assert!(list.contains("LN-211221-01\t211221\tcounty\t铁岭县医疗保障事务服务中心\t辽宁省铁岭市铁岭县新城区"), "{list}");
+
+    // An assignment names a registry hall; an unknown id is refused.
+    let tablet = demo.tablet(1);
+    let assign = |hall: &str| {
+        admin(&[
+            "assignment",
+            "add",
+            "--id",
+            "TL-2027",
+            "--hall",
+            hall,
+            "--rubric",
+            "liaoning-demo-window",
+            "--lead",
+            s(&demo.dir.join("sync/lead-certificate.pem")),
+            "--member",
+            s(&tablet.join("certificate.pem")),
+            "--from",
+            "2027-11-02",
+            "--to",
+            "2027-11-04",
+        ])
+    };
+    let o = assign("LN-999999-01");
+    assert!(!o.status.success() && text(&o).contains("hall 'LN-999999-01' is not in the registry"), "{}", text(&o));
+    let o = assign("LN-211221-01");
+    assert!(o.status.success() && text(&o).contains(&format!("assignment TL-2027: {LIAONING_SITE}")), "{}", text(&o));
+    // The member's tablet gets the hall's code, address and level with it (新建评价 fills them).
+    let mine = ok(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
+    assert!(
+        mine.contains(&format!("TL-2027\t{LIAONING_SITE}\tliaoning-demo-window\t评价人员\t2027-11-02..2027-11-04\t211221 辽宁省铁岭市铁岭县新城区")),
+        "{mine}"
+    );
+    let listed = demo.client(&server, &tablet).assignments().unwrap();
+    let hall = listed.assignments[0].hall.as_ref().unwrap();
+    assert_eq!((hall.id.as_str(), hall.level.as_str()), ("LN-211221-01", "county"));
+    // The lead pulls the member's bundle through it.
+    demo.client(&server, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
+    assert_eq!(pulled.matches("已导入 铁岭县").count(), 1, "{pulled}");
+}

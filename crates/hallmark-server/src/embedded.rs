@@ -19,6 +19,7 @@ use hallmark_store::Store;
 use hallmark_trust::TrustStore;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::halls::Hall;
 use crate::{ApiError, Backend, Committed, DeviceRow, Head};
 
 const SCHEMA: &str = "
@@ -74,10 +75,79 @@ CREATE TABLE IF NOT EXISTS assignment_members (
 #[derive(Debug, Clone)]
 pub struct Assignment {
     pub id: String,
+    /// The hall's name: typed (an assignment made with V1), or the registry's for `hall_id`.
     pub site: String,
+    /// The registry's hall (V2); its name becomes `site` when the assignment is added.
+    pub hall_id: Option<String>,
     pub rubric_id: String,
     pub lead_key: String,
     pub members: Vec<(String, String)>,
+    /// Planned visit days (`YYYY-MM-DD`), both or neither.
+    pub planned: Option<(String, String)>,
+}
+
+/// An assignment as its lead or a member sees it.
+#[derive(Debug, Clone)]
+pub struct AssignmentOf {
+    pub id: String,
+    pub site: String,
+    pub rubric_id: String,
+    /// `lead` or `member`.
+    pub role: String,
+    pub hall: Option<Hall>,
+    pub planned: Option<(String, String)>,
+}
+
+/// Why an assignment was not added.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotAdded {
+    Exists,
+    UnknownHall,
+}
+
+impl NotAdded {
+    pub fn message(&self, a: &Assignment) -> String {
+        match self {
+            NotAdded::Exists => format!("assignment '{}' exists already (choose another id)", a.id),
+            NotAdded::UnknownHall => format!(
+                "hall '{}' is not in the registry (hallmark hall import FILE.xlsx first, or check the id with hallmark hall list)",
+                a.hall_id.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Numbered changes to `sync.sqlite3` after its first schema (`PRAGMA user_version`): each runs
+/// once, in its own transaction. A data folder written by an earlier hallmark opens and
+/// migrates (tested with a saved copy of the first schema).
+const MIGRATIONS: &[&str] = &[
+    // 1 (issue #11, the hall registry): halls; an assignment's hall and planned days.
+    "CREATE TABLE halls (
+        id           TEXT PRIMARY KEY,
+        region_code  TEXT NOT NULL,          -- GB/T 2260, six digits
+        name         TEXT NOT NULL,
+        address      TEXT NOT NULL,
+        level        TEXT NOT NULL,          -- province, city, county, township
+        updated_at   TEXT NOT NULL
+    );
+    CREATE INDEX halls_by_region ON halls (region_code);
+    ALTER TABLE assignments ADD COLUMN hall_id TEXT REFERENCES halls(id);
+    ALTER TABLE assignments ADD COLUMN planned_from TEXT;
+    ALTER TABLE assignments ADD COLUMN planned_to TEXT;",
+];
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let at: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if at < version {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 pub struct Embedded {
@@ -98,6 +168,8 @@ pub fn open_sync_db(dir: &Path) -> Result<Connection, String> {
     let conn = Connection::open(dir.join("sync.sqlite3")).map_err(|e| format!("{}: cannot open sync.sqlite3: {e}", dir.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
     conn.execute_batch(SCHEMA).map_err(|e| format!("sync.sqlite3: {e}"))?;
+    let mut conn = conn;
+    migrate(&mut conn).map_err(|e| format!("sync.sqlite3: cannot migrate: {e}"))?;
     // WAL with synchronous=NORMAL: a commit never corrupts the file, and a power cut may lose
     // the last few nonces, heads and receipts — each is made again (a receipt from the store's
     // row, which has the same content). The bundles themselves are in the store, FULL.
@@ -109,27 +181,93 @@ pub fn open_sync_db(dir: &Path) -> Result<Connection, String> {
 pub fn add_assignment(dir: &Path, a: &Assignment, now: &str) -> Result<(), String> {
     let mut conn = open_sync_db(dir)?;
     match insert_assignment(&mut conn, a, now).map_err(|e| format!("assignment '{}': {e}", a.id))? {
-        true => Ok(()),
-        false => Err(format!("assignment '{}' exists already (choose another id)", a.id)),
+        Ok(()) => Ok(()),
+        Err(why) => Err(why.message(a)),
     }
 }
 
-/// Inserts an assignment and its members in one transaction; `false` (nothing written) when
-/// its id exists already.
-fn insert_assignment(conn: &mut Connection, a: &Assignment, now: &str) -> rusqlite::Result<bool> {
+/// Inserts an assignment and its members in one transaction (nothing written when its id
+/// exists already or its hall is not in the registry). A hall's name comes from the registry.
+fn insert_assignment(conn: &mut Connection, a: &Assignment, now: &str) -> rusqlite::Result<Result<(), NotAdded>> {
     let tx = conn.transaction()?;
+    let site = match &a.hall_id {
+        Some(h) => match tx.query_row("SELECT name FROM halls WHERE id = ?1", [h], |r| r.get::<_, String>(0)).optional()? {
+            Some(name) => name,
+            None => return Ok(Err(NotAdded::UnknownHall)),
+        },
+        None => a.site.clone(),
+    };
+    let (from, to) = a.planned.clone().unzip();
     let n = tx.execute(
-        "INSERT OR IGNORE INTO assignments (id, site, rubric_id, lead_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![a.id, a.site, a.rubric_id, a.lead_key, now],
+        "INSERT OR IGNORE INTO assignments (id, site, rubric_id, lead_key, created_at, hall_id, planned_from, planned_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![a.id, site, a.rubric_id, a.lead_key, now, a.hall_id, from, to],
     )?;
     if n == 0 {
-        return Ok(false);
+        return Ok(Err(NotAdded::Exists));
     }
     for (key, name) in &a.members {
         tx.execute("INSERT OR IGNORE INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])?;
     }
     tx.commit()?;
-    Ok(true)
+    Ok(Ok(()))
+}
+
+/// Adds or updates halls by id, in one transaction: (added, updated, unchanged).
+pub fn import_halls(conn: &mut Connection, halls: &[Hall], now: &str) -> rusqlite::Result<(u64, u64, u64)> {
+    let tx = conn.transaction()?;
+    let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+    for h in halls {
+        let was: Option<(String, String, String, String)> = tx
+            .query_row("SELECT region_code, name, address, level FROM halls WHERE id = ?1", [&h.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        match was {
+            None => {
+                tx.execute(
+                    "INSERT INTO halls (id, region_code, name, address, level, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![h.id, h.region_code, h.name, h.address, h.level, now],
+                )?;
+                added += 1;
+            }
+            Some(w) if w == (h.region_code.clone(), h.name.clone(), h.address.clone(), h.level.clone()) => unchanged += 1,
+            Some(_) => {
+                tx.execute(
+                    "UPDATE halls SET region_code = ?2, name = ?3, address = ?4, level = ?5, updated_at = ?6 WHERE id = ?1",
+                    params![h.id, h.region_code, h.name, h.address, h.level, now],
+                )?;
+                // Assignments show the registry's current name.
+                tx.execute("UPDATE assignments SET site = ?2 WHERE hall_id = ?1", params![h.id, h.name])?;
+                updated += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok((added, updated, unchanged))
+}
+
+/// Planned visit days as given: both or neither, calendar days, the first not after the last.
+pub fn planned_days(from: Option<&str>, to: Option<&str>) -> Result<Option<(String, String)>, String> {
+    match (from, to) {
+        (None, None) => Ok(None),
+        (Some(f), Some(t)) => {
+            let day = |d: &str| hallmark_core::date::parse_date(d.trim()).map_err(|e| format!("planned day '{d}': {e}"));
+            let (a, b) = (day(f)?, day(t)?);
+            if a > b {
+                return Err(format!("planned days '{f}' to '{t}': the first is after the last"));
+            }
+            Ok(Some((a.to_string(), b.to_string())))
+        }
+        _ => Err("planned days need both the first and the last day (or neither)".into()),
+    }
+}
+
+/// Every hall of the registry, by region code and name.
+pub fn list_halls(conn: &Connection) -> rusqlite::Result<Vec<Hall>> {
+    let mut st = conn.prepare("SELECT id, region_code, name, address, level FROM halls ORDER BY region_code, name, id")?;
+    let rows = st.query_map([], |r| Ok(Hall { id: r.get(0)?, region_code: r.get(1)?, name: r.get(2)?, address: r.get(3)?, level: r.get(4)? }))?;
+    rows.collect()
 }
 
 impl Embedded {
@@ -302,27 +440,52 @@ impl Backend for Embedded {
     }
 
     fn add_assignment(&self, a: &Assignment, now: &str) -> Result<(), ApiError> {
-        if !insert_assignment(&mut self.db(), a, now).map_err(db_err)? {
-            return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "exists",
-                format!("assignment '{}' exists already (choose another id)", a.id),
-            ));
+        use axum::http::StatusCode;
+        match insert_assignment(&mut self.db(), a, now).map_err(db_err)? {
+            Ok(()) => Ok(()),
+            Err(why @ NotAdded::Exists) => Err(ApiError::new(StatusCode::CONFLICT, "exists", why.message(a))),
+            Err(why @ NotAdded::UnknownHall) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_hall", why.message(a))),
         }
-        Ok(())
     }
 
-    fn assignments_of(&self, key: &str) -> Result<Vec<(String, String, String, String)>, ApiError> {
+    fn assignments_of(&self, key: &str) -> Result<Vec<AssignmentOf>, ApiError> {
         let db = self.db();
         let mut st = db
             .prepare(
-                "SELECT a.id, a.site, a.rubric_id, CASE WHEN a.lead_key = ?1 THEN 'lead' ELSE 'member' END FROM assignments a
+                "SELECT a.id, a.site, a.rubric_id, CASE WHEN a.lead_key = ?1 THEN 'lead' ELSE 'member' END,
+                        h.id, h.region_code, h.name, h.address, h.level, a.planned_from, a.planned_to
+                 FROM assignments a LEFT JOIN halls h ON h.id = a.hall_id
                  WHERE a.lead_key = ?1 OR EXISTS (SELECT 1 FROM assignment_members m WHERE m.assignment_id = a.id AND m.member_key = ?1)
                  ORDER BY a.created_at, a.id",
             )
             .map_err(db_err)?;
-        let rows = st.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(db_err)?;
+        let rows = st
+            .query_map([key], |r| {
+                let hall = match r.get::<_, Option<String>>(4)? {
+                    Some(id) => Some(Hall { id, region_code: r.get(5)?, name: r.get(6)?, address: r.get(7)?, level: r.get(8)? }),
+                    None => None,
+                };
+                let planned = match (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?) {
+                    (Some(f), Some(t)) => Some((f, t)),
+                    _ => None,
+                };
+                Ok(AssignmentOf { id: r.get(0)?, site: r.get(1)?, rubric_id: r.get(2)?, role: r.get(3)?, hall, planned })
+            })
+            .map_err(db_err)?;
         rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn import_halls(&self, halls: &[Hall], now: &str) -> Result<(u64, u64, u64), ApiError> {
+        import_halls(&mut self.db(), halls, now).map_err(db_err)
+    }
+
+    fn hall(&self, id: &str) -> Result<Option<Hall>, ApiError> {
+        self.db()
+            .query_row("SELECT id, region_code, name, address, level FROM halls WHERE id = ?1", [id], |r| {
+                Ok(Hall { id: r.get(0)?, region_code: r.get(1)?, name: r.get(2)?, address: r.get(3)?, level: r.get(4)? })
+            })
+            .optional()
+            .map_err(db_err)
     }
 
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError> {
@@ -331,5 +494,87 @@ impl Backend for Embedded {
 
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError> {
         hallmark_store::bundle::assemble_bundle(&self.dir, "held bundle", head, out).map(|_| ()).map_err(ApiError::from_store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sync.sqlite3` as the first release of `hallmark serve` wrote it (issue #11, before the
+    /// hall registry): its tables as they were, user_version 0.
+    const FIRST_SCHEMA: &str = "
+        CREATE TABLE devices (public_key TEXT PRIMARY KEY, chain TEXT NOT NULL, name TEXT NOT NULL, presented_at TEXT NOT NULL);
+        CREATE TABLE nonces (public_key TEXT NOT NULL, nonce TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (public_key, nonce));
+        CREATE TABLE heads (bundle_id TEXT PRIMARY KEY, inspection_id TEXT NOT NULL, signer_key TEXT NOT NULL, head BLOB NOT NULL, offered_at TEXT NOT NULL);
+        CREATE TABLE receipts (bundle_id TEXT PRIMARY KEY, signed TEXT NOT NULL, issued_at TEXT NOT NULL);
+        CREATE TABLE upstream_receipts (bundle_id TEXT NOT NULL, upstream TEXT NOT NULL, signed TEXT NOT NULL, kept_at TEXT NOT NULL, PRIMARY KEY (bundle_id, upstream));
+        CREATE TABLE assignments (id TEXT PRIMARY KEY, site TEXT NOT NULL, rubric_id TEXT NOT NULL, lead_key TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE assignment_members (assignment_id TEXT NOT NULL REFERENCES assignments(id), member_key TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (assignment_id, member_key));
+        INSERT INTO assignments VALUES ('TL-2026', '铁岭县医疗保障事务服务中心', 'liaoning-demo-window', 'lead', '2026-11-20T09:00:00.000Z');
+        INSERT INTO assignment_members VALUES ('TL-2026', 'member', '李娜');
+        INSERT INTO receipts VALUES ('b1', '{}', '2026-11-20T09:00:00.000Z');
+    ";
+
+    #[test]
+    fn a_first_release_data_folder_migrates_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join("sync.sqlite3")).unwrap().execute_batch(FIRST_SCHEMA).unwrap();
+        let mut conn = open_sync_db(dir.path()).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let receipts: i64 = conn.query_row("SELECT count(*) FROM receipts", [], |r| r.get(0)).unwrap();
+        assert_eq!(receipts, 1);
+        // The old assignment reads as one without a registry hall.
+        let e = Embedded {
+            dir: dir.path().into(),
+            store: Mutex::new(Store::open(dir.path(), "2026-11-20T09:00:00.000Z").unwrap()),
+            db: Mutex::new(open_sync_db(dir.path()).unwrap()),
+            received_here: Mutex::default(),
+        };
+        let of = e.assignments_of("member").unwrap();
+        assert_eq!((of.len(), of[0].site.as_str(), of[0].hall.is_none(), of[0].planned.is_none()), (1, "铁岭县医疗保障事务服务中心", true, true));
+        // And the registry works on it: a hall, then an assignment of it.
+        let hall = Hall {
+            id: "LN-1".into(),
+            region_code: "211221".into(),
+            name: "铁岭县医疗保障事务服务中心".into(),
+            address: "a".into(),
+            level: "county".into(),
+        };
+        assert_eq!(import_halls(&mut conn, std::slice::from_ref(&hall), "t").unwrap(), (1, 0, 0));
+        let a = Assignment {
+            id: "TL-2027".into(),
+            site: String::new(),
+            hall_id: Some("LN-1".into()),
+            rubric_id: "r".into(),
+            lead_key: "lead".into(),
+            members: vec![("member".into(), "李娜".into())],
+            planned: Some(("2027-11-02".into(), "2027-11-04".into())),
+        };
+        add_assignment(dir.path(), &a, "t").unwrap();
+        let of = e.assignments_of("member").unwrap();
+        assert_eq!(of[1].hall.as_ref(), Some(&hall));
+        // Opening again runs nothing twice.
+        drop(open_sync_db(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn planned_days_are_both_or_neither_and_in_order() {
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Result<Option<(&'a str, &'a str)>, &'a str>);
+        let cases: [Case; 5] = [
+            (None, None, Ok(None)),
+            (Some("2027-11-02"), Some("2027-11-04"), Ok(Some(("2027-11-02", "2027-11-04")))),
+            (Some("2027-11-04"), Some("2027-11-02"), Err("the first is after the last")),
+            (Some("2027-11-02"), None, Err("both the first and the last")),
+            (Some("2027-02-30"), Some("2027-03-01"), Err("planned day '2027-02-30'")),
+        ];
+        for (from, to, want) in cases {
+            let got = planned_days(from, to);
+            match want {
+                Ok(w) => assert_eq!(got.unwrap(), w.map(|(a, b)| (a.to_string(), b.to_string()))),
+                Err(m) => assert!(got.as_ref().is_err_and(|e| e.contains(m)), "{from:?} {to:?}: {got:?}"),
+            }
+        }
     }
 }

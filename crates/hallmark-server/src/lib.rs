@@ -22,6 +22,7 @@ use hallmark_store::StoreError;
 use hallmark_trust::TrustStore;
 
 pub mod embedded;
+pub mod halls;
 pub mod net;
 pub mod relay;
 pub mod routes;
@@ -79,9 +80,11 @@ pub trait Backend: Send + Sync + 'static {
     /// The bureau roots this server trusts, as PEM texts.
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError>;
     fn add_assignment(&self, a: &embedded::Assignment, now: &str) -> Result<(), ApiError>;
-    /// (id, site, rubric id, role) of the assignments `key` is a member ("member") or the lead
-    /// ("lead") of.
-    fn assignments_of(&self, key: &str) -> Result<Vec<(String, String, String, String)>, ApiError>;
+    /// The assignments `key` is a member or the lead of.
+    fn assignments_of(&self, key: &str) -> Result<Vec<embedded::AssignmentOf>, ApiError>;
+    /// Adds or updates registry halls by id: (added, updated, unchanged).
+    fn import_halls(&self, halls: &[halls::Hall], now: &str) -> Result<(u64, u64, u64), ApiError>;
+    fn hall(&self, id: &str) -> Result<Option<halls::Hall>, ApiError>;
 }
 
 /// A refusal as the client sees it: status, a stable code, a message naming the input.

@@ -58,6 +58,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/pull", get(pull))
         .route("/v1/assignments", get(assignments))
         .route("/v1/admin/assignments", post(add_assignment))
+        .route("/v1/admin/halls", post(import_halls))
+        .route("/v2/assignments", get(assignments_v2))
+        .route("/v2/admin/assignments", post(add_assignment_v2))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
         .with_state(app)
 }
@@ -529,48 +532,159 @@ fn certified(app: &App, what: &str, pem: &str, role: Role) -> Result<(String, St
     Ok((key, name))
 }
 
-/// `POST /v1/admin/assignments` with `Authorization: Bearer <DIR/admin.token>`.
+/// Refuses a request without the server's admin token (`Authorization: Bearer`, the file
+/// `DIR/admin.token`).
+fn admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    if !same_secret(given.trim().as_bytes(), app.admin_token.as_bytes()) {
+        return Err(unauthorized("admin_token", "admin verbs need the server's admin token (Authorization: Bearer, the file DIR/admin.token)"));
+    }
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not {what} document: {e}")))
+}
+
+/// An assignment as either version asks for it.
+struct AssignmentAsked {
+    id: String,
+    site: String,
+    hall_id: Option<String>,
+    rubric_id: String,
+    lead_certificate: String,
+    member_certificates: Vec<String>,
+    planned: (Option<String>, Option<String>),
+}
+
+/// Checks and adds an assignment (both versions): the rubric is one hallmark ships, the lead's
+/// and members' certificates are trusted now with their roles, the planned days are days.
+fn add_asked(app: &App, a: AssignmentAsked) -> Result<hallmark_sync::wire::AssignmentAddedV1, ApiError> {
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
+    if a.id.trim().is_empty() || (a.site.trim().is_empty() && a.hall_id.is_none()) || a.member_certificates.is_empty() {
+        return Err(invalid("an assignment needs an id, a hall and at least one member".into()));
+    }
+    if !hallmark_core::builtin::SHIPPED.iter().any(|s| s.id == a.rubric_id) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_rubric", format!("rubric '{}' is not one hallmark ships", a.rubric_id)));
+    }
+    let planned = crate::embedded::planned_days(a.planned.0.as_deref(), a.planned.1.as_deref()).map_err(invalid)?;
+    let (lead_key, lead) = certified(app, "the lead's certificate", &a.lead_certificate, Role::Lead)?;
+    let members = a
+        .member_certificates
+        .iter()
+        .enumerate()
+        .map(|(i, pem)| certified(app, &format!("member certificate {}", i + 1), pem, Role::Assessor))
+        .collect::<Result<Vec<_>, _>>()?;
+    let row = crate::embedded::Assignment {
+        id: a.id.clone(),
+        site: a.site.clone(),
+        hall_id: a.hall_id.clone(),
+        rubric_id: a.rubric_id.clone(),
+        lead_key,
+        members: members.clone(),
+        planned,
+    };
+    app.backend.add_assignment(&row, &now())?;
+    let site = match &a.hall_id {
+        Some(h) => app.backend.hall(h)?.map(|h| h.name).unwrap_or_default(),
+        None => a.site,
+    };
+    Ok(hallmark_sync::wire::AssignmentAddedV1 { id: a.id, site, rubric_id: a.rubric_id, lead, members: members.into_iter().map(|m| m.1).collect() })
+}
+
+/// `POST /v1/admin/assignments` (admin token): a hall by its typed name.
 async fn add_assignment(State(app): Shared, headers: HeaderMap, body: Body) -> Result<Json<hallmark_sync::wire::AssignmentAddedV1>, ApiError> {
     let bytes = read_body(&headers, body, 4 << 20, app.limits.idle).await?;
     blocking(move || {
-        let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
-        if !same_secret(given.trim().as_bytes(), app.admin_token.as_bytes()) {
-            return Err(unauthorized("admin_token", "admin verbs need the server's admin token (Authorization: Bearer, the file DIR/admin.token)"));
-        }
-        let a: hallmark_sync::wire::AssignmentV1 = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not an AssignmentV1 document: {e}")))?;
-        if a.id.trim().is_empty() || a.site.trim().is_empty() || a.member_certificates.is_empty() {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "an assignment needs an id, a site and at least one member"));
-        }
-        if !hallmark_core::builtin::SHIPPED.iter().any(|s| s.id == a.rubric_id) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_rubric",
-                format!("rubric '{}' is not one hallmark ships", a.rubric_id),
-            ));
-        }
-        let (lead_key, lead) = certified(&app, "the lead's certificate", &a.lead_certificate, Role::Lead)?;
-        let members = a
-            .member_certificates
-            .iter()
-            .enumerate()
-            .map(|(i, pem)| certified(&app, &format!("member certificate {}", i + 1), pem, Role::Assessor))
-            .collect::<Result<Vec<_>, _>>()?;
-        let row = crate::embedded::Assignment {
-            id: a.id.clone(),
-            site: a.site.clone(),
-            rubric_id: a.rubric_id.clone(),
-            lead_key,
-            members: members.clone(),
-        };
-        app.backend.add_assignment(&row, &now())?;
-        Ok(Json(hallmark_sync::wire::AssignmentAddedV1 {
+        admin(&app, &headers)?;
+        let a: hallmark_sync::wire::AssignmentV1 = parse(&bytes, "an AssignmentV1")?;
+        let asked = AssignmentAsked {
             id: a.id,
             site: a.site,
+            hall_id: None,
             rubric_id: a.rubric_id,
-            lead,
-            members: members.into_iter().map(|m| m.1).collect(),
-        }))
+            lead_certificate: a.lead_certificate,
+            member_certificates: a.member_certificates,
+            planned: (None, None),
+        };
+        add_asked(&app, asked).map(Json)
+    })
+    .await
+}
+
+/// `POST /v2/admin/assignments` (admin token): a hall of the registry, with planned days.
+async fn add_assignment_v2(State(app): Shared, headers: HeaderMap, body: Body) -> Result<Json<hallmark_sync::wire::AssignmentAddedV1>, ApiError> {
+    let bytes = read_body(&headers, body, 4 << 20, app.limits.idle).await?;
+    blocking(move || {
+        admin(&app, &headers)?;
+        let a: hallmark_sync::wire::AssignmentV2 = parse(&bytes, "an AssignmentV2")?;
+        let asked = AssignmentAsked {
+            id: a.id,
+            site: String::new(),
+            hall_id: Some(a.hall_id),
+            rubric_id: a.rubric_id,
+            lead_certificate: a.lead_certificate,
+            member_certificates: a.member_certificates,
+            planned: (a.planned_from, a.planned_to),
+        };
+        add_asked(&app, asked).map(Json)
+    })
+    .await
+}
+
+/// `POST /v1/admin/halls` (admin token): registry halls added or updated by id, all or none.
+async fn import_halls(State(app): Shared, headers: HeaderMap, body: Body) -> Result<Json<hallmark_sync::wire::HallsImportedV1>, ApiError> {
+    let bytes = read_body(&headers, body, 32 << 20, app.limits.idle).await?;
+    blocking(move || {
+        admin(&app, &headers)?;
+        let list: hallmark_sync::wire::HallListV1 = parse(&bytes, "a HallListV1")?;
+        let mut errors = Vec::new();
+        let mut halls = Vec::new();
+        for (i, h) in list.halls.iter().enumerate() {
+            match crate::halls::Hall::from_wire(h) {
+                Ok(h) => halls.push(h),
+                Err(e) => errors.push(format!("hall {} ('{}'): {e}", i + 1, h.id)),
+            }
+        }
+        if !errors.is_empty() {
+            errors.truncate(20);
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("nothing imported: {}", errors.join("; "))));
+        }
+        let (added, updated, unchanged) = app.backend.import_halls(&halls, &now())?;
+        Ok(Json(hallmark_sync::wire::HallsImportedV1 { added, updated, unchanged }))
+    })
+    .await
+}
+
+/// `GET /v2/assignments`: the requesting device's assignments with their registry halls and
+/// planned days.
+async fn assignments_v2(
+    State(app): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<hallmark_sync::wire::AssignmentListV2>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
+        let assignments = app
+            .backend
+            .assignments_of(&caller.key)?
+            .into_iter()
+            .map(|a| {
+                let (planned_from, planned_to) = a.planned.unzip();
+                hallmark_sync::wire::AssignmentItemV2 {
+                    id: a.id,
+                    site: a.site,
+                    rubric_id: a.rubric_id,
+                    role: a.role,
+                    hall: a.hall.map(|h| h.wire()),
+                    planned_from,
+                    planned_to,
+                }
+            })
+            .collect();
+        Ok(Json(hallmark_sync::wire::AssignmentListV2 { assignments }))
     })
     .await
 }
@@ -589,7 +703,7 @@ async fn assignments(
             .backend
             .assignments_of(&caller.key)?
             .into_iter()
-            .map(|(id, site, rubric_id, role)| hallmark_sync::wire::AssignmentItemV1 { id, site, rubric_id, role })
+            .map(|a| hallmark_sync::wire::AssignmentItemV1 { id: a.id, site: a.site, rubric_id: a.rubric_id, role: a.role })
             .collect();
         Ok(Json(hallmark_sync::wire::AssignmentListV1 { assignments }))
     })

@@ -288,8 +288,8 @@ impl Client {
     }
 
     /// The assignments this device is a member or the lead of.
-    pub fn assignments(&self) -> Result<crate::wire::AssignmentListV1> {
-        let resp = self.send("GET", "/v1/assignments", Body::Empty)?;
+    pub fn assignments(&self) -> Result<crate::wire::AssignmentListV2> {
+        let resp = self.send("GET", "/v2/assignments", Body::Empty)?;
         self.json("assignments", resp)
     }
 
@@ -420,12 +420,27 @@ pub fn connect_store(store: &Store, server: &str, extra: &[(String, String)]) ->
 /// file `hallmark serve` wrote, `DIR/admin.token`). `roots` are the bureau roots the server's TLS
 /// certificate must chain to.
 pub fn add_assignment_remote(url: &str, roots: &[String], token: &str, a: &crate::wire::AssignmentV1) -> Result<crate::wire::AssignmentAddedV1> {
+    admin_post(url, roots, token, "/v1/admin/assignments", a)
+}
+
+/// `hallmark assignment add --server URL --hall ID`: an assignment of a registry hall (V2).
+pub fn add_hall_assignment_remote(url: &str, roots: &[String], token: &str, a: &crate::wire::AssignmentV2) -> Result<crate::wire::AssignmentAddedV1> {
+    admin_post(url, roots, token, "/v2/admin/assignments", a)
+}
+
+/// `hallmark hall import FILE --server URL`: registry halls added or updated by id.
+pub fn import_halls_remote(url: &str, roots: &[String], token: &str, halls: &crate::wire::HallListV1) -> Result<crate::wire::HallsImportedV1> {
+    admin_post(url, roots, token, "/v1/admin/halls", halls)
+}
+
+/// An admin verb: JSON posted with the server's admin token, the answer read as `T`.
+fn admin_post<T: serde::de::DeserializeOwned>(url: &str, roots: &[String], token: &str, path: &str, body: &impl serde::Serialize) -> Result<T> {
     let url = url.trim_end_matches('/');
     let agent = bureau_agent(roots)?;
     let resp = agent
-        .post(&format!("{url}/v1/admin/assignments"))
+        .post(&format!("{url}{path}"))
         .set("authorization", &format!("Bearer {}", token.trim()))
-        .send_json(serde_json::to_value(a).expect("serializes"));
+        .send_json(serde_json::to_value(body).expect("serializes"));
     resp.map_err(|e| answer_error(url, e))?.into_json().map_err(|e| SyncError::BadAnswer(e.to_string()))
 }
 

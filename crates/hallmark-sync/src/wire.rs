@@ -165,3 +165,66 @@ pub struct AssignmentItemV1 {
     /// `member` or `lead`.
     pub role: String,
 }
+
+/// A hall of the registry (issue #11): a stable id, the six-digit GB/T 2260 行政区划代码 of its
+/// county (or city, or province), its name, address and level (`province`, `city`, `county`
+/// or `township`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HallV1 {
+    pub id: String,
+    pub region_code: String,
+    pub name: String,
+    pub address: String,
+    pub level: String,
+}
+
+/// `POST /v1/admin/halls` (admin token): halls to add or update, by id (a registry imported
+/// again updates names and addresses; assignments keep pointing at the same ids).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HallListV1 {
+    pub halls: Vec<HallV1>,
+}
+
+/// The answer to `POST /v1/admin/halls`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HallsImportedV1 {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// `POST /v2/admin/assignments` (admin token): V1 with the hall by its registry id instead of
+/// a typed site name, and the planned dates (`YYYY-MM-DD`, both or neither).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentV2 {
+    pub id: String,
+    pub hall_id: String,
+    pub rubric_id: String,
+    pub lead_certificate: String,
+    pub member_certificates: Vec<String>,
+    pub planned_from: Option<String>,
+    pub planned_to: Option<String>,
+}
+
+/// `GET /v2/assignments`: V1's list with each assignment's hall from the registry and dates.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentListV2 {
+    pub assignments: Vec<AssignmentItemV2>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AssignmentItemV2 {
+    pub id: String,
+    /// The hall's name (for an assignment made with V1, the name typed then).
+    pub site: String,
+    pub rubric_id: String,
+    /// `member` or `lead`.
+    pub role: String,
+    /// The registry's hall; absent for an assignment made with V1.
+    pub hall: Option<HallV1>,
+    pub planned_from: Option<String>,
+    pub planned_to: Option<String>,
+}

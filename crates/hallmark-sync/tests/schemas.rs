@@ -78,4 +78,44 @@ fn sync_wire_types_keep_their_shape() {
         "sync-assignment-added-v1",
         &[AssignmentAddedV1 { id: s("a"), site: s("s"), rubric_id: s("r"), lead: s("王敏"), members: vec![s("李娜")] }],
     );
+    // The hall registry (issue #11, second part).
+    let hall = HallV1 { id: s("h"), region_code: s("211221"), name: s("n"), address: s("a"), level: s("county") };
+    check("sync-hall-list-v1", &[HallListV1 { halls: vec![hall.clone()] }]);
+    check("sync-halls-imported-v1", &[HallsImportedV1 { added: 1, updated: 0, unchanged: 0 }]);
+    check(
+        "sync-assignment-v2",
+        &[
+            AssignmentV2 {
+                id: s("a"),
+                hall_id: s("h"),
+                rubric_id: s("r"),
+                lead_certificate: s("pem"),
+                member_certificates: vec![s("pem")],
+                planned_from: Some(s("2027-11-02")),
+                planned_to: Some(s("2027-11-04")),
+            },
+            AssignmentV2 {
+                id: s("a"),
+                hall_id: s("h"),
+                rubric_id: s("r"),
+                lead_certificate: s("pem"),
+                member_certificates: vec![],
+                planned_from: None,
+                planned_to: None,
+            },
+        ],
+    );
+    let items = vec![
+        AssignmentItemV2 {
+            id: s("a"),
+            site: s("s"),
+            rubric_id: s("r"),
+            role: s("member"),
+            hall: Some(hall),
+            planned_from: Some(s("2027-11-02")),
+            planned_to: Some(s("2027-11-04")),
+        },
+        AssignmentItemV2 { id: s("a"), site: s("s"), rubric_id: s("r"), role: s("lead"), hall: None, planned_from: None, planned_to: None },
+    ];
+    check("sync-assignment-list-v2", &[AssignmentListV2 { assignments: items }]);
 }

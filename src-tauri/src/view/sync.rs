@@ -47,4 +47,13 @@ pub struct ServerAssignment {
     pub rubric_id: String,
     /// "member" or "lead".
     pub role: String,
+    /// The registry's hall (issue #11): its id, 行政区划代码, address and level; absent for an
+    /// assignment made without the registry.
+    pub hall_id: Option<String>,
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    pub level: Option<String>,
+    /// Planned visit days (`YYYY-MM-DD`).
+    pub planned_from: Option<String>,
+    pub planned_to: Option<String>,
 }
