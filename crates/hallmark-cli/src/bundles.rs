@@ -94,6 +94,9 @@ pub(crate) fn demo(dir: &Path, lead: Option<&Db>) -> Result<(), String> {
         dir.join(DEMO_CA_DIR).display(),
         dir.join(DEMO_CRL_FILE).display()
     );
+    let root_pem = std::fs::read_to_string(dir.join(DEMO_ROOT_FILE)).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+    let pin = hallmark_sync::enroll::certificate_sha256("the demo root", &root_pem).map_err(|e| e.to_string())?;
+    outln!("  根证书指纹（SHA-256，新平板通过服务器登记时核对）：{}", hallmark_sync::enroll::grouped(&pin));
     let bundles = hallmark_store::demo::write_bundles_from(dir, Some(&bureau)).map_err(|e| e.to_string())?;
     let mut roster = String::from("# public key\tname — `hallmark roster add --db DB --file THIS`\n");
     for b in &bundles {

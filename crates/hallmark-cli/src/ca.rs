@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use hallmark_trust::authority::{self, IssueRequest, Parent, SubjectKey};
 use hallmark_trust::certificate::{self, Role};
 
-fn passphrase(var: &str, prompt: &str) -> Result<String, String> {
+pub(crate) fn passphrase(var: &str, prompt: &str) -> Result<String, String> {
     if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
@@ -149,6 +149,8 @@ pub(crate) fn show(file: &Path) -> Result<(), String> {
         outln!("  valid {} to {}", i.not_before.to_rfc3339(), i.not_after.to_rfc3339());
         outln!("  issued by {}  serial {}", i.issuer, i.serial);
         outln!("  key {} {}{}", i.key_algorithm, i.fingerprint, i.device_id.as_deref().map(|d| format!("  device {d}")).unwrap_or_default());
+        // What a new tablet pins on first contact (hallmark enroll submit --root-fingerprint).
+        outln!("  certificate sha256 {}", hallmark_sync::enroll::grouped(&hallmark_core::hex::sha256_hex(der.as_ref())));
     }
     Ok(())
 }

@@ -506,6 +506,58 @@ enum EnrollCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Over the network: send this device's enrollment request to a server
+    Submit {
+        #[command(flatten)]
+        db: Db,
+        /// The server, https://HOST:PORT
+        #[arg(long)]
+        server: String,
+        /// The bureau root's SHA-256 as the bureau printed it (at least 32 hex digits; hallmark ca show ROOT.pem)
+        #[arg(long)]
+        root_fingerprint: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        unit: String,
+        #[arg(long, default_value = "")]
+        title: String,
+    },
+    /// Over the network: ask whether the request was approved, and install the certificate if so
+    Fetch {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        server: String,
+    },
+    /// Admin: the enrollment requests a server holds, pending first
+    Pending {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Admin: issue the certificate for a pending request with the bureau's CA, and hand it to the server
+    Approve {
+        #[command(flatten)]
+        place: Place,
+        /// The device key (64 hex digits) or its fingerprint as the tablet shows it
+        key: String,
+        /// The CA folder (hallmark ca init); its passphrase from $HALLMARK_CA_PASSPHRASE or a prompt
+        #[arg(long)]
+        ca: PathBuf,
+        /// assessor or lead (repeat for both)
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Admin: refuse a pending request (the tablet shows the reason)
+    Refuse {
+        #[command(flatten)]
+        place: Place,
+        key: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -647,6 +699,15 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Enroll { command: EnrollCommand::Request { db, name, unit, title, out } } => enroll::request(&db, &name, &unit, &title, &out),
         Command::Enroll { command: EnrollCommand::Install { db, cert, root } } => enroll::install(&db, &cert, &root),
         Command::Enroll { command: EnrollCommand::Show { db } } => enroll::show(&db),
+        Command::Enroll { command: EnrollCommand::Submit { db, server, root_fingerprint, name, unit, title } } => {
+            enroll::submit(&db, &server, &root_fingerprint, &name, &unit, &title)
+        }
+        Command::Enroll { command: EnrollCommand::Fetch { db, server } } => enroll::fetch(&db, &server),
+        Command::Enroll { command: EnrollCommand::Pending { place } } => enroll::pending(&place.place()?),
+        Command::Enroll { command: EnrollCommand::Approve { place, key, ca, roles, days } } => {
+            enroll::approve(&place.place()?, &key, &ca, &roles, days)
+        }
+        Command::Enroll { command: EnrollCommand::Refuse { place, key, reason } } => enroll::refuse(&place.place()?, &key, &reason),
         Command::Scores { which, out } => report::scores(&which, &out),
         Command::PhotoSize { db, value } => settings::photo_size(&db, value.as_deref()),
         Command::Check { db, json } => recovery::check(&db, json),

@@ -886,3 +886,93 @@ fn the_hall_registry_comes_from_a_spreadsheet_and_assignments_name_its_halls() {
     let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
     assert_eq!(pulled.matches("已导入 铁岭县").count(), 1, "{pulled}");
 }
+
+#[test]
+fn a_new_tablet_enrolls_over_the_network_pinning_the_root_by_its_fingerprint() {
+    let demo = Demo::new();
+    let fresh = demo.data.with_file_name("enrolling");
+    let server = demo.serve_in(&fresh, None, &[]);
+    let token = fresh.join("admin.token");
+    let root = demo.dir.join("bureau-root.pem");
+    let shown = ok(&["ca", "show", s(&root)]);
+    let pin = shown.lines().find_map(|l| l.trim().strip_prefix("certificate sha256 ")).unwrap().to_string();
+    assert_eq!(pin.replace(' ', "").len(), 64, "{shown}");
+    let admin = |verb: &[&str]| {
+        let mut a = verb.to_vec();
+        a.extend(["--server", &server.url, "--token-file", s(&token), "--trust", s(&root)]);
+        hallmark(&a)
+    };
+    let tablet = demo.dir.join("new-tablet");
+    let submit = |db: &Path, pin: &str, name: &str| {
+        hallmark(&[
+            "enroll",
+            "submit",
+            "--db",
+            s(db),
+            "--server",
+            &server.url,
+            "--root-fingerprint",
+            pin,
+            "--name",
+            name,
+            "--unit",
+            "铁岭县医疗保障局",
+        ])
+    };
+    // A wrong or too short fingerprint: nothing sent, nothing trusted.
+    let o = submit(&tablet, "0000 1111 2222 3333 4444 5555 6666 7777", "赵敏");
+    assert!(!o.status.success() && text(&o).contains("has the fingerprint 0000 1111"), "{}", text(&o));
+    let o = submit(&tablet, &pin[..19], "赵敏");
+    assert!(!o.status.success() && text(&o).contains("is not 32 to 64 hex digits"), "{}", text(&o));
+    assert!(ok(&["trust", "list", "--db", s(&tablet)]).contains("no trusted root"));
+    assert!(text(&admin(&["enroll", "pending"])).contains("no enrollment request"));
+    // The request, with 40 digits of the fingerprint as typed from the notice.
+    let out = text(&submit(&tablet, &pin[..49], "赵敏"));
+    assert!(out.contains("enrollment request of 赵敏 (铁岭县医疗保障局)") && out.contains(": pending"), "{out}");
+    assert!(ok(&["enroll", "fetch", "--db", s(&tablet), "--server", &server.url]).contains("the bureau has not decided yet"));
+    let listed = text(&admin(&["enroll", "pending"]));
+    assert!(listed.starts_with("pending\t") && listed.contains("赵敏\t铁岭县医疗保障局"), "{listed}");
+    let fingerprint = listed.split('\t').nth(1).unwrap().to_string();
+
+    // Hostile: unsigned, a request for another key, the admin list without the token.
+    let raw = Raw::new(&demo, &server, &demo.tablet(1));
+    assert_eq!(raw.send("POST", "/v1/enrollments", b"{}", &[]), (401, "unsigned".into()));
+    let other = Store::open(&demo.dir.join("other-tablet"), NOW).unwrap().enrollment_request("冒名", "", "").unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({ "request": other })).unwrap();
+    let headers = raw.signed_headers("POST", "/v1/enrollments", &body, "n-1");
+    assert_eq!(raw.send("POST", "/v1/enrollments", &body, &headers), (403, "key_mismatch".into()));
+    assert_eq!(raw.send("GET", "/v1/admin/enrollments", b"", &[]).0, 401);
+    assert!(!text(&admin(&["enroll", "pending"])).contains("冒名"));
+
+    // Approval: a server role is refused here; a certificate from another CA by the server.
+    let ca = demo.dir.join("bureau-ca");
+    let o = admin(&["enroll", "approve", &fingerprint, "--ca", s(&ca), "--role", "server"]);
+    assert!(!o.status.success() && text(&o).contains("cannot get the server role"), "{}", text(&o));
+    let rogue = demo.dir.join("rogue-ca");
+    ok(&["ca", "init", "--dir", s(&rogue), "--name", "辽宁省医疗保障局"]);
+    let o = admin(&["enroll", "approve", &fingerprint, "--ca", s(&rogue), "--role", "assessor"]);
+    assert!(!o.status.success() && text(&o).contains("403"), "{}", text(&o));
+    assert!(text(&admin(&["enroll", "pending"])).starts_with("pending\t"));
+    let o = admin(&["enroll", "approve", &fingerprint, "--ca", s(&ca), "--role", "assessor"]);
+    assert!(o.status.success() && text(&o).contains("approved: 赵敏"), "{}", text(&o));
+    // Decided is decided: a refusal now is refused.
+    let o = admin(&["enroll", "refuse", &fingerprint, "--reason", "x"]);
+    assert!(!o.status.success() && text(&o).contains("409 decided"), "{}", text(&o));
+
+    // The tablet installs the certificate with the root and CRL, and syncs with it.
+    let out = ok(&["enroll", "fetch", "--db", s(&tablet), "--server", &server.url]);
+    assert!(out.contains("enrolled: 赵敏 (铁岭县医疗保障局), roles assessor"), "{out}");
+    assert!(ok(&["enroll", "fetch", "--db", s(&tablet), "--server", &server.url]).contains("installed already"));
+    let trusted = ok(&["trust", "list", "--db", s(&tablet)]);
+    assert!(trusted.contains("root\t") && trusted.contains("crl\t"), "{trusted}");
+    assert!(ok(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]).contains("no assignment names this device yet"));
+
+    // Another tablet refused: its fetch says why and fails.
+    let second = demo.dir.join("second-tablet");
+    assert!(submit(&second, &pin, "钱亮").status.success());
+    let listed = text(&admin(&["enroll", "pending"]));
+    let key = listed.lines().find(|l| l.contains("钱亮")).unwrap().split('\t').last().unwrap().to_string();
+    assert!(admin(&["enroll", "refuse", &key, "--reason", "不是本局人员"]).status.success());
+    let o = hallmark(&["enroll", "fetch", "--db", s(&second), "--server", &server.url]);
+    assert!(!o.status.success() && text(&o).contains("was refused: 不是本局人员"), "{}", text(&o));
+}

@@ -134,6 +134,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE assignments ADD COLUMN hall_id TEXT REFERENCES halls(id);
     ALTER TABLE assignments ADD COLUMN planned_from TEXT;
     ALTER TABLE assignments ADD COLUMN planned_to TEXT;",
+    // 2 (issue #11, enrollment over the network): requests from devices and the decisions.
+    "CREATE TABLE enrollments (
+        public_key   TEXT PRIMARY KEY,       -- Ed25519, hex; the request's key and its signer
+        request      TEXT NOT NULL,          -- PKCS#10 PEM as sent
+        name         TEXT NOT NULL,
+        unit         TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        device_id    TEXT,
+        state        TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused')),
+        received_at  TEXT NOT NULL,
+        decided_at   TEXT,
+        reason       TEXT,
+        chain        TEXT                    -- approved: JSON array of PEM blocks, leaf first
+    );",
 ];
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -261,6 +275,89 @@ pub fn planned_days(from: Option<&str>, to: Option<&str>) -> Result<Option<(Stri
         }
         _ => Err("planned days need both the first and the last day (or neither)".into()),
     }
+}
+
+/// A device's enrollment request and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrollment {
+    pub public_key: String,
+    pub request: String,
+    pub name: String,
+    pub unit: String,
+    pub title: String,
+    pub device_id: Option<String>,
+    /// `pending`, `approved` or `refused`.
+    pub state: String,
+    pub received_at: String,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+    pub chain: Vec<String>,
+}
+
+const ENROLLMENT_COLUMNS: &str = "public_key, request, name, unit, title, device_id, state, received_at, decided_at, reason, chain";
+
+fn enrollment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Enrollment> {
+    let chain: Option<String> = r.get(10)?;
+    Ok(Enrollment {
+        public_key: r.get(0)?,
+        request: r.get(1)?,
+        name: r.get(2)?,
+        unit: r.get(3)?,
+        title: r.get(4)?,
+        device_id: r.get(5)?,
+        state: r.get(6)?,
+        received_at: r.get(7)?,
+        decided_at: r.get(8)?,
+        reason: r.get(9)?,
+        chain: chain.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+    })
+}
+
+/// One device's enrollment.
+pub fn enrollment(conn: &Connection, public_key: &str) -> rusqlite::Result<Option<Enrollment>> {
+    conn.query_row(&format!("SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE public_key = ?1"), [public_key], enrollment_row).optional()
+}
+
+/// Every enrollment: pending first, then by when it arrived.
+pub fn enrollments(conn: &Connection) -> rusqlite::Result<Vec<Enrollment>> {
+    let mut st = conn.prepare(&format!("SELECT {ENROLLMENT_COLUMNS} FROM enrollments ORDER BY state <> 'pending', received_at, public_key"))?;
+    let rows = st.query_map([], enrollment_row)?;
+    rows.collect()
+}
+
+/// Keeps a device's request. A pending or refused one is replaced (the person asks again,
+/// maybe with a corrected name); an approved one stays as it is. Returns the row now held.
+pub fn put_enrollment_request(conn: &Connection, e: &Enrollment) -> rusqlite::Result<Enrollment> {
+    conn.execute(
+        "INSERT INTO enrollments (public_key, request, name, unit, title, device_id, state, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)
+         ON CONFLICT (public_key) DO UPDATE SET request = excluded.request, name = excluded.name, unit = excluded.unit,
+             title = excluded.title, device_id = excluded.device_id, state = 'pending', received_at = excluded.received_at,
+             decided_at = NULL, reason = NULL, chain = NULL
+         WHERE enrollments.state <> 'approved'",
+        params![e.public_key, e.request, e.name, e.unit, e.title, e.device_id, e.received_at],
+    )?;
+    Ok(enrollment(conn, &e.public_key)?.expect("just written"))
+}
+
+/// Records a decision on a pending request (`approved` with the chain, or `refused` with a
+/// reason). `None`: there is no request from that key; a decided one is decided again only
+/// by a new request.
+pub fn decide_enrollment(
+    conn: &Connection,
+    public_key: &str,
+    state: &str,
+    chain: &[String],
+    reason: &str,
+    now: &str,
+) -> rusqlite::Result<Option<Enrollment>> {
+    let chain = (!chain.is_empty()).then(|| serde_json::to_string(chain).expect("serializes"));
+    let reason = (!reason.trim().is_empty()).then(|| reason.trim().to_string());
+    conn.execute(
+        "UPDATE enrollments SET state = ?2, chain = ?3, reason = ?4, decided_at = ?5 WHERE public_key = ?1",
+        params![public_key, state, chain, reason, now],
+    )?;
+    enrollment(conn, public_key)
 }
 
 /// Every hall of the registry, by region code and name.
@@ -477,6 +574,26 @@ impl Backend for Embedded {
 
     fn import_halls(&self, halls: &[Hall], now: &str) -> Result<(u64, u64, u64), ApiError> {
         import_halls(&mut self.db(), halls, now).map_err(db_err)
+    }
+
+    fn trusted_crl_pems(&self) -> Result<Vec<String>, ApiError> {
+        self.store().trusted_crl_pems().map_err(ApiError::from_store)
+    }
+
+    fn enrollment(&self, public_key: &str) -> Result<Option<Enrollment>, ApiError> {
+        enrollment(&self.db(), public_key).map_err(db_err)
+    }
+
+    fn enrollments(&self) -> Result<Vec<Enrollment>, ApiError> {
+        enrollments(&self.db()).map_err(db_err)
+    }
+
+    fn put_enrollment_request(&self, e: &Enrollment) -> Result<Enrollment, ApiError> {
+        put_enrollment_request(&self.db(), e).map_err(db_err)
+    }
+
+    fn decide_enrollment(&self, public_key: &str, state: &str, chain: &[String], reason: &str, now: &str) -> Result<Option<Enrollment>, ApiError> {
+        decide_enrollment(&self.db(), public_key, state, chain, reason, now).map_err(db_err)
     }
 
     fn hall(&self, id: &str) -> Result<Option<Hall>, ApiError> {

@@ -85,6 +85,20 @@ pub trait Backend: Send + Sync + 'static {
     /// Adds or updates registry halls by id: (added, updated, unchanged).
     fn import_halls(&self, halls: &[halls::Hall], now: &str) -> Result<(u64, u64, u64), ApiError>;
     fn hall(&self, id: &str) -> Result<Option<halls::Hall>, ApiError>;
+    /// The revocation lists this server has loaded, as PEM texts.
+    fn trusted_crl_pems(&self) -> Result<Vec<String>, ApiError>;
+    fn enrollment(&self, public_key: &str) -> Result<Option<embedded::Enrollment>, ApiError>;
+    fn enrollments(&self) -> Result<Vec<embedded::Enrollment>, ApiError>;
+    /// Keeps a request (replacing a pending or refused one; an approved one stays).
+    fn put_enrollment_request(&self, e: &embedded::Enrollment) -> Result<embedded::Enrollment, ApiError>;
+    fn decide_enrollment(
+        &self,
+        public_key: &str,
+        state: &str,
+        chain: &[String],
+        reason: &str,
+        now: &str,
+    ) -> Result<Option<embedded::Enrollment>, ApiError>;
 }
 
 /// A refusal as the client sees it: status, a stable code, a message naming the input.
@@ -208,3 +222,60 @@ pub fn device_certificate(what: &str, pem: &str) -> Result<(Vec<rustls_pki_types
 
 /// The admin token's file name in the data folder.
 pub const ADMIN_TOKEN: &str = "admin.token";
+
+/// An admin's decision on an enrollment request (the endpoint and `hallmark enroll approve|refuse
+/// --data DIR` alike): approving needs the chain the bureau's CA issued from the request —
+/// certifying exactly the requesting key, role assessor or lead, trusted now by this server;
+/// refusing needs a reason (the inspector sees it).
+pub fn decide_enrollment(
+    backend: &dyn Backend,
+    key: &str,
+    d: &hallmark_sync::wire::EnrollmentDecisionV1,
+    now: &str,
+) -> Result<embedded::Enrollment, ApiError> {
+    use hallmark_trust::{certificate, Role};
+    let Some(held) = backend.enrollment(key)? else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_request", format!("no enrollment request from key '{key}'")));
+    };
+    if held.state != "pending" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "decided",
+            format!(
+                "the request of {} was {} already ({}): a device that needs another decision sends a new request",
+                held.name,
+                held.state,
+                held.decided_at.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    let bad = |code: &str, m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m);
+    let (state, chain, reason) = match d.decision.as_str() {
+        "approve" => {
+            let (chain, cert_key, name) =
+                device_certificate("the issued certificate", &d.certificates.join("")).map_err(|e| bad("bad_certificate", e))?;
+            if cert_key != held.public_key {
+                return Err(bad(
+                    "key_mismatch",
+                    format!("the certificate of '{name}' certifies another key than the request's (issue it from this request)"),
+                ));
+            }
+            let leaf = certificate::info("the issued certificate", chain[0].as_ref()).map_err(|e| bad("bad_certificate", e.to_string()))?;
+            let role = if leaf.has_role(Role::Assessor) { Role::Assessor } else { Role::Lead };
+            let t = chrono::Utc::now();
+            backend
+                .trust()?
+                .check(&chain, role, t, t)
+                .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("the issued certificate: {e}")))?;
+            ("approved", chain.iter().map(|c| certificate::to_pem(std::slice::from_ref(c))).collect::<Vec<_>>(), String::new())
+        }
+        "refuse" => {
+            if d.reason.trim().is_empty() {
+                return Err(bad("invalid", "a refusal needs a reason (the inspector sees it)".into()));
+            }
+            ("refused", Vec::new(), d.reason.clone())
+        }
+        other => return Err(bad("invalid", format!("decision '{other}' is neither 'approve' nor 'refuse'"))),
+    };
+    Ok(backend.decide_enrollment(key, state, &chain, &reason, now)?.expect("held above"))
+}

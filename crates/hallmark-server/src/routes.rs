@@ -59,6 +59,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/assignments", get(assignments))
         .route("/v1/admin/assignments", post(add_assignment))
         .route("/v1/admin/halls", post(import_halls))
+        .route("/v1/trust", get(trust))
+        .route("/v1/enrollments", post(enroll))
+        .route("/v1/enrollment", get(enrollment))
+        .route("/v1/admin/enrollments", get(admin_enrollments))
+        .route("/v1/admin/enrollments/{key}", post(decide_enrollment))
         .route("/v2/assignments", get(assignments_v2))
         .route("/v2/admin/assignments", post(add_assignment_v2))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
@@ -146,6 +151,68 @@ fn unauthorized(code: &str, message: impl Into<String>) -> ApiError {
 /// one `presented` (PUT /v1/device) or the one the device presented before. `body_sha256` is
 /// the digest of the body as received (`None`: checked by the caller as the body streams).
 fn authenticate(app: &App, req: &Signed, body_sha256: Option<&[u8]>, presented: Option<&[String]>) -> Result<Caller, ApiError> {
+    let by = signed_by(req, body_sha256)?;
+    let (key_hex, key) = (by.key_hex.clone(), by.key.clone());
+    let chain_pems: Vec<String> = match presented {
+        Some(c) => c.to_vec(),
+        None => match app.backend.device(&key_hex)? {
+            Some(d) => d.chain,
+            None => {
+                return Err(unauthorized(
+                    "unknown_device",
+                    format!(
+                        "device key {} has not presented a certificate here: PUT /v1/device first (hallmark sync does it)",
+                        certificate::fingerprint_of(&key)
+                    ),
+                ))
+            }
+        },
+    };
+    if chain_pems.is_empty() {
+        return Err(unauthorized("unenrolled", "this device is not enrolled: only devices with a bureau certificate may sync (设备登记)"));
+    }
+    let chain = certificate::read_chain("the presented certificate", &chain_pems).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
+    let leaf = certificate::info("the presented certificate", chain[0].as_ref()).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
+    if leaf.public_key != key {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "key_mismatch",
+            format!("the certificate of '{}' certifies another key than the one that signed the request", leaf.name),
+        ));
+    }
+    let role = [Role::Assessor, Role::Lead, Role::Server].into_iter().find(|r| leaf.has_role(*r));
+    let Some(role) = role else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_role", format!("'{}' has no hallmark role (assessor, lead or server)", leaf.name)));
+    };
+    let trust = app.backend.trust()?;
+    let now = Utc::now();
+    trust
+        .check(&chain, role, now, now)
+        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("the certificate of '{}' is refused: {e}", leaf.name)))?;
+    spend_nonce(app, &by)?;
+    Ok(Caller { key: key_hex, leaf })
+}
+
+/// A request's verified signature: the key that made it, and its nonce (not spent yet).
+struct SignedBy {
+    key_hex: String,
+    key: Vec<u8>,
+    nonce: String,
+    created: i64,
+}
+
+/// Only with the signature good (and, for a device, its chain) is the nonce spent: nobody
+/// else can burn it.
+fn spend_nonce(app: &App, by: &SignedBy) -> Result<(), ApiError> {
+    if !app.backend.use_nonce(&by.key_hex, &by.nonce, by.created, Utc::now().timestamp() - 2 * WINDOW)? {
+        return Err(unauthorized("replay", format!("nonce '{}' was used before: a replayed request is refused", by.nonce)));
+    }
+    Ok(())
+}
+
+/// Checks a request's RFC 9421 signature with the key its `keyid` names, its time window and
+/// its Content-Digest; says nothing yet of who holds that key.
+fn signed_by(req: &Signed, body_sha256: Option<&[u8]>) -> Result<SignedBy, ApiError> {
     let h = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (Some(input), Some(sig)) = (h("signature-input"), h("signature")) else {
         return Err(unauthorized(
@@ -188,48 +255,7 @@ fn authenticate(app: &App, req: &Signed, body_sha256: Option<&[u8]>, presented: 
     let header = |n: &str| h(n);
     let view = httpsig::Request { method: req.method.as_str(), authority: &req.authority, path: &req.path, query: None, header: &header };
     httpsig::verify(&view, &received, &key).map_err(|e| unauthorized("bad_signature", e))?;
-
-    let chain_pems: Vec<String> = match presented {
-        Some(c) => c.to_vec(),
-        None => match app.backend.device(&key_hex)? {
-            Some(d) => d.chain,
-            None => {
-                return Err(unauthorized(
-                    "unknown_device",
-                    format!(
-                        "device key {} has not presented a certificate here: PUT /v1/device first (hallmark sync does it)",
-                        certificate::fingerprint_of(&key)
-                    ),
-                ))
-            }
-        },
-    };
-    if chain_pems.is_empty() {
-        return Err(unauthorized("unenrolled", "this device is not enrolled: only devices with a bureau certificate may sync (设备登记)"));
-    }
-    let chain = certificate::read_chain("the presented certificate", &chain_pems).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
-    let leaf = certificate::info("the presented certificate", chain[0].as_ref()).map_err(|e| unauthorized("bad_certificate", e.to_string()))?;
-    if leaf.public_key != key {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "key_mismatch",
-            format!("the certificate of '{}' certifies another key than the one that signed the request", leaf.name),
-        ));
-    }
-    let role = [Role::Assessor, Role::Lead, Role::Server].into_iter().find(|r| leaf.has_role(*r));
-    let Some(role) = role else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong_role", format!("'{}' has no hallmark role (assessor, lead or server)", leaf.name)));
-    };
-    let trust = app.backend.trust()?;
-    let now = Utc::now();
-    trust
-        .check(&chain, role, now, now)
-        .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.code(), format!("the certificate of '{}' is refused: {e}", leaf.name)))?;
-    // Only now, with the signature good, is the nonce spent (nobody else can burn it).
-    if !app.backend.use_nonce(&key_hex, &nonce, created, now_s - 2 * WINDOW)? {
-        return Err(unauthorized("replay", format!("nonce '{nonce}' was used before: a replayed request is refused")));
-    }
-    Ok(Caller { key: key_hex, leaf })
+    Ok(SignedBy { key_hex, key, nonce, created })
 }
 
 fn signed(method: Method, uri: &Uri, headers: HeaderMap) -> Signed {
@@ -706,6 +732,124 @@ async fn assignments(
             .map(|a| hallmark_sync::wire::AssignmentItemV1 { id: a.id, site: a.site, rubric_id: a.rubric_id, role: a.role })
             .collect();
         Ok(Json(hallmark_sync::wire::AssignmentListV1 { assignments }))
+    })
+    .await
+}
+
+/// `GET /v1/trust`: the bureau roots and revocation lists this server trusts (public).
+async fn trust(State(app): Shared) -> Result<Json<hallmark_sync::wire::TrustV1>, ApiError> {
+    blocking(move || {
+        Ok(Json(hallmark_sync::wire::TrustV1 { roots: app.backend.trusted_root_pems()?, crls: app.backend.trusted_crl_pems()?, server_time: now() }))
+    })
+    .await
+}
+
+pub fn enrollment_wire(e: crate::embedded::Enrollment) -> hallmark_sync::wire::EnrollmentV1 {
+    let fingerprint = unhex(&e.public_key).map(|k| certificate::fingerprint_of(&k)).unwrap_or_default();
+    hallmark_sync::wire::EnrollmentV1 {
+        fingerprint,
+        public_key: e.public_key,
+        name: e.name,
+        unit: e.unit,
+        title: e.title,
+        device_id: e.device_id,
+        state: e.state,
+        received_at: e.received_at,
+        decided_at: e.decided_at,
+        reason: e.reason,
+        request: e.request,
+        certificates: e.chain,
+    }
+}
+
+/// `POST /v1/enrollments`, signed with the device's own key: its enrollment request, kept
+/// pending until an admin decides. The request must be signed by the key that signs the HTTP
+/// request (so nobody files a request for a key they do not hold).
+async fn enroll(
+    State(app): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<hallmark_sync::wire::EnrollmentV1>, ApiError> {
+    let bytes = read_body(&headers, body, 64 << 10, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let by = signed_by(&req, Some(&Sha256::digest(&bytes)))?;
+        let asked: hallmark_sync::wire::EnrollmentRequestV1 = parse(&bytes, "an EnrollmentRequestV1")?;
+        let r = hallmark_trust::authority::read_request("the enrollment request", asked.request.as_bytes())
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", e.to_string()))?;
+        if r.public_key.as_slice() != by.key.as_slice() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "key_mismatch",
+                "the enrollment request names another key than the one that signed the HTTP request (a device asks only for its own key)",
+            ));
+        }
+        if r.subject.name.trim().is_empty() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", "the enrollment request names nobody (fill in the name)"));
+        }
+        spend_nonce(&app, &by)?;
+        let held = app.backend.put_enrollment_request(&crate::embedded::Enrollment {
+            public_key: by.key_hex.clone(),
+            request: asked.request,
+            name: r.subject.name,
+            unit: r.subject.unit,
+            title: r.subject.title,
+            device_id: r.subject.device_id,
+            state: "pending".into(),
+            received_at: now(),
+            decided_at: None,
+            reason: None,
+            chain: Vec::new(),
+        })?;
+        Ok(Json(enrollment_wire(held)))
+    })
+    .await
+}
+
+/// `GET /v1/enrollment`, signed with the device's own key: what became of its request.
+async fn enrollment(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Result<Json<hallmark_sync::wire::EnrollmentV1>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let by = signed_by(&req, Some(&Sha256::digest(b"")))?;
+        spend_nonce(&app, &by)?;
+        match app.backend.enrollment(&by.key_hex)? {
+            Some(e) => Ok(Json(enrollment_wire(e))),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_request",
+                format!("no enrollment request from key {}: send one first (POST /v1/enrollments)", certificate::fingerprint_of(&by.key)),
+            )),
+        }
+    })
+    .await
+}
+
+/// `GET /v1/admin/enrollments` (admin token): every request, pending first.
+async fn admin_enrollments(State(app): Shared, headers: HeaderMap) -> Result<Json<hallmark_sync::wire::EnrollmentListV1>, ApiError> {
+    blocking(move || {
+        admin(&app, &headers)?;
+        let enrollments = app.backend.enrollments()?.into_iter().map(enrollment_wire).collect();
+        Ok(Json(hallmark_sync::wire::EnrollmentListV1 { enrollments }))
+    })
+    .await
+}
+
+/// `POST /v1/admin/enrollments/{public_key}` (admin token): approve with the issued chain —
+/// which must certify exactly the requesting key, with role assessor or lead, trusted now —
+/// or refuse with a reason.
+async fn decide_enrollment(
+    State(app): Shared,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<hallmark_sync::wire::EnrollmentV1>, ApiError> {
+    let bytes = read_body(&headers, body, 1 << 20, app.limits.idle).await?;
+    blocking(move || {
+        admin(&app, &headers)?;
+        let d: hallmark_sync::wire::EnrollmentDecisionV1 = parse(&bytes, "an EnrollmentDecisionV1")?;
+        crate::decide_enrollment(&*app.backend, &key, &d, &now()).map(|e| Json(enrollment_wire(e)))
     })
     .await
 }

@@ -237,6 +237,12 @@ impl Store {
         Ok(self.trust_rows("root")?.into_iter().map(|(_, pem)| pem).collect())
     }
 
+    /// The loaded revocation lists as PEM texts, in the order added: what a sync server hands
+    /// to the tablets it enrolls (issue #11).
+    pub fn trusted_crl_pems(&self) -> Result<Vec<String>> {
+        Ok(self.trust_rows("crl")?.into_iter().map(|(_, pem)| pem).collect())
+    }
+
     /// The roots and revocation lists this store trusts, for checking a bundle's chain.
     pub fn trust_store(&self) -> Result<TrustStore> {
         let generation = self.trust_generation()?;

@@ -107,7 +107,7 @@ fn index_bundle(path: &Path) -> Result<(fs::File, BundleIndex)> {
 }
 
 /// A request body.
-enum Body<'a> {
+pub(crate) enum Body<'a> {
     Empty,
     Bytes(&'a [u8], &'static str),
     /// `len` bytes whose SHA-256 is already known (a listed file).
@@ -149,7 +149,7 @@ impl Client {
         answer_error(&self.url, e)
     }
 
-    fn send(&self, method: &str, path: &str, body: Body<'_>) -> Result<ureq::Response> {
+    pub(crate) fn send(&self, method: &str, path: &str, body: Body<'_>) -> Result<ureq::Response> {
         let digest: Vec<u8> = match &body {
             Body::Empty => Sha256::digest(b"").to_vec(),
             Body::Bytes(b, _) => Sha256::digest(b).to_vec(),
@@ -181,7 +181,7 @@ impl Client {
         res.map_err(|e| self.transport(e))
     }
 
-    fn json<T: DeserializeOwned>(&self, what: &str, resp: ureq::Response) -> Result<T> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, what: &str, resp: ureq::Response) -> Result<T> {
         resp.into_json().map_err(|e| SyncError::BadAnswer(format!("{what}: {e}")))
     }
 
@@ -434,7 +434,13 @@ pub fn import_halls_remote(url: &str, roots: &[String], token: &str, halls: &cra
 }
 
 /// An admin verb: JSON posted with the server's admin token, the answer read as `T`.
-fn admin_post<T: serde::de::DeserializeOwned>(url: &str, roots: &[String], token: &str, path: &str, body: &impl serde::Serialize) -> Result<T> {
+pub(crate) fn admin_post<T: serde::de::DeserializeOwned>(
+    url: &str,
+    roots: &[String],
+    token: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T> {
     let url = url.trim_end_matches('/');
     let agent = bureau_agent(roots)?;
     let resp = agent
@@ -445,7 +451,7 @@ fn admin_post<T: serde::de::DeserializeOwned>(url: &str, roots: &[String], token
 }
 
 /// An HTTPS agent that trusts only `roots` (PEM texts: the bureau roots) — no internet CA.
-fn bureau_agent(roots: &[String]) -> Result<ureq::Agent> {
+pub(crate) fn bureau_agent(roots: &[String]) -> Result<ureq::Agent> {
     let mut store = rustls::RootCertStore::empty();
     for pem in roots {
         for der in certificate::read_pem("a trusted root", pem.as_bytes()).map_err(|e| SyncError::Local(e.to_string()))? {
@@ -471,7 +477,7 @@ fn bureau_agent(roots: &[String]) -> Result<ureq::Agent> {
 }
 
 /// A server's refusal (its `ErrorV1`) or a lost connection, as a [`SyncError`].
-fn answer_error(url: &str, e: ureq::Error) -> SyncError {
+pub(crate) fn answer_error(url: &str, e: ureq::Error) -> SyncError {
     match e {
         ureq::Error::Status(status, resp) => {
             let text = resp.into_string().unwrap_or_default();

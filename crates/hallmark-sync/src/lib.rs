@@ -7,10 +7,13 @@
 //! - [`client`]: push a bundle (manifest first, then only the files the server lacks, then
 //!   commit for a receipt) and pull a lead's panels, over rustls trusting only the bureau
 //!   roots. Used by the CLI and the app; the server is hallmark-server.
+//! - [`enroll`]: enrollment over the network — the bureau root fetched and pinned by its
+//!   fingerprint, the request sent, the issued certificate and the CRLs installed.
 //!
 //! No tokio here: the app and the CLI call the client on a thread of their own.
 
 pub mod client;
+pub mod enroll;
 pub mod httpsig;
 pub mod receipt;
 pub mod wire;

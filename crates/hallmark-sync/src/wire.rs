@@ -228,3 +228,67 @@ pub struct AssignmentItemV2 {
     pub planned_from: Option<String>,
     pub planned_to: Option<String>,
 }
+
+/// `GET /v1/trust` (unsigned: everything in it is public and checked by the reader): the
+/// bureau roots and current revocation lists the server trusts. A tablet that is not enrolled
+/// yet reads it over a connection it cannot check, and keeps a root only when its SHA-256
+/// matches the fingerprint the bureau gave the inspector (`hallmark enroll submit
+/// --root-fingerprint`); every later request then checks the server's certificate with it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrustV1 {
+    /// PEM, one certificate each.
+    pub roots: Vec<String>,
+    /// PEM, one CRL each.
+    pub crls: Vec<String>,
+    pub server_time: String,
+}
+
+/// `POST /v1/enrollments`, signed with the device's own key (it has no certificate yet): the
+/// enrollment request (PKCS#10, signed by the same key, naming the person and the device).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentRequestV1 {
+    pub request: String,
+}
+
+/// A device's enrollment as the server holds it: the answer to `POST /v1/enrollments` and
+/// `GET /v1/enrollment` (signed with the device's key), and an item of the admin's list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EnrollmentV1 {
+    /// hallmark's fingerprint of the device key (what the tablet shows to compare).
+    pub fingerprint: String,
+    pub public_key: String,
+    pub name: String,
+    pub unit: String,
+    pub title: String,
+    pub device_id: Option<String>,
+    /// `pending`, `approved` or `refused`.
+    pub state: String,
+    pub received_at: String,
+    pub decided_at: Option<String>,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    /// The request as sent (PEM): what the bureau's CA issues the certificate from.
+    pub request: String,
+    /// Approved: the device certificate and the CAs above it (PEM each, leaf first).
+    pub certificates: Vec<String>,
+}
+
+/// `GET /v1/admin/enrollments` (admin token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EnrollmentListV1 {
+    pub enrollments: Vec<EnrollmentV1>,
+}
+
+/// `POST /v1/admin/enrollments/{public_key}` (admin token): approve with the certificate the
+/// bureau's CA issued from the request, or refuse with a reason.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentDecisionV1 {
+    /// `approve` or `refuse`.
+    pub decision: String,
+    /// For `approve`: the issued certificate and the CAs above it (PEM, leaf first).
+    pub certificates: Vec<String>,
+    /// For `refuse`: why (shown on the tablet).
+    pub reason: String,
+}
