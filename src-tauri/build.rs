@@ -43,6 +43,8 @@ const COMMANDS: &[&str] = &[
     "sync_now",
     "pull_from_server",
     "server_assignments",
+    "enrollment_submit",
+    "enrollment_check",
 ];
 
 fn main() {

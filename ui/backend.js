@@ -67,6 +67,8 @@ export const backend = {
   enrollmentStatus: () => invoke('enrollment_status'),
   enrollmentScreen: () => invoke('enrollment_screen'),
   enrollmentRequest: (name, unit, title) => invoke('enrollment_request', { name, unit, title }),
+  enrollmentSubmit: (server, fingerprint, name, unit, title) => invoke('enrollment_submit', { server, fingerprint, name, unit, title }),
+  enrollmentCheck: () => invoke('enrollment_check'),
   installCertificate: (certificate, root) => invoke('install_certificate', { certificate, root }),
 };
 

@@ -99,6 +99,9 @@ const SYNC_REASONS = {
   expired: '本机证书已过期，请重新登记', unknown_issuer: '服务器不认可本机证书的签发机构', not_yours: '只能上传本机签名的数据包',
   not_lead: '本机不是评价组长，不能获取评价组数据', bad_answer: '服务器的回执未通过核验', local: '本机无法连接服务器（请检查服务器地址和根证书）',
   too_slow: '网络太慢，连接被服务器断开，稍后自动重试', replay: '请求被服务器判定为重放', bad_signature: '请求签名未通过服务器核验',
+  root_fingerprint: '根证书指纹不符或格式不对：请核对医保局登记通知上的指纹（至少 32 位）和服务器地址',
+  no_request: '服务器上没有本机的登记申请，请先申请', key_mismatch: '证书与本机密钥不符',
+  decided: '该申请已处理过', bad_request: '登记申请未通过服务器核验（请填写姓名后重新申请）',
 };
 
 // Why a bundle was refused (fields.reason_code, a closed set from the store).

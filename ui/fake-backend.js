@@ -59,6 +59,8 @@ export function fakeBackend(fixture) {
     syncSetServer: async (server) => ({ server: server || null, enrolled: false, last_attempt: null, last_error: null, next_in: 0, inspections: [] }),
     syncNow: async () => null,
     serverAssignments: async () => [],
+    enrollmentSubmit: async () => { throw { code: 'sync', message: 'fake backend', fields: { kind: 'sync', reason: 'unreachable' } }; },
+    enrollmentCheck: async () => { throw { code: 'sync', message: 'fake backend', fields: { kind: 'sync', reason: 'unreachable' } }; },
     pullFromServer: async () => ({ lines: [], imported: 0, failed: 0 }),
     installCertificate: async () => { throw { code: 'unknown_issuer', message: 'fake backend', fields: {} }; },
   };

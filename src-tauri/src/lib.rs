@@ -79,15 +79,32 @@ fn app_info(state: State<'_, AppState>, first_screen: Option<bool>) -> Result<Ap
     Ok(AppInfo::of(&*lock(&state)?, &bundle_dir()))
 }
 
+/// The rubrics 新建评价 offers: those built into the app, then those fetched from the sync
+/// server (published by the bureau, each checked before it was kept).
 #[tauri::command(async)]
-fn list_rubrics() -> Result<Vec<RubricChoice>> {
-    hallmark_core::builtin::ALL
-        .iter()
-        .map(|(name, text)| {
-            let r = Rubric::load(name, text).map_err(|e| CommandError::new("rubric", e.to_string()))?;
-            Ok(RubricChoice::from(&r))
-        })
-        .collect()
+fn list_rubrics(state: State<'_, AppState>) -> Result<Vec<RubricChoice>> {
+    let mut out: Vec<(String, RubricChoice)> = Vec::new();
+    for (name, text) in rubric_texts(&state)? {
+        let r = Rubric::load(&name, &text).map_err(|e| CommandError::new("rubric", e.to_string()))?;
+        // One choice per id: the newest (what create_inspection then uses).
+        match out.iter_mut().find(|(id, _)| *id == r.id) {
+            Some(slot) => slot.1 = RubricChoice::from(&r),
+            None => out.push((r.id.clone(), RubricChoice::from(&r))),
+        }
+    }
+    Ok(out.into_iter().map(|(_, c)| c).collect())
+}
+
+/// (file name, text) of every rubric this device can start an inspection with; a fetched
+/// one with the id of a built-in one comes after it (newer version).
+fn rubric_texts(state: &State<'_, AppState>) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = hallmark_core::builtin::ALL.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    if let Ok(store) = lock(state) {
+        for p in store.published_rubrics()? {
+            out.push((format!("{}-v{}.toml", p.rubric_id, p.version), p.content));
+        }
+    }
+    Ok(out)
 }
 
 #[tauri::command(async)]
@@ -97,12 +114,15 @@ fn list_inspections(state: State<'_, AppState>) -> Result<Vec<InspectionSummary>
 
 #[tauri::command(async)]
 fn create_inspection(state: State<'_, AppState>, new: CreateInspection) -> Result<String> {
-    let file = format!("{}.toml", new.rubric_id);
-    let (_, text) = hallmark_core::builtin::ALL
-        .iter()
-        .find(|(n, _)| *n == file)
-        .ok_or_else(|| invalid(format!("rubric '{}' is not known to this app", new.rubric_id)))?;
-    let id = lock(&state)?.create_inspection(&new.into_new(text.to_string()), &now())?;
+    // The newest version of the chosen id: a published one over the built-in one.
+    let mut text = None;
+    for (name, t) in rubric_texts(&state)? {
+        if Rubric::load(&name, &t).is_ok_and(|r| r.id == new.rubric_id) {
+            text = Some(t);
+        }
+    }
+    let text = text.ok_or_else(|| invalid(format!("rubric '{}' is not known to this app", new.rubric_id)))?;
+    let id = lock(&state)?.create_inspection(&new.into_new(text), &now())?;
     Ok(id)
 }
 
@@ -547,6 +567,40 @@ fn install_certificate(state: State<'_, AppState>, certificate: String, root: St
     Ok(view::Enrollment::from(&enrolled))
 }
 
+/// 向服务器申请登记 (issue #11): sets the sync server, pins the bureau root by the fingerprint
+/// the bureau gave, and sends this device's enrollment request signed with its key. Runs on
+/// its own connection: the UI's store is not held while the network answers.
+#[tauri::command(async)]
+fn enrollment_submit(
+    state: State<'_, AppState>,
+    server: String,
+    fingerprint: String,
+    name: String,
+    unit: String,
+    title: String,
+) -> Result<view::ServerEnrollment> {
+    let dir = state.dir.clone();
+    let store = Store::open_with(&dir.join(hallmark_store::DB_FILE), &dir, hallmark_store::Access::Existing, &now())?;
+    let server = server.trim().trim_end_matches('/').to_string();
+    let e = hallmark_sync::enroll::submit(&store, &server, &fingerprint, &name, &unit, &title, &now()).map_err(|e| outbox::sync_error(&e))?;
+    store.set_sync_server(&server)?;
+    Ok(view::ServerEnrollment::of(&e, None))
+}
+
+/// 检查审批结果: what became of this device's request; approved, the certificate, root and
+/// revocation lists are installed now (the outbox also does it by itself).
+#[tauri::command(async)]
+fn enrollment_check(state: State<'_, AppState>) -> Result<view::ServerEnrollment> {
+    let dir = state.dir.clone();
+    let store = Store::open_with(&dir.join(hallmark_store::DB_FILE), &dir, hallmark_store::Access::Existing, &now())?;
+    let server = store.sync_server()?.ok_or_else(|| CommandError::new("sync", "no sync server is set"))?;
+    let f = hallmark_sync::enroll::fetch(&store, &server, &now()).map_err(|e| outbox::sync_error(&e))?;
+    if f.installed.is_some() {
+        state.outbox.wake();
+    }
+    Ok(view::ServerEnrollment::of(&f.enrollment, f.installed.as_ref()))
+}
+
 /// The outbox (issue #11): the server, and per inspection 未同步 / 同步中 / 已同步.
 #[tauri::command(async)]
 fn sync_status(state: State<'_, AppState>) -> Result<view::SyncStatus> {
@@ -740,7 +794,9 @@ pub fn run() {
             sync_set_server,
             sync_now,
             pull_from_server,
-            server_assignments
+            server_assignments,
+            enrollment_submit,
+            enrollment_check
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running hallmark");

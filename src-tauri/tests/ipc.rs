@@ -246,6 +246,32 @@ fn the_ui_receives_what_it_received_before() {
     let exported = store.export_bundle(&ids[1], &t.0.join("x.hallmark"), "2026-11-20T11:00:00.000Z", &mut |_, _| {}).unwrap();
     same("exported", &view::Exported::from(&exported), &exported);
 
+    // Issue #11: enrollment over the network, refused and approved-and-installed.
+    let online = |state: &str, reason: Option<String>, installed: Option<view::Enrollment>| view::ServerEnrollment {
+        state: s(state),
+        name: s("赵敏"),
+        unit: s("铁岭县医疗保障局"),
+        fingerprint: s("3f14 6d9d ca38 474b"),
+        received_at: s(NOW),
+        reason,
+        installed,
+    };
+    let installed = view::Enrollment {
+        name: s("赵敏"),
+        unit: s("铁岭县医疗保障局"),
+        title: s(""),
+        roles: vec![s("assessor")],
+        serial: s("0a1b"),
+        issuer: s("辽宁省医疗保障局"),
+        root: s("辽宁省医疗保障局"),
+        not_after: s("2027-12-04T00:00:00Z"),
+        days_left: 365,
+        fingerprint: s("3f14 6d9d ca38 474b"),
+        device_id: None,
+        expiring_soon: false,
+    };
+    check("ipc-server-enrollment", &[online("refused", Some(s("不是本局人员")), None), online("approved", None, Some(installed))], &[]);
+
     let (lead, imports) = lead(&t.0);
     let legacy: Vec<Value> = imports.iter().map(|(f, r)| legacy_import(f, r)).collect();
     let outcomes: Vec<view::ImportOutcome> = imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect();

@@ -2,7 +2,7 @@
 // enrollment request written into the bundle folder, and the certificate the bureau issued,
 // imported from that folder with the bureau's root. An unenrolled tablet records, exports and
 // signs as before: nothing here blocks recording.
-import { $, h, toast, setStatus, errorText, localDay, ERROR_TITLES } from '../dom.js';
+import { $, h, toast, setStatus, errorText, localDay, localTime, ERROR_TITLES } from '../dom.js';
 
 export const ROLE_LABELS = { assessor: '评估人员', lead: '评价组长', server: '服务器' };
 
@@ -136,6 +136,60 @@ export async function showEnrollment(ctx, note = null) {
     }
   };
 
+  // 通过服务器登记 (issue #11): the server address and the bureau root's fingerprint from the
+  // bureau's notice; the name, unit and title from the request form above.
+  const status = await ctx.backend.syncStatus().catch(() => null);
+  const serverUrl = h('input', { id: 'server-url', name: 'server', value: (status && status.server) || '', placeholder: 'https://服务器地址:8443', autocomplete: 'off', inputmode: 'url' });
+  const pin = h('input', { id: 'root-fingerprint', name: 'fingerprint', placeholder: '医保局登记通知上的根证书指纹（至少 32 位）', autocomplete: 'off' });
+  const answer = h('div', { class: 'server-enrollment', id: 'server-enrollment', role: 'status', hidden: true });
+  const say = (r) => {
+    answer.hidden = false;
+    answer.dataset.state = r.state;
+    if (r.state === 'pending') {
+      answer.replaceChildren(h('p', { class: 'ok' }, `已向服务器提交登记申请（${localTime(r.received_at)}），等待医保局批准。`),
+        h('p', {}, '请告知医保局本机公钥指纹：', h('strong', { id: 'pending-fingerprint' }, r.fingerprint)),
+        h('p', { class: 'card-sub' }, '批准后联网时本机会自动安装证书；也可以点“检查审批结果”。'));
+    } else if (r.state === 'refused') {
+      answer.replaceChildren(h('p', { class: 'refused' }, `医保局未批准本机的登记申请：${r.reason || '未说明原因'}。可修改信息后重新申请。`));
+    } else {
+      answer.replaceChildren(h('p', { class: 'ok' }, '医保局已批准，证书已安装。'));
+    }
+  };
+  const submitOnline = async () => {
+    const f = Object.fromEntries(new FormData(form).entries());
+    if (!f.name.trim()) { toast('请在上方填写姓名'); form.elements.name.focus(); return; }
+    if (!serverUrl.value.trim()) { toast('请填写服务器地址'); serverUrl.focus(); return; }
+    if (!pin.value.trim()) { toast('请填写根证书指纹'); pin.focus(); return; }
+    setStatus('正在连接服务器…');
+    try {
+      const r = await ctx.backend.enrollmentSubmit(serverUrl.value.trim(), pin.value.trim(), f.name.trim(), f.unit.trim(), f.title.trim());
+      setStatus('');
+      say(r);
+      toast('登记申请已提交，等待医保局批准', 'ok');
+    } catch (err) { setStatus(''); toast(errorText(err)); }
+  };
+  const checkOnline = async () => {
+    setStatus('正在查询审批结果…');
+    try {
+      const r = await ctx.backend.enrollmentCheck();
+      setStatus('');
+      if (r.installed) {
+        toast(`已登记：${r.installed.name}（至 ${localDay(r.installed.not_after)}）`, 'ok');
+        await showEnrollment(ctx);
+        return;
+      }
+      say(r);
+    } catch (err) { setStatus(''); toast(errorText(err)); }
+  };
+  const online = h('div', { class: 'enroll-online', id: 'enroll-online' },
+    h('h2', {}, '通过服务器登记（联网时）'),
+    h('p', { class: 'card-sub' }, '填写上方姓名、单位、职务，再填写服务器地址和医保局通知上的根证书指纹。指纹核对无误才会信任该服务器。'),
+    h('div', { class: 'enroll-form' }, field('服务器地址', serverUrl), field('根证书指纹', pin)),
+    answer,
+    h('div', { class: 'actions' },
+      h('button', { class: 'ghost', type: 'button', id: 'check-enrollment', onclick: checkOnline }, '检查审批结果'),
+      h('button', { class: 'primary', type: 'button', id: 'submit-enrollment', onclick: submitOnline }, '向服务器申请登记')));
+
   $('#main').replaceChildren(h('section', { class: 'enrollment', id: 'enrollment' },
     h('div', { class: 'list-head' }, h('h1', {}, '设备登记'),
       h('button', { class: 'ghost', id: 'enrollment-back', onclick: () => ctx.go.list() }, '返回评价列表')),
@@ -152,10 +206,11 @@ export async function showEnrollment(ctx, note = null) {
         h('code', { class: 'public-key', id: 'device-key', dataset: { key: s.public_key } }, grouped(s.public_key)),
         h('div', { class: 'enroll-key' }, '设备编号'),
         h('code', { class: 'device-id', id: 'device-id' }, s.device_id))),
-    h('h2', {}, e ? '重新申请（证书到期或信息变更时）' : '第一步：写入登记申请'),
+    h('h2', {}, e ? '重新申请（证书到期或信息变更时）' : '第一步：填写登记信息'),
     h('p', { class: 'card-sub' }, `申请文件写入数据包文件夹（${s.bundle_dir}），由本机密钥签名。`),
     form, written,
-    h('h2', {}, e ? '导入新证书' : '第二步：导入证书'),
+    online,
+    h('h2', {}, e ? '导入新证书（不联网时）' : '第二步：导入证书（不联网时）'),
     files.length === 0
       ? h('p', { class: 'empty', id: 'no-certificates' }, `数据包文件夹（${s.bundle_dir}）中没有证书文件（.pem）。请把医保局签发的证书和根证书复制到该文件夹，再点“刷新”。`)
       : h('div', { class: 'enroll-form' },

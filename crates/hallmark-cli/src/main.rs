@@ -632,6 +632,12 @@ enum RubricCommand {
     },
     /// Print a rubric's tree with points, inputs and rules
     Show { rubric: String },
+    /// Publish a rubric file on a server: every device fetches it at its next sync (signed by the server)
+    Publish {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -670,6 +676,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
         Command::Sync { command: SyncCommand::Assignments { db, server, trust } } => sync::assignments(&db, &server, &trust),
+        Command::Rubric { command: RubricCommand::Publish { place, file } } => sync::rubric_publish(&place.place()?, &file),
         Command::Export { db, inspection, out } => bundles::export(&db, &inspection, &out),
         Command::Import { db, json, files } => bundles::import(&db, &files, json),
         Command::Demo { dir, lead } => bundles::demo(&dir, lead.map(|db| Db { db }).as_ref()),

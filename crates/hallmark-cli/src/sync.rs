@@ -179,6 +179,19 @@ fn connect(store: &Store, server: &str, trust: &[PathBuf]) -> Result<Client, Str
     let extra = trust.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect::<Result<Vec<_>, String>>()?;
     let (client, who) = hallmark_sync::client::connect_store(store, server, &extra).map_err(|e| e.to_string())?;
     eprintln!("{}: known as {} ({}), roles {}", client.url(), who.name, who.unit, who.roles.join(", "));
+    // Revocation lists and published rubrics come with every sync; a failure here does not
+    // stop the push or pull (it is said, and tried again next time).
+    match client.refresh(store, &now()) {
+        Ok((crls, rubrics)) => {
+            if crls > 0 {
+                eprintln!("{}: {crls} new revocation lists loaded", client.url());
+            }
+            for r in rubrics {
+                eprintln!("{}: rubric '{}' v{} fetched (sha256 {})", client.url(), r.rubric_id, r.version, &r.sha256[..16]);
+            }
+        }
+        Err(e) => eprintln!("{}: revocation lists and rubrics not refreshed: {e}", client.url()),
+    }
     Ok(client)
 }
 
@@ -279,5 +292,25 @@ pub(crate) fn assignments(db: &Db, server: &str, trust: &[PathBuf]) -> Result<()
         let address = a.hall.as_ref().map(|h| format!("{} {}", h.region_code, h.address)).unwrap_or_default();
         outln!("{}\t{}\t{}\t{}\t{days}\t{address}", a.id, a.site, a.rubric_id, if a.role == "lead" { "评价组长" } else { "评价人员" });
     }
+    Ok(())
+}
+
+/// `hallmark rubric publish FILE (--data DIR | --server URL --token-file F --trust ROOT)`
+pub(crate) fn rubric_publish(place: &AdminPlace, file: &Path) -> Result<(), String> {
+    let content = read(file)?;
+    let (id, version, sha) = match place {
+        AdminPlace::Data(d) => {
+            let store = Store::open(d, &now()).map_err(|e| format!("{}: {e}", d.display()))?;
+            let p = store.keep_rubric(&content, None, &now()).map_err(|e| format!("{}: {e}", file.display()))?;
+            (p.rubric_id, p.version, p.sha256)
+        }
+        AdminPlace::Server { url, token_file, trust } => {
+            let token = read(token_file)?;
+            let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
+            let p = hallmark_sync::client::publish_rubric_remote(url, &roots, &token, &content).map_err(|e| format!("{}: {e}", file.display()))?;
+            (p.rubric_id, p.version, p.sha256)
+        }
+    };
+    outln!("{}: published rubric '{id}' v{version} (sha256 {}); devices fetch it at their next sync", file.display(), &sha[..16]);
     Ok(())
 }

@@ -971,8 +971,89 @@ fn a_new_tablet_enrolls_over_the_network_pinning_the_root_by_its_fingerprint() {
     let second = demo.dir.join("second-tablet");
     assert!(submit(&second, &pin, "钱亮").status.success());
     let listed = text(&admin(&["enroll", "pending"]));
-    let key = listed.lines().find(|l| l.contains("钱亮")).unwrap().split('\t').last().unwrap().to_string();
+    let key = listed.lines().find(|l| l.contains("钱亮")).unwrap().split('\t').next_back().unwrap().to_string();
     assert!(admin(&["enroll", "refuse", &key, "--reason", "不是本局人员"]).status.success());
     let o = hallmark(&["enroll", "fetch", "--db", s(&second), "--server", &server.url]);
     assert!(!o.status.success() && text(&o).contains("was refused: 不是本局人员"), "{}", text(&o));
+}
+
+#[test]
+fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    let token = demo.data.join("admin.token");
+    let root = demo.dir.join("bureau-root.pem");
+    let admin = |verb: &[&str]| {
+        let mut a = verb.to_vec();
+        a.extend(["--server", &server.url, "--token-file", s(&token), "--trust", s(&root)]);
+        hallmark(&a)
+    };
+    let shipped = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/../../rubrics/liaoning-demo-window.toml").unwrap();
+    let write = |name: &str, text: &str| {
+        let p = demo.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Refused: not a rubric; a built-in id and version with other content; then a changed
+    // file under a version published before.
+    let o = admin(&["rubric", "publish", s(&write("bad.toml", "id = \"x\"\n"))]);
+    assert!(!o.status.success() && text(&o).contains("422"), "{}", text(&o));
+    let o = admin(&["rubric", "publish", s(&write("same-version.toml", &shipped.replacen("示范窗口评价规范", "示范窗口评价规范（修订）", 1)))]);
+    assert!(!o.status.success() && text(&o).contains("built into hallmark"), "{}", text(&o));
+    let v3 = shipped.replacen("version = \"2\"", "version = \"3\"", 1).replacen("示范窗口评价规范", "示范窗口评价规范（2027年修订）", 1);
+    let o = admin(&["rubric", "publish", s(&write("v3.toml", &v3))]);
+    assert!(o.status.success() && text(&o).contains("published rubric 'liaoning-demo-window' v3"), "{}", text(&o));
+    assert!(admin(&["rubric", "publish", s(&write("v3-again.toml", &v3))]).status.success(), "the same file again changes nothing");
+    let o = admin(&["rubric", "publish", s(&write("v3-changed.toml", &v3.replacen("（2027年修订）", "（改）", 1)))]);
+    assert!(!o.status.success() && text(&o).contains("kept here before"), "{}", text(&o));
+
+    // A tablet takes it (and the CRL) with its next sync, once.
+    let tablet = demo.tablet(1);
+    let o = hallmark(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
+    assert!(o.status.success() && text(&o).contains("rubric 'liaoning-demo-window' v3 fetched"), "{}", text(&o));
+    let o = hallmark(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
+    assert!(!text(&o).contains("fetched"), "{}", text(&o));
+    let store = Store::open(&tablet, NOW).unwrap();
+    let kept = store.published_rubrics().unwrap();
+    assert_eq!((kept.len(), kept[0].version.as_str(), kept[0].content == v3), (1, "3", true));
+    assert!(kept[0].signed.is_some());
+
+    // The release is checked: altered content or signature, or a root the tablet does not trust.
+    let raw = Raw::new(&demo, &server, &tablet);
+    let headers = raw.signed_headers("GET", "/v1/rubrics", b"", "r-1");
+    let mut r = raw.agent.get(&format!("{}/v1/rubrics", server.url));
+    for (k, v) in &headers {
+        r = r.set(k, v);
+    }
+    let got: hallmark_sync::wire::RubricListV1 = r.call().unwrap().into_json().unwrap();
+    let mut trust = hallmark_trust::TrustStore::new();
+    trust.add_roots_pem("root", &std::fs::read(&root).unwrap()).unwrap();
+    let now = chrono::Utc::now();
+    let good = &got.rubrics[0];
+    assert!(hallmark_sync::receipt::check_rubric(good, &trust, now).is_ok());
+    let mut altered = good.clone();
+    altered.content = altered.content.replacen("2027", "2028", 1);
+    assert!(hallmark_sync::receipt::check_rubric(&altered, &trust, now).unwrap_err().contains("not the one its release names"));
+    let mut forged = good.clone();
+    forged.release = forged.release.replacen("\"3\"", "\"4\"", 1);
+    assert!(hallmark_sync::receipt::check_rubric(&forged, &trust, now).unwrap_err().contains("does not verify"));
+    let rogue = demo.dir.join("rogue-ca");
+    ok(&["ca", "init", "--dir", s(&rogue), "--name", "辽宁省医疗保障局"]);
+    let mut other = hallmark_trust::TrustStore::new();
+    other.add_roots_pem("rogue", &std::fs::read(rogue.join("root.pem")).unwrap()).unwrap();
+    assert!(hallmark_sync::receipt::check_rubric(good, &other, now).unwrap_err().contains("server certificate is refused"));
+
+    // A revoked device is known to the tablet after its next sync: the CRL comes with it.
+    let before = ok(&["trust", "list", "--db", s(&tablet)]);
+    let serial = {
+        let shown = ok(&["ca", "show", s(&demo.tablet(2).join("certificate.pem"))]);
+        shown.lines().find_map(|l| l.split("serial ").nth(1)).unwrap().trim().to_string()
+    };
+    ok(&["ca", "revoke", "--ca", s(&demo.dir.join("bureau-ca")), "--serial", &serial]);
+    ok(&["trust", "add", "--db", s(&demo.data.join("hallmark.sqlite3")), s(&demo.dir.join("bureau-ca/crl.pem"))]);
+    let o = hallmark(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
+    assert!(text(&o).contains("1 new revocation lists loaded"), "{}", text(&o));
+    let after = ok(&["trust", "list", "--db", s(&tablet)]);
+    assert_eq!(after.matches("crl\t").count(), before.matches("crl\t").count() + 1, "{after}");
+    assert!(after.contains("1 revoked"), "{after}");
 }

@@ -576,6 +576,14 @@ impl Backend for Embedded {
         import_halls(&mut self.db(), halls, now).map_err(db_err)
     }
 
+    fn published_rubrics(&self) -> Result<Vec<hallmark_store::sync::PublishedRubric>, ApiError> {
+        self.store().published_rubrics().map_err(ApiError::from_store)
+    }
+
+    fn publish_rubric(&self, content: &str, now: &str) -> Result<hallmark_store::sync::PublishedRubric, ApiError> {
+        self.store().keep_rubric(content, None, now).map_err(ApiError::from_store)
+    }
+
     fn trusted_crl_pems(&self) -> Result<Vec<String>, ApiError> {
         self.store().trusted_crl_pems().map_err(ApiError::from_store)
     }

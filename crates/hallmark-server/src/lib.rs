@@ -85,6 +85,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Adds or updates registry halls by id: (added, updated, unchanged).
     fn import_halls(&self, halls: &[halls::Hall], now: &str) -> Result<(u64, u64, u64), ApiError>;
     fn hall(&self, id: &str) -> Result<Option<halls::Hall>, ApiError>;
+    /// The rubric files published here (`hallmark rubric publish`).
+    fn published_rubrics(&self) -> Result<Vec<hallmark_store::sync::PublishedRubric>, ApiError>;
+    /// Publishes a rubric file (checked as a rubric; its id and version name no other content).
+    fn publish_rubric(&self, content: &str, now: &str) -> Result<hallmark_store::sync::PublishedRubric, ApiError>;
     /// The revocation lists this server has loaded, as PEM texts.
     fn trusted_crl_pems(&self) -> Result<Vec<String>, ApiError>;
     fn enrollment(&self, public_key: &str) -> Result<Option<embedded::Enrollment>, ApiError>;

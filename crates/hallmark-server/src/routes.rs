@@ -60,6 +60,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/assignments", post(add_assignment))
         .route("/v1/admin/halls", post(import_halls))
         .route("/v1/trust", get(trust))
+        .route("/v1/rubrics", get(rubrics))
+        .route("/v1/admin/rubrics", post(publish_rubric))
         .route("/v1/enrollments", post(enroll))
         .route("/v1/enrollment", get(enrollment))
         .route("/v1/admin/enrollments", get(admin_enrollments))
@@ -850,6 +852,35 @@ async fn decide_enrollment(
         admin(&app, &headers)?;
         let d: hallmark_sync::wire::EnrollmentDecisionV1 = parse(&bytes, "an EnrollmentDecisionV1")?;
         crate::decide_enrollment(&*app.backend, &key, &d, &now()).map(|e| Json(enrollment_wire(e)))
+    })
+    .await
+}
+
+/// `GET /v1/rubrics` (any enrolled device): the published rubric files, each with a release
+/// signed by this server's certificate.
+async fn rubrics(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Result<Json<hallmark_sync::wire::RubricListV1>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
+        let rubrics = app
+            .backend
+            .published_rubrics()?
+            .into_iter()
+            .map(|p| app.identity.sign_rubric(&p.rubric_id, &p.version, &p.sha256, &p.published_at, &p.content))
+            .collect();
+        Ok(Json(hallmark_sync::wire::RubricListV1 { rubrics }))
+    })
+    .await
+}
+
+/// `POST /v1/admin/rubrics` (admin token): publishes a rubric file to every device.
+async fn publish_rubric(State(app): Shared, headers: HeaderMap, body: Body) -> Result<Json<hallmark_sync::wire::RubricPublishedV1>, ApiError> {
+    let bytes = read_body(&headers, body, 4 << 20, app.limits.idle).await?;
+    blocking(move || {
+        admin(&app, &headers)?;
+        let r: hallmark_sync::wire::RubricPublishV1 = parse(&bytes, "a RubricPublishV1")?;
+        let p = app.backend.publish_rubric(&r.content, &now())?;
+        Ok(Json(hallmark_sync::wire::RubricPublishedV1 { rubric_id: p.rubric_id, version: p.version, sha256: p.sha256 }))
     })
     .await
 }

@@ -364,6 +364,9 @@ pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String
                 .collect()
         })
         .clone();
+    for p in store.published_rubrics()? {
+        out.push((p.rubric_id, p.version, p.sha256));
+    }
     let mut st = store.conn.prepare("SELECT DISTINCT rubric_id, rubric_version, rubric_hash FROM inspections")?;
     for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
         out.push(row?);

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_panels.sql"),
     include_str!("../migrations/0006_trust.sql"),
     include_str!("../migrations/0007_sync.sql"),
+    include_str!("../migrations/0008_rubrics.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -158,3 +158,70 @@ impl Store {
         Ok(Some(url.to_string()))
     }
 }
+
+/// A rubric file beyond the built-in ones (published on a server, or fetched from one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRubric {
+    pub rubric_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub content: String,
+    /// The server's signed release as received; `None` where it was published.
+    pub signed: Option<String>,
+    pub published_at: String,
+}
+
+impl Store {
+    /// Keeps a rubric file: it must load and pass the validator, and its id and version must
+    /// not name other content (a built-in rubric's or one kept before) — a changed rubric is
+    /// a new version. The same file again changes nothing. Returns it as kept.
+    pub fn keep_rubric(&self, content: &str, signed: Option<&str>, now: &str) -> Result<PublishedRubric> {
+        let r = hallmark_core::rubric::Rubric::load("the rubric file", content).map_err(|e| crate::StoreError::Rubric(e.to_string()))?;
+        let clash = |other: &str| {
+            crate::StoreError::Rubric(format!(
+                "rubric '{}' version {} exists already with other content ({other}): a changed rubric needs a new version",
+                r.id, r.version
+            ))
+        };
+        for s in hallmark_core::builtin::SHIPPED.iter() {
+            if let Ok(b) = hallmark_core::rubric::Rubric::load(s.file, s.text) {
+                if b.id == r.id && b.version == r.version && b.content_hash != r.content_hash {
+                    return Err(clash("built into hallmark"));
+                }
+            }
+        }
+        let held: Option<String> = self
+            .conn
+            .query_row("SELECT sha256 FROM published_rubrics WHERE rubric_id = ?1 AND version = ?2", params![r.id, r.version], |x| x.get(0))
+            .optional()?;
+        match held {
+            Some(h) if h != r.content_hash => return Err(clash("kept here before")),
+            Some(_) => {}
+            None => {
+                self.conn.execute(
+                    "INSERT INTO published_rubrics (sha256, rubric_id, version, content, signed, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![r.content_hash, r.id, r.version, content, signed, now],
+                )?;
+            }
+        }
+        Ok(self.published_rubrics()?.into_iter().find(|p| p.sha256 == r.content_hash).expect("kept above"))
+    }
+
+    /// The rubric files kept here, by id and version.
+    pub fn published_rubrics(&self) -> Result<Vec<PublishedRubric>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT rubric_id, version, sha256, content, signed, published_at FROM published_rubrics ORDER BY rubric_id, version")?;
+        let rows = st.query_map([], |r| {
+            Ok(PublishedRubric {
+                rubric_id: r.get(0)?,
+                version: r.get(1)?,
+                sha256: r.get(2)?,
+                content: r.get(3)?,
+                signed: r.get(4)?,
+                published_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}

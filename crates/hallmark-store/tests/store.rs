@@ -51,7 +51,8 @@ fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn migrates_from_empty_and_reopens() {
     let (dir, store) = open();
-    assert_eq!(store.schema_version().unwrap(), 7, "migration 0007 (issue #11): sync_receipts");
+    assert_eq!(store.schema_version().unwrap(), 8, "migration 0008 (issue #11): published_rubrics");
+    assert!(store.published_rubrics().unwrap().is_empty());
     let device = store.device_id().to_string();
     drop(store);
     let again = Store::open(dir.path(), NOW).unwrap();

@@ -281,6 +281,47 @@ impl Client {
         Ok(())
     }
 
+    /// The rubric files the server publishes, each checked (server signature and chain, the
+    /// file's hash) and kept in `store` (which checks it is a rubric whose id and version
+    /// name no other content). Returns the ones new here.
+    pub fn fetch_rubrics(&self, store: &Store, now: &str) -> Result<Vec<hallmark_store::sync::PublishedRubric>> {
+        let resp = self.send("GET", "/v1/rubrics", Body::Empty)?;
+        let list: crate::wire::RubricListV1 = self.json("/v1/rubrics", resp)?;
+        let had: Vec<String> = store.published_rubrics()?.into_iter().map(|p| p.sha256).collect();
+        let mut new = Vec::new();
+        for r in &list.rubrics {
+            let release = receipt::check_rubric(r, &self.trust, Utc::now() + chrono::Duration::seconds(self.offset)).map_err(SyncError::BadAnswer)?;
+            if had.contains(&release.sha256) {
+                continue;
+            }
+            let signed = serde_json::to_string(r).expect("serializes");
+            new.push(store.keep_rubric(&r.content, Some(&signed), now)?);
+        }
+        Ok(new)
+    }
+
+    /// The server's current revocation lists, loaded into `store` (each once): a tablet learns
+    /// of a revoked device with every sync, not only when it enrolled.
+    pub fn refresh_crls(&self, store: &Store, now: &str) -> Result<usize> {
+        let resp = self.agent.get(&format!("{}/v1/trust", self.url)).call().map_err(|e| self.transport(e))?;
+        let t: crate::wire::TrustV1 = resp.into_json().map_err(|e| SyncError::BadAnswer(format!("/v1/trust: {e}")))?;
+        let mut added = 0;
+        for crl in &t.crls {
+            let line = store.add_trust(&format!("{}/v1/trust", self.url), crl.as_bytes(), now)?;
+            if !line.ends_with("(already loaded)") {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// What a device takes from the server besides bundles, at every sync: the current
+    /// revocation lists and the published rubric files. Returns (CRLs added, rubrics new here).
+    pub fn refresh(&self, store: &Store, now: &str) -> Result<(usize, Vec<hallmark_store::sync::PublishedRubric>)> {
+        let crls = self.refresh_crls(store, now)?;
+        Ok((crls, self.fetch_rubrics(store, now)?))
+    }
+
     /// The bundles this lead may fetch (the panels of the assignments it leads).
     pub fn pull_list(&self) -> Result<PullListV1> {
         let resp = self.send("GET", "/v1/pull", Body::Empty)?;
@@ -431,6 +472,11 @@ pub fn add_hall_assignment_remote(url: &str, roots: &[String], token: &str, a: &
 /// `hallmark hall import FILE --server URL`: registry halls added or updated by id.
 pub fn import_halls_remote(url: &str, roots: &[String], token: &str, halls: &crate::wire::HallListV1) -> Result<crate::wire::HallsImportedV1> {
     admin_post(url, roots, token, "/v1/admin/halls", halls)
+}
+
+/// `hallmark rubric publish FILE --server URL`: a rubric file every device then fetches.
+pub fn publish_rubric_remote(url: &str, roots: &[String], token: &str, content: &str) -> Result<crate::wire::RubricPublishedV1> {
+    admin_post(url, roots, token, "/v1/admin/rubrics", &crate::wire::RubricPublishV1 { content: content.into() })
 }
 
 /// An admin verb: JSON posted with the server's admin token, the answer read as `T`.

@@ -38,7 +38,7 @@ pub fn grouped(hex: &str) -> String {
 pub fn normalize_pin(pin: &str) -> Result<String> {
     let p: String = pin.chars().filter(|c| !c.is_whitespace() && *c != ':' && *c != '-').collect::<String>().to_ascii_lowercase();
     if p.len() < 32 || p.len() > 64 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SyncError::Local(format!(
+        return Err(SyncError::Fingerprint(format!(
             "root fingerprint '{pin}' is not 32 to 64 hex digits (the bureau prints its root's SHA-256: hallmark ca show ROOT.pem)"
         )));
     }
@@ -117,7 +117,7 @@ pub fn fetch_pinned_trust(url: &str, pin: &str) -> Result<(String, Vec<String>)>
         seen.push(grouped(&sha[..16]));
     }
     let Some(root) = root else {
-        return Err(SyncError::Local(format!(
+        return Err(SyncError::Fingerprint(format!(
             "no root the server {url} offers has the fingerprint {} (it offers {}): check the fingerprint on the bureau's notice, and the server address",
             grouped(&pin),
             if seen.is_empty() { "none".to_string() } else { seen.join(", ") + " …" }

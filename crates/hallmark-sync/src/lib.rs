@@ -34,6 +34,10 @@ pub enum SyncError {
     Store(#[from] hallmark_store::StoreError),
     #[error("{0}")]
     Local(String),
+    /// First contact: the root fingerprint typed is malformed, or no root the server offers
+    /// has it (a wrong server, a wrong fingerprint, or someone in between).
+    #[error("{0}")]
+    Fingerprint(String),
 }
 
 impl SyncError {
@@ -44,6 +48,7 @@ impl SyncError {
             SyncError::BadAnswer(_) => "bad_answer",
             SyncError::Store(e) => e.code(),
             SyncError::Local(_) => "local",
+            SyncError::Fingerprint(_) => "root_fingerprint",
         }
     }
 

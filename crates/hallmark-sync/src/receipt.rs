@@ -63,6 +63,29 @@ impl ServerIdentity {
         }
     }
 
+    /// Signs a rubric release: the file with its release statement's exact text and the
+    /// signature over those bytes.
+    pub fn sign_rubric(&self, rubric_id: &str, version: &str, sha256: &str, published_at: &str, content: &str) -> crate::wire::SignedRubricV1 {
+        let release = crate::wire::RubricReleaseV1 {
+            format: crate::wire::RUBRIC_RELEASE_FORMAT.into(),
+            format_version: 1,
+            rubric_id: rubric_id.into(),
+            version: version.into(),
+            sha256: sha256.into(),
+            published_at: published_at.into(),
+            server: self.leaf.name.clone(),
+        };
+        let text = serde_json::to_string(&release).expect("release serializes");
+        let sig = self.key.sign(&SystemRandom::new(), text.as_bytes()).expect("ECDSA signing does not fail");
+        crate::wire::SignedRubricV1 {
+            release: text,
+            algorithm: ALGORITHM.into(),
+            signature: hex(sig.as_ref()),
+            certificates: self.certificates.clone(),
+            content: content.into(),
+        }
+    }
+
     /// Signs a receipt: its JSON text exactly as sent, and the signature over those bytes.
     pub fn sign(&self, receipt: &ReceiptV1) -> SignedReceiptV1 {
         let text = serde_json::to_string(receipt).expect("receipt serializes");
@@ -99,4 +122,27 @@ pub fn check(signed: &SignedReceiptV1, bundle_id: &str, trust: &TrustStore, now:
         return Err(format!("the receipt is for bundle {}, not {bundle_id}", receipt.bundle_id));
     }
     Ok(CheckedReceipt { receipt, server })
+}
+
+/// Checks a rubric release: the signature over its exact text by its first certificate, that
+/// chain with the role server against `trust` at `now`, and that the file is the one the
+/// release names (its SHA-256). Whether the file is a rubric is the store's to check.
+pub fn check_rubric(signed: &crate::wire::SignedRubricV1, trust: &TrustStore, now: DateTime<Utc>) -> Result<crate::wire::RubricReleaseV1, String> {
+    if signed.algorithm != ALGORITHM {
+        return Err(format!("rubric release algorithm '{}' is not {ALGORITHM}", signed.algorithm));
+    }
+    let chain = certificate::read_chain("the rubric release", &signed.certificates).map_err(|e| e.to_string())?;
+    let server = trust.check(&chain, Role::Server, now, now).map_err(|e| format!("the rubric release's server certificate is refused: {e}"))?;
+    let sig = unhex(&signed.signature).ok_or("the rubric release's signature is not hex")?;
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &server.signer.public_key)
+        .verify(signed.release.as_bytes(), &sig)
+        .map_err(|_| "the rubric release's signature does not verify (altered, or not signed by the server certificate it carries)".to_string())?;
+    let release: crate::wire::RubricReleaseV1 = serde_json::from_str(&signed.release).map_err(|e| format!("not a rubric release: {e}"))?;
+    if release.format != crate::wire::RUBRIC_RELEASE_FORMAT || release.format_version != 1 {
+        return Err(format!("rubric release format {} {} is unknown (update hallmark)", release.format, release.format_version));
+    }
+    if hallmark_core::hex::sha256_hex(signed.content.as_bytes()) != release.sha256 {
+        return Err(format!("the file of rubric '{}' v{} is not the one its release names (altered in transit)", release.rubric_id, release.version));
+    }
+    Ok(release)
 }

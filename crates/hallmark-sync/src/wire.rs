@@ -292,3 +292,54 @@ pub struct EnrollmentDecisionV1 {
     /// For `refuse`: why (shown on the tablet).
     pub reason: String,
 }
+
+/// A rubric release's format name.
+pub const RUBRIC_RELEASE_FORMAT: &str = "hallmark-rubric-release";
+
+/// What a server vouches for when it hands out a rubric file: this id and version is the
+/// file with this SHA-256, published by the bureau's server at this time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RubricReleaseV1 {
+    pub format: String,
+    pub format_version: u32,
+    pub rubric_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub published_at: String,
+    /// The server certificate's name.
+    pub server: String,
+}
+
+/// A rubric file as `GET /v1/rubrics` sends it: the release's exact JSON text, the server's
+/// ECDSA P-256 signature over it, the server's chain (leaf first), and the file's text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SignedRubricV1 {
+    pub release: String,
+    pub algorithm: String,
+    pub signature: String,
+    pub certificates: Vec<String>,
+    pub content: String,
+}
+
+/// `GET /v1/rubrics` (any enrolled device): the rubric files published on the server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RubricListV1 {
+    pub rubrics: Vec<SignedRubricV1>,
+}
+
+/// `POST /v1/admin/rubrics` (admin token): a rubric file to publish.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RubricPublishV1 {
+    pub content: String,
+}
+
+/// The answer to `POST /v1/admin/rubrics`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RubricPublishedV1 {
+    pub rubric_id: String,
+    pub version: String,
+    pub sha256: String,
+}

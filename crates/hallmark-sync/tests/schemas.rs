@@ -118,4 +118,47 @@ fn sync_wire_types_keep_their_shape() {
         AssignmentItemV2 { id: s("a"), site: s("s"), rubric_id: s("r"), role: s("lead"), hall: None, planned_from: None, planned_to: None },
     ];
     check("sync-assignment-list-v2", &[AssignmentListV2 { assignments: items }]);
+    // Enrollment over the network, trust and rubric distribution (issue #11, second part).
+    check("sync-trust-v1", &[TrustV1 { roots: vec![s("pem")], crls: vec![s("pem")], server_time: s("t") }]);
+    check("sync-enrollment-request-v1", &[EnrollmentRequestV1 { request: s("pem") }]);
+    let enrollment = |state: &str, reason: Option<String>, certificates: Vec<String>| EnrollmentV1 {
+        fingerprint: s("3f14 6d9d"),
+        public_key: s("00"),
+        name: s("赵敏"),
+        unit: s("u"),
+        title: s("t"),
+        device_id: Some(s("d")),
+        state: s(state),
+        received_at: s("t"),
+        decided_at: Some(s("t")),
+        reason,
+        request: s("pem"),
+        certificates,
+    };
+    let mut pending = enrollment("pending", None, vec![]);
+    pending.device_id = None;
+    pending.decided_at = None;
+    let list = vec![pending, enrollment("approved", None, vec![s("pem")]), enrollment("refused", Some(s("r")), vec![])];
+    check("sync-enrollment-v1", &list);
+    check("sync-enrollment-list-v1", &[EnrollmentListV1 { enrollments: list }]);
+    check("sync-enrollment-decision-v1", &[EnrollmentDecisionV1 { decision: s("approve"), certificates: vec![s("pem")], reason: s("") }]);
+    check(
+        "sync-rubric-release-v1",
+        &[RubricReleaseV1 {
+            format: s(RUBRIC_RELEASE_FORMAT),
+            format_version: 1,
+            rubric_id: s("r"),
+            version: s("3"),
+            sha256: s("00"),
+            published_at: s("t"),
+            server: s("n"),
+        }],
+    );
+    let signed =
+        SignedRubricV1 {
+            release: s("{…}"), algorithm: s("ecdsa-p256-sha256"), signature: s("30"), certificates: vec![s("pem")], content: s("toml")
+        };
+    check("sync-rubric-list-v1", &[RubricListV1 { rubrics: vec![signed] }]);
+    check("sync-rubric-publish-v1", &[RubricPublishV1 { content: s("toml") }]);
+    check("sync-rubric-published-v1", &[RubricPublishedV1 { rubric_id: s("r"), version: s("3"), sha256: s("00") }]);
 }

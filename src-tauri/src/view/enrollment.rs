@@ -121,3 +121,34 @@ mod tests {
         assert!(!svg.contains("<script"), "no markup beyond the code itself");
     }
 }
+
+/// Enrollment over the network (issue #11): the request this device sent to the sync server
+/// and what became of it.
+#[derive(Debug, Serialize)]
+pub struct ServerEnrollment {
+    /// "pending", "approved" or "refused".
+    pub state: String,
+    pub name: String,
+    pub unit: String,
+    /// This device key's fingerprint, as the admin sees it in the list.
+    pub fingerprint: String,
+    pub received_at: String,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    /// The certificate installed by this very call (approved just now).
+    pub installed: Option<Enrollment>,
+}
+
+impl ServerEnrollment {
+    pub fn of(e: &hallmark_sync::wire::EnrollmentV1, installed: Option<&hallmark_store::enrollment::Enrollment>) -> ServerEnrollment {
+        ServerEnrollment {
+            state: e.state.clone(),
+            name: e.name.clone(),
+            unit: e.unit.clone(),
+            fingerprint: e.fingerprint.clone(),
+            received_at: e.received_at.clone(),
+            reason: e.reason.clone(),
+            installed: installed.map(Enrollment::from),
+        }
+    }
+}
