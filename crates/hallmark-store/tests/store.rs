@@ -242,7 +242,8 @@ fn a_version_1_database_migrates_and_keeps_its_data() {
     store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
     drop(store);
     let store = Store::open(dir.path(), NOW).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7, "migration 0007 (issue #11): sync_receipts");
+    assert_eq!(store.schema_version().unwrap(), 8, "migration 0008 (issue #11): published_rubrics");
+    assert!(store.published_rubrics().unwrap().is_empty());
     assert_eq!(store.answers(&id).unwrap()["1.1.location"], json!(true));
     assert!(store.service_entries(&id).unwrap().is_empty());
 }
