@@ -64,6 +64,7 @@ fn tablet(dir: &Path) -> (Store, Vec<String>) {
                 assessor_unit: "铁岭市医疗保障事务服务中心".into(),
                 assessor_title: "科长".into(),
                 assessor_phone: "024-70001000".into(),
+                ..Default::default()
             },
             NOW,
         )

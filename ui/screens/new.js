@@ -58,6 +58,9 @@ export async function showNew(ctx) {
   assigned.length ? h('div', { class: 'assignments', id: 'assignments' }, h('span', {}, '服务器分配的评价任务（点选后无需再填受评单位和评分细则）：'),
     ...assigned.map((a) => h('button', { type: 'button', class: 'ghost assignment', dataset: { id: a.id }, onclick: () => {
       form.elements.site_name.value = a.site;
+      // The bundle names the assignment (format 3): the lead's panel is the assignment's.
+      form.elements.assignment_id.value = a.id;
+      form.elements.hall_id.value = a.hall_id || '';
       // A registry hall brings its address and level; a planned day inside today's window
       // is left to the inspector (the date field keeps today).
       if (a.address) form.elements.site_address.value = a.address;
@@ -70,6 +73,8 @@ export async function showNew(ctx) {
       }
       toast(`已按任务 ${a.id} 填写受评单位${a.address ? '、地址、机构级别' : ''}和评分细则`, 'ok');
     } }, `${a.site}${a.role === 'lead' ? '（组长）' : ''}${a.planned_from ? `（计划 ${a.planned_from} 至 ${a.planned_to}）` : ''}`))) : null,
+  h('input', { type: 'hidden', name: 'assignment_id', value: '' }),
+  h('input', { type: 'hidden', name: 'hall_id', value: '' }),
   field('评分细则', h('select', { name: 'rubric_id' }, ...rubrics.map((r) => h('option', { value: r.id }, `${r.title}（第${r.version}版）`)))),
   field('受评单位', h('input', { name: 'site_name', placeholder: '如：某县医疗保障事务服务中心' })),
   field('地址', h('input', { name: 'site_address' })),

@@ -8,6 +8,7 @@
 //! |---------|---------------|------|
 //! | 1       | #4 signed bundles | manifest, Ed25519 signature file, photos, thumbnails, handwritten signature |
 //! | 2       | #10 trust chain | v1, and the signing device's X.509 certificate chain (`device.certificates`, PEM, leaf first; empty when the tablet is not enrolled) |
+//! | 3       | #11 sync | v2, and the evaluation assignment the inspection was started from (`assignment`: its id and registry hall). Written only for an inspection with one; others are still written as version 2 |
 //!
 //! A bundle is a ustar archive: `manifest.json`, `manifest.sig`, then the files the manifest
 //! lists (`photos/<sha256>.jpg`, `thumbs/<sha256>.jpg`, `signature/<sha256>.png`).
@@ -19,7 +20,7 @@ use serde_json::Value;
 
 pub const FORMAT: &str = "hallmark-bundle";
 /// The version this hallmark writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 pub const EXTENSION: &str = "hallmark";
 
 pub const MANIFEST: &str = "manifest.json";
@@ -41,7 +42,7 @@ const _: () = assert!(MAX_PHOTO_BYTES <= MAX_FILE_BYTES, "a photo the tablet acc
 
 /// The manifest as this hallmark works with it: the newest version. Older versions are
 /// upgraded to it by [`parse_manifest`] (`format_version` keeps what the bundle says).
-pub type Manifest = ManifestV2;
+pub type Manifest = ManifestV3;
 
 /// Format version 1 (issue #4). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +76,82 @@ pub struct ManifestV2 {
     pub evidence: Vec<EvidenceV1>,
     pub photos: Vec<PhotoV1>,
     pub signature_image: Option<SignatureImageV1>,
+}
+
+/// Format version 3 (issue #11). Do not modify: v2 with the assignment the inspection belongs
+/// to — a panel is an assignment's members, never a match on typed names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestV3 {
+    pub format: String,
+    pub format_version: u32,
+    pub created_at: String,
+    pub device: DeviceV2,
+    pub rubric: RubricRefV1,
+    pub inspection: HeaderV1,
+    pub assignment: Option<AssignmentRefV1>,
+    pub events: Vec<EventV1>,
+    pub service_entries: Vec<ServiceEntryV1>,
+    pub evidence: Vec<EvidenceV1>,
+    pub photos: Vec<PhotoV1>,
+    pub signature_image: Option<SignatureImageV1>,
+}
+
+/// The evaluation assignment an inspection was started from (V1, issue #11). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentRefV1 {
+    pub id: String,
+    /// The hall's id in the server's registry (none for an assignment made without it).
+    pub hall_id: Option<String>,
+}
+
+impl From<ManifestV2> for ManifestV3 {
+    /// A v2 (or older) bundle as v3: no assignment. `format_version` stays what it was.
+    fn from(m: ManifestV2) -> ManifestV3 {
+        ManifestV3 {
+            format: m.format,
+            format_version: m.format_version,
+            created_at: m.created_at,
+            device: m.device,
+            rubric: m.rubric,
+            inspection: m.inspection,
+            assignment: None,
+            events: m.events,
+            service_entries: m.service_entries,
+            evidence: m.evidence,
+            photos: m.photos,
+            signature_image: m.signature_image,
+        }
+    }
+}
+
+impl ManifestV3 {
+    /// The manifest's JSON as written into a bundle: version 3 only when it names an
+    /// assignment, otherwise version 2 exactly as before (a lead with an older hallmark still
+    /// reads it). `format_version` is set to match.
+    pub fn to_bundle_json(&self) -> Vec<u8> {
+        match &self.assignment {
+            Some(_) => serde_json::to_vec_pretty(&ManifestV3 { format_version: 3, ..self.clone() }).expect("manifest serializes"),
+            None => {
+                let m = self.clone();
+                let v2 = ManifestV2 {
+                    format: m.format,
+                    format_version: 2,
+                    created_at: m.created_at,
+                    device: m.device,
+                    rubric: m.rubric,
+                    inspection: m.inspection,
+                    events: m.events,
+                    service_entries: m.service_entries,
+                    evidence: m.evidence,
+                    photos: m.photos,
+                    signature_image: m.signature_image,
+                };
+                serde_json::to_vec_pretty(&v2).expect("manifest serializes")
+            }
+        }
+    }
 }
 
 /// The signing device (V2, issue #10). Do not modify.
@@ -240,7 +317,7 @@ pub struct ListedFile {
     pub size: u64,
 }
 
-impl ManifestV2 {
+impl ManifestV3 {
     /// Every file the manifest lists, in the order an exporter writes them.
     pub fn files(&self) -> Vec<ListedFile> {
         let mut out = Vec::new();
@@ -290,7 +367,7 @@ pub fn manifest_version(value: &Value) -> Result<u32, String> {
         other => return Err(format!("format {:?} is not a hallmark bundle (expected \"{FORMAT}\")", other.unwrap_or("none"))),
     }
     match value.get("format_version").and_then(Value::as_u64) {
-        Some(v @ (1 | 2)) => Ok(v as u32),
+        Some(v @ (1..=3)) => Ok(v as u32),
         Some(v) => {
             Err(format!("format version {v} is unknown (this hallmark reads versions 1 to {CURRENT_VERSION}): update hallmark on this computer"))
         }
@@ -303,8 +380,9 @@ pub fn manifest_version(value: &Value) -> Result<u32, String> {
 pub fn parse_manifest(version: u32, value: Value) -> Result<Manifest, String> {
     let structure = |e: serde_json::Error| format!("manifest does not have the bundle structure: {e} (export it again with this hallmark version)");
     match version {
-        1 => serde_json::from_value::<ManifestV1>(value).map(ManifestV2::from).map_err(structure),
-        2 => serde_json::from_value::<ManifestV2>(value).map_err(structure),
+        1 => serde_json::from_value::<ManifestV1>(value).map(ManifestV2::from).map(ManifestV3::from).map_err(structure),
+        2 => serde_json::from_value::<ManifestV2>(value).map(ManifestV3::from).map_err(structure),
+        3 => serde_json::from_value::<ManifestV3>(value).map_err(structure),
         v => Err(format!("format version {v} is unknown (this hallmark reads versions 1 to {CURRENT_VERSION}): update hallmark on this computer")),
     }
 }

@@ -119,6 +119,36 @@ fn manifest_v2_keeps_its_shape() {
     shape::check("bundle-manifest-v2", &shape::shape_of(&values, &["service_entries[].occurrences"]));
 }
 
+/// Format 3 (issue #11): version 2 with the assignment the inspection was started from;
+/// without one the manifest is still written as version 2, byte for byte as before.
+#[test]
+fn manifest_v3_keeps_its_shape_and_is_written_only_with_an_assignment() {
+    let v2 = ManifestV2 {
+        format_version: 2,
+        device: DeviceV2 { id: s("device"), public_key: s("00"), fingerprint: s("0000 0000 0000 0000"), certificates: vec![] },
+        ..ManifestV2::from(manifest_v1())
+    };
+    let with =
+        ManifestV3 { assignment: Some(AssignmentRefV1 { id: s("TL-2027"), hall_id: Some(s("LN-211221-01")) }), ..ManifestV3::from(v2.clone()) };
+    let mut bare = with.clone();
+    bare.assignment = Some(AssignmentRefV1 { id: s("TL-2027"), hall_id: None });
+    let values = [serde_json::to_value(&with).unwrap(), serde_json::to_value(&bare).unwrap()];
+    shape::check("bundle-manifest-v3", &shape::shape_of(&values, &["service_entries[].occurrences"]));
+
+    // Written: version 3 with the assignment; without, exactly the version 2 bytes.
+    let written: serde_json::Value = serde_json::from_slice(&with.to_bundle_json()).unwrap();
+    assert_eq!((written["format_version"].as_u64(), written["assignment"]["id"].as_str()), (Some(3), Some("TL-2027")));
+    let none = ManifestV3::from(v2.clone());
+    assert_eq!(none.to_bundle_json(), serde_json::to_vec_pretty(&v2).unwrap());
+    // And both read back as what was written.
+    for m in [&with, &none] {
+        let v: serde_json::Value = serde_json::from_slice(&m.to_bundle_json()).unwrap();
+        let version = hallmark_bundle::format::manifest_version(&v).unwrap();
+        let back = hallmark_bundle::format::parse_manifest(version, v).unwrap();
+        assert_eq!(back.assignment, m.assignment);
+    }
+}
+
 #[test]
 fn signature_file_v1_keeps_its_shape() {
     let sig = SignatureFileV1 { algorithm: s("ed25519"), public_key: s("00"), signature: s("00") };

@@ -881,10 +881,74 @@ fn the_hall_registry_comes_from_a_spreadsheet_and_assignments_name_its_halls() {
     let listed = demo.client(&server, &tablet).assignments().unwrap();
     let hall = listed.assignments[0].hall.as_ref().unwrap();
     assert_eq!((hall.id.as_str(), hall.level.as_str()), ("LN-211221-01", "county"));
-    // The lead pulls the member's bundle through it.
-    demo.client(&server, &tablet).push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    // Next year the same panel evaluates the same hall again: a second assignment.
+    let o = admin(&[
+        "assignment",
+        "add",
+        "--id",
+        "TL-2028",
+        "--hall",
+        "LN-211221-01",
+        "--rubric",
+        "liaoning-demo-window",
+        "--lead",
+        s(&demo.dir.join("sync/lead-certificate.pem")),
+        "--member",
+        s(&tablet.join("certificate.pem")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A bundle started from an assignment names it (format 3) and belongs to that panel only;
+    // the demo's bundle (format 2, no assignment) goes by hall name and rubric, so to both.
+    let started = {
+        let mut store = Store::open(&tablet, NOW).unwrap();
+        let new = hallmark_store::NewInspection {
+            rubric_text: hallmark_core::builtin::LIAONING.into(),
+            site_name: LIAONING_SITE.into(),
+            site_level: "county".into(),
+            visited_on: "2026-11-20".into(),
+            assessor_name: "李娜".into(),
+            assignment_id: Some("TL-2027".into()),
+            hall_id: Some("LN-211221-01".into()),
+            ..Default::default()
+        };
+        let id = store.create_inspection(&new, NOW).unwrap();
+        let out = demo.dir.join("assigned.hallmark");
+        store.export_bundle(&id, &out, NOW, &mut |_, _| {}).unwrap();
+        out
+    };
+    let client = demo.client(&server, &tablet);
+    client.push_file(&demo.bundle_of(&tablet), &mut |_, _| {}).unwrap();
+    let pushed = client.push_file(&started, &mut |_, _| {}).unwrap();
+    let lead_db = demo.dir.join("lead.db");
+    let open_lead = || {
+        let files = PathBuf::from(format!("{}-files", lead_db.display()));
+        Store::open_with(&lead_db, &files, hallmark_store::Access::Existing, NOW).unwrap()
+    };
+    let lead = open_lead();
+    let lead_client = {
+        let root_pem = std::fs::read_to_string(&root).unwrap();
+        let mut trust = hallmark_trust::TrustStore::new();
+        trust.add_roots_pem("root", root_pem.as_bytes()).unwrap();
+        let c = Client::new(&server.url, &[root_pem], trust, DeviceSigner::of(lead.device_key())).unwrap();
+        c.present(&lead.device_certificates().unwrap().unwrap()).unwrap();
+        c
+    };
+    let list = lead_client.pull_list().unwrap();
+    let of = |bundle: &str| {
+        let mut a: Vec<&str> = list.bundles.iter().filter(|b| b.bundle_id == bundle).map(|b| b.assignment.as_str()).collect();
+        a.sort();
+        a
+    };
+    assert_eq!(of(&pushed.bundle_id), ["TL-2027"], "{list:?}");
+    let legacy = list.bundles.iter().find(|b| b.bundle_id != pushed.bundle_id).unwrap().bundle_id.clone();
+    assert_eq!(of(&legacy), ["TL-2027", "TL-2028"], "{list:?}");
+    drop(lead);
+    // The lead pulls both bundles once each, and keeps the assignment with the inspection.
     let pulled = ok(&["sync", "pull", "--db", s(&demo.dir.join("lead.db")), "--server", &server.url]);
-    assert_eq!(pulled.matches("已导入 铁岭县").count(), 1, "{pulled}");
+    assert_eq!(pulled.matches("已导入 铁岭县").count(), 2, "{pulled}");
+    let lead = open_lead();
+    let held = lead.held_bundle(&pushed.bundle_id).unwrap().unwrap();
+    assert_eq!(held.assignment_id.as_deref(), Some("TL-2027"));
 }
 
 #[test]

@@ -48,6 +48,7 @@ fn another_assessor(dir: &Path, name: &str, veto: &[&str], sample: Option<Value>
                 assessor_unit: "铁岭市医疗保障局".into(),
                 assessor_title: "科员".into(),
                 assessor_phone: "024-70000000".into(),
+                ..Default::default()
             },
             NOW,
         )

@@ -502,7 +502,14 @@ impl Backend for Embedded {
                 rows.collect::<Result<_, _>>().map_err(db_err)?
             };
             for b in &held {
-                if members.contains(&b.signer_key) && b.site == site && b.rubric_id == rubric {
+                // A bundle of format 3 names its assignment: it belongs to that one only. An
+                // older bundle (no assignment) goes by the hall's name and the rubric. Either
+                // way only a member's bundles are the panel's.
+                let ours = match &b.assignment_id {
+                    Some(a) => *a == id,
+                    None => b.site == site && b.rubric_id == rubric,
+                };
+                if ours && members.contains(&b.signer_key) {
                     out.push((id.clone(), b.clone()));
                 }
             }

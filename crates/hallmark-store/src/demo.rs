@@ -24,6 +24,7 @@ pub fn seed(store: &mut Store, now: &str) -> Result<String> {
             assessor_unit: "南京市医疗保障局".into(),
             assessor_title: "科员".into(),
             assessor_phone: "025-00000000".into(),
+            ..Default::default()
         },
         now,
     )?;
@@ -256,6 +257,7 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
                 assessor_unit: s(&assessor["unit"]),
                 assessor_title: s(&assessor["title"]),
                 assessor_phone: format!("{}-7{:07}", if province == "liaoning" { "024" } else { "025" }, 1000 + n),
+                ..Default::default()
             },
             "2026-11-20T08:30:00.000Z",
         )?;

@@ -31,6 +31,11 @@ pub struct NewInspection {
     pub assessor_title: String,
     #[serde(default)]
     pub assessor_phone: String,
+    /// The evaluation assignment it is started from (issue #11), and its registry hall.
+    #[serde(default)]
+    pub assignment_id: Option<String>,
+    #[serde(default)]
+    pub hall_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +57,9 @@ pub struct Inspection {
     pub finished_at: Option<String>,
     #[serde(skip)]
     pub rubric_content: String,
+    /// The evaluation assignment it belongs to (issue #11), and its registry hall.
+    pub assignment_id: Option<String>,
+    pub hall_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,8 +109,9 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         self.conn.execute(
             "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
-             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at,
+             assignment_id, hall_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 id,
                 rubric.id,
@@ -118,7 +127,9 @@ impl Store {
                 new.assessor_title.trim(),
                 new.assessor_phone.trim(),
                 self.device_id,
-                now
+                now,
+                new.assignment_id.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+                new.hall_id.as_deref().map(str::trim).filter(|a| !a.is_empty())
             ],
         )?;
         Ok(id)
@@ -128,7 +139,8 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT id, rubric_id, rubric_version, rubric_hash, site_name, site_address, site_level, visited_on,
-                 assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at, rubric_content
+                 assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at, rubric_content,
+                 assignment_id, hall_id
                  FROM inspections WHERE id = ?1",
                 [id],
                 |r| {
@@ -149,6 +161,8 @@ impl Store {
                         created_at: r.get(13)?,
                         finished_at: r.get(14)?,
                         rubric_content: r.get(15)?,
+                        assignment_id: r.get(16)?,
+                        hall_id: r.get(17)?,
                     })
                 },
             )

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_trust.sql"),
     include_str!("../migrations/0007_sync.sql"),
     include_str!("../migrations/0008_rubrics.sql"),
+    include_str!("../migrations/0009_assignments.sql"),
 ];
 
 /// The schema version this build writes and reads.

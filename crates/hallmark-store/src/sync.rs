@@ -93,6 +93,8 @@ pub struct HeldBundle {
     pub imported_at: String,
     pub events: u64,
     pub photos: u64,
+    /// The assignment the inspection was started from (bundle format 3), if any.
+    pub assignment_id: Option<String>,
 }
 
 impl Store {
@@ -108,7 +110,8 @@ impl Store {
 
     fn held_where(&self, condition: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<HeldBundle>> {
         let sql = format!(
-            "SELECT b.id, b.inspection_id, i.site_name, i.assessor_name, i.rubric_id, b.signer_key, b.imported_at, b.events, b.photos
+            "SELECT b.id, b.inspection_id, i.site_name, i.assessor_name, i.rubric_id, b.signer_key, b.imported_at, b.events, b.photos,
+                    i.assignment_id
              FROM bundles b JOIN inspections i ON i.id = b.inspection_id WHERE {condition} ORDER BY b.imported_at, b.id"
         );
         let mut st = self.conn.prepare(&sql)?;
@@ -123,6 +126,7 @@ impl Store {
                 imported_at: r.get(6)?,
                 events: r.get::<_, i64>(7)? as u64,
                 photos: r.get::<_, i64>(8)? as u64,
+                assignment_id: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)

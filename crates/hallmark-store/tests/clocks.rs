@@ -28,6 +28,7 @@ fn new_inspection() -> NewInspection {
         assessor_unit: "铁岭市医疗保障局".into(),
         assessor_title: "科长".into(),
         assessor_phone: "024-72345678".into(),
+        ..Default::default()
     }
 }
 

@@ -102,6 +102,7 @@ fn tablet_bundle(dir: &Path, bureau: &DemoBureau, enrolled_as: &str, assessor: &
                 assessor_unit: "铁岭市医疗保障局".into(),
                 assessor_title: String::new(),
                 assessor_phone: String::new(),
+                ..Default::default()
             },
             NOW,
         )

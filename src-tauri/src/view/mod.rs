@@ -225,6 +225,12 @@ pub struct CreateInspection {
     pub assessor_title: String,
     #[serde(default)]
     pub assessor_phone: String,
+    /// The server's assignment picked in 新建评价 (issue #11), and its registry hall; empty
+    /// when the form was filled by hand.
+    #[serde(default)]
+    pub assignment_id: String,
+    #[serde(default)]
+    pub hall_id: String,
 }
 
 impl CreateInspection {
@@ -239,6 +245,8 @@ impl CreateInspection {
             assessor_unit: self.assessor_unit,
             assessor_title: self.assessor_title,
             assessor_phone: self.assessor_phone,
+            assignment_id: Some(self.assignment_id).filter(|a| !a.trim().is_empty()),
+            hall_id: Some(self.hall_id).filter(|h| !h.trim().is_empty()),
         }
     }
 }

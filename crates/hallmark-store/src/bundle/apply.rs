@@ -75,6 +75,8 @@ pub fn inspection_of(m: &Manifest) -> Inspection {
         created_at: h.created_at.clone(),
         finished_at: h.finished_at.clone(),
         rubric_content: m.rubric.content.clone(),
+        assignment_id: m.assignment.as_ref().map(|a| a.id.clone()),
+        hall_id: m.assignment.as_ref().and_then(|a| a.hall_id.clone()),
     }
 }
 
@@ -370,8 +372,9 @@ impl Store {
         let h = &m.inspection;
         tx.execute(
             "INSERT INTO inspections (id, rubric_id, rubric_version, rubric_hash, rubric_content, site_name, site_address,
-             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             site_level, visited_on, assessor_name, assessor_unit, assessor_title, assessor_phone, device_id, created_at, finished_at,
+             assignment_id, hall_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT (id) DO UPDATE SET finished_at = coalesce(inspections.finished_at, excluded.finished_at)",
             params![
                 h.id,
@@ -389,7 +392,9 @@ impl Store {
                 h.assessor_phone,
                 h.device_id,
                 h.created_at,
-                h.finished_at
+                h.finished_at,
+                m.assignment.as_ref().map(|a| a.id.as_str()),
+                m.assignment.as_ref().and_then(|a| a.hall_id.as_deref())
             ],
         )?;
         for e in &m.events {

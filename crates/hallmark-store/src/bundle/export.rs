@@ -9,8 +9,8 @@ use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use hallmark_bundle::format::{
-    DeviceV2, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1, SignatureImageV1,
-    CURRENT_VERSION, FORMAT, MANIFEST, MAX_FILE_BYTES, MAX_PHOTO_BYTES, SIGNATURE,
+    AssignmentRefV1, DeviceV2, EventV1, EvidenceV1, FileKind, HeaderV1, Manifest, PhotoV1, RubricRefV1, ServiceEntryV1, SignatureFileV1,
+    SignatureImageV1, CURRENT_VERSION, FORMAT, MANIFEST, MAX_FILE_BYTES, MAX_PHOTO_BYTES, SIGNATURE,
 };
 use hallmark_bundle::ustar;
 use hallmark_core::hex::{hex, sha256_hex};
@@ -118,6 +118,8 @@ impl Store {
                 sha256: insp.rubric_hash.clone(),
                 content: insp.rubric_content.clone(),
             },
+            // Format 3 only with an assignment; otherwise written as version 2 (to_bundle_json).
+            assignment: insp.assignment_id.map(|id| AssignmentRefV1 { id, hall_id: insp.hall_id }),
             inspection: HeaderV1 {
                 id: insp.id,
                 site_name: insp.site_name,
@@ -147,7 +149,7 @@ impl Store {
             durable::sweep_stale_temp_files(folder, durable::STALE_TEMP);
         }
         let manifest = self.manifest(inspection_id, now)?;
-        let manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+        let manifest_bytes = manifest.to_bundle_json();
         let signature = SignatureFileV1 {
             algorithm: "ed25519".into(),
             public_key: manifest.device.public_key.clone(),
