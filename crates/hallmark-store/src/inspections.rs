@@ -57,8 +57,11 @@ pub struct Inspection {
     pub finished_at: Option<String>,
     #[serde(skip)]
     pub rubric_content: String,
-    /// The evaluation assignment it belongs to (issue #11), and its registry hall.
+    /// The evaluation assignment it belongs to (issue #11), and its registry hall. Left out of
+    /// the JSON when there is none (the app's views do not show it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignment_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hall_id: Option<String>,
 }
 
