@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200}
 [[ -x /usr/bin/time ]] || { apt-get update -qq && apt-get install -y -qq --no-install-recommends time; }
-cargo build --locked --workspace --exclude hallmark-bare-window --bins
+# The same build as scripts/test.sh (--tests too): one feature set, nothing compiled twice.
+cargo build --locked --workspace --exclude hallmark-bare-window --bins --tests
 bin=${CARGO_TARGET_DIR:-$PWD/target}/debug
 work=${HALLMARK_BENCH_DIR:-$PWD/target/bench-sync}
 rm -rf "$work"; mkdir -p "$work"
