@@ -119,8 +119,10 @@ pub(crate) fn score(file: &Path, rubric: Option<&str>, as_json: bool) -> Result<
 pub(crate) fn aggregate(files: &[PathBuf], rubric: Option<&str>, as_json: bool) -> Result<(), String> {
     let mut sheets: Vec<ScoreSheet> = Vec::new();
     let mut the_rubric: Option<Rubric> = None;
+    let mut visited: Vec<String> = Vec::new();
     for f in files {
         let (r, obs) = load_observations(f, rubric)?;
+        visited.extend(obs.visited_on.clone());
         if let Some(prev) = &the_rubric {
             if prev.id != r.id || prev.version != r.version {
                 return Err(format!(
@@ -137,7 +139,9 @@ pub(crate) fn aggregate(files: &[PathBuf], rubric: Option<&str>, as_json: bool) 
         the_rubric.get_or_insert(r);
     }
     let rubric = the_rubric.expect("clap requires at least one file");
-    let panel = hallmark_core::aggregate::aggregate(&rubric, &sheets).map_err(|e| e.to_string())?;
+    let mut panel = hallmark_core::aggregate::aggregate(&rubric, &sheets).map_err(|e| e.to_string())?;
+    let days: Vec<&str> = visited.iter().map(String::as_str).collect();
+    hallmark_core::aggregate::warn_visit_spread(&mut panel, &rubric, &days, &hallmark_core::calendar::WorkCalendar::builtin());
     if as_json {
         outln!("{}", json(&panel));
     } else {

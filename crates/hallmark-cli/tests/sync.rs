@@ -363,7 +363,11 @@ fn unsigned_replayed_unknown_and_hostile_requests_are_refused_and_nothing_is_sto
     // Unsigned, and a signature that does not match.
     assert_eq!(raw.send("GET", "/v1/pull", b"", &[]), (401, "unsigned".into()));
     let mut h = raw.signed_headers("GET", "/v1/pull", b"", "n-1");
-    h[2].1 = h[2].1.replacen('A', "B", 1);
+    // One base64 character of the signature changed (always: a signature without an 'A' made
+    // the earlier replacen('A', "B") a no-op once in a while, and the request went through).
+    let at = h[2].1.find(":").unwrap() + 1;
+    let c = h[2].1.as_bytes()[at];
+    h[2].1.replace_range(at..at + 1, if c == b'B' { "C" } else { "B" });
     assert_eq!(raw.send("GET", "/v1/pull", b"", &h).1, "bad_signature");
     // A request replayed with its nonce.
     let head = head_of(&demo.bundle_of(&tablet));
@@ -1064,9 +1068,9 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
     assert!(!o.status.success() && text(&o).contains("422"), "{}", text(&o));
     let o = admin(&["rubric", "publish", s(&write("same-version.toml", &shipped.replacen("示范窗口评价规范", "示范窗口评价规范（修订）", 1)))]);
     assert!(!o.status.success() && text(&o).contains("built into hallmark"), "{}", text(&o));
-    let v3 = shipped.replacen("version = \"2\"", "version = \"3\"", 1).replacen("示范窗口评价规范", "示范窗口评价规范（2027年修订）", 1);
-    let o = admin(&["rubric", "publish", s(&write("v3.toml", &v3))]);
-    assert!(o.status.success() && text(&o).contains("published rubric 'liaoning-demo-window' v3"), "{}", text(&o));
+    let v3 = shipped.replacen("version = \"3\"", "version = \"9\"", 1).replacen("示范窗口评价规范", "示范窗口评价规范（2027年修订）", 1);
+    let o = admin(&["rubric", "publish", s(&write("v9.toml", &v3))]);
+    assert!(o.status.success() && text(&o).contains("published rubric 'liaoning-demo-window' v9"), "{}", text(&o));
     assert!(admin(&["rubric", "publish", s(&write("v3-again.toml", &v3))]).status.success(), "the same file again changes nothing");
     let o = admin(&["rubric", "publish", s(&write("v3-changed.toml", &v3.replacen("（2027年修订）", "（改）", 1)))]);
     assert!(!o.status.success() && text(&o).contains("kept here before"), "{}", text(&o));
@@ -1074,12 +1078,12 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
     // A tablet takes it (and the CRL) with its next sync, once.
     let tablet = demo.tablet(1);
     let o = hallmark(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
-    assert!(o.status.success() && text(&o).contains("rubric 'liaoning-demo-window' v3 fetched"), "{}", text(&o));
+    assert!(o.status.success() && text(&o).contains("rubric 'liaoning-demo-window' v9 fetched"), "{}", text(&o));
     let o = hallmark(&["sync", "assignments", "--db", s(&tablet), "--server", &server.url]);
     assert!(!text(&o).contains("fetched"), "{}", text(&o));
     let store = Store::open(&tablet, NOW).unwrap();
     let kept = store.published_rubrics().unwrap();
-    assert_eq!((kept.len(), kept[0].version.as_str(), kept[0].content == v3), (1, "3", true));
+    assert_eq!((kept.len(), kept[0].version.as_str(), kept[0].content == v3), (1, "9", true));
     assert!(kept[0].signed.is_some());
 
     // The release is checked: altered content or signature, or a root the tablet does not trust.
@@ -1099,7 +1103,7 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
     altered.content = altered.content.replacen("2027", "2028", 1);
     assert!(hallmark_sync::receipt::check_rubric(&altered, &trust, now).unwrap_err().contains("not the one its release names"));
     let mut forged = good.clone();
-    forged.release = forged.release.replacen("\"3\"", "\"4\"", 1);
+    forged.release = forged.release.replacen("\"9\"", "\"8\"", 1);
     assert!(hallmark_sync::receipt::check_rubric(&forged, &trust, now).unwrap_err().contains("does not verify"));
     let rogue = demo.dir.join("rogue-ca");
     ok(&["ca", "init", "--dir", s(&rogue), "--name", "辽宁省医疗保障局"]);

@@ -223,6 +223,17 @@ pub fn aggregate(rubric: &Rubric, sheets: &[ScoreSheet]) -> Result<Panel, Aggreg
     })
 }
 
+/// Adds the panel-validity warning that needs the visit days (issue #13): visits spread over
+/// more working days than the rubric's `max_working_days` ("工作时间不宜超过3个工作日"). Days
+/// that are not calendar days are left out (the sheet says so already).
+pub fn warn_visit_spread(panel: &mut Panel, rubric: &Rubric, visited_on: &[&str], calendar: &crate::calendar::WorkCalendar) {
+    let Some(max) = rubric.result.max_working_days else { return };
+    let days: Vec<_> = visited_on.iter().filter_map(|d| crate::date::parse_date(d).ok()).collect();
+    if let Some(w) = crate::calendar::spread_warning(calendar, &days, max) {
+        panel.warnings.push(w);
+    }
+}
+
 fn spread(id: &str, name: &str, max_points: Decimal, scores: Vec<Option<Decimal>>) -> Spread {
     let known: Vec<Decimal> = scores.iter().flatten().copied().collect();
     let (mean, min, max, stddev) = if known.is_empty() {

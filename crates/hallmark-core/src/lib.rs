@@ -19,6 +19,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod calendar;
 pub mod date;
 pub mod finding;
 pub mod hex;
@@ -39,6 +40,8 @@ pub mod builtin {
     /// observation files recorded against it still score by it. Never edit the file: its hash
     /// is pinned by every inspection made with it.
     pub const LIAONING_V1: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-1.toml");
+    /// Liaoning version 2, before the working-day limit (issue #13). Never edit the file.
+    pub const LIAONING_V2: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-2.toml");
 
     /// A rubric text hallmark has shipped, current or earlier.
     #[derive(Debug, Clone, Copy)]
@@ -50,9 +53,10 @@ pub mod builtin {
     }
 
     /// Every rubric version ever shipped (a test checks each id and version against its text).
-    pub const SHIPPED: [Shipped; 3] = [
+    pub const SHIPPED: [Shipped; 4] = [
         Shipped { file: "jiangsu-15min.toml", id: "jiangsu-15min", version: "1", text: JIANGSU },
-        Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "2", text: LIAONING },
+        Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "3", text: LIAONING },
+        Shipped { file: "previous/liaoning-demo-window-2.toml", id: "liaoning-demo-window", version: "2", text: LIAONING_V2 },
         Shipped { file: "previous/liaoning-demo-window-1.toml", id: "liaoning-demo-window", version: "1", text: LIAONING_V1 },
     ];
 

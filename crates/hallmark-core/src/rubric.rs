@@ -55,6 +55,10 @@ pub struct ResultRule {
     /// How long a conclusion stays valid (Liaoning spec 12: one year); `None`: not stated.
     #[serde(default)]
     pub valid_months: Option<u32>,
+    /// The most working days a panel's visits should spread over (Liaoning spec 10: "工作时间不
+    /// 宜超过3个工作日"); more is a warning, never a score. `None`: not stated.
+    #[serde(default)]
+    pub max_working_days: Option<u32>,
     /// The evaluation report's title (Liaoning appendix B: "医疗保障经办机构示范窗口评价报告").
     #[serde(default)]
     pub report_title: Option<String>,

@@ -314,3 +314,51 @@ fn each_bad_bundle_has_its_reason_code() {
         got.iter().zip(expected).filter(|(g, e)| g.1 != e.1).map(|(g, e)| format!("{}: {} (wanted {}): {}", g.0, g.1, e.1, g.2)).collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Issue #13: "工作时间不宜超过3个工作日" — the merge view (and so the report's 提示) warns when a
+/// panel's visit days spread over more working days than the rubric allows; weekends and
+/// public holidays do not count; a rubric without the rule (Liaoning v2) never warns.
+#[test]
+fn visits_spread_over_more_than_three_working_days_are_warned() {
+    let cases: [(&str, [&str; 5], Option<&str>); 4] = [
+        // Fri, Mon, Tue: 3 working days over 5 calendar days.
+        ("v3", ["2026-11-13", "2026-11-16", "2026-11-17", "2026-11-17", "2026-11-17"], None),
+        // Mon to Thu: 4 working days.
+        (
+            "v3",
+            ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-19"],
+            Some("评价工作跨4个工作日（2026-11-16至2026-11-19），标准要求不宜超过3个工作日"),
+        ),
+        // 国庆 2026: Sep 30 (Wed), then Oct 8, 9 (Thu, Fri): 3 working days over 10.
+        ("v3", ["2026-09-30", "2026-10-08", "2026-10-09", "2026-10-09", "2026-10-09"], None),
+        // The same spread under version 2 (no such rule): no warning.
+        ("v2", ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-19"], None),
+    ];
+    for (version, days, want) in cases {
+        let t = tempfile::tempdir().unwrap();
+        let mut store = Store::open(t.path(), NOW).unwrap();
+        let text = match version {
+            "v3" => hallmark_core::builtin::LIAONING,
+            _ => hallmark_core::builtin::LIAONING_V2,
+        };
+        for (n, day) in days.iter().enumerate() {
+            let new = NewInspection {
+                rubric_text: text.into(),
+                site_name: "铁岭县医疗保障事务服务中心".into(),
+                site_level: "county".into(),
+                visited_on: day.to_string(),
+                assessor_name: format!("评价人员{n}"),
+                ..Default::default()
+            };
+            store.create_inspection(&new, NOW).unwrap();
+        }
+        let groups = store.merge().unwrap();
+        assert_eq!(groups.len(), 1);
+        let warnings = &groups[0].panel.as_ref().unwrap().warnings;
+        let spread: Vec<&String> = warnings.iter().filter(|w| w.starts_with("评价工作跨")).collect();
+        match want {
+            Some(w) => assert_eq!(spread, [w], "{version} {days:?}"),
+            None => assert!(spread.is_empty(), "{version} {days:?}: {warnings:?}"),
+        }
+    }
+}

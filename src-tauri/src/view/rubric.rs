@@ -49,6 +49,8 @@ pub struct ResultRule {
     pub insufficient_text: Option<String>,
     pub veto_text: String,
     pub valid_months: Option<u32>,
+    /// Issue #13: the most working days a panel's visits should spread over.
+    pub max_working_days: Option<u32>,
     pub report_title: Option<String>,
     pub process: Option<String>,
 }
@@ -64,6 +66,7 @@ impl From<&rub::ResultRule> for ResultRule {
             insufficient_text: r.insufficient_text.clone(),
             veto_text: r.veto_text.clone(),
             valid_months: r.valid_months,
+            max_working_days: r.max_working_days,
             report_title: r.report_title.clone(),
             process: r.process.clone(),
         }
