@@ -171,6 +171,15 @@ enum Command {
         /// A draft: 草稿 on every page, not signed (the only report of a panel that cannot conclude)
         #[arg(long)]
         draft: bool,
+        /// A correction (更正): the signed report this one replaces (marked superseded beside it)
+        #[arg(long, requires = "reason", conflicts_with = "draft")]
+        supersedes: Option<PathBuf>,
+        /// Why the report is corrected (printed on its cover)
+        #[arg(long, requires = "supersedes")]
+        reason: Option<String>,
+        /// A re-evaluation (复评): the signed report of the evaluation before, compared item by item
+        #[arg(long)]
+        previous: Option<PathBuf>,
     },
     /// Check a report: its signatures, the signer's certificate against the bureau's root, and with
     /// --bundles every score recomputed from the raw bundles
@@ -182,6 +191,15 @@ enum Command {
         trust: TrustArgs,
         #[arg(long)]
         json: bool,
+    },
+    /// Withdraw a signed report (撤销): the signing lead's statement, written beside the PDF; verify then fails it
+    Withdraw {
+        #[command(flatten)]
+        db: Db,
+        pdf: PathBuf,
+        /// Why (printed wherever the report is verified)
+        #[arg(long)]
+        reason: String,
     },
     /// The bureau's certificate authority (kept offline): make it, issue and revoke certificates
     Ca {
@@ -690,8 +708,13 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Panel { command: PanelCommand::List { db } } => panels::list(&db),
         Command::List { db } => lead::list(&db),
-        Command::Report { which, out, text, draft } => report::report(&which, &out, text, draft),
+        Command::Report { which, out, text, draft, supersedes, reason, previous } => {
+            let lifecycle =
+                hallmark_report::issue::Lifecycle { supersedes: supersedes.as_deref().zip(reason.as_deref()), previous: previous.as_deref() };
+            report::report(&which, &out, text, draft, &lifecycle)
+        }
         Command::Verify { pdf, bundles, trust, json } => report::verify(&pdf, bundles.as_deref(), &trust, json),
+        Command::Withdraw { db, pdf, reason } => report::withdraw(&db, &pdf, &reason),
         Command::Ca { command: CaCommand::Init { dir, name, unit, years, parent } } => ca::init(&dir, &name, &unit, years, parent.as_deref()),
         Command::Ca { command: CaCommand::Issue { ca, role, request, name, hosts, days, out } } => {
             ca::issue(&ca, &role, request.as_deref(), name.as_deref(), &hosts, days, &out)

@@ -23,14 +23,15 @@ fn group(which: &Which) -> Group<'_> {
     Group::Matching { site: which.site.as_deref(), rubric: which.rubric.as_deref() }
 }
 
-/// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text] [--draft]`
-pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool) -> Result<(), String> {
+/// `hallmark report --db DB [--site S] [--rubric R] [--details FILE] --out FILE.pdf [--text] [--draft]
+/// [--supersedes OLD.pdf --reason R] [--previous LAST.pdf]`
+pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool, lifecycle: &hallmark_report::issue::Lifecycle) -> Result<(), String> {
     let store = open_db(&which.db, Access::Existing)?;
     let details = details(which)?;
     // 报告日期: the lead's local date, recorded by the first make (later makes print that one).
     let (today, now) = (chrono::Local::now().date_naive().to_string(), crate::now());
     let request = Request { group: group(which), details: &details, out: Out::File(out), today: &today, now: &now, draft };
-    let made = hallmark_report::make(&store, &request).map_err(|e| e.to_string())?;
+    let made = hallmark_report::issue::make_as(&store, &request, lifecycle).map_err(|e| e.to_string())?;
     let report = &made.report;
     if text {
         out!("{}", hallmark_report::text::render(report));
@@ -47,6 +48,12 @@ pub(crate) fn report(which: &Which, out: &Path, text: bool, draft: bool) -> Resu
     match &made.sidecar {
         Some(sidecar) => outln!("{}: 签名者 {}，证据默克尔根 {}", sidecar.display(), report.signer_fingerprint, report.merkle_root),
         None => outln!("草稿：未签名，不作为评价结论（证据默克尔根 {}）", report.merkle_root),
+    }
+    if let Some(p) = &report.previous {
+        outln!("复评：与上次报告 {}（{}）逐项比较；{}", p.report_number, p.issued_on, p.renewal);
+    }
+    if let (Some(c), Some((old, _))) = (&report.correction, lifecycle.supersedes) {
+        outln!("{}: 报告 {} 已被本报告（更正 {}）取代", hallmark_report::lifecycle::status_path(old).display(), c.supersedes_number, c.revision);
     }
     Ok(())
 }
@@ -70,6 +77,17 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, trust: &crate::TrustArg
     } else {
         Err(format!("{}: verification failed ({} of {} checks)", pdf.display(), v.checks.iter().filter(|c| !c.ok).count(), v.checks.len()))
     }
+}
+
+/// `hallmark withdraw --db DB REPORT.pdf --reason R`: the lead whose device signed the report
+/// withdraws it (撤销) with a signed statement beside the PDF.
+pub(crate) fn withdraw(db: &crate::Db, pdf: &Path, reason: &str) -> Result<(), String> {
+    let store = open_db(db, Access::Existing)?;
+    let key = store.signing_key().map_err(|e| e.to_string())?;
+    let certificates = store.device_certificates().map_err(|e| e.to_string())?.unwrap_or_default();
+    let w = hallmark_report::lifecycle::withdraw(pdf, key, certificates, reason, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    outln!("{}: 报告 {} 已撤销（{}），原因：{}", hallmark_report::lifecycle::status_path(pdf).display(), w.report_number, w.at, w.reason);
+    Ok(())
 }
 
 /// `hallmark scores --db DB [--site S] [--rubric R] [--details FILE] --out FILE.csv|FILE.xlsx`

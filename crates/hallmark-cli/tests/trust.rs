@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hallmark_report::seal::SidecarV2;
+use hallmark_report::seal::{SidecarV2, SidecarV3};
 use hallmark_store::identity::DeviceKey;
 use sha2::{Digest, Sha256};
 
@@ -64,7 +64,7 @@ fn forge(pdf: &Path, out: &Path, key: &DeviceKey, certificates: Vec<String>) {
     let mut bytes = std::fs::read(pdf).unwrap();
     let at = bytes.len() / 2;
     bytes[at] ^= 1;
-    let mut side: SidecarV2 = serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(pdf)).unwrap()).unwrap();
+    let mut side: SidecarV3 = serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(pdf)).unwrap()).unwrap();
     side.final_score = Some("99.8".into());
     side.pdf_sha256 = hallmark_core::hex::hex(&Sha256::digest(&bytes));
     side.pdf_size = bytes.len() as u64;
@@ -113,7 +113,7 @@ fn verify_passes_only_for_a_lead_the_bureau_certifies() {
     let fake_cert = t.join("fake-lead.pem");
     enroll(&fake_db, &fake_ca, &fake_ca.join("root.pem"), "王敏", "lead", &fake_cert);
     let forger = DeviceKey::load(&t.join("fake.db-files"), &mut Vec::new()).unwrap();
-    let lead_chain: SidecarV2 = serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(&pdf)).unwrap()).unwrap();
+    let lead_chain: SidecarV3 = serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(&pdf)).unwrap()).unwrap();
     let forged = t.join("forged.pdf");
     forge(&pdf, &forged, &forger, lead_chain.signer_certificates.clone());
     fails(
@@ -207,4 +207,122 @@ fn trust_files_of_the_wrong_kind_are_refused_by_name() {
     ok(&["trust", "add", "--db", s(&db), s(&ca.join("root.pem")), s(&ca.join("crl.pem"))]);
     let list = ok(&["trust", "list", "--db", s(&db)]);
     assert!(list.contains("root\t辽宁省医疗保障局") && list.contains("crl\t辽宁省医疗保障局"), "{list}");
+}
+
+/// A command refused: it fails and says `says`.
+fn refused(args: &[&str], says: &str) {
+    let o = hallmark(args);
+    assert!(!o.status.success(), "hallmark {args:?} must be refused: {}", text(&o));
+    assert!(text(&o).contains(says), "hallmark {args:?} must say {says:?}:\n{}", text(&o));
+}
+
+/// Issue #13 part 3, the report's life cycle: a correction (更正) names the report it replaces,
+/// both verify and the old one says it is superseded; a withdrawal (撤销) fails the report. Only
+/// the signer may do either, once; a statement that is not the signer's is named and ignored.
+#[test]
+fn a_report_is_corrected_or_withdrawn_only_by_its_signer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (d, lead) = (t.join("demo"), t.join("lead.db"));
+    ok(&["demo", s(&d), "--lead", s(&lead)]);
+    let root = d.join("bureau-root.pem");
+    let pdf = report(t, &lead, &d, "report");
+    let old = hallmark_report::seal::read_sidecar(&std::fs::read(hallmark_report::seal::sidecar_path(&pdf)).unwrap()).unwrap();
+    let old = hallmark_report::lifecycle::ReportRefV1 { report_number: old.report_number().clone(), pdf_sha256: old.pdf_sha256().clone() };
+    let first: hallmark_report::seal::SidecarV3 = serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(&pdf)).unwrap()).unwrap();
+    assert_eq!(first.supersedes, None, "a first issue supersedes nothing");
+    // Reports sealed before this issue (sidecar v2, #10) still verify: the same report's
+    // sidecar written as v2 was, signed by the same lead key.
+    let lead_key = DeviceKey::load(&t.join("lead.db-files"), &mut Vec::new()).unwrap();
+    let mut v2 = serde_json::to_value(&first).unwrap();
+    v2.as_object_mut().unwrap().remove("supersedes");
+    v2.as_object_mut().unwrap().remove("previous");
+    v2["format"] = "hallmark-report-signature/2".into();
+    v2["signature"] = "".into();
+    let mut v2: SidecarV2 = serde_json::from_value(v2).unwrap();
+    v2.signature = hallmark_core::hex::hex(&lead_key.sign(&serde_json::to_vec(&v2).unwrap()));
+    let older = t.join("v2.pdf");
+    std::fs::copy(&pdf, &older).unwrap();
+    std::fs::write(hallmark_report::seal::sidecar_path(&older), serde_json::to_vec_pretty(&v2).unwrap()).unwrap();
+    ok(&["verify", s(&older), "--trust", s(&root), "--bundles", s(&d)]);
+    let details = d.join("report-details.toml");
+    let base = ["report", "--db", s(&lead), "--rubric", "liaoning-demo-window", "--details", s(&details)];
+
+    // A correction needs a reason, and a report of this site signed here.
+    let corrected = t.join("corrected.pdf");
+    let with = |out: &Path, old: &Path, reason: &str| -> Vec<String> {
+        let mut a: Vec<String> = base.iter().map(|x| x.to_string()).collect();
+        a.extend(["--out".into(), s(out).into(), "--supersedes".into(), s(old).into(), "--reason".into(), reason.into()]);
+        a
+    };
+    let run = |a: &[String]| hallmark(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(&with(&corrected, &pdf, "  "));
+    assert!(!o.status.success() && text(&o).contains("a correction needs a reason"), "{}", text(&o));
+    assert!(!corrected.exists(), "nothing written");
+    let o = run(&with(&corrected, &t.join("missing.pdf"), "电话有误"));
+    assert!(!o.status.success() && text(&o).contains("missing.pdf: cannot read"), "{}", text(&o));
+
+    // The correction: numbered -R1, naming the old report, on its cover and in its sidecar.
+    let o = run(&with(&corrected, &pdf, "受评单位负责人电话有误"));
+    assert!(o.status.success(), "{}", text(&o));
+    let number = format!("{}-R1", old.report_number);
+    assert!(text(&o).contains(&format!("报告编号 {number}")), "{}", text(&o));
+    let good = ok(&["verify", s(&corrected), "--trust", s(&root), "--bundles", s(&d)]);
+    assert!(good.contains(&format!("this report corrects and replaces report {}", old.report_number)), "{good}");
+    assert!(good.contains("受评单位负责人电话有误"), "{good}");
+    let side: hallmark_report::seal::SidecarV3 =
+        serde_json::from_slice(&std::fs::read(hallmark_report::seal::sidecar_path(&corrected)).unwrap()).unwrap();
+    assert_eq!(side.format, "hallmark-report-signature/3");
+    assert_eq!(side.supersedes.as_ref().unwrap().report_number, old.report_number);
+    assert_eq!(side.supersedes.as_ref().unwrap().pdf_sha256, old.pdf_sha256);
+    assert_eq!((&side.issued_on, &side.valid_until), (&first.issued_on, &first.valid_until), "a correction keeps the date and validity");
+    // The old report still verifies, and says it is superseded and by which.
+    let was = ok(&["verify", s(&pdf), "--trust", s(&root)]);
+    assert!(was.contains("SUPERSEDED: its signer corrected it at") && was.contains(&format!("by report {number}")), "{was}");
+    // Once: the old report is superseded already.
+    refused(&with(&t.join("again.pdf"), &pdf, "再次更正").iter().map(String::as_str).collect::<Vec<_>>(), &format!("superseded by {number} already"));
+    assert!(!t.join("again.pdf").exists());
+    // A plain `report` now renders the latest revision, the same PDF.
+    let again = t.join("re-rendered.pdf");
+    ok(&[&base[..], &["--out", s(&again)]].concat());
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&corrected).unwrap());
+
+    // Withdrawal: a reason, the signer's device only.
+    refused(&["withdraw", "--db", s(&lead), s(&corrected), "--reason", " "], "a withdrawal needs a reason");
+    let other = t.join("other.db");
+    ok(&["enroll", "request", "--db", s(&other), "--name", "赵六", "--out", s(&t.join("other.csr.pem"))]);
+    refused(&["withdraw", "--db", s(&other), s(&corrected), "--reason", "冒名撤销"], "only the lead who signed a report withdraws or corrects it");
+    assert!(!hallmark_report::lifecycle::status_path(&corrected).exists(), "nothing written");
+
+    // A copy of the corrected report with a status statement that is not valid: ignored, named.
+    let copy = t.join("copy.pdf");
+    std::fs::copy(&corrected, &copy).unwrap();
+    std::fs::copy(hallmark_report::seal::sidecar_path(&corrected), hallmark_report::seal::sidecar_path(&copy)).unwrap();
+    // The old report's statement (about another report) beside it.
+    std::fs::copy(hallmark_report::lifecycle::status_path(&pdf), hallmark_report::lifecycle::status_path(&copy)).unwrap();
+    let o = ok(&["verify", s(&copy), "--trust", s(&root)]);
+    assert!(o.contains(&format!("it names report {}", old.report_number)) && o.contains("ignored"), "{o}");
+
+    // The withdrawal: verify fails it, with the reason; a second one is refused.
+    let w = ok(&["withdraw", "--db", s(&lead), s(&corrected), "--reason", "评价组组成不符合要求"]);
+    assert!(w.contains(&format!("报告 {number} 已撤销")), "{w}");
+    fails(&["verify", s(&corrected), "--trust", s(&root)], "the report was WITHDRAWN by its signer");
+    fails(&["verify", s(&corrected), "--trust", s(&root)], "评价组组成不符合要求");
+    refused(&["withdraw", "--db", s(&lead), s(&corrected), "--reason", "again"], "the report is withdrawn already");
+    // The statement altered (its reason changed) beside the copy: not the signer's, ignored.
+    let mut st: serde_json::Value = serde_json::from_slice(&std::fs::read(hallmark_report::lifecycle::status_path(&corrected)).unwrap()).unwrap();
+    st["reason"] = "改过的原因".into();
+    std::fs::write(hallmark_report::lifecycle::status_path(&copy), serde_json::to_vec(&st).unwrap()).unwrap();
+    let o = ok(&["verify", s(&copy), "--trust", s(&root)]);
+    assert!(o.contains("its signature does not verify (altered)"), "{o}");
+    // A withdrawal signed by somebody else's key (re-signed whole): not the report's signer.
+    let forger = DeviceKey::load(&t.join("other.db-files"), &mut Vec::new()).unwrap();
+    st["signer_public_key"] = forger.public_key_hex().into();
+    st["signer_fingerprint"] = forger.fingerprint().into();
+    st["signature"] = "".into();
+    let statement: hallmark_report::lifecycle::ReportStatusV1 = serde_json::from_value(st.clone()).unwrap();
+    st["signature"] = hallmark_core::hex::hex(&forger.sign(&serde_json::to_vec(&statement).unwrap())).into();
+    std::fs::write(hallmark_report::lifecycle::status_path(&copy), serde_json::to_vec(&st).unwrap()).unwrap();
+    let o = ok(&["verify", s(&copy), "--trust", s(&root)]);
+    assert!(o.contains("not by the report's signer"), "{o}");
 }

@@ -29,6 +29,7 @@ pub mod observation;
 pub mod render;
 pub mod rubric;
 pub mod score;
+pub mod validity;
 
 /// The rubrics shipped in `rubrics/`, compiled in so the CLI works from any directory.
 pub mod builtin {

@@ -95,6 +95,65 @@ fn lead_may_sign(store: &Store, at: chrono::DateTime<chrono::Utc>) -> Result<(),
 /// request asks for a draft. A draft prints 草稿 on every page, is written without a sidecar (so
 /// `verify` never takes it for a report) and records no issue date.
 pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
+    make_as(store, request, &Lifecycle::default())
+}
+
+/// Where a report stands among the site's reports (issue #13): a correction of an earlier one,
+/// a re-evaluation after an earlier one, or neither (the first report of a first evaluation).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lifecycle<'a> {
+    /// 更正: the signed report this one replaces, and why ([`correct`]).
+    pub supersedes: Option<(&'a Path, &'a str)>,
+    /// 复评: the signed report of the evaluation before this one, compared with item by item
+    /// and deciding the validity by the standard's §12. Named once, when the report is first
+    /// made (or corrected); recorded, so later makes compare with the same one.
+    pub previous: Option<&'a Path>,
+}
+
+/// [`make`], with where the report stands ([`Lifecycle`]).
+pub fn make_as(store: &Store, request: &Request, lifecycle: &Lifecycle) -> Result<Made, ReportError> {
+    match lifecycle.supersedes {
+        Some((old, reason)) => correct_as(store, request, old, reason, lifecycle.previous),
+        None => make_signed(store, request, None, lifecycle.previous),
+    }
+}
+
+/// A corrected report (更正, issue #13 part 3): made like [`make`], numbered `…-R<n>`, its
+/// cover and sidecar (v3) naming `old` — this site's signed report, signed by this device —
+/// and `reason`; then `old` gets the signed statement that it is superseded
+/// (`OLD.pdf.status.json`, [`crate::lifecycle`]). Refused, writing nothing, for a draft, a
+/// report of another site or signer, or one withdrawn or corrected already. The first issue's
+/// 报告日期 and validity stand: a correction does not extend a title.
+pub fn correct(store: &Store, request: &Request, old: &Path, reason: &str) -> Result<Made, ReportError> {
+    correct_as(store, request, old, reason, None)
+}
+
+fn correct_as(store: &Store, request: &Request, old: &Path, reason: &str, previous: Option<&Path>) -> Result<Made, ReportError> {
+    if request.draft {
+        return Err(ReportError::Input("a draft is not a correction: a correction is a signed report (leave out --draft)".into()));
+    }
+    if reason.trim().is_empty() {
+        return Err(ReportError::Input("a correction needs a reason (--reason: it is printed on the corrected report's cover)".into()));
+    }
+    make_signed(store, request, Some((old, reason.trim())), previous)
+}
+
+/// The previous report's sidecar, checked: the PDF intact and signed as its sidecar says.
+fn read_previous(pdf: &Path) -> Result<Vec<u8>, ReportError> {
+    let v = seal::verify(pdf, None)?;
+    if !v.ok {
+        let why: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
+        return Err(ReportError::Input(format!(
+            "{}: the previous report does not verify ({}): name the report as it was issued",
+            pdf.display(),
+            why.join("; ")
+        )));
+    }
+    let path = seal::sidecar_path(pdf);
+    std::fs::read(&path).map_err(|e| ReportError::Input(format!("{}: cannot read: {e}", path.display())))
+}
+
+fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str)>, previous: Option<&Path>) -> Result<Made, ReportError> {
     let group = request.group.find(store)?;
     if !request.draft {
         if let Some(missing) = cannot_conclude(store, &group)? {
@@ -110,12 +169,80 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
     for a in &group.assessors {
         store.answers_agree(&a.inspection_id)?;
     }
+    // 复评: the previous report, named now or recorded by an earlier make.
+    let recorded_previous = store.report_previous(&group.site, &group.rubric_id)?;
+    let mut new_previous = None;
+    if let Some(p) = previous {
+        let bytes = read_previous(p)?;
+        match &recorded_previous {
+            Some(r) if *r != bytes => {
+                let r = seal::read_sidecar(r).map_err(ReportError::Input)?;
+                return Err(ReportError::Input(format!(
+                    "this evaluation of '{}' was recorded as following report {} already, not {}: leave out --previous",
+                    group.site,
+                    r.report_number(),
+                    p.display()
+                )));
+            }
+            Some(_) => {}
+            None if store.report_issue(&group.site, &group.rubric_id)?.is_some() && correcting.is_none() && !request.draft => {
+                return Err(ReportError::Input(format!(
+                    "the report on '{}' was issued already without a previous report: correct it to add one (--supersedes REPORT.pdf --reason … --previous {})",
+                    group.site,
+                    p.display()
+                )));
+            }
+            None => new_previous = Some(bytes),
+        }
+    }
+    let previous = match new_previous.as_ref().or(recorded_previous.as_ref()) {
+        Some(bytes) => Some(seal::read_sidecar(bytes).map_err(|e| ReportError::Input(format!("the previous report's sidecar: {e}")))?),
+        None => None,
+    };
+    let months = match group.assessors.first() {
+        Some(a) => store.rubric(&a.inspection_id)?.result.valid_months,
+        None => None,
+    };
     if request.draft {
-        return make_draft(store, request, &group);
+        return make_draft(store, request, &group, previous.as_ref().map(|p| (p, months)));
     }
     let recorded = store.report_issue(&group.site, &group.rubric_id)?;
     if recorded.is_none() {
         hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
+    }
+    // A correction: the old report checked, the next revision made ready (recorded once the
+    // new report is written).
+    let mut correction = store.report_correction(&group.site, &group.rubric_id)?;
+    let mut replacing = None;
+    if let Some((old, reason)) = correcting {
+        let issued = crate::lifecycle::issued_by(old, store.signing_key()?)?;
+        let Some(issued_on) = recorded.as_deref() else {
+            return Err(ReportError::Input(format!(
+                "no report on '{}' was issued from this database: `hallmark report` issues the first one, a correction replaces it",
+                group.site
+            )));
+        };
+        let side = &issued.sidecar;
+        if side.rubric().id != group.rubric_id || side.issued_on() != issued_on {
+            return Err(ReportError::Input(format!(
+                "{}: report {} (rubric {}, issued {}) is not the report on '{}' with {} issued {issued_on}: correct the report of this site",
+                old.display(),
+                side.report_number(),
+                side.rubric().id,
+                side.issued_on(),
+                group.site,
+                group.rubric_id
+            )));
+        }
+        hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
+        correction = Some(hallmark_store::report_issues::Correction {
+            revision: correction.map_or(1, |c| c.revision + 1),
+            corrected_on: request.today.to_string(),
+            reason: reason.to_string(),
+            supersedes_number: side.report_number().clone(),
+            supersedes_sha256: side.pdf_sha256().clone(),
+        });
+        replacing = Some(issued);
     }
     // The signing time the sidecar records (v2): the lead's clock, as checked above.
     let signed_at = chrono::DateTime::parse_from_rfc3339(request.now)
@@ -123,7 +250,13 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
         .map_err(|e| ReportError::Input(format!("the time '{}' is not RFC 3339 ({e}): set this computer's date and time", request.now)))?;
     lead_may_sign(store, signed_at)?;
     let render = |issued_on: &str| -> Result<_, ReportError> {
-        let report = model::build(store, &group, request.details, issued_on)?;
+        let mut report = model::build(store, &group, request.details, issued_on)?;
+        if let Some(p) = &previous {
+            report = report.after(p, months)?;
+        }
+        if let Some(c) = &correction {
+            report = report.corrected(c);
+        }
         let fonts = pdf::load_fonts()?;
         let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;
         let bytes = pdf::render(&report, assets, fonts)?;
@@ -145,6 +278,16 @@ pub fn make(store: &Store, request: &Request) -> Result<Made, ReportError> {
             (report, bytes, sidecar) = render(&issued_on)?;
             seal::write(&path, &bytes, &sidecar)?;
         }
+    }
+    if let Some(bytes) = &new_previous {
+        store.record_report_previous(&group.site, &group.rubric_id, bytes, request.now)?;
+    }
+    if let (Some(issued), Some(c)) = (replacing, &correction) {
+        // Recorded once the corrected report is written; then the old one is marked.
+        store.record_report_correction(&group.site, &group.rubric_id, c, request.now)?;
+        let new = crate::lifecycle::ReportRefV1 { report_number: sidecar.report_number.clone(), pdf_sha256: sidecar.pdf_sha256.clone() };
+        let certificates = store.device_certificates()?.unwrap_or_default();
+        crate::lifecycle::record(&issued, crate::lifecycle::Status::Superseded, Some(new), store.signing_key()?, certificates, &c.reason, signed_at)?;
     }
     Ok(Made { sidecar: Some(seal::sidecar_path(&path)), pdf: path, pdf_size: bytes.len(), report })
 }
@@ -174,9 +317,12 @@ fn cannot_conclude(store: &Store, group: &MergeGroup) -> Result<Option<String>, 
 
 /// A draft: the report as it stands, 草稿 on every page, never sealed. The 报告日期 printed is
 /// the recorded one, else today's; none is recorded.
-fn make_draft(store: &Store, request: &Request, group: &MergeGroup) -> Result<Made, ReportError> {
+fn make_draft(store: &Store, request: &Request, group: &MergeGroup, previous: Option<(&seal::Sidecar, Option<u32>)>) -> Result<Made, ReportError> {
     let issued_on = store.report_issue(&group.site, &group.rubric_id)?.unwrap_or_else(|| request.today.to_string());
     let mut report = model::build(store, group, request.details, &issued_on)?;
+    if let Some((p, months)) = previous {
+        report = report.after(p, months)?;
+    }
     report.draft = true;
     let fonts = pdf::load_fonts()?;
     let assets = pdf::Assets::collect(&report, |s| store.thumb_path(s), |s| store.signature_path(s))?;

@@ -6,6 +6,9 @@
 //!   identical input.
 //! - [`seal`]: the Ed25519 signature of the PDF and the sidecar `FILE.pdf.sig.json`, and
 //!   `verify` (with `--bundles`: every score and the Merkle root recomputed from raw bundles).
+//! - [`previous`]: a re-evaluation compared with the report before it, and its validity.
+//! - [`lifecycle`]: a signed report withdrawn (撤销) or superseded by a corrected one (更正):
+//!   the signer's statement beside the PDF, which `verify` honours.
 //! - [`table`]: per-item scores of every assessor as CSV and XLSX for officials.
 //! - [`issue`]: the use cases start to finish, [`make`] (the signed report) and [`scores`]
 //!   (the score table): one pipeline each, which the app and the CLI both call.
@@ -13,8 +16,10 @@
 //! Never depends on Tauri: the app and the CLI call the same functions.
 
 pub mod issue;
+pub mod lifecycle;
 pub mod model;
 pub mod pdf;
+pub mod previous;
 pub mod printable;
 pub mod seal;
 pub mod table;

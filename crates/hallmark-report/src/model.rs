@@ -96,6 +96,41 @@ pub struct Report {
     pub qr_text: String,
     /// A draft (issue #14): 草稿 on every page, not sealed; set by `issue::make` when asked.
     pub draft: bool,
+    /// A corrected report (更正, issue #13): what it replaces and why, on the cover and in the
+    /// sidecar (v3). Its number ends in `-R<revision>`; its 报告日期 and validity stay the first
+    /// issue's.
+    pub correction: Option<CorrectionRow>,
+    /// A re-evaluation (复评, issue #13): the report before it compared item by item, and the
+    /// validity by the standard's §12 (`crate::previous`).
+    pub previous: Option<crate::previous::PreviousRow>,
+}
+
+/// What a corrected report (更正) prints on its cover.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorrectionRow {
+    pub revision: u32,
+    pub corrected_on: String,
+    pub reason: String,
+    pub supersedes_number: String,
+    #[serde(skip)]
+    pub supersedes_sha256: String,
+}
+
+impl Report {
+    /// This report as correction `c` of the first issue: the number gains `-R<revision>` (the
+    /// QR code with it) and the cover names the report it replaces.
+    pub fn corrected(mut self, c: &hallmark_store::report_issues::Correction) -> Report {
+        self.number = format!("{}-R{}", self.number, c.revision);
+        self.qr_text = qr_text(&self.number, &self.merkle_root);
+        self.correction = Some(CorrectionRow {
+            revision: c.revision,
+            corrected_on: c.corrected_on.clone(),
+            reason: printable::clean(&c.reason),
+            supersedes_number: c.supersedes_number.clone(),
+            supersedes_sha256: c.supersedes_sha256.clone(),
+        });
+        self
+    }
 }
 
 /// A bundle a report is made from, and when the lead's store first saw it.
@@ -453,6 +488,8 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         signer_certificates,
         bundles_seen,
         draft: false,
+        correction: None,
+        previous: None,
     };
     printable::each_text(&mut report, |s| *s = printable::clean(s));
     Ok(report)
@@ -666,7 +703,17 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
         let Some(issued_on) = store.report_issue(&g.site, &g.rubric_id)? else { continue };
         let rubric = store.rubric(&first.inspection_id)?;
         let (Conclusion::Pass { .. }, Some(months)) = (&panel.conclusion, rubric.result.valid_months) else { continue };
-        let valid_until = add_months(&issued_on, months);
+        let mut valid_until = add_months(&issued_on, months);
+        // A re-evaluation within the last month of the previous validity extends it (§12).
+        if let Some(prev) = store.report_previous(&g.site, &g.rubric_id)?.and_then(|b| crate::seal::read_sidecar(&b).ok()) {
+            if let (Some(Ok(until)), Ok(on)) =
+                (prev.valid_until().as_deref().map(hallmark_core::date::parse_date), hallmark_core::date::parse_date(&issued_on))
+            {
+                if let Some(d) = hallmark_core::validity::after_reevaluation(until, on, true, months).valid_until() {
+                    valid_until = d.to_string();
+                }
+            }
+        }
         if valid_until <= add_months(today, 1) {
             out.push(Due {
                 site: g.site.clone(),

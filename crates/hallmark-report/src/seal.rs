@@ -39,13 +39,15 @@ use hallmark_core::hex::{hex, unhex};
 /// |--------|---------------|------|
 /// | `hallmark-report-signature/1` | #5 signed evaluation report | PDF hash and signature, rubric, Merkle root (pairs, no domain separation), final score, conclusion, dates, every assessor's points, statement signature |
 /// | `hallmark-report-signature/2` | #10 trust chain | v1's fields, the signer's certificate chain, the signing time the lead's device claims, the Merkle tree named (`rfc6962-sha256`), and every bundle with when the lead first saw it |
+/// | `hallmark-report-signature/3` | #13 report life cycle | v2's fields, `supersedes` (the report a corrected one, 更正, replaces, with the reason) and `previous` (the report a re-evaluation, 复评, follows) |
 ///
 /// A new field is a new version (`SidecarV3`), read by [`read_sidecar`] and listed here and in
 /// docs/report.md.
 pub const FORMAT_V1: &str = "hallmark-report-signature/1";
 pub const FORMAT_V2: &str = "hallmark-report-signature/2";
+pub const FORMAT_V3: &str = "hallmark-report-signature/3";
 /// The version this hallmark writes.
-pub const FORMAT: &str = FORMAT_V2;
+pub const FORMAT: &str = FORMAT_V3;
 
 /// Sidecar version 1 (issue #5). Do not modify: issued reports carry exactly these fields,
 /// and its compact JSON (with `signature` empty) is what the statement signature covers.
@@ -108,6 +110,55 @@ pub struct SidecarV2 {
     pub signature: String,
 }
 
+/// Sidecar version 3 (issue #13): v2's fields, `supersedes`, the report a corrected one
+/// (更正) replaces (`null` for a first issue), and `previous`, the report a re-evaluation
+/// (复评) follows and compares with (`null` for a first evaluation). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarV3 {
+    pub format: String,
+    pub report_number: String,
+    pub pdf_sha256: String,
+    pub pdf_size: u64,
+    pub signer_public_key: String,
+    pub signer_fingerprint: String,
+    pub signer_certificates: Vec<String>,
+    pub signed_at: String,
+    pub pdf_signature: String,
+    pub rubric: RubricRef,
+    pub merkle: String,
+    pub merkle_root: String,
+    pub final_score: Option<String>,
+    pub conclusion: String,
+    pub issued_on: String,
+    pub valid_until: Option<String>,
+    pub assessors: Vec<AssessorScores>,
+    pub bundles: Vec<BundleSeenV2>,
+    /// The report this one corrects and replaces; `None` for a first issue.
+    pub supersedes: Option<SupersedesV3>,
+    /// The report this re-evaluation follows; `None` for a first evaluation.
+    pub previous: Option<PreviousV3>,
+    pub signature: String,
+}
+
+/// The report a re-evaluation follows (issue #13). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousV3 {
+    pub report_number: String,
+    pub pdf_sha256: String,
+}
+
+/// The report a corrected one replaces (issue #13). Do not modify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupersedesV3 {
+    pub report_number: String,
+    pub pdf_sha256: String,
+    /// Why it was corrected (the lead's words, also on the new report's cover).
+    pub reason: String,
+}
+
 /// One bundle a v2 report was made from (issue #10). Do not modify.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +195,7 @@ pub struct AssessorScores {
 pub enum Sidecar {
     V1(SidecarV1),
     V2(SidecarV2),
+    V3(SidecarV3),
 }
 
 /// Accessors for the fields every version has.
@@ -154,6 +206,7 @@ macro_rules! shared {
                 match self {
                     Sidecar::V1(s) => &s.$field,
                     Sidecar::V2(s) => &s.$field,
+                    Sidecar::V3(s) => &s.$field,
                 }
             })*
         }
@@ -183,6 +236,7 @@ impl Sidecar {
         match self {
             Sidecar::V1(s) => serde_json::to_vec(&SidecarV1 { signature: String::new(), ..s.clone() }),
             Sidecar::V2(s) => serde_json::to_vec(&SidecarV2 { signature: String::new(), ..s.clone() }),
+            Sidecar::V3(s) => serde_json::to_vec(&SidecarV3 { signature: String::new(), ..s.clone() }),
         }
         .expect("sidecar serializes")
     }
@@ -191,10 +245,46 @@ impl Sidecar {
     fn merkle_root_of(&self, leaves: Vec<[u8; 32]>) -> Result<String, String> {
         match self {
             Sidecar::V1(_) => Ok(model::merkle_root(leaves)),
-            Sidecar::V2(s) if s.merkle == model::MERKLE_SCHEME => Ok(model::merkle_root_rfc6962(leaves)),
-            Sidecar::V2(s) => Err(format!("the sidecar names Merkle tree '{}', which this hallmark does not know (update hallmark)", s.merkle)),
+            Sidecar::V2(SidecarV2 { merkle, .. }) | Sidecar::V3(SidecarV3 { merkle, .. }) if merkle == model::MERKLE_SCHEME => {
+                Ok(model::merkle_root_rfc6962(leaves))
+            }
+            Sidecar::V2(SidecarV2 { merkle, .. }) | Sidecar::V3(SidecarV3 { merkle, .. }) => {
+                Err(format!("the sidecar names Merkle tree '{merkle}', which this hallmark does not know (update hallmark)"))
+            }
         }
     }
+
+    /// What v2 added (the signing time, the signer's chain, the bundles seen); `None` for v1.
+    pub fn certified(&self) -> Option<Certified<'_>> {
+        match self {
+            Sidecar::V1(_) => None,
+            Sidecar::V2(s) => Some(Certified { signed_at: &s.signed_at, signer_certificates: &s.signer_certificates, bundles: &s.bundles }),
+            Sidecar::V3(s) => Some(Certified { signed_at: &s.signed_at, signer_certificates: &s.signer_certificates, bundles: &s.bundles }),
+        }
+    }
+
+    /// The report a re-evaluation follows (v3).
+    pub fn previous(&self) -> Option<&PreviousV3> {
+        match self {
+            Sidecar::V3(s) => s.previous.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The report a corrected one replaces (v3).
+    pub fn supersedes(&self) -> Option<&SupersedesV3> {
+        match self {
+            Sidecar::V3(s) => s.supersedes.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The fields v2 and later carry.
+pub struct Certified<'a> {
+    pub signed_at: &'a String,
+    pub signer_certificates: &'a Vec<String>,
+    pub bundles: &'a Vec<BundleSeenV2>,
 }
 
 /// The sidecar's path for a PDF: `FILE.pdf.sig.json`.
@@ -206,9 +296,9 @@ pub fn sidecar_path(pdf: &Path) -> PathBuf {
 
 /// Signs the PDF and the report's claims with the lead's key, at `signed_at` (the lead
 /// device's clock). The report carries the device's certificate chain (none: unenrolled).
-pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey, signed_at: DateTime<Utc>) -> SidecarV2 {
-    let mut s = SidecarV2 {
-        format: FORMAT_V2.into(),
+pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey, signed_at: DateTime<Utc>) -> SidecarV3 {
+    let mut s = SidecarV3 {
+        format: FORMAT_V3.into(),
         report_number: report.number.clone(),
         pdf_sha256: hex(&Sha256::digest(pdf)),
         pdf_size: pdf.len() as u64,
@@ -239,9 +329,15 @@ pub fn seal(report: &Report, pdf: &[u8], key: &DeviceKey, signed_at: DateTime<Ut
             .iter()
             .map(|b| BundleSeenV2 { inspection_id: b.inspection_id.clone(), bundle_id: b.bundle_id.clone(), seen_at: b.seen_at.clone() })
             .collect(),
+        supersedes: report.correction.as_ref().map(|c| SupersedesV3 {
+            report_number: c.supersedes_number.clone(),
+            pdf_sha256: c.supersedes_sha256.clone(),
+            reason: c.reason.clone(),
+        }),
+        previous: report.previous.as_ref().map(|p| PreviousV3 { report_number: p.report_number.clone(), pdf_sha256: p.pdf_sha256.clone() }),
         signature: String::new(),
     };
-    s.signature = hex(&key.sign(&Sidecar::V2(s.clone()).statement()));
+    s.signature = hex(&key.sign(&Sidecar::V3(s.clone()).statement()));
     s
 }
 
@@ -252,7 +348,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 /// Writes the PDF and its sidecar, each to a temp file that is then renamed.
 /// The PDF and its sidecar appear together or not at all: both are written and fsynced before
 /// either is renamed into place, and the sidecar is renamed first.
-pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &SidecarV2) -> Result<(), ReportError> {
+pub fn write(pdf_path: &Path, pdf: &[u8], sidecar: &SidecarV3) -> Result<(), ReportError> {
     use std::io::Write as _;
     let json = serde_json::to_vec_pretty(sidecar).expect("sidecar serializes");
     prepare_folder(pdf_path)?;
@@ -362,7 +458,10 @@ pub fn read_sidecar(bytes: &[u8]) -> Result<Sidecar, String> {
     match value.get("format").and_then(serde_json::Value::as_str) {
         Some(FORMAT_V1) => serde_json::from_value::<SidecarV1>(value).map(Sidecar::V1).map_err(bad),
         Some(FORMAT_V2) => serde_json::from_value::<SidecarV2>(value).map(Sidecar::V2).map_err(bad),
-        Some(other) => Err(format!("sidecar format '{other}' is unknown (this hallmark reads {FORMAT_V1} and {FORMAT_V2}): update hallmark")),
+        Some(FORMAT_V3) => serde_json::from_value::<SidecarV3>(value).map(Sidecar::V3).map_err(bad),
+        Some(other) => {
+            Err(format!("sidecar format '{other}' is unknown (this hallmark reads {FORMAT_V1}, {FORMAT_V2} and {FORMAT_V3}): update hallmark"))
+        }
         None => Err("not a hallmark report signature: no \"format\"".into()),
     }
 }
@@ -503,6 +602,43 @@ fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Resu
         v.fail("the sidecar's own signature does not verify: its scores, root or conclusion were changed");
     }
     let at = trust.and_then(|t| check_signer(&side, &key, t, pdf_signed && claims_signed, &mut v));
+    if let Some(p) = side.previous() {
+        v.note(format!(
+            "a re-evaluation: it compares with the previous report {} (PDF sha256 {}…)",
+            p.report_number,
+            p.pdf_sha256.get(..16).unwrap_or("")
+        ));
+    }
+    if let Some(old) = side.supersedes() {
+        v.note(format!(
+            "this report corrects and replaces report {} (PDF sha256 {}…): \"{}\"",
+            old.report_number,
+            old.pdf_sha256.get(..16).unwrap_or(""),
+            old.reason
+        ));
+    }
+    // 撤销 / 更正 (issue #13): the signer's own statement beside the PDF.
+    use crate::lifecycle::{status_path, Found, Status};
+    match crate::lifecycle::find(pdf_path, &side) {
+        Found::None => {}
+        Found::Status(s) if s.status == Status::Withdrawn => v.fail(format!(
+            "the report was WITHDRAWN by its signer {} at {}: \"{}\" (statement {}); it no longer stands as an evaluation result",
+            s.signer_fingerprint,
+            s.at,
+            s.reason,
+            status_path(pdf_path).display()
+        )),
+        Found::Status(s) => v.note(format!(
+            "SUPERSEDED: its signer corrected it at {} by report {} (PDF sha256 {}…): \"{}\"; this one is kept as it was, verify the new one for the result",
+            s.at,
+            s.superseded_by.as_ref().map(|r| r.report_number.as_str()).unwrap_or(""),
+            s.superseded_by.as_ref().and_then(|r| r.pdf_sha256.get(..16)).unwrap_or(""),
+            s.reason
+        )),
+        Found::Invalid(why) => {
+            v.note(format!("{} lies beside the report but is not a valid statement about it ({why}): ignored", status_path(pdf_path).display()))
+        }
+    }
     if let Some(dir) = bundles {
         let floor = v.signer.as_ref().map(|t| t.signer.not_before);
         let chains = trust.map(|t| BundleTrust { trust: t, at, floor, pre_certificate: matches!(side, Sidecar::V1(_)) });
@@ -531,9 +667,9 @@ fn check_signer(side: &Sidecar, key: &[u8], trust: &Trust, signatures_valid: boo
         };
         format!("{lead} ROOT.pem (the bureau's root certificate), or set $HALLMARK_TRUST to a folder holding it; signer key {fp}")
     });
-    match side {
-        Sidecar::V2(s) => {
-            let Some(at) = parse_time(&s.signed_at) else {
+    match side.certified() {
+        Some(s) => {
+            let Some(at) = parse_time(s.signed_at) else {
                 v.fail(format!("the sidecar's signing time '{}' is not an RFC 3339 time: the sidecar is damaged", s.signed_at));
                 return None;
             };
@@ -556,13 +692,13 @@ fn check_signer(side: &Sidecar, key: &[u8], trust: &Trust, signatures_valid: boo
                 ));
                 return Some(at);
             }
-            match parse_chain(&s.signer_certificates) {
+            match parse_chain(s.signer_certificates) {
                 Ok(chain) => signer_chain(&chain, key, trust, at, None, no_roots, v),
                 Err(e) => v.fail(format!("the signer's certificate chain in the sidecar is damaged: {e}")),
             }
             Some(at)
         }
-        Sidecar::V1(_) => {
+        None => {
             let Some((file, chain)) = &trust.signer_cert else {
                 if let Some(line) = no_roots {
                     v.fail(line);
@@ -833,10 +969,7 @@ fn bundle_chain(manifest: &Manifest, bundle_id: &str, file: &Path, side: &Sideca
         return v.fail(format!("{name}'s bundle {file}: its certificate is not checked, since the report's signing time is not known"));
     };
     // When the lead first saw this bundle (sidecar v2 lists it), never after the signing.
-    let seen = match side {
-        Sidecar::V2(s) => s.bundles.iter().find(|b| b.bundle_id == bundle_id).and_then(|b| parse_time(&b.seen_at)),
-        Sidecar::V1(_) => None,
-    };
+    let seen = side.certified().and_then(|s| s.bundles.iter().find(|b| b.bundle_id == bundle_id).and_then(|b| parse_time(&b.seen_at)));
     let at = seen.map_or(signed_at, |t| t.min(signed_at));
     let at = chains.floor.map_or(at, |f| at.max(f.min(signed_at)));
     let chain = match parse_chain(&pems) {

@@ -19,6 +19,10 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "评价等级：{}", r.grade);
     let _ = writeln!(o, "报告日期：{}", r.issued_on);
     let _ = writeln!(o, "有效期至：{}", r.valid_until.as_deref().unwrap_or("（不适用）"));
+    if let Some(c) = &r.correction {
+        let _ = writeln!(o, "更正日期：{}", c.corrected_on);
+        let _ = writeln!(o, "更正说明：本报告更正并取代报告 {}（原报告作废，以本报告为准）。更正原因：{}", c.supersedes_number, c.reason);
+    }
     let _ = writeln!(o, "\n一、受评单位信息");
     let _ = writeln!(o, "单位名称：{}（{}）", r.site.name, r.site.level);
     let _ = writeln!(o, "地址：{}", r.site.address);
@@ -80,6 +84,9 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "\n八、评价结论\n最终得分（{}名评价人员算术平均）：{}", r.assessors.len(), shown_score(r));
     let _ = writeln!(o, "{}", r.conclusion);
+    if let Some(p) = r.previous.as_ref().filter(|p| !p.renewal.is_empty()) {
+        let _ = writeln!(o, "复评：{}", p.renewal);
+    }
     for w in &r.warnings {
         let _ = writeln!(o, "提示：{w}");
     }
@@ -95,6 +102,24 @@ pub fn render(r: &Report) -> String {
     }
     if !r.recommendations.is_empty() {
         let _ = writeln!(o, "请受评单位对照评分细则逐项整改，整改资料留存备查，复评时提供。");
+    }
+    if let Some(p) = &r.previous {
+        let _ = writeln!(o, "\n十、与上次评价比较");
+        let _ = writeln!(
+            o,
+            "上次报告：{}（报告日期 {}；最终得分 {}；{}{}）",
+            p.report_number,
+            p.issued_on,
+            p.final_score.as_deref().unwrap_or("无"),
+            p.conclusion,
+            p.valid_until.as_ref().map(|v| format!("；有效期至 {v}")).unwrap_or_default()
+        );
+        for i in &p.items {
+            let _ = writeln!(o, "{} {}: 上次 {} 本次 {} 变化 {} {}", i.id, i.name, i.before, i.after, i.change, i.finding);
+        }
+        if !p.renewal.is_empty() {
+            let _ = writeln!(o, "{}", p.renewal);
+        }
     }
     let _ = writeln!(o, "\n附：证据照片");
     for e in &r.evidence {

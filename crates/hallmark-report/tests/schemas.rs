@@ -1,12 +1,17 @@
 //! The report sidecar's wire types pinned as golden schema files (`tests/schemas/sidecar-v1.txt`,
-//! `sidecar-v2.txt`, issue #10). A version never changes; a new version gets a file of its own.
+//! `sidecar-v2.txt`, issue #10; `sidecar-v3.txt`, issue #13) and the report status statement
+//! (`report-status-v1.txt`, issue #13). A version never changes; a new version gets a file of
+//! its own.
 
 #[path = "../../../tests/schemas/shape.rs"]
 mod shape;
 
 use std::collections::BTreeMap;
 
-use hallmark_report::seal::{AssessorScores, BundleSeenV2, RubricRef, SidecarV1, SidecarV2, FORMAT_V1 as FORMAT, FORMAT_V2};
+use hallmark_report::lifecycle::{ReportRefV1, ReportStatusV1, Status};
+use hallmark_report::seal::{
+    AssessorScores, BundleSeenV2, PreviousV3, RubricRef, SidecarV1, SidecarV2, SidecarV3, SupersedesV3, FORMAT_V1 as FORMAT, FORMAT_V2, FORMAT_V3,
+};
 
 #[test]
 fn sidecar_v1_keeps_its_shape() {
@@ -44,7 +49,7 @@ fn the_committed_sidecar_reads_as_version_1() {
     let unknown = String::from_utf8(bytes).unwrap().replace(FORMAT, "hallmark-report-signature/9");
     assert_eq!(
         hallmark_report::seal::read_sidecar(unknown.as_bytes()).unwrap_err(),
-        "sidecar format 'hallmark-report-signature/9' is unknown (this hallmark reads hallmark-report-signature/1 and hallmark-report-signature/2): update hallmark"
+        "sidecar format 'hallmark-report-signature/9' is unknown (this hallmark reads hallmark-report-signature/1, hallmark-report-signature/2 and hallmark-report-signature/3): update hallmark"
     );
 }
 
@@ -77,4 +82,60 @@ fn sidecar_v2_keeps_its_shape() {
     bare.valid_until = None;
     let values = [serde_json::to_value(sidecar).unwrap(), serde_json::to_value(bare).unwrap()];
     shape::check("sidecar-v2", &shape::shape_of(&values, &["assessors[].scores"]));
+}
+
+#[test]
+fn sidecar_v3_keeps_its_shape() {
+    let s = |v: &str| v.to_string();
+    let sidecar = SidecarV3 {
+        format: s(FORMAT_V3),
+        report_number: s("HM-LN-20261120-3D7C2813-R1"),
+        pdf_sha256: s("00"),
+        pdf_size: 1,
+        signer_public_key: s("00"),
+        signer_fingerprint: s("0000 0000 0000 0000"),
+        signer_certificates: vec![s("-----BEGIN CERTIFICATE-----")],
+        signed_at: s("2026-11-20T10:00:00Z"),
+        pdf_signature: s("00"),
+        rubric: RubricRef { id: s("liaoning-demo-window"), version: s("3"), sha256: s("00") },
+        merkle: s("rfc6962-sha256"),
+        merkle_root: s("00"),
+        final_score: Some(s("90.2")),
+        conclusion: s("符合"),
+        issued_on: s("2026-11-20"),
+        valid_until: Some(s("2027-11-20")),
+        assessors: vec![AssessorScores { name: s("王敏"), inspection_id: s("i"), total: s("91"), scores: BTreeMap::from([(s("layout"), s("5"))]) }],
+        bundles: vec![BundleSeenV2 { inspection_id: s("i"), bundle_id: s("00"), seen_at: s("2026-11-20T09:00:00.000Z") }],
+        supersedes: Some(SupersedesV3 { report_number: s("HM-LN-20261120-3D7C2813"), pdf_sha256: s("00"), reason: s("电话有误") }),
+        previous: Some(PreviousV3 { report_number: s("HM-LN-20251118-0A1B2C3D"), pdf_sha256: s("00") }),
+        signature: s("00"),
+    };
+    let mut bare = sidecar.clone();
+    bare.final_score = None;
+    bare.valid_until = None;
+    bare.supersedes = None;
+    bare.previous = None;
+    let values = [serde_json::to_value(sidecar).unwrap(), serde_json::to_value(bare).unwrap()];
+    shape::check("sidecar-v3", &shape::shape_of(&values, &["assessors[].scores"]));
+}
+
+#[test]
+fn report_status_v1_keeps_its_shape() {
+    let s = |v: &str| v.to_string();
+    let superseded = ReportStatusV1 {
+        format: s(hallmark_report::lifecycle::FORMAT),
+        report_number: s("HM-LN-20261120-3D7C2813"),
+        pdf_sha256: s("00"),
+        status: Status::Superseded,
+        superseded_by: Some(ReportRefV1 { report_number: s("HM-LN-20261120-3D7C2813-R1"), pdf_sha256: s("00") }),
+        reason: s("电话有误"),
+        at: s("2026-12-04T10:00:00Z"),
+        signer_public_key: s("00"),
+        signer_fingerprint: s("0000 0000 0000 0000"),
+        signer_certificates: vec![s("-----BEGIN CERTIFICATE-----")],
+        signature: s("00"),
+    };
+    let withdrawn = ReportStatusV1 { status: Status::Withdrawn, superseded_by: None, ..superseded.clone() };
+    let values = [serde_json::to_value(superseded).unwrap(), serde_json::to_value(withdrawn).unwrap()];
+    shape::check("report-status-v1", &shape::shape_of(&values, &[]));
 }

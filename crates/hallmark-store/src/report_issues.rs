@@ -2,6 +2,9 @@
 //! made, by the lead's clock, recorded once (`report_issues`, append-only by triggers).
 //! Re-rendering the report prints the same date, so the same bytes; its validity counts from
 //! it. A tablet's clock never sets it.
+//!
+//! A correction (更正, issue #13) is a revision recorded beside it (`report_corrections`): the
+//! report it replaces and why. The date and the validity stay the first issue's.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -31,6 +34,90 @@ impl Store {
             params![site, rubric_id, today, now],
         )?;
         Ok(self.report_issue(site, rubric_id)?.expect("recorded above"))
+    }
+}
+
+/// A recorded correction of a site's report (更正, issue #13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    /// 1 for the first correction, then 2, …
+    pub revision: u32,
+    /// The lead's local date of the correction, `YYYY-MM-DD`.
+    pub corrected_on: String,
+    pub reason: String,
+    /// The signed report it replaces: its number and its PDF's SHA-256.
+    pub supersedes_number: String,
+    pub supersedes_sha256: String,
+}
+
+impl Store {
+    /// The latest correction of the report on `site` with `rubric_id`, if any.
+    pub fn report_correction(&self, site: &str, rubric_id: &str) -> Result<Option<Correction>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT revision, corrected_on, reason, supersedes_number, supersedes_sha256 FROM report_corrections
+                 WHERE site = ?1 AND rubric_id = ?2 ORDER BY revision DESC LIMIT 1",
+                params![site, rubric_id],
+                |r| {
+                    Ok(Correction {
+                        revision: r.get(0)?,
+                        corrected_on: r.get(1)?,
+                        reason: r.get(2)?,
+                        supersedes_number: r.get(3)?,
+                        supersedes_sha256: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records `correction` (its revision the latest plus one, as the caller computed it). Two
+    /// corrections racing for one revision: the second is refused.
+    pub fn record_report_correction(&self, site: &str, rubric_id: &str, correction: &Correction, now: &str) -> Result<()> {
+        check_issue_date(&correction.corrected_on, now)?;
+        self.conn
+            .execute(
+                "INSERT INTO report_corrections (site, rubric_id, revision, corrected_on, reason, supersedes_number, supersedes_sha256, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    site,
+                    rubric_id,
+                    correction.revision,
+                    correction.corrected_on,
+                    correction.reason,
+                    correction.supersedes_number,
+                    correction.supersedes_sha256,
+                    now
+                ],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => StoreError::Invalid(format!(
+                    "correction {} of the report on '{site}' is recorded already (another correction ran meanwhile): make the report again to see it",
+                    correction.revision
+                )),
+                e => e.into(),
+            })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The signed sidecar of the report a re-evaluation of `site` follows (复评), as recorded.
+    pub fn report_previous(&self, site: &str, rubric_id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT sidecar FROM report_previous WHERE site = ?1 AND rubric_id = ?2", params![site, rubric_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records the previous report's sidecar for `site`, once.
+    pub fn record_report_previous(&self, site: &str, rubric_id: &str, sidecar: &[u8], now: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO report_previous (site, rubric_id, sidecar, recorded_at) VALUES (?1, ?2, ?3, ?4)",
+            params![site, rubric_id, sidecar, now],
+        )?;
+        Ok(())
     }
 }
 
