@@ -29,6 +29,7 @@ mod enroll;
 mod lead;
 mod panels;
 mod recovery;
+mod rectify;
 mod report;
 mod rubric;
 mod settings;
@@ -200,6 +201,12 @@ enum Command {
         /// Why (printed wherever the report is verified)
         #[arg(long)]
         reason: String,
+    },
+    /// 整改: the deductions of a signed report as items followed to closure (assign, progress, done
+    /// with a photo, closed by a re-evaluation), exported as XLSX
+    Rectify {
+        #[command(subcommand)]
+        command: RectifyCommand,
     },
     /// The bureau's certificate authority (kept offline): make it, issue and revoke certificates
     Ca {
@@ -480,6 +487,83 @@ enum CaCommand {
 }
 
 #[derive(Subcommand)]
+enum RectifyCommand {
+    /// Every 整改 item and where it stands
+    List {
+        #[command(flatten)]
+        db: Db,
+        /// Only a site (part of its name)
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Name the owner at the hall and the due date
+    Assign {
+        #[command(flatten)]
+        db: Db,
+        /// The item: its rubric item id (e.g. layout) or the item's id from `list`
+        item: String,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        owner: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        due: String,
+    },
+    /// Record progress
+    Progress {
+        #[command(flatten)]
+        db: Db,
+        item: String,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        note: String,
+    },
+    /// Record it done, with an evidence photo (JPEG)
+    Done {
+        #[command(flatten)]
+        db: Db,
+        item: String,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        photo: PathBuf,
+    },
+    /// Reopen an item recorded done
+    Reopen {
+        #[command(flatten)]
+        db: Db,
+        item: String,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        note: String,
+    },
+    /// Close the items a re-evaluation shows rectified: its signed report (made with --previous),
+    /// trusted like `verify --trust`
+    Close {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long = "by", value_name = "REEVALUATION.pdf")]
+        by: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// The 整改台账 as XLSX
+    Export {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum TrustCommand {
     /// Trust a bureau root (root.pem) or load a revocation list (crl.pem) into a lead's database
     Add {
@@ -715,6 +799,24 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Verify { pdf, bundles, trust, json } => report::verify(&pdf, bundles.as_deref(), &trust, json),
         Command::Withdraw { db, pdf, reason } => report::withdraw(&db, &pdf, &reason),
+        Command::Rectify { command } => match command {
+            RectifyCommand::List { db, site } => rectify::list(&db, site.as_deref()),
+            RectifyCommand::Assign { db, item, site, owner, due } => {
+                rectify::record(&db, &item, site.as_deref(), hallmark_store::rectifications::Change::Assign { owner, due_on: due })
+            }
+            RectifyCommand::Progress { db, item, site, note } => {
+                rectify::record(&db, &item, site.as_deref(), hallmark_store::rectifications::Change::Progress { note })
+            }
+            RectifyCommand::Done { db, item, site, note, photo } => {
+                let photo = rectify::photo(&photo)?;
+                rectify::record(&db, &item, site.as_deref(), hallmark_store::rectifications::Change::Done { note, photo })
+            }
+            RectifyCommand::Reopen { db, item, site, note } => {
+                rectify::record(&db, &item, site.as_deref(), hallmark_store::rectifications::Change::Reopen { note })
+            }
+            RectifyCommand::Close { db, by, trust } => rectify::close(&db, &by, &trust),
+            RectifyCommand::Export { db, out, site } => rectify::export(&db, &out, site.as_deref()),
+        },
         Command::Ca { command: CaCommand::Init { dir, name, unit, years, parent } } => ca::init(&dir, &name, &unit, years, parent.as_deref()),
         Command::Ca { command: CaCommand::Issue { ca, role, request, name, hosts, days, out } } => {
             ca::issue(&ca, &role, request.as_deref(), name.as_deref(), &hosts, days, &out)

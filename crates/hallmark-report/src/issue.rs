@@ -282,6 +282,8 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     if let Some(bytes) = &new_previous {
         store.record_report_previous(&group.site, &group.rubric_id, bytes, request.now)?;
     }
+    // 整改: each deduction of the signed report is a rectification item, opened once.
+    store.open_rectifications(&group.site, &group.rubric_id, &report.number, &crate::rectify::findings(&report), request.now)?;
     if let (Some(issued), Some(c)) = (replacing, &correction) {
         // Recorded once the corrected report is written; then the old one is marked.
         store.record_report_correction(&group.site, &group.rubric_id, c, request.now)?;

@@ -7,6 +7,8 @@
 //! - [`seal`]: the Ed25519 signature of the PDF and the sidecar `FILE.pdf.sig.json`, and
 //!   `verify` (with `--bundles`: every score and the Merkle root recomputed from raw bundles).
 //! - [`previous`]: a re-evaluation compared with the report before it, and its validity.
+//! - [`rectify`]: 整改 — the findings a signed report opens, closing them by a re-evaluation,
+//!   the ledger as XLSX.
 //! - [`lifecycle`]: a signed report withdrawn (撤销) or superseded by a corrected one (更正):
 //!   the signer's statement beside the PDF, which `verify` honours.
 //! - [`table`]: per-item scores of every assessor as CSV and XLSX for officials.
@@ -21,6 +23,7 @@ pub mod model;
 pub mod pdf;
 pub mod previous;
 pub mod printable;
+pub mod rectify;
 pub mod seal;
 pub mod table;
 pub mod text;

@@ -12,7 +12,7 @@ use crate::ReportError;
 const HEADER: [&str; 9] = ["报告编号", "受评单位", "评价人员", "工作单位", "评分项编号", "评分项", "分值", "得分", "扣分说明"];
 
 /// A cell: text, or points (`None` where unanswered, shown as "—").
-enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Points(Option<Decimal>),
 }
@@ -26,7 +26,7 @@ impl Cell {
     }
 
     /// Points as numbers (an official sums them); everything else, "—" included, as text.
-    fn write(&self, sheet: &mut Worksheet, row: u32, col: u16) -> Result<(), XlsxError> {
+    pub(crate) fn write(&self, sheet: &mut Worksheet, row: u32, col: u16) -> Result<(), XlsxError> {
         match self {
             // The one place a Decimal becomes a float: an XLSX number cell is an IEEE double
             // (rust_xlsxwriter writes f64). Points have at most a few decimals, so the float is

@@ -139,3 +139,27 @@ fn report_status_v1_keeps_its_shape() {
     let values = [serde_json::to_value(superseded).unwrap(), serde_json::to_value(withdrawn).unwrap()];
     shape::check("report-status-v1", &shape::shape_of(&values, &[]));
 }
+
+/// The signed 整改 event the store keeps (issue #13): `tests/schemas/rectification-event-v1.txt`.
+#[test]
+fn rectification_event_v1_keeps_its_shape() {
+    use hallmark_store::rectifications::{RectificationEventV1, EVENT_FORMAT};
+    let s = |v: &str| v.to_string();
+    let done = RectificationEventV1 {
+        format: s(EVENT_FORMAT),
+        rectification_id: s("01a2"),
+        kind: s("done"),
+        owner: Some(s("张科长")),
+        due_on: Some(s("2027-01-31")),
+        note: s("导向标识已安装"),
+        photo_sha256: Some(s("00")),
+        by_report: Some(s("HM-LN-20271105-8ADD97CA")),
+        at: s("2026-12-10T10:00:00.000Z"),
+        device_id: s("d"),
+        public_key: s("00"),
+        signature: s("00"),
+    };
+    let bare = RectificationEventV1 { owner: None, due_on: None, photo_sha256: None, by_report: None, ..done.clone() };
+    let values = [serde_json::to_value(done).unwrap(), serde_json::to_value(bare).unwrap()];
+    shape::check("rectification-event-v1", &shape::shape_of(&values, &[]));
+}

@@ -225,6 +225,12 @@ impl DemoBureau {
 /// [`write_bundles`], each tablet enrolled by `bureau` (role assessor) when given, so every
 /// bundle carries its certificate chain (bundle format 2).
 pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) -> Result<Vec<DemoBundle>> {
+    write_bundles_tweaked(dir, bureau, &|_, _| {})
+}
+
+/// [`write_bundles_from`], each example sheet first passed to `tweak` with its number (0–4
+/// Liaoning, 5 Jiangsu): tests make a panel that answers differently (issue #13).
+pub fn write_bundles_tweaked(dir: &std::path::Path, bureau: Option<&DemoBureau>, tweak: &dyn Fn(usize, &mut Value)) -> Result<Vec<DemoBundle>> {
     let work = dir.join(".tablets");
     let _ = std::fs::remove_dir_all(&work);
     let mut out = Vec::new();
@@ -233,7 +239,8 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
     sources.push(("jiangsu", JIANGSU_RUBRIC, serde_json::from_str(JIANGSU_EXAMPLE).expect("example is JSON")));
     let photos: [(&str, &str, &str); 3] =
         [("layout", "1.2", "服务大厅全景"), ("equipment", "2.1", "窗口办公设施"), ("practice", "3.1", "服务实操/标识")];
-    for (n, (province, rubric, doc)) in sources.into_iter().enumerate() {
+    for (n, (province, rubric, mut doc)) in sources.into_iter().enumerate() {
+        tweak(n, &mut doc);
         let tablet = work.join(format!("{province}-{}-{}", n + 1, doc["assessor"]["name"].as_str().unwrap_or("")));
         // Demo tablets have fixed keys, so the demo (and its report) is the same every time.
         crate::identity::install_seed(

@@ -261,6 +261,27 @@ pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
 
 /// Checks a photo (downscaling it if `long_side` says so) and writes it and its thumbnail
 /// durably. Runs on worker threads.
+/// Checks and stores a photo that belongs to no inspection (a 整改 item's evidence, issue #13):
+/// its files by hash and its row in `photos`. Returns its SHA-256.
+pub(crate) fn store_photo(store: &Store, bytes: &[u8]) -> Result<String> {
+    let meta = write_photo_files(&store.dir, bytes, store.photo_long_side()?)?;
+    store.conn.execute(
+        "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at, original_sha256, original_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            meta.sha256,
+            meta.size as i64,
+            meta.width,
+            meta.height,
+            meta.orientation,
+            meta.taken_at,
+            meta.original_sha256,
+            meta.original_size.map(|n| n as i64)
+        ],
+    )?;
+    Ok(meta.sha256)
+}
+
 fn write_photo_files(dir: &Path, bytes: &[u8], long_side: Option<u32>) -> Result<photo::PhotoMeta> {
     // Without downscaling, the camera's file is what is stored: its write to disk starts before
     // the decode, so the fsync at the end finds it mostly written. A refused photo's temp file

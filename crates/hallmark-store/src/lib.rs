@@ -38,6 +38,7 @@ pub mod merge;
 pub mod panels;
 pub mod photo;
 pub mod recovery;
+pub mod rectifications;
 pub mod report_issues;
 pub mod roster;
 pub mod schema;

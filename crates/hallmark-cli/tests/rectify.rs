@@ -1,0 +1,81 @@
+//! `hallmark rectify` on the demo (issue #13 part 2): the report's deductions listed as 整改
+//! items, an item followed through assign, progress and done with a photo, refused steps named,
+//! the ledger exported; closing needs a re-evaluation (the library test
+//! `rectifications.rs` closes one with a certified lead's report a year later).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hallmark(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hallmark")).args(args).env_remove("HALLMARK_TRUST").output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = hallmark(args);
+    assert!(o.status.success(), "hallmark {args:?}: {}", text(&o));
+    text(&o)
+}
+
+fn refused(args: &[&str], says: &str) {
+    let o = hallmark(args);
+    assert!(!o.status.success(), "hallmark {args:?} must be refused: {}", text(&o));
+    assert!(text(&o).contains(says), "hallmark {args:?} must say {says:?}:\n{}", text(&o));
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn the_reports_deductions_are_followed_as_rectification_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (d, lead) = (t.join("demo"), t.join("lead.db"));
+    ok(&["demo", s(&d), "--lead", s(&lead)]);
+    let db = s(&lead);
+    assert!(ok(&["rectify", "list", "--db", db]).contains("没有整改项"), "no report signed yet: no items");
+    let mut import = vec!["import", "--db", db];
+    let bundles: Vec<String> =
+        std::fs::read_dir(&d).unwrap().flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".hallmark")).collect();
+    import.extend(bundles.iter().map(String::as_str));
+    ok(&import);
+    let pdf = t.join("report.pdf");
+    ok(&["report", "--db", db, "--rubric", "liaoning-demo-window", "--details", s(&d.join("report-details.toml")), "--out", s(&pdf)]);
+
+    // The demo report deducts layout 场所布局 (and others): each is an item, 待整改.
+    let list = ok(&["rectify", "list", "--db", db]);
+    assert!(list.contains("铁岭县医疗保障事务服务中心（报告 HM-LN-"), "{list}");
+    assert!(list.lines().any(|l| l.starts_with("待整改  layout 场所布局  扣 3.6 分  场所面积：1850m²")), "{list}");
+
+    // Followed: assign, progress, done with a photo; refused steps named.
+    refused(&["rectify", "assign", "--db", db, "nosuch", "--owner", "张科长", "--due", "2027-01-31"], "no 整改 item 'nosuch'");
+    refused(&["rectify", "assign", "--db", db, "layout", "--owner", "张科长", "--due", "2027-13-01"], "the due date '2027-13-01' is not a date");
+    let o = ok(&["rectify", "assign", "--db", db, "layout", "--owner", "张科长", "--due", "2027-01-31"]);
+    assert!(o.contains("待整改  layout 场所布局") && o.contains("责任人 张科长，期限 2027-01-31"), "{o}");
+    ok(&["rectify", "progress", "--db", db, "layout", "--note", "功能分区标识已订制"]);
+    let photo = t.join("after.jpg");
+    std::fs::write(&photo, hallmark_store::demo::demo_photo(2)).unwrap();
+    refused(
+        &["rectify", "done", "--db", db, "layout", "--note", "已完成", "--photo", s(&t.join("missing.jpg"))],
+        "missing.jpg: cannot read the photo",
+    );
+    std::fs::write(t.join("bad.jpg"), b"not a jpeg").unwrap();
+    let o = hallmark(&["rectify", "done", "--db", db, "layout", "--note", "已完成", "--photo", s(&t.join("bad.jpg"))]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(ok(&["rectify", "list", "--db", db]).contains("整改中  layout"), "the refused photo recorded nothing");
+    let o = ok(&["rectify", "done", "--db", db, "layout", "--note", "功能分区标识已安装", "--photo", s(&photo)]);
+    assert!(o.contains("已整改（待核验）  layout"), "{o}");
+    refused(&["rectify", "progress", "--db", db, "layout", "--note", "x"], "reopen it first");
+
+    // The ledger.
+    let xlsx = t.join("整改台账.xlsx");
+    let o = ok(&["rectify", "export", "--db", db, "--out", s(&xlsx)]);
+    assert!(o.contains("整改台账") && std::fs::metadata(&xlsx).unwrap().len() > 1000, "{o}");
+
+    // Closing needs a re-evaluation: the report itself is not one.
+    refused(&["rectify", "close", "--db", db, "--by", s(&pdf), "--trust", s(&d.join("bureau-root.pem"))], "is not a re-evaluation");
+}
