@@ -15,6 +15,17 @@ pub(crate) fn merge(db: &Db, as_json: bool) -> Result<(), String> {
     } else {
         let rubric_of = |g: &hallmark_store::merge::MergeGroup| g.assessors.first().and_then(|a| store.rubric(&a.inspection_id).ok());
         out!("{}", hallmark_store::merge::merge_text(rubric_of, &groups));
+        // The lead's review (issue #13): every reviewed sheet and item of each panel.
+        for g in &groups {
+            let ids: Vec<String> = g.assessors.iter().map(|a| a.inspection_id.clone()).collect();
+            let reviews = store.reviews(&ids).map_err(|e| e.to_string())?;
+            if !reviews.is_empty() {
+                outln!("复核（{}）：", g.site);
+                for r in &reviews {
+                    outln!("  {}", r.text());
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -181,6 +181,9 @@ enum Command {
         /// A re-evaluation (复评): the signed report of the evaluation before, compared item by item
         #[arg(long)]
         previous: Option<PathBuf>,
+        /// Sign although returned items are not answered yet: the reason, printed in the report
+        #[arg(long, value_name = "REASON")]
+        override_reviews: Option<String>,
     },
     /// Check a report: its signatures, the signer's certificate against the bureau's root, and with
     /// --bundles every score recomputed from the raw bundles
@@ -201,6 +204,11 @@ enum Command {
         /// Why (printed wherever the report is verified)
         #[arg(long)]
         reason: String,
+    },
+    /// The lead's review of the panel's sheets: accept, or return an item with a comment
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
     },
     /// 整改: the deductions of a signed report as items followed to closure (assign, progress, done
     /// with a photo, closed by a re-evaluation), exported as XLSX
@@ -484,6 +492,39 @@ enum CaCommand {
     },
     /// Show a certificate file: who, roles, validity, issuer, key fingerprint
     Show { cert: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Return a sheet or an item to its assessor with a comment
+    Return {
+        #[command(flatten)]
+        db: Db,
+        /// The assessor's name or the inspection id (`hallmark list`)
+        #[arg(long)]
+        sheet: String,
+        /// A rubric item id; without it, the whole sheet
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Accept a sheet or an item (after a return: the assessor's change or reply)
+    Accept {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        sheet: String,
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Every reviewed sheet and item and where it stands
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -792,13 +833,21 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Panel { command: PanelCommand::List { db } } => panels::list(&db),
         Command::List { db } => lead::list(&db),
-        Command::Report { which, out, text, draft, supersedes, reason, previous } => {
-            let lifecycle =
-                hallmark_report::issue::Lifecycle { supersedes: supersedes.as_deref().zip(reason.as_deref()), previous: previous.as_deref() };
+        Command::Report { which, out, text, draft, supersedes, reason, previous, override_reviews } => {
+            let lifecycle = hallmark_report::issue::Lifecycle {
+                supersedes: supersedes.as_deref().zip(reason.as_deref()),
+                previous: previous.as_deref(),
+                override_reviews: override_reviews.as_deref(),
+            };
             report::report(&which, &out, text, draft, &lifecycle)
         }
         Command::Verify { pdf, bundles, trust, json } => report::verify(&pdf, bundles.as_deref(), &trust, json),
         Command::Withdraw { db, pdf, reason } => report::withdraw(&db, &pdf, &reason),
+        Command::Review { command } => match command {
+            ReviewCommand::Return { db, sheet, item, comment } => rectify::review(&db, &sheet, item.as_deref(), true, &comment),
+            ReviewCommand::Accept { db, sheet, item, comment } => rectify::review(&db, &sheet, item.as_deref(), false, &comment),
+            ReviewCommand::List { db } => rectify::reviews(&db),
+        },
         Command::Rectify { command } => match command {
             RectifyCommand::List { db, site } => rectify::list(&db, site.as_deref()),
             RectifyCommand::Assign { db, item, site, owner, due } => {

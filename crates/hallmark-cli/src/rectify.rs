@@ -1,4 +1,4 @@
-//! `hallmark rectify`: 整改 items (issue #13 part 2) — list, assign, progress, done, reopen,
+//! `hallmark review` (the lead's review of the sheets, issue #13 part 1) and `hallmark rectify`: 整改 items (issue #13 part 2) — list, assign, progress, done, reopen,
 //! close by a re-evaluation, export. The library is hallmark-store's rectifications and
 //! hallmark-report's `rectify`.
 
@@ -94,5 +94,48 @@ pub(crate) fn export(db: &Db, out: &Path, site: Option<&str>) -> Result<(), Stri
     let bytes = hallmark_report::rectify::xlsx(&items).map_err(|e| e.to_string())?;
     hallmark_store::durable::write_replacing(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     outln!("{}: 整改台账 {} 项", out.display(), items.len());
+    Ok(())
+}
+
+/// The sheet `which` names: an inspection id, or the one assessor of that name.
+fn sheet(store: &Store, which: &str) -> Result<String, String> {
+    let groups = store.merge().map_err(|e| e.to_string())?;
+    let found: Vec<(String, String)> = groups
+        .iter()
+        .flat_map(|g| g.assessors.iter().map(move |a| (a.inspection_id.clone(), format!("{} ({})", a.name, g.site))))
+        .filter(|(id, name)| id == which || name.split(" (").next() == Some(which))
+        .collect();
+    match found.as_slice() {
+        [(id, _)] => Ok(id.clone()),
+        [] => Err(format!("no sheet of '{which}' in the merged panels (name the assessor as `hallmark merge` shows, or the inspection id)")),
+        many => Err(format!(
+            "'{which}' names {} sheets: {}; give the inspection id",
+            many.len(),
+            many.iter().map(|(id, n)| format!("{n} {id}")).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// `hallmark review return|accept --db DB --sheet NAME|ID [--item ITEM] --comment C`
+pub(crate) fn review(db: &Db, which: &str, item: Option<&str>, returned: bool, comment: &str) -> Result<(), String> {
+    let mut store = open_db(db, Access::Existing)?;
+    let id = sheet(&store, which)?;
+    let r = store.review(&id, item, returned, comment, &crate::now()).map_err(|e| e.to_string())?;
+    outln!("{}", r.text());
+    Ok(())
+}
+
+/// `hallmark review list --db DB`
+pub(crate) fn reviews(db: &Db) -> Result<(), String> {
+    let store = open_db(db, Access::ReadOnly)?;
+    let ids: Vec<String> =
+        store.merge().map_err(|e| e.to_string())?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+    let all = store.reviews(&ids).map_err(|e| e.to_string())?;
+    if all.is_empty() {
+        outln!("尚无复核记录");
+    }
+    for r in &all {
+        outln!("{}", r.text());
+    }
     Ok(())
 }

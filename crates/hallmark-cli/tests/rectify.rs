@@ -79,3 +79,44 @@ fn the_reports_deductions_are_followed_as_rectification_items() {
     // Closing needs a re-evaluation: the report itself is not one.
     refused(&["rectify", "close", "--db", db, "--by", s(&pdf), "--trust", s(&d.join("bureau-root.pem"))], "is not a re-evaluation");
 }
+
+/// Issue #13 part 1 from the command line: a returned item stops the signed report until it is
+/// answered or accepted, or the lead overrides with a reason the report prints; `merge` shows
+/// the review state.
+#[test]
+fn a_returned_item_stops_the_report_unless_the_lead_overrides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (d, lead) = (t.join("demo"), t.join("lead.db"));
+    ok(&["demo", s(&d), "--lead", s(&lead)]);
+    let db = s(&lead);
+    let mut import = vec!["import", "--db", db];
+    let bundles: Vec<String> =
+        std::fs::read_dir(&d).unwrap().flatten().map(|e| e.path().display().to_string()).filter(|p| p.ends_with(".hallmark")).collect();
+    import.extend(bundles.iter().map(String::as_str));
+    ok(&import);
+    assert!(ok(&["review", "list", "--db", db]).contains("尚无复核记录"));
+    refused(&["review", "return", "--db", db, "--sheet", "赵六", "--item", "practice", "--comment", "x"], "no sheet of '赵六'");
+    refused(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", " "], "a return needs a comment");
+    let o = ok(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", "服务实操比其他人低，请复核"]);
+    assert!(o.contains("张伟 · practice：退回（服务实操比其他人低，请复核），待评价人员修改"), "{o}");
+    let merged = ok(&["merge", "--db", db]);
+    assert!(merged.contains("复核（铁岭县医疗保障事务服务中心）：\n  张伟 · practice：退回"), "{merged}");
+
+    let details = d.join("report-details.toml");
+    let pdf = t.join("report.pdf");
+    let base = ["report", "--db", db, "--rubric", "liaoning-demo-window", "--details", s(&details), "--out", s(&pdf)];
+    refused(&base, "has returned items not answered yet: 张伟 · practice");
+    assert!(!pdf.exists(), "nothing written");
+    // A draft shows the state and is not stopped.
+    let draft = t.join("draft.pdf");
+    let o = ok(&["report", "--db", db, "--rubric", "liaoning-demo-window", "--out", s(&draft), "--draft", "--text"]);
+    assert!(o.contains("复核：张伟 · practice：退回"), "{o}");
+    // Overridden: signed, the reason printed.
+    let o = ok(&[&base[..], &["--text", "--override-reviews", "评价人员已调离，无法复核"]].concat());
+    assert!(o.contains("组长在复核未完成时签发本报告（1项退回待修改），原因：评价人员已调离，无法复核"), "{o}");
+    // Accepted: no override needed; the report prints the state.
+    ok(&["review", "accept", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", "电话核实，维持原分"]);
+    let o = ok(&[&base[..], &["--text"]].concat());
+    assert!(o.contains("复核：张伟 · practice：已接受（电话核实，维持原分）") && !o.contains("组长在复核未完成时签发"), "{o}");
+}

@@ -108,13 +108,16 @@ pub struct Lifecycle<'a> {
     /// and deciding the validity by the standard's §12. Named once, when the report is first
     /// made (or corrected); recorded, so later makes compare with the same one.
     pub previous: Option<&'a Path>,
+    /// Sign although a returned sheet or item is not answered yet: the lead's reason, printed in
+    /// the report with the open returns (issue #13 part 1).
+    pub override_reviews: Option<&'a str>,
 }
 
 /// [`make`], with where the report stands ([`Lifecycle`]).
 pub fn make_as(store: &Store, request: &Request, lifecycle: &Lifecycle) -> Result<Made, ReportError> {
     match lifecycle.supersedes {
-        Some((old, reason)) => correct_as(store, request, old, reason, lifecycle.previous),
-        None => make_signed(store, request, None, lifecycle.previous),
+        Some((old, reason)) => correct_as(store, request, old, reason, lifecycle),
+        None => make_signed(store, request, None, lifecycle),
     }
 }
 
@@ -125,17 +128,17 @@ pub fn make_as(store: &Store, request: &Request, lifecycle: &Lifecycle) -> Resul
 /// report of another site or signer, or one withdrawn or corrected already. The first issue's
 /// 报告日期 and validity stand: a correction does not extend a title.
 pub fn correct(store: &Store, request: &Request, old: &Path, reason: &str) -> Result<Made, ReportError> {
-    correct_as(store, request, old, reason, None)
+    correct_as(store, request, old, reason, &Lifecycle::default())
 }
 
-fn correct_as(store: &Store, request: &Request, old: &Path, reason: &str, previous: Option<&Path>) -> Result<Made, ReportError> {
+fn correct_as(store: &Store, request: &Request, old: &Path, reason: &str, lifecycle: &Lifecycle) -> Result<Made, ReportError> {
     if request.draft {
         return Err(ReportError::Input("a draft is not a correction: a correction is a signed report (leave out --draft)".into()));
     }
     if reason.trim().is_empty() {
         return Err(ReportError::Input("a correction needs a reason (--reason: it is printed on the corrected report's cover)".into()));
     }
-    make_signed(store, request, Some((old, reason.trim())), previous)
+    make_signed(store, request, Some((old, reason.trim())), lifecycle)
 }
 
 /// The previous report's sidecar, checked: the PDF intact and signed as its sidecar says.
@@ -153,8 +156,28 @@ fn read_previous(pdf: &Path) -> Result<Vec<u8>, ReportError> {
     std::fs::read(&path).map_err(|e| ReportError::Input(format!("{}: cannot read: {e}", path.display())))
 }
 
-fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str)>, previous: Option<&Path>) -> Result<Made, ReportError> {
+fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str)>, lifecycle: &Lifecycle) -> Result<Made, ReportError> {
+    let previous = lifecycle.previous;
     let group = request.group.find(store)?;
+    // Review (issue #13 part 1): no signed report while a return is open, unless overridden.
+    let ids: Vec<String> = group.assessors.iter().map(|a| a.inspection_id.clone()).collect();
+    let reviews = store.reviews(&ids)?;
+    let open: Vec<String> = reviews.iter().filter(|r| r.is_open()).map(|r| r.text()).collect();
+    let override_reason = lifecycle.override_reviews.map(str::trim).filter(|r| !r.is_empty());
+    if !request.draft && !open.is_empty() && override_reason.is_none() {
+        return Err(ReportError::PanelIncomplete(format!(
+            "the panel of '{}' has returned items not answered yet: {}; wait for the assessors' changed bundles, accept them (`hallmark review accept`), or sign anyway with the reason printed in the report (--override-reviews REASON)",
+            group.site,
+            open.join("; ")
+        )));
+    }
+    let review_lines: Vec<String> = reviews.iter().map(|r| crate::printable::clean(&r.text())).collect();
+    let review_override = match override_reason {
+        Some(reason) if !open.is_empty() => {
+            Some(crate::printable::clean(&format!("组长在复核未完成时签发本报告（{}项退回待修改），原因：{reason}", open.len())))
+        }
+        _ => None,
+    };
     if !request.draft {
         if let Some(missing) = cannot_conclude(store, &group)? {
             return Err(ReportError::PanelIncomplete(format!(
@@ -204,7 +227,7 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
         None => None,
     };
     if request.draft {
-        return make_draft(store, request, &group, previous.as_ref().map(|p| (p, months)));
+        return make_draft(store, request, &group, previous.as_ref().map(|p| (p, months)), review_lines);
     }
     let recorded = store.report_issue(&group.site, &group.rubric_id)?;
     if recorded.is_none() {
@@ -251,6 +274,8 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     lead_may_sign(store, signed_at)?;
     let render = |issued_on: &str| -> Result<_, ReportError> {
         let mut report = model::build(store, &group, request.details, issued_on)?;
+        report.reviews = review_lines.clone();
+        report.review_override = review_override.clone();
         if let Some(p) = &previous {
             report = report.after(p, months)?;
         }
@@ -319,9 +344,16 @@ fn cannot_conclude(store: &Store, group: &MergeGroup) -> Result<Option<String>, 
 
 /// A draft: the report as it stands, 草稿 on every page, never sealed. The 报告日期 printed is
 /// the recorded one, else today's; none is recorded.
-fn make_draft(store: &Store, request: &Request, group: &MergeGroup, previous: Option<(&seal::Sidecar, Option<u32>)>) -> Result<Made, ReportError> {
+fn make_draft(
+    store: &Store,
+    request: &Request,
+    group: &MergeGroup,
+    previous: Option<(&seal::Sidecar, Option<u32>)>,
+    reviews: Vec<String>,
+) -> Result<Made, ReportError> {
     let issued_on = store.report_issue(&group.site, &group.rubric_id)?.unwrap_or_else(|| request.today.to_string());
     let mut report = model::build(store, group, request.details, &issued_on)?;
+    report.reviews = reviews;
     if let Some((p, months)) = previous {
         report = report.after(p, months)?;
     }

@@ -103,6 +103,10 @@ pub struct Report {
     /// A re-evaluation (复评, issue #13): the report before it compared item by item, and the
     /// validity by the standard's §12 (`crate::previous`).
     pub previous: Option<crate::previous::PreviousRow>,
+    /// The lead's review of the sheets (issue #13 part 1), one line each: "张伟 · practice：退回（…），…".
+    pub reviews: Vec<String>,
+    /// Signed although returns were open: the lead's reason, printed under 评价结论.
+    pub review_override: Option<String>,
 }
 
 /// What a corrected report (更正) prints on its cover.
@@ -490,6 +494,8 @@ pub fn build(store: &Store, group: &MergeGroup, details: &Details, issued_on: &s
         draft: false,
         correction: None,
         previous: None,
+        reviews: Vec::new(),
+        review_override: None,
     };
     printable::each_text(&mut report, |s| *s = printable::clean(s));
     Ok(report)

@@ -140,6 +140,7 @@ pub fn each_text(r: &mut Report, mut f: impl FnMut(&mut String)) {
         g.lines.iter_mut().for_each(&mut f);
     }
     r.warnings.iter_mut().for_each(&mut f);
+    r.reviews.iter_mut().for_each(&mut f);
     for x in &mut r.excluded {
         f(&mut x.name);
         f(&mut x.reason);

@@ -90,6 +90,12 @@ pub fn render(r: &Report) -> String {
     for w in &r.warnings {
         let _ = writeln!(o, "提示：{w}");
     }
+    for l in &r.reviews {
+        let _ = writeln!(o, "复核：{l}");
+    }
+    if let Some(x) = &r.review_override {
+        let _ = writeln!(o, "{x}");
+    }
     let _ = writeln!(o, "\n九、整改建议");
     if r.recommendations.is_empty() {
         let _ = writeln!(o, "无扣分项。");

@@ -44,7 +44,7 @@ fn make(store: &Store, out: &Path, today: &str, previous: Option<&Path>) -> Made
         now: &now,
         draft: false,
     };
-    hallmark_report::issue::make_as(store, &request, &Lifecycle { supersedes: None, previous }).unwrap()
+    hallmark_report::issue::make_as(store, &request, &Lifecycle { supersedes: None, previous, override_reviews: None }).unwrap()
 }
 
 fn at(day: &str) -> String {

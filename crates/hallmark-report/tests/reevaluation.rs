@@ -36,7 +36,7 @@ fn make(store: &Store, out: &Path, today: &str, previous: Option<&Path>) -> Resu
         now: &now,
         draft: false,
     };
-    hallmark_report::issue::make_as(store, &request, &Lifecycle { supersedes: None, previous }).map_err(|e| e.to_string())
+    hallmark_report::issue::make_as(store, &request, &Lifecycle { supersedes: None, previous, override_reviews: None }).map_err(|e| e.to_string())
 }
 
 /// The first evaluation's report, as issued on 2026-11-20 — except that one assessor gave

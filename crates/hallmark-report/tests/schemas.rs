@@ -163,3 +163,24 @@ fn rectification_event_v1_keeps_its_shape() {
     let values = [serde_json::to_value(done).unwrap(), serde_json::to_value(bare).unwrap()];
     shape::check("rectification-event-v1", &shape::shape_of(&values, &[]));
 }
+
+/// The lead's signed review the store keeps (issue #13): `tests/schemas/review-v1.txt`.
+#[test]
+fn review_v1_keeps_its_shape() {
+    use hallmark_store::reviews::{ReviewV1, FORMAT};
+    let s = |v: &str| v.to_string();
+    let item = ReviewV1 {
+        format: s(FORMAT),
+        inspection_id: s("i"),
+        item_id: Some(s("practice")),
+        action: s("returned"),
+        comment: s("请复核"),
+        at: s("2026-11-20T12:00:00.000Z"),
+        device_id: s("d"),
+        public_key: s("00"),
+        signature: s("00"),
+    };
+    let sheet = ReviewV1 { item_id: None, action: s("accepted"), ..item.clone() };
+    let values = [serde_json::to_value(item).unwrap(), serde_json::to_value(sheet).unwrap()];
+    shape::check("review-v1", &shape::shape_of(&values, &[]));
+}

@@ -231,6 +231,17 @@ pub fn write_bundles_from(dir: &std::path::Path, bureau: Option<&DemoBureau>) ->
 /// [`write_bundles_from`], each example sheet first passed to `tweak` with its number (0–4
 /// Liaoning, 5 Jiangsu): tests make a panel that answers differently (issue #13).
 pub fn write_bundles_tweaked(dir: &std::path::Path, bureau: Option<&DemoBureau>, tweak: &dyn Fn(usize, &mut Value)) -> Result<Vec<DemoBundle>> {
+    write_bundles_keeping(dir, bureau, tweak, bureau.is_some())
+}
+
+/// [`write_bundles_tweaked`], keeping the tablets' data folders in `dir/tablets/` when `keep`
+/// (tests change a sheet afterwards, as an assessor answering a return does).
+pub fn write_bundles_keeping(
+    dir: &std::path::Path,
+    bureau: Option<&DemoBureau>,
+    tweak: &dyn Fn(usize, &mut Value),
+    keep: bool,
+) -> Result<Vec<DemoBundle>> {
     let work = dir.join(".tablets");
     let _ = std::fs::remove_dir_all(&work);
     let mut out = Vec::new();
@@ -310,7 +321,7 @@ pub fn write_bundles_tweaked(dir: &std::path::Path, bureau: Option<&DemoBureau>,
     // `hallmark sync push --db DIR/tablets/NAME`.
     let kept = dir.join(DEMO_TABLETS_DIR);
     let _ = std::fs::remove_dir_all(&kept);
-    if bureau.is_some() {
+    if keep {
         std::fs::rename(&work, &kept).map_err(|e| crate::io("cannot keep the demo tablets", e))?;
     }
     let _ = std::fs::remove_dir_all(&work);

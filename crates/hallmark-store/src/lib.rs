@@ -40,6 +40,7 @@ pub mod photo;
 pub mod recovery;
 pub mod rectifications;
 pub mod report_issues;
+pub mod reviews;
 pub mod roster;
 pub mod schema;
 pub mod services;
