@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "save_signature",
     "export_bundle",
     "bundle_inbox",
+    "receive_reviews",
     "import_bundles",
     "roster_add",
     "roster_load",

@@ -37,6 +37,7 @@ export const backend = {
     invoke('save_signature', pngBytes, { headers: { 'x-inspection': encodeURIComponent(id) } }),
   exportBundle: (id, onProgress) => invoke('export_bundle', { id, onProgress: channel(onProgress) }),
   bundleInbox: () => invoke('bundle_inbox'),
+  receiveReviews: () => invoke('receive_reviews'),
   importBundles: (paths, onProgress) => invoke('import_bundles', { paths, onProgress: channel(onProgress) }),
   rosterAdd: (publicKey, name) => invoke('roster_add', { publicKey, name }),
   rosterLoad: (path) => invoke('roster_load', { path }),

@@ -25,6 +25,7 @@ export function fakeBackend(fixture) {
     saveSignature: async () => view(),
     exportBundle: async () => ({ path: '(memory)/demo.hallmark', bytes: 0, photos: 0, events: 0, fingerprint: '0000 0000 0000 0000' }),
     bundleInbox: async () => ({ dir: '(memory)', files: [] }),
+    receiveReviews: async () => ({ received: 0, refused: [] }),
     importBundles: async () => [],
     rosterAdd: async () => '0000 0000 0000 0000',
     rosterLoad: async () => [],

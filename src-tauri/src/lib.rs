@@ -17,7 +17,7 @@ use tauri::ipc::Channel;
 use tauri::{Manager, State};
 use view::{
     invalid, AppInfo, CommandError, CreateInspection, Exported, ImportOutcome, Inbox, InboxFile, InspectionSummary, InspectionView, Progress,
-    RubricChoice,
+    ReviewsReceived, RubricChoice,
 };
 
 pub struct AppState {
@@ -263,6 +263,29 @@ fn export_bundle(state: State<'_, AppState>, id: String, on_progress: Channel<Pr
         let _ = on_progress.send(Progress { done, total });
     })?;
     Ok(Exported::from(&exported))
+}
+
+/// Receives the lead's review files (`*.review.json`) lying in the bundle folder (issue #13):
+/// the reviews of this tablet's sheets, each checked. A file that is refused is named.
+#[tauri::command(async)]
+fn receive_reviews(state: State<'_, AppState>) -> Result<ReviewsReceived> {
+    let mut store = lock(&state)?;
+    let mut out = ReviewsReceived { received: 0, refused: Vec::new() };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(bundle_dir())
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".review.json")).collect())
+        .unwrap_or_default();
+    files.sort();
+    for f in files {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match std::fs::read(&f).map_err(|e| e.to_string()).and_then(|b| store.receive_reviews(&b, &now()).map_err(|e| e.to_string())) {
+            Ok(n) => out.received += n,
+            Err(e) => {
+                eprintln!("hallmark: review file {name} refused: {e}");
+                out.refused.push(name);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The `.hallmark` files in the bundle folder (the lead's inbox).
@@ -767,6 +790,7 @@ pub fn run() {
             save_signature,
             export_bundle,
             bundle_inbox,
+            receive_reviews,
             import_bundles,
             roster_add,
             roster_load,

@@ -152,6 +152,7 @@ impl Owned {
             evidence: &self.evidence,
             services: &self.services,
             signature: self.signature.as_deref(),
+            reviews: &[],
         }
     }
 
@@ -175,6 +176,8 @@ impl Owned {
             "evidence": evidence,
             "services": self.services,
             "signature": self.signature.as_ref().map(|png| data_url("image/png", png)),
+            // New in issue #13: the lead's reviews received on this tablet (none here).
+            "reviews": [],
         })
     }
 }

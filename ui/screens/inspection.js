@@ -174,9 +174,29 @@ function render(st) {
     ev.preventDefault();
     focusNext(t);
   });
-  main.replaceChildren(h('div', { class: 'inspection' }, renderSummary(st), h('div', { class: 'body' }, renderNav(st, groupsByParent), items)));
+  main.replaceChildren(h('div', { class: 'inspection' }, renderSummary(st), renderReviews(st), h('div', { class: 'body' }, renderNav(st, groupsByParent), items)));
   updateScores(st);
   stickyOffset();
+}
+
+/// The lead's review of this sheet (issue #13), at the top: returned items first, each with the
+/// lead's comment and a link to the item; answered and accepted ones after.
+function renderReviews(st) {
+  const reviews = st.view.reviews || [];
+  if (!reviews.length) return null;
+  const label = { returned: '组长退回，请复核修改', answered: '已修改，待组长确认', accepted: '组长已接受' };
+  const open = reviews.filter((r) => r.state === 'returned').length;
+  return h('section', { class: `reviews${open ? ' open' : ''}`, id: 'reviews' },
+    h('h2', {}, open ? `组长复核意见：${open} 项退回` : '组长复核意见'),
+    h('ul', {}, ...reviews.map((r) => h('li', { class: `review ${r.state}`, dataset: { item: r.item_id || '' } },
+      h('strong', {}, r.item_id ? `${r.item_name || r.item_id}` : '整张评分表'),
+      h('span', { class: 'badge' }, label[r.state] || r.state),
+      r.comment ? h('span', { class: 'comment' }, `“${r.comment}”`) : null,
+      h('small', {}, localTime(r.at)),
+      r.item_id && r.state === 'returned'
+        ? h('button', { class: 'ghost', onclick: () => jumpTo(document.getElementById(`item-${r.item_id}`)) }, '去修改')
+        : null))),
+    open ? h('p', { class: 'card-sub' }, '已完成的评价修改时需填写更正原因；修改后重新导出数据包交组长。') : null);
 }
 
 function stickyOffset() {

@@ -22,6 +22,13 @@ export async function showList(ctx) {
   $('#main').dataset.inspection = '';
   $('#title').textContent = 'hallmark 医保服务评价';
   setStatus('');
+  // The lead's review files in the bundle folder (issue #13): received before the list is read.
+  const got = await ctx.backend.receiveReviews().catch((e) => { console.warn(e); return undefined; });
+  if (got && got.refused.length) {
+    toast(`复核意见文件无法接收：${got.refused.join('、')}（签名无效、证书不符或文件损坏，请组长重新导出）`);
+  } else if (got && got.received > 0) {
+    toast(`收到组长复核意见 ${got.received} 条：打开对应评价查看`, 'ok');
+  }
   // The enrollment is only shown: a failure to read it never keeps the list from opening.
   const [all, info, enrollment, sync] = await Promise.all([ctx.backend.listInspections(), ctx.backend.appInfo(),
     ctx.backend.enrollmentStatus().catch((e) => { console.warn(e); return undefined; }),

@@ -525,6 +525,19 @@ enum ReviewCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Write the reviews for the assessors' tablets (FILE.review.json: put it in the tablets' bundle folder)
+    Export {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// On a tablet's data folder: receive the lead's review file
+    Receive {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -847,6 +860,8 @@ fn run(cli: Cli) -> Result<(), String> {
             ReviewCommand::Return { db, sheet, item, comment } => rectify::review(&db, &sheet, item.as_deref(), true, &comment),
             ReviewCommand::Accept { db, sheet, item, comment } => rectify::review(&db, &sheet, item.as_deref(), false, &comment),
             ReviewCommand::List { db } => rectify::reviews(&db),
+            ReviewCommand::Export { db, out } => rectify::review_export(&db, &out),
+            ReviewCommand::Receive { db, file } => rectify::review_receive(&db, &file),
         },
         Command::Rectify { command } => match command {
             RectifyCommand::List { db, site } => rectify::list(&db, site.as_deref()),

@@ -139,3 +139,24 @@ pub(crate) fn reviews(db: &Db) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `hallmark review export --db LEAD --out FILE.review.json`
+pub(crate) fn review_export(db: &Db, out: &Path) -> Result<(), String> {
+    let store = open_db(db, Access::ReadOnly)?;
+    let ids: Vec<String> =
+        store.merge().map_err(|e| e.to_string())?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+    let file = store.review_file(&ids).map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec_pretty(&file).expect("review file serializes");
+    hallmark_store::durable::write_replacing(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    outln!("{}: 复核意见 {} 条（放入评价人员平板的数据包文件夹，平板打开时接收）", out.display(), file.reviews.len());
+    Ok(())
+}
+
+/// `hallmark review receive --db TABLET FILE.review.json`
+pub(crate) fn review_receive(db: &Db, file: &Path) -> Result<(), String> {
+    let mut store = open_db(db, Access::Existing)?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let n = store.receive_reviews(&bytes, &crate::now()).map_err(|e| format!("{}: {e}", file.display()))?;
+    outln!("收到组长复核意见 {n} 条");
+    Ok(())
+}

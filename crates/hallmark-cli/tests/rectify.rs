@@ -100,6 +100,20 @@ fn a_returned_item_stops_the_report_unless_the_lead_overrides() {
     refused(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", " "], "a return needs a comment");
     let o = ok(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", "服务实操比其他人低，请复核"]);
     assert!(o.contains("张伟 · practice：退回（服务实操比其他人低，请复核），待评价人员修改"), "{o}");
+    // The return travels to 张伟's tablet as the lead's signed review file; the tablet (enrolled,
+    // trusting the bureau root) checks the lead's certificate and keeps it once.
+    let file = t.join("复核意见.review.json");
+    assert!(ok(&["review", "export", "--db", db, "--out", s(&file)]).contains("复核意见 1 条"));
+    let tablet = d.join("tablets").join("liaoning-3-张伟");
+    assert!(ok(&["review", "receive", "--db", s(&tablet), s(&file)]).contains("收到组长复核意见 1 条"));
+    assert!(ok(&["review", "receive", "--db", s(&tablet), s(&file)]).contains("收到组长复核意见 0 条"));
+    let altered = t.join("altered.review.json");
+    std::fs::write(&altered, std::fs::read_to_string(&file).unwrap().replace("请复核", "不用复核")).unwrap();
+    refused(&["review", "receive", "--db", s(&tablet), s(&altered)], "does not verify (altered): nothing received");
+    let mut unsigned: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    unsigned["lead_certificates"] = serde_json::json!([]);
+    std::fs::write(&altered, serde_json::to_vec(&unsigned).unwrap()).unwrap();
+    refused(&["review", "receive", "--db", s(&tablet), s(&altered)], "the signer is not enrolled");
     let merged = ok(&["merge", "--db", db]);
     assert!(merged.contains("复核（铁岭县医疗保障事务服务中心）：\n  张伟 · practice：退回"), "{merged}");
 

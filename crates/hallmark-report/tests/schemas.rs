@@ -184,3 +184,23 @@ fn review_v1_keeps_its_shape() {
     let values = [serde_json::to_value(item).unwrap(), serde_json::to_value(sheet).unwrap()];
     shape::check("review-v1", &shape::shape_of(&values, &[]));
 }
+
+/// The review file the lead hands to the tablets (issue #13): `tests/schemas/review-file-v1.txt`.
+#[test]
+fn review_file_v1_keeps_its_shape() {
+    use hallmark_store::reviews::{ReviewFileV1, ReviewV1, FILE_FORMAT, FORMAT};
+    let s = |v: &str| v.to_string();
+    let review = ReviewV1 {
+        format: s(FORMAT),
+        inspection_id: s("i"),
+        item_id: Some(s("practice")),
+        action: s("returned"),
+        comment: s("请复核"),
+        at: s("2026-11-20T12:00:00.000Z"),
+        device_id: s("d"),
+        public_key: s("00"),
+        signature: s("00"),
+    };
+    let file = ReviewFileV1 { format: s(FILE_FORMAT), lead_certificates: vec![s("-----BEGIN CERTIFICATE-----")], reviews: vec![review] };
+    shape::check("review-file-v1", &shape::shape_of(&[serde_json::to_value(file).unwrap()], &[]));
+}

@@ -17,6 +17,20 @@ use crate::{identity, Result, Store, StoreError};
 /// | `hallmark-review/1` | #13 review | a sheet or item accepted or returned with a comment, signed by the lead's device |
 pub const FORMAT: &str = "hallmark-review/1";
 
+/// | `hallmark-review-file/1` | #13 review | the lead's reviews of some sheets, with the lead device's certificate chain: what the tablet receives |
+pub const FILE_FORMAT: &str = "hallmark-review-file/1";
+
+/// What the lead hands to the assessors' tablets (version 1, issue #13): the reviews of their
+/// sheets and the chain that certifies the lead. Do not modify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewFileV1 {
+    pub format: String,
+    /// The lead device's certificate chain (PEM, leaf first); empty when unenrolled.
+    pub lead_certificates: Vec<String>,
+    pub reviews: Vec<ReviewV1>,
+}
+
 /// One review, as signed (version 1, issue #13). Do not modify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +142,80 @@ impl Store {
             params![inspection_id, item_id, r.action, seen, serde_json::to_string(&r).expect("review serializes"), now],
         )?;
         Ok(self.reviews(&[inspection_id.to_string()])?.into_iter().find(|x| x.item_id.as_deref() == item_id).expect("recorded above"))
+    }
+
+    /// Every review this store holds of these inspections, as the lead signed them, with this
+    /// device's certificate chain: the file the assessors' tablets receive.
+    pub fn review_file(&self, inspection_ids: &[String]) -> Result<ReviewFileV1> {
+        let mut reviews = Vec::new();
+        for id in inspection_ids {
+            let mut st = self.conn.prepare("SELECT statement FROM reviews WHERE inspection_id = ?1 ORDER BY seq")?;
+            for text in st.query_map(params![id], |r| r.get::<_, String>(0))? {
+                reviews.push(
+                    serde_json::from_str(&text?)
+                        .map_err(|_| StoreError::Invalid("a review does not read: the database was changed outside hallmark".into()))?,
+                );
+            }
+        }
+        Ok(ReviewFileV1 { format: FILE_FORMAT.into(), lead_certificates: self.device_certificates()?.unwrap_or_default(), reviews })
+    }
+
+    /// Receives the lead's review file on an assessor's tablet: the reviews of inspections this
+    /// store holds, each checked (its signature; with a trusted root installed, the lead's chain,
+    /// role lead, binding the signing key) and kept once. Reviews of other tablets' sheets are
+    /// skipped. Returns how many were new. A file that is not a review file, or a review that
+    /// does not check, is refused whole, keeping nothing.
+    pub fn receive_reviews(&mut self, bytes: &[u8], now: &str) -> Result<usize> {
+        let file: ReviewFileV1 = serde_json::from_slice(bytes).map_err(|e| StoreError::Invalid(format!("not a hallmark review file: {e}")))?;
+        if file.format != FILE_FORMAT {
+            return Err(StoreError::Invalid(format!(
+                "review file format '{}' is unknown (this hallmark reads {FILE_FORMAT}): update hallmark",
+                file.format
+            )));
+        }
+        let trust = self.trust_store()?;
+        let chain = if trust.has_roots() {
+            let chain = hallmark_trust::certificate::read_chain("the lead's certificate", &file.lead_certificates).map_err(StoreError::Trust)?;
+            let at = chrono::DateTime::parse_from_rfc3339(now)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| StoreError::Invalid(format!("the time '{now}': {e}")))?;
+            let trusted = trust.check(&chain, hallmark_trust::Role::Lead, at, at).map_err(StoreError::Trust)?;
+            Some(hex(&trusted.signer.public_key))
+        } else {
+            None
+        };
+        let tx = self.conn.unchecked_transaction()?;
+        let mut new = 0;
+        for r in &file.reviews {
+            let key = unhex(&r.public_key).unwrap_or_default();
+            if r.format != FORMAT || !identity::verify(&key, &r.statement(), &unhex(&r.signature).unwrap_or_default()) {
+                return Err(StoreError::Invalid(format!(
+                    "a review of inspection {} in the file does not verify (altered): nothing received",
+                    r.inspection_id
+                )));
+            }
+            if chain.as_ref().is_some_and(|k| *k != r.public_key) {
+                return Err(StoreError::Invalid(format!(
+                    "a review of inspection {} is signed by a key the lead's certificate does not bind: nothing received",
+                    r.inspection_id
+                )));
+            }
+            let here: i64 = tx.query_row("SELECT count(*) FROM inspections WHERE id = ?1", params![r.inspection_id], |x| x.get(0))?;
+            let text = serde_json::to_string(r).expect("review serializes");
+            let have: i64 = tx.query_row("SELECT count(*) FROM reviews WHERE statement = ?1", params![text], |x| x.get(0))?;
+            if here == 0 || have > 0 {
+                continue;
+            }
+            let seen: i64 =
+                tx.query_row("SELECT coalesce(max(seq), 0) FROM events WHERE inspection_id = ?1", params![r.inspection_id], |x| x.get(0))?;
+            tx.execute(
+                "INSERT INTO reviews (inspection_id, item_id, action, events_seen, statement, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.inspection_id, r.item_id, r.action, seen, text, r.at],
+            )?;
+            new += 1;
+        }
+        tx.commit()?;
+        Ok(new)
     }
 
     /// The latest review of every reviewed sheet and item of these inspections, each checked.

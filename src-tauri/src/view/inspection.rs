@@ -15,6 +15,36 @@ pub struct InspectionView {
     pub services: Vec<ServiceRecord>,
     /// The handwritten signature as a data URL, if drawn.
     pub signature: Option<String>,
+    /// The lead's review of this sheet as received on this tablet (issue #13): returned items
+    /// first, each with the lead's comment.
+    pub reviews: Vec<ReviewView>,
+}
+
+/// One reviewed sheet or item, as the assessor's tablet shows it.
+#[derive(Debug, Serialize)]
+pub struct ReviewView {
+    /// `None`: the whole sheet.
+    pub item_id: Option<String>,
+    /// The item's name as the rubric gives it ("" for the whole sheet).
+    pub item_name: String,
+    /// returned | answered | accepted
+    pub state: &'static str,
+    pub comment: String,
+    /// When the lead recorded it, RFC 3339 UTC.
+    pub at: String,
+}
+
+impl ReviewView {
+    fn of(r: &hallmark_store::reviews::Review, rubric: &rub::Rubric) -> ReviewView {
+        use hallmark_store::reviews::State;
+        let (state, comment, at) = match &r.state {
+            State::Returned { comment, at, answered: false } => ("returned", comment, at),
+            State::Returned { comment, at, answered: true } => ("answered", comment, at),
+            State::Accepted { comment, at } => ("accepted", comment, at),
+        };
+        let item_name = r.item_id.as_ref().and_then(|i| rubric.item.iter().find(|x| &x.id == i)).map(|x| x.name.clone()).unwrap_or_default();
+        ReviewView { item_id: r.item_id.clone(), item_name, state, comment: comment.clone(), at: at.clone() }
+    }
 }
 
 impl InspectionView {
@@ -35,6 +65,7 @@ impl InspectionView {
         let signature = store.signature_image(id)?.and_then(|s| std::fs::read(store.signature_path(&s.sha256)).ok());
         let services = store.service_entries(id)?;
         let answers = store.answers(id)?;
+        let reviews = store.reviews(&[id.to_string()])?;
         Ok(InspectionView::new(Parts {
             inspection: &inspection,
             rubric: &rubric,
@@ -43,6 +74,7 @@ impl InspectionView {
             evidence: &evidence,
             services: &services,
             signature: signature.as_deref(),
+            reviews: &reviews,
         }))
     }
 
@@ -55,6 +87,16 @@ impl InspectionView {
             evidence: p.evidence.iter().map(|(e, thumb)| Evidence::of(e, thumb)).collect(),
             services: p.services.iter().map(ServiceRecord::from).collect(),
             signature: p.signature.map(|png| data_url("image/png", png)),
+            reviews: {
+                // Returned items first, then answered, then accepted.
+                let mut v: Vec<ReviewView> = p.reviews.iter().map(|r| ReviewView::of(r, p.rubric)).collect();
+                v.sort_by_key(|r| match r.state {
+                    "returned" => 0,
+                    "answered" => 1,
+                    _ => 2,
+                });
+                v
+            },
         }
     }
 }
@@ -70,6 +112,8 @@ pub struct Parts<'a> {
     pub services: &'a [hallmark_store::ServiceRecord],
     /// The signature's PNG bytes.
     pub signature: Option<&'a [u8]>,
+    /// The lead's reviews of this sheet received here.
+    pub reviews: &'a [hallmark_store::reviews::Review],
 }
 
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {

@@ -152,6 +152,14 @@ pub struct InboxFile {
     pub size: u64,
 }
 
+/// What `receive_reviews` found in the bundle folder (issue #13): how many reviews of this
+/// tablet's sheets are new, and the files refused (by name; the reason goes to the log).
+#[derive(Debug, Serialize)]
+pub struct ReviewsReceived {
+    pub received: usize,
+    pub refused: Vec<String>,
+}
+
 /// The `.hallmark` files in the bundle folder (the lead's inbox).
 #[derive(Debug, Serialize)]
 pub struct Inbox {
