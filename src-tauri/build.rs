@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "export_bundle",
     "bundle_inbox",
     "receive_reviews",
+    "panel_reviews",
+    "review_sheet",
     "import_bundles",
     "roster_add",
     "roster_load",

@@ -83,6 +83,7 @@ export const ERROR_TITLES = {
   missing: '找不到本机数据库', key_changed: '设备密钥已被更换，已停止签名', imported: '这是导入的评价，只读',
   panel: '评价组不能形成结论', photo: '照片无法保存',
   panel_incomplete: '评价组不能形成结论（评价人员不足5人，或有评分不完整）',
+  reviews_open: '有退回待修改的项目，评价报告暂不能签发',
   // A certificate refused (issue #10): hallmark-trust's codes, through the store.
   malformed: '文件不是有效的证书（可能已损坏、不完整，或选错了文件）', expired: '证书已过期',
   not_yet_valid: '证书尚未生效（请检查本机和签发电脑的日期时间）', revoked: '证书已被医保局吊销',

@@ -406,6 +406,25 @@ fn withdraw_photo(state: State<'_, AppState>, id: String, evidence_id: String, r
     InspectionView::load(&store, &id)
 }
 
+/// The lead's reviews of these sheets (issue #13), the latest per sheet and item.
+#[tauri::command(async)]
+fn panel_reviews(state: State<'_, AppState>, inspection_ids: Vec<String>) -> Result<Vec<view::PanelReview>> {
+    Ok(lock(&state)?.reviews(&inspection_ids)?.iter().map(view::PanelReview::from).collect())
+}
+
+/// The lead returns (with a comment) or accepts a sheet or an item (issue #13), signed.
+#[tauri::command(async)]
+fn review_sheet(
+    state: State<'_, AppState>,
+    inspection_id: String,
+    item_id: Option<String>,
+    returned: bool,
+    comment: String,
+) -> Result<view::PanelReview> {
+    let mut store = lock(&state)?;
+    Ok(view::PanelReview::from(&store.review(&inspection_id, item_id.as_deref(), returned, &comment, &now())?))
+}
+
 #[tauri::command(async)]
 fn merge_view(state: State<'_, AppState>) -> Result<Vec<view::MergeGroup>> {
     Ok(lock(&state)?.merge()?.iter().map(view::MergeGroup::from).collect())
@@ -426,6 +445,7 @@ fn make_report(
     rubric_id: String,
     details: view::ReportDetails,
     draft: Option<bool>,
+    override_reviews: Option<String>,
 ) -> Result<view::ReportMade> {
     let dir = bundle_dir();
     let remembered = hallmark_store::site_details::SiteDetails::from(&details);
@@ -441,7 +461,9 @@ fn make_report(
         draft: draft.unwrap_or(false),
     };
     let store = lock(&state)?;
-    let made = hallmark_report::make(&store, &request)?;
+    // Returned items not answered yet stop the report unless the lead gives a reason (issue #13).
+    let lifecycle = hallmark_report::issue::Lifecycle { override_reviews: override_reviews.as_deref(), ..Default::default() };
+    let made = hallmark_report::issue::make_as(&store, &request, &lifecycle)?;
     // Remembered for the next visit to this site (issue #14).
     store.save_report_details(&site, &remembered, &now)?;
     Ok(view::ReportMade::from(&made))
@@ -791,6 +813,8 @@ pub fn run() {
             export_bundle,
             bundle_inbox,
             receive_reviews,
+            panel_reviews,
+            review_sheet,
             import_bundles,
             roster_add,
             roster_load,

@@ -617,4 +617,17 @@ fn ipc_schemas() {
     check("ipc-import-outcome", &imports.into_iter().map(|(f, r)| view::ImportOutcome::of(f, r)).collect::<Vec<_>>(), &[]);
     check("ipc-merge-group", &populated_groups(&lead).iter().map(view::MergeGroup::from).collect::<Vec<_>>(), &["assessors[].photos"]);
     check("ipc-due", &hallmark_report::model::due(&lead, "2027-11-01").unwrap().iter().map(view::Due::from).collect::<Vec<_>>(), &[]);
+    // Issue #13: the lead's reviews of a panel; received on a tablet, the received count.
+    use hallmark_store::reviews::{Review, State};
+    let reviews = [
+        Review {
+            inspection_id: s("i"),
+            assessor: s("张伟"),
+            item_id: Some(s("practice")),
+            state: State::Returned { comment: s("请复核"), at: s("t"), answered: false },
+        },
+        Review { inspection_id: s("i"), assessor: s("张伟"), item_id: None, state: State::Accepted { comment: s(""), at: s("t") } },
+    ];
+    check("ipc-panel-review", &reviews.iter().map(view::PanelReview::from).collect::<Vec<_>>(), &[]);
+    check("ipc-reviews-received", &[view::ReviewsReceived { received: 1, refused: vec![s("x.review.json")] }], &[]);
 }

@@ -115,13 +115,22 @@ function renderGroup(ctx, g) {
   const b = ctx.backend;
   const p = g.panel;
   const names = g.assessors.map((a) => a.name);
-  const scoreRow = (sp, label) => h('tr', {},
+  // Review (issue #13): a score cell of an item returns it to its assessor with a comment.
+  const returnItem = (k, sp) => async () => {
+    const a = g.assessors[k];
+    const comment = await ask({ title: `退回 ${a.name} 的「${sp.name}」`, message: '评价人员将在平板上看到退回意见，修改后重新导出数据包。退回未处理前不能签发正式报告。', reason: '退回意见（如：与其他评价人员相差较大，请复核）', ok: '退回' });
+    if (!comment) return;
+    try { await b.reviewSheet(a.inspection_id, sp.id, true, comment); await showLead(ctx); } catch (e) { toast(errorText(e)); }
+  };
+  const scoreRow = (sp, label, item) => h('tr', {},
     h('th', {}, label), h('td', {}, sp.max_points),
-    ...sp.scores.map((s, k) => h('td', { class: sp.outliers[k] ? 'outlier' : '' }, s === null ? '—' : s)),
+    ...sp.scores.map((s, k) => h('td', item
+      ? { class: `${sp.outliers[k] ? 'outlier ' : ''}reviewable`, title: '点击退回此项给评价人员', dataset: { item: sp.id, sheet: g.assessors[k].inspection_id }, onclick: returnItem(k, sp) }
+      : { class: sp.outliers[k] ? 'outlier' : '' }, s === null ? '—' : s)),
     h('td', { title: sp.mean ?? '' }, twoDecimals(sp.mean)), h('td', {}, sp.min ?? '—'), h('td', {}, sp.max ?? '—'), h('td', { title: sp.stddev ?? '' }, twoDecimals(sp.stddev)));
   const table = p ? h('div', { class: 'table-scroll' }, h('table', { class: 'merge' },
     h('thead', {}, h('tr', {}, h('th', {}, '评分项'), h('th', {}, '分值'), ...names.map((n) => h('th', {}, n)), h('th', {}, '均值'), h('th', {}, '最低'), h('th', {}, '最高'), h('th', {}, '标准差'))),
-    h('tbody', {}, ...p.items.map((sp) => scoreRow(sp, sp.name)), scoreRow(p.total, '总分'))))
+    h('tbody', {}, ...p.items.map((sp) => scoreRow(sp, sp.name, true)), scoreRow(p.total, '总分', false))))
     : h('div', {}, h('p', { class: 'refused' }, '不能汇总这些评价（评分细则版本不一致或数据不完整）。'), h('details', {}, h('summary', {}, '技术信息'), h('pre', {}, g.error || '')));
   const sources = h('ul', { class: 'sources' }, ...g.assessors.map((a) => h('li', {},
     `${a.name}：总分 ${a.total}${a.complete ? '' : '（不完整）'} · 签名指纹 ${a.fingerprint} `,
@@ -130,6 +139,21 @@ function renderGroup(ctx, g) {
     ' ', removeButton(ctx, g, a),
     ...(a.date_warnings || []).map((w) => h('div', { class: 'conflict date-warning' }, `⚠ 日期：${w}`)),
     ...a.conflicts.map((c) => h('div', { class: 'conflict' }, `⚠ 冲突 ${c.key}：`, c.sides.map((s) => `${s.bundle_file} 记为 ${show(s.value)}（${localTime(s.recorded_at)}）`).join('；'), `；现值 ${show(c.current)}`)))));
+  // The lead's reviews of this panel: each with 接受 while returned or answered.
+  const reviews = h('div', { class: 'panel-reviews' });
+  b.panelReviews(g.assessors.map((a) => a.inspection_id)).then((list) => {
+    if (!list.length) return;
+    const label = { returned: '已退回，待评价人员修改', answered: '评价人员已修改，待接受', accepted: '已接受' };
+    reviews.append(h('h3', {}, '复核'), h('ul', {}, ...list.map((r) => h('li', { class: `review ${r.state}` },
+      `${r.assessor} · ${r.item_id ? (p && p.items.find((i) => i.id === r.item_id) || {}).name || r.item_id : '整张评分表'}：${label[r.state]}${r.comment ? `（${r.comment}）` : ''} `,
+      r.state === 'accepted' ? null : h('button', { type: 'button', class: 'ghost review-accept', onclick: async () => {
+        try { await b.reviewSheet(r.inspection_id, r.item_id, false, r.state === 'answered' ? '已修改' : ''); await showLead(ctx); } catch (e) { toast(errorText(e)); }
+      } }, '接受')))));
+    for (const r of list.filter((x) => x.state !== 'accepted' && x.item_id)) {
+      const td = table.querySelector(`td[data-item="${r.item_id}"][data-sheet="${r.inspection_id}"]`);
+      if (td) td.classList.add(r.state);
+    }
+  }).catch((e) => console.warn(e));
   const photos = h('details', { class: 'evidence' }, h('summary', {}, '各评价人员的证据照片'));
   photos.addEventListener('toggle', async () => {
     if (!photos.open || photos.dataset.loaded) return;
@@ -162,15 +186,29 @@ function renderGroup(ctx, g) {
       try {
         r = await b.makeReport(g.site, g.rubric_id, details);
       } catch (e) {
-        if (!e || e.code !== 'panel_incomplete') throw e;
-        setStatus('');
-        const draft = await ask({
-          title: '评价组不能形成结论',
-          message: '评价人员不足5人，或有评分不完整，不能生成正式报告。可以生成草稿报告：每页印“草稿”，不签名，不作为正式结论。',
-          ok: '生成草稿报告',
-        });
-        if (!draft) return;
-        r = await b.makeReport(g.site, g.rubric_id, details, true);
+        if (e && e.code === 'reviews_open') {
+          // Issue #13: returned items not answered yet; sign only with a reason the report prints.
+          setStatus('');
+          const reason = await ask({
+            title: '有退回待修改的项目',
+            message: `${(e.fields && e.fields.open || []).join('；')}。可等待评价人员修改后的数据包，或在下方填写原因后仍然签发（原因将印入评价报告）。`,
+            reason: '仍要签发的原因（如：评价人员已调离，无法复核）',
+            ok: '仍然签发',
+            danger: true,
+          });
+          if (!reason) return;
+          r = await b.makeReport(g.site, g.rubric_id, details, false, reason);
+        } else {
+          if (!e || e.code !== 'panel_incomplete') throw e;
+          setStatus('');
+          const draft = await ask({
+            title: '评价组不能形成结论',
+            message: '评价人员不足5人，或有评分不完整，不能生成正式报告。可以生成草稿报告：每页印“草稿”，不签名，不作为正式结论。',
+            ok: '生成草稿报告',
+          });
+          if (!draft) return;
+          r = await b.makeReport(g.site, g.rubric_id, details, true);
+        }
       }
       setStatus(r.draft ? '草稿报告已生成（未签名）' : '报告已生成并签名', 'ok');
       form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；${r.final_score ? `最终得分 ${twoDecimals(r.final_score)}` : '无最终得分'}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
@@ -199,5 +237,6 @@ function renderGroup(ctx, g) {
     ...(p ? p.warnings.map((w) => h('p', { class: 'card-sub' }, `提示：${w}`)) : []),
     table,
     p && [...p.items, p.total].some((sp) => sp.outliers.includes(true)) ? h('p', { class: 'card-sub' }, '标红：与其他评价人员均值相差超过该项分值的四分之一，请核对。') : null,
-    sources, photos, form);
+    p ? h('p', { class: 'card-sub' }, '点击某位评价人员某一项的得分，可把该项退回给他复核。') : null,
+    reviews, sources, photos, form);
 }

@@ -85,9 +85,29 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
         "[...document.querySelectorAll('#import-results li')].filter(l => l.textContent.includes('已导入过')).length === 6",
     );
 
-    // The signed report.
+    // Review (issue #13): the lead clicks 张伟's 服务实操 score and returns it with a comment.
+    let column = s.js(
+        &format!("return [...document.querySelectorAll(\"{liaoning} table.merge thead th\")].findIndex(th => th.textContent === '张伟');"),
+        vec![],
+    );
+    let column = column.as_u64().expect("张伟's column");
+    s.js(&format!("document.querySelector(\"{liaoning} table.merge tbody tr:has(td[data-item='practice'])\").children[{column}].click();"), vec![]);
+    s.find("#dialog-reason");
+    s.type_into("#dialog-reason", "服务实操比其他人低，请复核语言交流的次数");
+    s.click("#dialog-ok");
+    s.wait_text(&format!("{liaoning} .panel-reviews"), "已退回，待评价人员修改（服务实操比其他人低，请复核语言交流的次数）");
+    s.find(&format!("{liaoning} table.merge td.returned[data-item='practice']"));
+    s.js(&format!("document.querySelector(\"{liaoning} .panel-reviews\").scrollIntoView();"), vec![]);
+    s.screenshot(&shots().join("47-lead-review.png"));
+
+    // The signed report: stopped while the return is open; signed with a reason the report prints.
     s.js(&format!("document.querySelector(\"{liaoning} input[name=site_head]\").value = '赵立新';"), vec![]);
     s.click(&format!("{liaoning} .report-form button[type=submit]"));
+    s.find("#dialog-reason");
+    assert!(s.text("#dialog").contains("有退回待修改的项目"), "{}", s.text("#dialog"));
+    assert!(s.text("#dialog").contains("张伟 · practice：退回"), "{}", s.text("#dialog"));
+    s.type_into("#dialog-reason", "评价人员已离开现场，电话确认维持原分");
+    s.click("#dialog-ok");
     s.find(&format!("{liaoning} .report-made"));
     let made = s.text(&format!("{liaoning} .report-made"));
     // Valid one year from the lead's issue date: today, the first time the report is made.
@@ -108,6 +128,10 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
         std::fs::read_dir(&bundles).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("the report PDF");
     let v = hallmark_report::seal::verify(&pdf, Some(&bundles)).unwrap();
     assert!(v.ok, "{}", v.text());
+    // The override's reason is in the signed PDF.
+    let text = std::process::Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output().unwrap().stdout;
+    let text = String::from_utf8_lossy(&text).replace(char::is_whitespace, "");
+    assert!(text.contains("原因：评价人员已离开现场，电话确认维持原分"), "the override is printed: {text}");
     let _ = std::fs::remove_dir_all(&root);
 }
 

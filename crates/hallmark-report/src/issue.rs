@@ -165,11 +165,14 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     let open: Vec<String> = reviews.iter().filter(|r| r.is_open()).map(|r| r.text()).collect();
     let override_reason = lifecycle.override_reviews.map(str::trim).filter(|r| !r.is_empty());
     if !request.draft && !open.is_empty() && override_reason.is_none() {
-        return Err(ReportError::PanelIncomplete(format!(
-            "the panel of '{}' has returned items not answered yet: {}; wait for the assessors' changed bundles, accept them (`hallmark review accept`), or sign anyway with the reason printed in the report (--override-reviews REASON)",
-            group.site,
-            open.join("; ")
-        )));
+        return Err(ReportError::ReviewsOpen {
+            message: format!(
+                "the panel of '{}' has returned items not answered yet: {}; wait for the assessors' changed bundles, accept them (`hallmark review accept`), or sign anyway with the reason printed in the report (--override-reviews REASON)",
+                group.site,
+                open.join("; ")
+            ),
+            open,
+        });
     }
     let review_lines: Vec<String> = reviews.iter().map(|r| crate::printable::clean(&r.text())).collect();
     let review_override = match override_reason {

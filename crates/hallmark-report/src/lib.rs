@@ -41,6 +41,10 @@ pub enum ReportError {
     /// asked for; the message names what is missing.
     #[error("{0}")]
     PanelIncomplete(String),
+    /// Returned sheets or items are not answered yet and the lead did not override (issue #13):
+    /// each open return in words ("张伟 · practice：退回（…），待评价人员修改").
+    #[error("{message}")]
+    ReviewsOpen { message: String, open: Vec<String> },
     #[error("{0}")]
     Font(String),
     #[error("report layout failed: {0}")]
@@ -55,6 +59,7 @@ impl ReportError {
             ReportError::Store(e) => e.code(),
             ReportError::Input(_) => "invalid",
             ReportError::PanelIncomplete(_) => "panel_incomplete",
+            ReportError::ReviewsOpen { .. } => "reviews_open",
             ReportError::Font(_) => "font",
             ReportError::Layout(_) => "layout",
             ReportError::Io(_) => "io",

@@ -462,3 +462,38 @@ pub struct RosterLoaded {
     pub name: String,
     pub fingerprint: String,
 }
+
+/// One reviewed sheet or item of a panel, as the lead's screen shows it (issue #13).
+#[derive(Debug, Serialize)]
+pub struct PanelReview {
+    pub inspection_id: String,
+    pub assessor: String,
+    /// `None`: the whole sheet.
+    pub item_id: Option<String>,
+    /// returned | answered | accepted
+    pub state: &'static str,
+    pub comment: String,
+    pub at: String,
+    /// The line in words: "张伟 · practice：退回（…），待评价人员修改".
+    pub text: String,
+}
+
+impl From<&hallmark_store::reviews::Review> for PanelReview {
+    fn from(r: &hallmark_store::reviews::Review) -> Self {
+        use hallmark_store::reviews::State;
+        let (state, comment, at) = match &r.state {
+            State::Returned { comment, at, answered: false } => ("returned", comment, at),
+            State::Returned { comment, at, answered: true } => ("answered", comment, at),
+            State::Accepted { comment, at } => ("accepted", comment, at),
+        };
+        PanelReview {
+            inspection_id: r.inspection_id.clone(),
+            assessor: r.assessor.clone(),
+            item_id: r.item_id.clone(),
+            state,
+            comment: comment.clone(),
+            at: at.clone(),
+            text: r.text(),
+        }
+    }
+}

@@ -86,6 +86,8 @@ impl From<hallmark_report::ReportError> for CommandError {
     fn from(e: hallmark_report::ReportError) -> Self {
         let fields = match &e {
             hallmark_report::ReportError::Store(s) => s.fields(),
+            // The open returns in Chinese words, for the lead's dialog (issue #13).
+            hallmark_report::ReportError::ReviewsOpen { open, .. } => serde_json::json!({ "open": open }),
             _ => Value::Object(Default::default()),
         };
         CommandError { code: e.code(), message: e.to_string(), fields }
