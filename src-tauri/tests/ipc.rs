@@ -624,9 +624,12 @@ fn ipc_schemas() {
             inspection_id: s("i"),
             assessor: s("张伟"),
             item_id: Some(s("practice")),
+            item_name: Some(s("服务实操")),
             state: State::Returned { comment: s("请复核"), at: s("t"), answered: false },
         },
-        Review { inspection_id: s("i"), assessor: s("张伟"), item_id: None, state: State::Accepted { comment: s(""), at: s("t") } },
+        Review {
+            inspection_id: s("i"), assessor: s("张伟"), item_id: None, item_name: None, state: State::Accepted { comment: s(""), at: s("t") }
+        },
     ];
     check("ipc-panel-review", &reviews.iter().map(view::PanelReview::from).collect::<Vec<_>>(), &[]);
     check("ipc-reviews-received", &[view::ReviewsReceived { received: 1, refused: vec![s("x.review.json")] }], &[]);

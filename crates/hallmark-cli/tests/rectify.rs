@@ -99,7 +99,7 @@ fn a_returned_item_stops_the_report_unless_the_lead_overrides() {
     refused(&["review", "return", "--db", db, "--sheet", "赵六", "--item", "practice", "--comment", "x"], "no sheet of '赵六'");
     refused(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", " "], "a return needs a comment");
     let o = ok(&["review", "return", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", "服务实操比其他人低，请复核"]);
-    assert!(o.contains("张伟 · practice：退回（服务实操比其他人低，请复核），待评价人员修改"), "{o}");
+    assert!(o.contains("张伟 · 服务实操：退回（服务实操比其他人低，请复核），待评价人员修改"), "{o}");
     // The return travels to 张伟's tablet as the lead's signed review file; the tablet (enrolled,
     // trusting the bureau root) checks the lead's certificate and keeps it once.
     let file = t.join("复核意见.review.json");
@@ -115,22 +115,22 @@ fn a_returned_item_stops_the_report_unless_the_lead_overrides() {
     std::fs::write(&altered, serde_json::to_vec(&unsigned).unwrap()).unwrap();
     refused(&["review", "receive", "--db", s(&tablet), s(&altered)], "the signer is not enrolled");
     let merged = ok(&["merge", "--db", db]);
-    assert!(merged.contains("复核（铁岭县医疗保障事务服务中心）：\n  张伟 · practice：退回"), "{merged}");
+    assert!(merged.contains("复核（铁岭县医疗保障事务服务中心）：\n  张伟 · 服务实操：退回"), "{merged}");
 
     let details = d.join("report-details.toml");
     let pdf = t.join("report.pdf");
     let base = ["report", "--db", db, "--rubric", "liaoning-demo-window", "--details", s(&details), "--out", s(&pdf)];
-    refused(&base, "has returned items not answered yet: 张伟 · practice");
+    refused(&base, "has returned items not answered yet: 张伟 · 服务实操");
     assert!(!pdf.exists(), "nothing written");
     // A draft shows the state and is not stopped.
     let draft = t.join("draft.pdf");
     let o = ok(&["report", "--db", db, "--rubric", "liaoning-demo-window", "--out", s(&draft), "--draft", "--text"]);
-    assert!(o.contains("复核：张伟 · practice：退回"), "{o}");
+    assert!(o.contains("复核：张伟 · 服务实操：退回"), "{o}");
     // Overridden: signed, the reason printed.
     let o = ok(&[&base[..], &["--text", "--override-reviews", "评价人员已调离，无法复核"]].concat());
     assert!(o.contains("组长在复核未完成时签发本报告（1项退回待修改），原因：评价人员已调离，无法复核"), "{o}");
     // Accepted: no override needed; the report prints the state.
     ok(&["review", "accept", "--db", db, "--sheet", "张伟", "--item", "practice", "--comment", "电话核实，维持原分"]);
     let o = ok(&[&base[..], &["--text"]].concat());
-    assert!(o.contains("复核：张伟 · practice：已接受（电话核实，维持原分）") && !o.contains("组长在复核未完成时签发"), "{o}");
+    assert!(o.contains("复核：张伟 · 服务实操：已接受（电话核实，维持原分）") && !o.contains("组长在复核未完成时签发"), "{o}");
 }

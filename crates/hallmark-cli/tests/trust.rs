@@ -256,6 +256,8 @@ fn a_report_is_corrected_or_withdrawn_only_by_its_signer() {
         a
     };
     let run = |a: &[String]| hallmark(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(&with(&pdf, &pdf, "电话有误"));
+    assert!(!o.status.success() && text(&o).contains("would overwrite the report it replaces"), "{}", text(&o));
     let o = run(&with(&corrected, &pdf, "  "));
     assert!(!o.status.success() && text(&o).contains("a correction needs a reason"), "{}", text(&o));
     assert!(!corrected.exists(), "nothing written");

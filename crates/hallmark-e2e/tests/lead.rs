@@ -105,7 +105,7 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     s.click(&format!("{liaoning} .report-form button[type=submit]"));
     s.find("#dialog-reason");
     assert!(s.text("#dialog").contains("有退回待修改的项目"), "{}", s.text("#dialog"));
-    assert!(s.text("#dialog").contains("张伟 · practice：退回"), "{}", s.text("#dialog"));
+    assert!(s.text("#dialog").contains("张伟 · 服务实操：退回"), "{}", s.text("#dialog"));
     s.type_into("#dialog-reason", "评价人员已离开现场，电话确认维持原分");
     s.click("#dialog-ok");
     s.find(&format!("{liaoning} .report-made"));

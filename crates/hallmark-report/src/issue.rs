@@ -242,6 +242,16 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     let mut replacing = None;
     if let Some((old, reason)) = correcting {
         let issued = crate::lifecycle::issued_by(old, store.signing_key()?)?;
+        let out = match request.out {
+            Out::File(p) => Some(p),
+            Out::Folder(_) => None,
+        };
+        if out.is_some_and(|p| p == old || std::fs::canonicalize(p).ok().is_some_and(|p| std::fs::canonicalize(old).ok() == Some(p))) {
+            return Err(ReportError::Input(format!(
+                "{}: the corrected report would overwrite the report it replaces: write it to another file (--out)",
+                old.display()
+            )));
+        }
         let Some(issued_on) = recorded.as_deref() else {
             return Err(ReportError::Input(format!(
                 "no report on '{}' was issued from this database: `hallmark report` issues the first one, a correction replaces it",
@@ -249,7 +259,11 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
             )));
         };
         let side = &issued.sidecar;
-        if side.rubric().id != group.rubric_id || side.issued_on() != issued_on {
+        // The sidecar names no site: the report is this site's when its sheets are this
+        // panel's (two halls reported on the same day with the same rubric stay apart).
+        let ours = |id: &String| group.assessors.iter().any(|a| &a.inspection_id == id) || group.excluded.iter().any(|x| &x.inspection_id == id);
+        let same_panel = side.assessors().iter().all(|a| ours(&a.inspection_id));
+        if side.rubric().id != group.rubric_id || side.issued_on() != issued_on || !same_panel {
             return Err(ReportError::Input(format!(
                 "{}: report {} (rubric {}, issued {}) is not the report on '{}' with {} issued {issued_on}: correct the report of this site",
                 old.display(),

@@ -42,7 +42,7 @@ pub enum ReportError {
     #[error("{0}")]
     PanelIncomplete(String),
     /// Returned sheets or items are not answered yet and the lead did not override (issue #13):
-    /// each open return in words ("张伟 · practice：退回（…），待评价人员修改").
+    /// each open return in words ("张伟 · 服务实操：退回（…），待评价人员修改").
     #[error("{message}")]
     ReviewsOpen { message: String, open: Vec<String> },
     #[error("{0}")]

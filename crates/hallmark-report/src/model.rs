@@ -103,7 +103,7 @@ pub struct Report {
     /// A re-evaluation (复评, issue #13): the report before it compared item by item, and the
     /// validity by the standard's §12 (`crate::previous`).
     pub previous: Option<crate::previous::PreviousRow>,
-    /// The lead's review of the sheets (issue #13 part 1), one line each: "张伟 · practice：退回（…），…".
+    /// The lead's review of the sheets (issue #13 part 1), one line each: "张伟 · 服务实操：退回（…），…".
     pub reviews: Vec<String>,
     /// Signed although returns were open: the lead's reason, printed under 评价结论.
     pub review_override: Option<String>,

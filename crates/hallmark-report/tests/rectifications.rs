@@ -79,7 +79,7 @@ fn a_deduction_is_followed_to_closure_by_a_reevaluation() {
         (Change::Reopen { note: "x".into() }, Err("only an item reported done is reopened")),
         (Change::Assign { owner: "张科长".into(), due_on: "2027-01-31".into() }, Ok(Status::Open)),
         (Change::Progress { note: "已订制导向标识".into() }, Ok(Status::InProgress)),
-        (Change::Done { note: "导向标识已安装".into(), photo: b"not a photo".to_vec() }, Err("")),
+        (Change::Done { note: "导向标识已安装".into(), photo: b"not a photo".to_vec() }, Err("not a JPEG photo")),
         (Change::Done { note: "导向标识已安装".into(), photo: photo.clone() }, Ok(Status::Done)),
         (Change::Done { note: "again".into(), photo: photo.clone() }, Err("it is reported done already")),
         (Change::Progress { note: "x".into() }, Err("reopen it first")),

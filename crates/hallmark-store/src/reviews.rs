@@ -77,6 +77,8 @@ pub struct Review {
     pub inspection_id: String,
     pub assessor: String,
     pub item_id: Option<String>,
+    /// The item's name as the sheet's rubric gives it (服务实操), for the words shown.
+    pub item_name: Option<String>,
     pub state: State,
 }
 
@@ -86,11 +88,12 @@ impl Review {
         matches!(self.state, State::Returned { answered: false, .. })
     }
 
-    /// In words, for the merge view, the CLI and the report: "张伟 · practice：退回（…），已修改".
+    /// In words, for the merge view, the CLI and the report: "张伟 · 服务实操：退回（…），已修改".
     pub fn text(&self) -> String {
-        let what = match &self.item_id {
-            Some(i) => format!("{} · {i}", self.assessor),
-            None => format!("{}（整张评分表）", self.assessor),
+        let what = match (&self.item_name, &self.item_id) {
+            (Some(n), _) => format!("{} · {n}", self.assessor),
+            (None, Some(i)) => format!("{} · {i}", self.assessor),
+            (None, None) => format!("{}（整张评分表）", self.assessor),
         };
         match &self.state {
             State::Accepted { comment, .. } if comment.is_empty() => format!("{what}：已接受"),
@@ -222,7 +225,9 @@ impl Store {
     pub fn reviews(&self, inspection_ids: &[String]) -> Result<Vec<Review>> {
         let mut out: Vec<Review> = Vec::new();
         for id in inspection_ids {
-            let assessor = self.inspection(id)?.assessor_name;
+            let insp = self.inspection(id)?;
+            let rubric = self.pinned(&insp)?;
+            let assessor = insp.assessor_name;
             let mut st = self.conn.prepare("SELECT seq, item_id, events_seen, statement FROM reviews WHERE inspection_id = ?1 ORDER BY seq")?;
             let rows = st
                 .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?)))?
@@ -236,17 +241,22 @@ impl Store {
                     return Err(damaged());
                 }
                 let state = if r.action == "returned" {
-                    let pattern = item.as_ref().map_or("%".to_string(), |i| format!("{i}.%"));
+                    // An answer is a change made after the return: imported after it (seq) and
+                    // recorded after it (a bundle exported before the return answers nothing),
+                    // on one of the item's inputs (exactly "item.", no LIKE wildcards).
+                    let prefix = item.as_ref().map_or(String::new(), |i| format!("{i}."));
                     let later: i64 = self.conn.query_row(
-                        "SELECT count(*) FROM events WHERE inspection_id = ?1 AND seq > ?2 AND key LIKE ?3",
-                        params![id, seen, pattern],
+                        "SELECT count(*) FROM events WHERE inspection_id = ?1 AND seq > ?2 AND recorded_at > ?3
+                         AND substr(key, 1, length(?4)) = ?4",
+                        params![id, seen, r.at, prefix],
                         |x| x.get(0),
                     )?;
                     State::Returned { comment: r.comment, at: r.at, answered: later > 0 }
                 } else {
                     State::Accepted { comment: r.comment, at: r.at }
                 };
-                let review = Review { inspection_id: id.clone(), assessor: assessor.clone(), item_id: item, state };
+                let item_name = item.as_ref().and_then(|i| rubric.item.iter().find(|x| &x.id == i)).map(|x| x.name.clone());
+                let review = Review { inspection_id: id.clone(), assessor: assessor.clone(), item_id: item, item_name, state };
                 match out.iter_mut().find(|x| x.inspection_id == review.inspection_id && x.item_id == review.item_id) {
                     Some(x) => *x = review,
                     None => out.push(review),

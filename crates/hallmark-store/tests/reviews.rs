@@ -27,10 +27,18 @@ fn a_return_is_answered_by_the_assessors_change_and_then_accepted() {
     assert!(e.contains("item 'nosuch' is not in rubric 'liaoning-demo-window'"), "{e}");
     assert!(lead.reviews(&ids).unwrap().is_empty());
 
+    // A change 张伟 made before the return (exported, not yet imported) will not answer it.
+    let tablet_dir = t.join("demo").join(demo::DEMO_TABLETS_DIR).join("liaoning-3-张伟");
+    let stale = t.join("zhang-stale.hallmark");
+    {
+        let mut tablet = Store::open(&tablet_dir, NOW).unwrap();
+        tablet.amend(&zhang, "practice.gestures", Some(serde_json::json!(1)), "张伟", "2026-11-20T11:30:00.000Z", "当场更正").unwrap();
+        tablet.export_bundle(&zhang, &stale, "2026-11-20T11:31:00.000Z", &mut |_, _| {}).unwrap();
+    }
     // Returned: open, in words.
     let r = lead.review(&zhang, Some("practice"), true, "服务实操比其他人低3分，请复核", NOW).unwrap();
     assert!(r.is_open());
-    assert_eq!(r.text(), "张伟 · practice：退回（服务实操比其他人低3分，请复核），待评价人员修改");
+    assert_eq!(r.text(), "张伟 · 服务实操：退回（服务实操比其他人低3分，请复核），待评价人员修改");
     // Another assessor's sheet accepted whole.
     let wang = group.assessors.iter().find(|a| a.name == "王敏").unwrap().inspection_id.clone();
     assert_eq!(lead.review(&wang, None, false, "", NOW).unwrap().text(), "王敏（整张评分表）：已接受");
@@ -39,10 +47,12 @@ fn a_return_is_answered_by_the_assessors_change_and_then_accepted() {
         lead.import_bundle(&b.path, NOW, &mut |_, _| {}).unwrap();
     }
     assert!(lead.reviews(&ids).unwrap().iter().any(|r| r.is_open()));
+    // Nor does the change made before the return, imported after it.
+    lead.import_bundle(&stale, "2026-11-20T12:30:00.000Z", &mut |_, _| {}).unwrap();
+    assert!(lead.reviews(&ids).unwrap().iter().any(|r| r.is_open()), "a change older than the return answers nothing");
 
     // The assessor changes the item on the tablet (an amendment: the sheet was finished) and
     // exports again; the lead imports: answered, then accepted.
-    let tablet_dir = t.join("demo").join(demo::DEMO_TABLETS_DIR).join("liaoning-3-张伟");
     let mut tablet = Store::open(&tablet_dir, NOW).unwrap();
     tablet.amend(&zhang, "practice.language", Some(serde_json::json!(1)), "张伟", "2026-11-20T13:00:00.000Z", "复核后更正").unwrap();
     let again = t.join("zhang-2.hallmark");
@@ -52,7 +62,7 @@ fn a_return_is_answered_by_the_assessors_change_and_then_accepted() {
     assert!(matches!(r.state, State::Returned { answered: true, .. }), "{r:?}");
     assert!(!r.is_open());
     let r = lead.review(&zhang, Some("practice"), false, "已核对", "2026-11-20T13:10:00.000Z").unwrap();
-    assert_eq!(r.text(), "张伟 · practice：已接受（已核对）");
+    assert_eq!(r.text(), "张伟 · 服务实操：已接受（已核对）");
 
     // A review altered behind the store's back (its trigger dropped): refused as damage.
     drop(lead);

@@ -474,7 +474,7 @@ pub struct PanelReview {
     pub state: &'static str,
     pub comment: String,
     pub at: String,
-    /// The line in words: "张伟 · practice：退回（…），待评价人员修改".
+    /// The line in words: "张伟 · 服务实操：退回（…），待评价人员修改".
     pub text: String,
 }
 
