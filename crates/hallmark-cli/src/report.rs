@@ -83,9 +83,7 @@ pub(crate) fn verify(pdf: &Path, bundles: Option<&Path>, trust: &crate::TrustArg
 /// withdraws it (撤销) with a signed statement beside the PDF.
 pub(crate) fn withdraw(db: &crate::Db, pdf: &Path, reason: &str) -> Result<(), String> {
     let store = open_db(db, Access::Existing)?;
-    let key = store.signing_key().map_err(|e| e.to_string())?;
-    let certificates = store.device_certificates().map_err(|e| e.to_string())?.unwrap_or_default();
-    let w = hallmark_report::lifecycle::withdraw(pdf, key, certificates, reason, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    let w = hallmark_report::issue::withdraw(&store, pdf, reason, chrono::Utc::now()).map_err(|e| e.to_string())?;
     outln!("{}: 报告 {} 已撤销（{}），原因：{}", hallmark_report::lifecycle::status_path(pdf).display(), w.report_number, w.at, w.reason);
     Ok(())
 }

@@ -311,6 +311,9 @@ fn a_report_is_corrected_or_withdrawn_only_by_its_signer() {
     fails(&["verify", s(&corrected), "--trust", s(&root)], "the report was WITHDRAWN by its signer");
     fails(&["verify", s(&corrected), "--trust", s(&root)], "评价组组成不符合要求");
     refused(&["withdraw", "--db", s(&lead), s(&corrected), "--reason", "again"], "the report is withdrawn already");
+    // Recorded in the lead's database: the evaluation is not signed again from it.
+    refused(&[&base[..], &["--out", s(&t.join("again-after-withdrawal.pdf"))]].concat(), "was withdrawn (\"评价组组成不符合要求\")");
+    assert!(!t.join("again-after-withdrawal.pdf").exists());
     // The statement altered (its reason changed) beside the copy: not the signer's, ignored.
     let mut st: serde_json::Value = serde_json::from_slice(&std::fs::read(hallmark_report::lifecycle::status_path(&corrected)).unwrap()).unwrap();
     st["reason"] = "改过的原因".into();

@@ -232,6 +232,12 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     if request.draft {
         return make_draft(store, request, &group, previous.as_ref().map(|p| (p, months)), review_lines);
     }
+    if let Some((number, reason)) = store.report_withdrawal(&group.site, &group.rubric_id)? {
+        return Err(ReportError::Input(format!(
+            "the report on '{}' ({number}) was withdrawn (\"{reason}\"): a withdrawn evaluation is not signed again; a new evaluation is a new panel in a new lead database",
+            group.site
+        )));
+    }
     let recorded = store.report_issue(&group.site, &group.rubric_id)?;
     if recorded.is_none() {
         hallmark_store::report_issues::check_issue_date(request.today, request.now)?;
@@ -334,6 +340,35 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
         crate::lifecycle::record(&issued, crate::lifecycle::Status::Superseded, Some(new), store.signing_key()?, certificates, &c.reason, signed_at)?;
     }
     Ok(Made { sidecar: Some(seal::sidecar_path(&path)), pdf: path, pdf_size: bytes.len(), report })
+}
+
+/// Withdraws a report this database issued (撤销, issue #13): recorded in the store (so the
+/// evaluation is never signed again from here), then the signer's statement written beside the
+/// PDF ([`crate::lifecycle::withdraw`]). Safe to run again after a failure between the two.
+pub fn withdraw(
+    store: &Store,
+    pdf: &Path,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::lifecycle::ReportStatusV1, ReportError> {
+    if reason.trim().is_empty() {
+        return Err(ReportError::Input("a withdrawal needs a reason (--reason: it is printed wherever the report is verified)".into()));
+    }
+    let issued = crate::lifecycle::issued_by(pdf, store.signing_key()?)?;
+    let side = &issued.sidecar;
+    // The panel it was made from: its sheets are this group's (the sidecar names no site).
+    let group = store.merge()?.into_iter().find(|g| {
+        g.rubric_id == side.rubric().id
+            && side.assessors().iter().all(|a| {
+                g.assessors.iter().any(|x| x.inspection_id == a.inspection_id) || g.excluded.iter().any(|x| x.inspection_id == a.inspection_id)
+            })
+    });
+    if let Some(g) = group {
+        let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        store.record_report_withdrawal(&g.site, &g.rubric_id, side.report_number(), side.pdf_sha256(), reason.trim(), &stamp)?;
+    }
+    let certificates = store.device_certificates()?.unwrap_or_default();
+    crate::lifecycle::withdraw(pdf, store.signing_key()?, certificates, reason, now)
 }
 
 /// Why a merged group cannot conclude, in words naming what is missing; `None` when it can

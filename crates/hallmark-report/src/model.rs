@@ -707,6 +707,10 @@ pub fn due(store: &Store, today: &str) -> Result<Vec<Due>, ReportError> {
     for g in store.merge()? {
         let (Some(panel), Some(first)) = (&g.panel, g.assessors.first()) else { continue };
         let Some(issued_on) = store.report_issue(&g.site, &g.rubric_id)? else { continue };
+        // A withdrawn report (撤销) stands for nothing: no re-evaluation is due on it.
+        if store.report_withdrawal(&g.site, &g.rubric_id)?.is_some() {
+            continue;
+        }
         let rubric = store.rubric(&first.inspection_id)?;
         let (Conclusion::Pass { .. }, Some(months)) = (&panel.conclusion, rubric.result.valid_months) else { continue };
         let mut valid_until = add_months(&issued_on, months);

@@ -121,6 +121,28 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The withdrawal of the report on `site` with `rubric_id` recorded here, if any: its
+    /// number and the reason.
+    pub fn report_withdrawal(&self, site: &str, rubric_id: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT report_number, reason FROM report_withdrawals WHERE site = ?1 AND rubric_id = ?2", params![site, rubric_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// Records that the report on `site` was withdrawn (once; a second record is ignored).
+    pub fn record_report_withdrawal(&self, site: &str, rubric_id: &str, number: &str, pdf_sha256: &str, reason: &str, now: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO report_withdrawals (site, rubric_id, report_number, pdf_sha256, reason, withdrawn_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![site, rubric_id, number, pdf_sha256, reason, now],
+        )?;
+        Ok(())
+    }
+}
+
 /// Refuses an issue date (`today`, `YYYY-MM-DD`) or time (`now`, RFC 3339 UTC) the lead's clock
 /// could not honestly read: not a calendar day, before 2020-01-01 or after 2099-12-31.
 pub fn check_issue_date(today: &str, now: &str) -> Result<()> {

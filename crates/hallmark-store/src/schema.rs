@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_report_corrections.sql"),
     include_str!("../migrations/0011_rectifications.sql"),
     include_str!("../migrations/0012_reviews.sql"),
+    include_str!("../migrations/0013_report_withdrawals.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -51,7 +51,7 @@ fn db_dump(store_dir: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn migrates_from_empty_and_reopens() {
     let (dir, store) = open();
-    assert_eq!(store.schema_version().unwrap(), 12, "migration 0012 (issue #13): the lead's signed reviews");
+    assert_eq!(store.schema_version().unwrap(), 13, "migration 0013 (issue #13): report withdrawals");
     assert!(store.published_rubrics().unwrap().is_empty());
     let device = store.device_id().to_string();
     drop(store);
@@ -242,7 +242,7 @@ fn a_version_1_database_migrates_and_keeps_its_data() {
     store.record(&id, "1.1.location", Some(json!(true)), "王敏", NOW).unwrap();
     drop(store);
     let store = Store::open(dir.path(), NOW).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 12, "migration 0012 (issue #13): the lead's signed reviews");
+    assert_eq!(store.schema_version().unwrap(), 13, "migration 0013 (issue #13): report withdrawals");
     assert_eq!(store.inspection(&id).unwrap().assignment_id, None);
     assert!(store.published_rubrics().unwrap().is_empty());
     assert_eq!(store.answers(&id).unwrap()["1.1.location"], json!(true));
