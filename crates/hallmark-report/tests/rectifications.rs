@@ -55,7 +55,10 @@ fn at(day: &str) -> String {
 fn a_deduction_is_followed_to_closure_by_a_reevaluation() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
+    // One bureau certifies last year's lead and this year's (their certificates run a year).
+    let bureau = DemoBureau::create(&t.join("bureau"), "2026-11-19T08:00:00Z".parse().unwrap()).unwrap();
     let mut first = lead(&t.join("2026"), true);
+    bureau.enroll(&first, "王敏", "辽宁省医疗保障局", "", &[hallmark_trust::Role::Lead]).unwrap();
     let report = make(&first, &t.join("2026.pdf"), "2026-11-20", None);
 
     // One item per deduction of the signed report, with its finding, points and a photo.
@@ -108,9 +111,33 @@ fn a_deduction_is_followed_to_closure_by_a_reevaluation() {
 
     // The re-evaluation a year later: the demo panel (no signage deduction), a lead the
     // bureau certifies, naming the first report.
-    let bureau = DemoBureau::create(&t.join("bureau"), "2027-11-01T08:00:00Z".parse().unwrap()).unwrap();
     let second = lead(&t.join("2027"), false);
     bureau.enroll(&second, "刘洋", "辽宁省医疗保障局", "", &[hallmark_trust::Role::Lead]).unwrap();
+    // A "previous report" the bureau does not vouch for (the real one re-signed by a key of
+    // somebody's own) is refused: it would decide the validity by §12.
+    let fake = t.join("fake.pdf");
+    std::fs::copy(&report.pdf, &fake).unwrap();
+    let mut side: hallmark_report::seal::SidecarV3 = serde_json::from_slice(&std::fs::read(report.sidecar.as_ref().unwrap()).unwrap()).unwrap();
+    std::fs::create_dir_all(t.join("forger")).unwrap();
+    let key = hallmark_store::identity::DeviceKey::load_or_create(&t.join("forger"), &mut Vec::new()).unwrap();
+    side.pdf_signature = hallmark_core::hex::hex(&key.sign(&std::fs::read(&fake).unwrap()));
+    (side.signer_public_key, side.signer_fingerprint, side.signer_certificates) = (key.public_key_hex(), key.fingerprint(), Vec::new());
+    side.signature = String::new();
+    side.signature = hallmark_core::hex::hex(&key.sign(&serde_json::to_vec(&side).unwrap()));
+    std::fs::write(hallmark_report::seal::sidecar_path(&fake), serde_json::to_vec(&side).unwrap()).unwrap();
+    let details = model::Details::default();
+    let site = model::pick_group(&second, None, Some("liaoning-demo-window")).unwrap().site;
+    let request = Request {
+        group: Group::Named { site: &site, rubric: "liaoning-demo-window" },
+        details: &details,
+        out: Out::File(&t.join("never.pdf")),
+        today: "2027-11-05",
+        now: "2027-11-05T09:00:00Z",
+        draft: false,
+    };
+    let e = hallmark_report::issue::make_as(&second, &request, &Lifecycle { previous: Some(&fake), ..Default::default() }).unwrap_err().to_string();
+    assert!(e.contains("the previous report does not verify") && e.contains("not enrolled"), "{e}");
+    assert!(!t.join("never.pdf").exists());
     let re = make(&second, &t.join("2027.pdf"), "2027-11-05", Some(&report.pdf));
     let roots = [t.join("bureau").join("bureau-root.pem")];
     let trust =
