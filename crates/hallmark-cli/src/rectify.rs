@@ -116,6 +116,11 @@ fn sheet(store: &Store, which: &str) -> Result<String, String> {
     }
 }
 
+/// Every sheet of the merged panels (inspection ids).
+fn merged_sheets(store: &Store) -> Result<Vec<String>, String> {
+    Ok(store.merge().map_err(|e| e.to_string())?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect())
+}
+
 /// `hallmark review return|accept --db DB --sheet NAME|ID [--item ITEM] --comment C`
 pub(crate) fn review(db: &Db, which: &str, item: Option<&str>, returned: bool, comment: &str) -> Result<(), String> {
     let mut store = open_db(db, Access::Existing)?;
@@ -128,8 +133,7 @@ pub(crate) fn review(db: &Db, which: &str, item: Option<&str>, returned: bool, c
 /// `hallmark review list --db DB`
 pub(crate) fn reviews(db: &Db) -> Result<(), String> {
     let store = open_db(db, Access::ReadOnly)?;
-    let ids: Vec<String> =
-        store.merge().map_err(|e| e.to_string())?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+    let ids = merged_sheets(&store)?;
     let all = store.reviews(&ids).map_err(|e| e.to_string())?;
     if all.is_empty() {
         outln!("尚无复核记录");
@@ -143,8 +147,7 @@ pub(crate) fn reviews(db: &Db) -> Result<(), String> {
 /// `hallmark review export --db LEAD --out FILE.review.json`
 pub(crate) fn review_export(db: &Db, out: &Path) -> Result<(), String> {
     let store = open_db(db, Access::ReadOnly)?;
-    let ids: Vec<String> =
-        store.merge().map_err(|e| e.to_string())?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+    let ids = merged_sheets(&store)?;
     let file = store.review_file(&ids).map_err(|e| e.to_string())?;
     let bytes = serde_json::to_vec_pretty(&file).expect("review file serializes");
     hallmark_store::durable::write_replacing(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;

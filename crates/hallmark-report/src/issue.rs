@@ -155,11 +155,10 @@ fn read_previous(store: &Store, pdf: &Path, now: &str) -> Result<Vec<u8>, Report
         seal::verify(pdf, None)?
     };
     if !v.ok {
-        let why: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
         return Err(ReportError::Input(format!(
             "{}: the previous report does not verify ({}): name the report as it was issued",
             pdf.display(),
-            why.join("; ")
+            v.failures()
         )));
     }
     let path = seal::sidecar_path(pdf);
@@ -277,9 +276,7 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
         let side = &issued.sidecar;
         // The sidecar names no site: the report is this site's when its sheets are this
         // panel's (two halls reported on the same day with the same rubric stay apart).
-        let ours = |id: &String| group.assessors.iter().any(|a| &a.inspection_id == id) || group.excluded.iter().any(|x| &x.inspection_id == id);
-        let same_panel = side.assessors().iter().all(|a| ours(&a.inspection_id));
-        if side.rubric().id != group.rubric_id || side.issued_on() != issued_on || !same_panel {
+        if side.rubric().id != group.rubric_id || side.issued_on() != issued_on || !made_from(&group, side) {
             return Err(ReportError::Input(format!(
                 "{}: report {} (rubric {}, issued {}) is not the report on '{}' with {} issued {issued_on}: correct the report of this site",
                 old.display(),
@@ -352,6 +349,14 @@ fn make_signed(store: &Store, request: &Request, correcting: Option<(&Path, &str
     Ok(Made { sidecar: Some(seal::sidecar_path(&path)), pdf: path, pdf_size: bytes.len(), report })
 }
 
+/// Whether a signed report was made from this panel: every sheet its sidecar names is one of
+/// the group's, counted or taken out (the sidecar names no site).
+fn made_from(group: &MergeGroup, side: &seal::Sidecar) -> bool {
+    side.assessors().iter().all(|a| {
+        group.assessors.iter().any(|x| x.inspection_id == a.inspection_id) || group.excluded.iter().any(|x| x.inspection_id == a.inspection_id)
+    })
+}
+
 /// Withdraws a report this database issued (撤销, issue #13): recorded in the store (so the
 /// evaluation is never signed again from here), then the signer's statement written beside the
 /// PDF ([`crate::lifecycle::withdraw`]). Safe to run again after a failure between the two.
@@ -367,12 +372,7 @@ pub fn withdraw(
     let issued = crate::lifecycle::issued_by(pdf, store.signing_key()?)?;
     let side = &issued.sidecar;
     // The panel it was made from: its sheets are this group's (the sidecar names no site).
-    let group = store.merge()?.into_iter().find(|g| {
-        g.rubric_id == side.rubric().id
-            && side.assessors().iter().all(|a| {
-                g.assessors.iter().any(|x| x.inspection_id == a.inspection_id) || g.excluded.iter().any(|x| x.inspection_id == a.inspection_id)
-            })
-    });
+    let group = store.merge()?.into_iter().find(|g| g.rubric_id == side.rubric().id && made_from(g, side));
     if let Some(g) = group {
         let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         store.record_report_withdrawal(&g.site, &g.rubric_id, side.report_number(), side.pdf_sha256(), reason.trim(), &stamp)?;

@@ -128,11 +128,10 @@ pub fn issued_by(pdf_path: &Path, key: &DeviceKey) -> Result<Issued, ReportError
     // Its claims (number, rubric, dates, panel) are used by the caller: the files must verify.
     let v = crate::seal::verify(pdf_path, None)?;
     if !v.ok {
-        let why: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
         return Err(ReportError::Input(format!(
             "{}: the report does not verify ({}): run `hallmark verify` on it",
             pdf_path.display(),
-            why.join("; ")
+            v.failures()
         )));
     }
     Ok(Issued { path: pdf_path.to_path_buf(), sidecar })

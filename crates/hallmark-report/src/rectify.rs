@@ -84,11 +84,10 @@ pub fn close_by(store: &mut Store, pdf: &Path, trust: &Trust, now: &str) -> Resu
     }
     let v = seal::verify_trusted(pdf, None, trust)?;
     if !v.ok {
-        let why: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect();
         return Err(ReportError::Input(format!(
             "{}: the report does not verify ({}): only a report the bureau can trust closes 整改 items",
             pdf.display(),
-            why.join("; ")
+            v.failures()
         )));
     }
     let mut out = Vec::new();

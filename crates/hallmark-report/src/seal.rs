@@ -415,6 +415,11 @@ impl Verification {
         self.checks.push(Check { ok: true, what: what.into(), note: true });
     }
 
+    /// What failed, one check after another ("; "): for a refusal that names why.
+    pub fn failures(&self) -> String {
+        self.checks.iter().filter(|c| !c.ok).map(|c| c.what.as_str()).collect::<Vec<_>>().join("; ")
+    }
+
     pub fn text(&self) -> String {
         let mut o = String::new();
         for c in &self.checks {

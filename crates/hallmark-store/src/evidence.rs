@@ -176,20 +176,7 @@ impl Store {
         let mut out = Vec::new();
         for (item_id, meta, caption) in photos {
             let evidence_id = uuid::Uuid::now_v7().to_string();
-            tx.execute(
-                "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at, original_sha256, original_size)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    meta.sha256,
-                    meta.size as i64,
-                    meta.width,
-                    meta.height,
-                    meta.orientation,
-                    meta.taken_at,
-                    meta.original_sha256,
-                    meta.original_size.map(|n| n as i64)
-                ],
-            )?;
+            insert_photo_row(&tx, meta)?;
             tx.execute(
                 "INSERT INTO evidence (id, inspection_id, item_id, sha256, caption, author, device_id, attached_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -265,7 +252,13 @@ pub(crate) fn thumb_path_in(dir: &Path, sha256: &str) -> PathBuf {
 /// its files by hash and its row in `photos`. Returns its SHA-256.
 pub(crate) fn store_photo(store: &Store, bytes: &[u8]) -> Result<String> {
     let meta = write_photo_files(&store.dir, bytes, store.photo_long_side()?)?;
-    store.conn.execute(
+    insert_photo_row(&store.conn, &meta)?;
+    Ok(meta.sha256)
+}
+
+/// The photo's row (once per content hash), after its files are written.
+fn insert_photo_row(conn: &rusqlite::Connection, meta: &photo::PhotoMeta) -> Result<()> {
+    conn.execute(
         "INSERT OR IGNORE INTO photos (sha256, size, width, height, orientation, taken_at, original_sha256, original_size)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -279,7 +272,7 @@ pub(crate) fn store_photo(store: &Store, bytes: &[u8]) -> Result<String> {
             meta.original_size.map(|n| n as i64)
         ],
     )?;
-    Ok(meta.sha256)
+    Ok(())
 }
 
 fn write_photo_files(dir: &Path, bytes: &[u8], long_side: Option<u32>) -> Result<photo::PhotoMeta> {

@@ -53,6 +53,12 @@ impl ReviewV1 {
     fn statement(&self) -> Vec<u8> {
         serde_json::to_vec(&ReviewV1 { signature: String::new(), ..self.clone() }).expect("review serializes")
     }
+
+    /// Its signature checks against the key it names.
+    fn verifies(&self) -> bool {
+        let key = unhex(&self.public_key).unwrap_or_default();
+        identity::verify(&key, &self.statement(), &unhex(&self.signature).unwrap_or_default())
+    }
 }
 
 /// Where a sheet or an item stands in review.
@@ -80,6 +86,31 @@ pub struct Review {
     /// The item's name as the sheet's rubric gives it (服务实操), for the words shown.
     pub item_name: Option<String>,
     pub state: State,
+}
+
+impl State {
+    /// returned | answered | accepted: what the screens show.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Returned { answered: false, .. } => "returned",
+            State::Returned { answered: true, .. } => "answered",
+            State::Accepted { .. } => "accepted",
+        }
+    }
+
+    /// The lead's comment.
+    pub fn comment(&self) -> &str {
+        match self {
+            State::Returned { comment, .. } | State::Accepted { comment, .. } => comment,
+        }
+    }
+
+    /// When the lead recorded it, RFC 3339 UTC.
+    pub fn at(&self) -> &str {
+        match self {
+            State::Returned { at, .. } | State::Accepted { at, .. } => at,
+        }
+    }
 }
 
 impl Review {
@@ -190,8 +221,7 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let mut new = 0;
         for r in &file.reviews {
-            let key = unhex(&r.public_key).unwrap_or_default();
-            if r.format != FORMAT || !identity::verify(&key, &r.statement(), &unhex(&r.signature).unwrap_or_default()) {
+            if r.format != FORMAT || !r.verifies() {
                 return Err(StoreError::Invalid(format!(
                     "a review of inspection {} in the file does not verify (altered): nothing received",
                     r.inspection_id
@@ -236,8 +266,7 @@ impl Store {
                 let damaged =
                     || StoreError::Invalid(format!("review {seq} of {assessor}'s sheet does not verify: the database was changed outside hallmark"));
                 let r: ReviewV1 = serde_json::from_str(&text).map_err(|_| damaged())?;
-                let key = unhex(&r.public_key).unwrap_or_default();
-                if r.inspection_id != *id || r.item_id != item || !identity::verify(&key, &r.statement(), &unhex(&r.signature).unwrap_or_default()) {
+                if r.inspection_id != *id || r.item_id != item || !r.verifies() {
                     return Err(damaged());
                 }
                 let state = if r.action == "returned" {

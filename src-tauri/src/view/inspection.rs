@@ -35,15 +35,14 @@ pub struct ReviewView {
 }
 
 impl ReviewView {
-    fn of(r: &hallmark_store::reviews::Review, rubric: &rub::Rubric) -> ReviewView {
-        use hallmark_store::reviews::State;
-        let (state, comment, at) = match &r.state {
-            State::Returned { comment, at, answered: false } => ("returned", comment, at),
-            State::Returned { comment, at, answered: true } => ("answered", comment, at),
-            State::Accepted { comment, at } => ("accepted", comment, at),
-        };
-        let item_name = r.item_id.as_ref().and_then(|i| rubric.item.iter().find(|x| &x.id == i)).map(|x| x.name.clone()).unwrap_or_default();
-        ReviewView { item_id: r.item_id.clone(), item_name, state, comment: comment.clone(), at: at.clone() }
+    fn of(r: &hallmark_store::reviews::Review) -> ReviewView {
+        ReviewView {
+            item_id: r.item_id.clone(),
+            item_name: r.item_name.clone().unwrap_or_default(),
+            state: r.state.name(),
+            comment: r.state.comment().to_string(),
+            at: r.state.at().to_string(),
+        }
     }
 }
 
@@ -89,7 +88,7 @@ impl InspectionView {
             signature: p.signature.map(|png| data_url("image/png", png)),
             reviews: {
                 // Returned items first, then answered, then accepted.
-                let mut v: Vec<ReviewView> = p.reviews.iter().map(|r| ReviewView::of(r, p.rubric)).collect();
+                let mut v: Vec<ReviewView> = p.reviews.iter().map(ReviewView::of).collect();
                 v.sort_by_key(|r| match r.state {
                     "returned" => 0,
                     "answered" => 1,

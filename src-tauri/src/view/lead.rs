@@ -480,19 +480,13 @@ pub struct PanelReview {
 
 impl From<&hallmark_store::reviews::Review> for PanelReview {
     fn from(r: &hallmark_store::reviews::Review) -> Self {
-        use hallmark_store::reviews::State;
-        let (state, comment, at) = match &r.state {
-            State::Returned { comment, at, answered: false } => ("returned", comment, at),
-            State::Returned { comment, at, answered: true } => ("answered", comment, at),
-            State::Accepted { comment, at } => ("accepted", comment, at),
-        };
         PanelReview {
             inspection_id: r.inspection_id.clone(),
             assessor: r.assessor.clone(),
             item_id: r.item_id.clone(),
-            state,
-            comment: comment.clone(),
-            at: at.clone(),
+            state: r.state.name(),
+            comment: r.state.comment().to_string(),
+            at: r.state.at().to_string(),
             text: r.text(),
         }
     }
