@@ -151,6 +151,14 @@ export function errorText(e, labelOf) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
+/// Whether `s` is a real day written YYYY-MM-DD (2026-02-30 is not).
+export const realDay = (s) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(s ?? ''));
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+};
+
 /// A UTC RFC 3339 time shown in the tablet's own zone: 2026-11-25 18:51.
 export function localTime(iso) {
   if (!iso) return '—';

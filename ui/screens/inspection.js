@@ -16,6 +16,7 @@ import { windows } from '../inputs/windows.js';
 import { measurement } from '../inputs/measurement.js';
 import { ratio } from '../inputs/ratio.js';
 import { timeSample } from '../inputs/timesample.js';
+import { datedRows } from '../inputs/datedrows.js';
 
 /// Where the inspection stands: 草稿 / 已完成 / 已更正 / 导入（只读）.
 export function inspectionState(inspection, info) {
@@ -411,6 +412,8 @@ function widgetFor(st, input, value, api) {
     case 'measurement': return measurement(input, value, api);
     case 'ratio': return ratio(input, value, api);
     case 'time_sample': return timeSample(input, value, api);
+    case 'dated_list':
+    case 'case_dates': return datedRows(input, value, api);
     case 'choice': {
       // Unanswered, a level choice follows the site's level (default_from = "site.level").
       const buttons = input.options.map((o) => h('button', { type: 'button', dataset: { option: o.id }, onclick: () => api.save(o.id) }, o.label));

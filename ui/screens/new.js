@@ -1,16 +1,9 @@
 // 新建评价. The date is a plain YYYY-MM-DD field with big 前一天 / 今天 / 后一天 buttons and
 // the day written out in Chinese under it: the platform's date picker is in English on this
 // WebView with 17 px cells, too small for a finger.
-import { $, h, toast, errorText, chineseDay, today } from '../dom.js';
+import { $, h, toast, errorText, chineseDay, today, realDay } from '../dom.js';
 
 const LEVELS = [['province', '省级'], ['city', '市级'], ['county', '县（区）级'], ['township', '乡镇（街道）级']];
-
-const realDay = (s) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
-};
 
 function shiftDay(s, days) {
   const base = realDay(s) ? s : today();

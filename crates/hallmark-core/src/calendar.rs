@@ -103,6 +103,18 @@ impl WorkCalendar {
         let uncovered = (first.year()..=last.year()).filter(|y| !self.years.contains_key(y)).collect();
         Some(Span { first, last, working_days, uncovered })
     }
+
+    /// The working days after `start` up to and including `end` — how "within 3 working days
+    /// of the materials being complete" counts: complete on Monday, submitted on Thursday is 3.
+    /// 0 when `end` is not after `start`.
+    pub fn working_days_after(&self, start: NaiveDate, end: NaiveDate) -> u32 {
+        start.iter_days().skip(1).take_while(|d| *d <= end).filter(|d| self.is_working_day(*d)).count() as u32
+    }
+
+    /// Whether the calendar lists holidays for every year from `start` to `end`.
+    pub fn covers(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        (start.year()..=end.year()).all(|y| self.years.contains_key(&y))
+    }
 }
 
 fn is_weekend(d: NaiveDate) -> bool {
@@ -163,6 +175,32 @@ mod tests {
             assert_eq!(spread_warning(&cal, &days, 3).is_some(), warned, "{days:?}");
         }
         assert!(cal.span(&[]).is_none());
+    }
+
+    /// (materials complete, submitted, working days after): the start day is not counted.
+    #[test]
+    fn working_days_after_a_start_day() {
+        let cal = WorkCalendar::builtin();
+        let cases = [
+            // Mon → Thu: Tue, Wed, Thu.
+            ("2026-11-16", "2026-11-19", 3),
+            // Mon → Fri: 4.
+            ("2026-11-16", "2026-11-20", 4),
+            // Fri → Wed over a weekend: Mon, Tue, Wed.
+            ("2026-11-20", "2026-11-25", 3),
+            // The same day, and a day before: 0.
+            ("2026-11-16", "2026-11-16", 0),
+            ("2026-11-16", "2026-11-15", 0),
+            // Over 国庆 2026: Sep 30 (Wed) → Oct 9 (Fri): Oct 8 and 9.
+            ("2026-09-30", "2026-10-09", 2),
+            // Oct 10 (Sat) is a 调休 working day.
+            ("2026-09-30", "2026-10-10", 3),
+        ];
+        for (start, end, n) in cases {
+            assert_eq!(cal.working_days_after(d(start), d(end)), n, "{start} → {end}");
+        }
+        assert!(cal.covers(d("2026-01-05"), d("2026-12-31")));
+        assert!(!cal.covers(d("2026-12-28"), d("2027-01-05")));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!
 //! (Not `rubric::Finding`, which is a place where the seed itself is inconsistent.)
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -62,6 +63,12 @@ pub enum Fact {
     Deduct { tallies: Vec<Tally> },
     /// `shortfall`: the count against the target; `short` is 0 when the target is met.
     Shortfall { count: u64, target: Decimal, short: Decimal },
+    /// `shortfall` on a `dated_list` (issue #13): the entries dated from `from` to `to` (the
+    /// visit) count, in the order written; `outside` is how many entries fall outside.
+    DatedShortfall { label: String, counted: Vec<Dated>, outside: usize, from: NaiveDate, to: NaiveDate, target: Decimal, short: Decimal },
+    /// `at_least` (issue #13): the count against the target, lowered by `lowered` when the
+    /// other number was below its threshold.
+    AtLeast { label: String, value: u64, unit: String, target: Decimal, lowered: Option<Lowered> },
     /// `excess`: the value against the limit; `steps` started over it (`None`: within it).
     Excess { value: Decimal, unit: String, limit: Decimal, step: Decimal, steps: Option<Decimal> },
     /// `level_shortfall`: the value against the requirement of the site's level (`level` is the
@@ -86,6 +93,31 @@ pub enum Fact {
     /// A time sample holds fewer filled rows than the rubric's `sample_size` and no reason why:
     /// the part is unanswered until more rows are filled or the reason is given.
     SampleShort { input: String, label: String, filled: usize, unfilled: usize, sample_size: u64 },
+}
+
+/// A dated entry that counted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dated {
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+/// Why an `at_least` target was lowered: `label`'s value was below `below`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lowered {
+    pub input: String,
+    pub label: String,
+    pub value: Decimal,
+    pub below: Decimal,
+}
+
+/// A case over its limit of working days (`submitted` `None`: still waiting on the visit day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LateCase {
+    pub case: String,
+    pub complete: NaiveDate,
+    pub submitted: Option<NaiveDate>,
+    pub working_days: u32,
 }
 
 /// A value a `bands` rule compares.
@@ -186,10 +218,26 @@ impl RangeReading {
 }
 
 /// The `zero_when` condition that held, with the value that made it hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Held {
-    Is { value: bool },
-    Above { value: Decimal, limit: Decimal },
-    Below { value: Decimal, limit: Decimal },
+    Is {
+        value: bool,
+    },
+    Above {
+        value: Decimal,
+        limit: Decimal,
+    },
+    Below {
+        value: Decimal,
+        limit: Decimal,
+    },
+    /// `late = true` (issue #13): the cases over `limit` working days, in the order written;
+    /// `uncovered` when a case's dates fall in a year the holiday calendar does not list
+    /// (counted by weekends alone).
+    Late {
+        cases: Vec<LateCase>,
+        limit: u32,
+        uncovered: bool,
+    },
 }

@@ -37,6 +37,8 @@ pub mod builtin {
     pub const LIAONING: &str = include_str!("../../../rubrics/liaoning-demo-window.toml");
     /// (file name, text) of every shipped rubric, in its current version: what a new inspection uses.
     pub const ALL: [(&str, &str); 2] = [("jiangsu-15min.toml", JIANGSU), ("liaoning-demo-window.toml", LIAONING)];
+    /// Jiangsu version 1, before the raw inputs of 5.(1), 7.(2) and 10.(2) (issue #13). Never edit the file.
+    pub const JIANGSU_V1: &str = include_str!("../../../rubrics/previous/jiangsu-15min-1.toml");
     /// Liaoning version 1, before samples had a size (issue #14): inspections, bundles and
     /// observation files recorded against it still score by it. Never edit the file: its hash
     /// is pinned by every inspection made with it.
@@ -54,8 +56,9 @@ pub mod builtin {
     }
 
     /// Every rubric version ever shipped (a test checks each id and version against its text).
-    pub const SHIPPED: [Shipped; 4] = [
-        Shipped { file: "jiangsu-15min.toml", id: "jiangsu-15min", version: "1", text: JIANGSU },
+    pub const SHIPPED: [Shipped; 5] = [
+        Shipped { file: "jiangsu-15min.toml", id: "jiangsu-15min", version: "2", text: JIANGSU },
+        Shipped { file: "previous/jiangsu-15min-1.toml", id: "jiangsu-15min", version: "1", text: JIANGSU_V1 },
         Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "3", text: LIAONING },
         Shipped { file: "previous/liaoning-demo-window-2.toml", id: "liaoning-demo-window", version: "2", text: LIAONING_V2 },
         Shipped { file: "previous/liaoning-demo-window-1.toml", id: "liaoning-demo-window", version: "1", text: LIAONING_V1 },

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -85,6 +86,30 @@ pub enum Answer {
         unfilled: usize,
         fewer_reason: Option<String>,
     },
+    /// Dated entries, in the order written (issue #13).
+    DatedList {
+        entries: Vec<DatedEntry>,
+    },
+    /// Cases with the day their materials were complete and the day they were submitted
+    /// (`None`: not yet), in the order written (issue #13).
+    CaseDates {
+        cases: Vec<CaseEntry>,
+    },
+}
+
+/// One entry of a `dated_list`: "2026-03-05 医保政策培训".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatedEntry {
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+/// One case of a `case_dates` input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseEntry {
+    pub case: String,
+    pub complete: NaiveDate,
+    pub submitted: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -454,7 +479,77 @@ pub fn parse_answer(input: &Input, v: &Value) -> Result<Option<Answer>, String> 
             Answer::Choice { value: s }
         }
         InputKind::TimeSample => time_sample(input, v)?,
+        InputKind::DatedList => dated_list(v)?,
+        InputKind::CaseDates => case_dates(v)?,
     }))
+}
+
+/// The most rows a `dated_list` or `case_dates` answer holds (a year of weekly trainings is 52).
+pub const MAX_DATED_ROWS: usize = 1000;
+
+/// The longest title or case name kept (characters).
+pub const MAX_TITLE_CHARS: usize = 200;
+
+fn rows_of<'a>(v: &'a Value, shape: &str) -> Result<&'a Vec<Value>, String> {
+    let arr = v.as_array().ok_or_else(|| format!("write a list of rows {shape} (an empty list is fine)"))?;
+    if arr.len() > MAX_DATED_ROWS {
+        return Err(format!("{} rows are more than the {MAX_DATED_ROWS} an answer may hold", arr.len()));
+    }
+    Ok(arr)
+}
+
+fn row_text(o: &serde_json::Map<String, Value>, key: &str, at: &str) -> Result<String, String> {
+    let t = match o.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(t)) => t.trim().to_string(),
+        Some(other) => return Err(format!("{at}: {key} {other} is not text")),
+    };
+    if t.chars().count() > MAX_TITLE_CHARS {
+        return Err(format!("{at}: {key} is longer than {MAX_TITLE_CHARS} characters (say it briefly)"));
+    }
+    Ok(t)
+}
+
+fn row_date(o: &serde_json::Map<String, Value>, key: &str, at: &str, example: &str) -> Result<Option<NaiveDate>, String> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(d)) => crate::date::parse_date(d).map(Some).map_err(|why| format!("{at}: {key} {why}")),
+        Some(other) => Err(format!("{at}: {key} {other} is not a date (write \"{key}\": \"{example}\")")),
+    }
+}
+
+/// `[{"date": "2026-03-05", "title": "医保政策培训"}]`: every row dated.
+fn dated_list(v: &Value) -> Result<Answer, String> {
+    let shape = "[{\"date\": \"2026-03-05\", \"title\": \"医保政策培训\"}]";
+    let mut entries = Vec::new();
+    for (n, r) in rows_of(v, shape)?.iter().enumerate() {
+        let at = format!("row {}", n + 1);
+        let o = r.as_object().ok_or_else(|| format!("{at} is not an object (write {shape})"))?;
+        reject_extra(o, &["date", "title"]).map_err(|e| format!("{at}: {e}"))?;
+        let date = row_date(o, "date", &at, "2026-03-05")?.ok_or_else(|| format!("{at} has no date (write \"date\": \"2026-03-05\")"))?;
+        entries.push(DatedEntry { date, title: row_text(o, "title", &at)? });
+    }
+    Ok(Answer::DatedList { entries })
+}
+
+/// `[{"case": "…", "complete": "2026-11-02", "submitted": "2026-11-04"}]`; `submitted`
+/// absent or null while the case waits.
+fn case_dates(v: &Value) -> Result<Answer, String> {
+    let shape = "[{\"case\": \"异地就医备案\", \"complete\": \"2026-11-02\", \"submitted\": \"2026-11-04\"}]";
+    let mut cases = Vec::new();
+    for (n, r) in rows_of(v, shape)?.iter().enumerate() {
+        let at = format!("row {}", n + 1);
+        let o = r.as_object().ok_or_else(|| format!("{at} is not an object (write {shape})"))?;
+        reject_extra(o, &["case", "complete", "submitted"]).map_err(|e| format!("{at}: {e}"))?;
+        let complete = row_date(o, "complete", &at, "2026-11-02")?
+            .ok_or_else(|| format!("{at} has no complete date, the day its materials were complete (write \"complete\": \"2026-11-02\")"))?;
+        let submitted = row_date(o, "submitted", &at, "2026-11-04")?;
+        if let Some(s) = submitted.filter(|s| *s < complete) {
+            return Err(format!("{at}: submitted {s} is before the materials were complete on {complete} (check the two dates)"));
+        }
+        cases.push(CaseEntry { case: row_text(o, "case", &at)?, complete, submitted });
+    }
+    Ok(Answer::CaseDates { cases })
 }
 
 /// The longest reason for a smaller sample kept (characters); longer is refused.

@@ -63,6 +63,8 @@ pub fn rubric_tree(r: &Rubric) -> String {
                     InputKind::TimeSample => {
                         format!(" [{}]{}", input.units.join("/"), input.sample_size.map(|n| format!(" sample_size {n}")).unwrap_or_default())
                     }
+                    InputKind::DatedList => input.within_months.map(|m| format!(" within {m} months")).unwrap_or_default(),
+                    InputKind::CaseDates => input.limit_working_days.map(|n| format!(" limit {n} working days")).unwrap_or_default(),
                     _ => String::new(),
                 };
                 let _ = writeln!(o, "{indent}  · {} ({}){} — {}", input.id, input.kind.name(), extra, input.label);
@@ -107,6 +109,10 @@ fn rule_summary(rule: &Rule) -> String {
         Rule::Range { checks } => {
             format!("range({})", checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & "))
         }
+        Rule::AtLeast { input, target, lower } => {
+            let lower = lower.as_ref().map(|l| format!("; ≥ {} when {} < {}", l.target, l.input, l.below)).unwrap_or_default();
+            format!("at_least({input} ≥ {target}{lower})")
+        }
     }
 }
 
@@ -149,6 +155,20 @@ fn found(label: &str, fact: &Fact) -> String {
         Fact::ZeroWhen { label: input, held, .. } => match held {
             Held::Is { value } => format!("{label}：{input}为{}", if *value { "是" } else { "否" }),
             Held::Above { value, .. } | Held::Below { value, .. } => format!("{label}：{input}{}", fmt(*value)),
+            Held::Late { cases, limit, uncovered } => {
+                let each: Vec<String> = cases
+                    .iter()
+                    .map(|c| {
+                        let name = if c.case.is_empty() { "一件".to_string() } else { format!("“{}”", c.case) };
+                        match c.submitted {
+                            Some(s) => format!("{name}材料齐全{}，{s}提交，用{}个工作日", c.complete, c.working_days),
+                            None => format!("{name}材料齐全{}，至评价日尚未提交，已{}个工作日", c.complete, c.working_days),
+                        }
+                    })
+                    .collect();
+                let note = if *uncovered { "（部分年份的法定节假日未收录，仅按周末计算）" } else { "" };
+                format!("{label}：{}，超过{limit}个工作日{note}", each.join("；"))
+            }
         },
         Fact::Yes { answer } => format!("{label}：{}", if *answer { "是" } else { "否" }),
         Fact::Bands { reading, reached, lowest, unit } => {
@@ -175,6 +195,20 @@ fn found(label: &str, fact: &Fact) -> String {
         }
         Fact::Shortfall { count, target, short } if short.is_zero() => format!("{label}：{count}次，达到{}次", fmt(*target)),
         Fact::Shortfall { count, short, .. } => format!("{label}：{count}次，少{}次", fmt(*short)),
+        Fact::DatedShortfall { counted, outside, from, to, target, short, .. } => {
+            let dates: Vec<String> = counted.iter().map(|d| d.date.to_string()).collect();
+            let listed = if dates.is_empty() { String::new() } else { format!("（{}）", dates.join("、")) };
+            let met = if short.is_zero() { format!("达到{}次", fmt(*target)) } else { format!("少{}次", fmt(*short)) };
+            let rest = if *outside > 0 { format!("；另有{outside}次不在此期间，不计") } else { String::new() };
+            format!("{label}：{from}至{to}期间{}次{listed}，{met}{rest}", counted.len())
+        }
+        Fact::AtLeast { value, unit, target, lowered, .. } => {
+            let why = match lowered {
+                Some(l) => format!("{}{}，不足{}，", l.label, fmt(l.value), fmt(l.below)),
+                None => String::new(),
+            };
+            format!("{label}：{value}{unit}（{why}应不少于{}{unit}）", fmt(*target))
+        }
         Fact::Excess { value, unit, limit, step, steps } => match steps {
             None => format!("{label}：{}{unit}，未超过{}{unit}", fmt(*value), fmt(*limit)),
             Some(n) => format!("{label}：{}{unit}，超过{}{unit}（按每{}{unit}计{}档）", fmt(*value), fmt(*limit), fmt(*step), fmt(*n)),

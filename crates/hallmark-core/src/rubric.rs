@@ -133,6 +133,12 @@ pub enum InputKind {
     Ratio,
     Choice,
     TimeSample,
+    /// Dated entries (Jiangsu 7.(2) trainings: date and title), counted within `within_months`
+    /// before the visit (issue #13).
+    DatedList,
+    /// Cases with two dates (Jiangsu 10.(2) 帮办代办: materials complete, submitted), each
+    /// counted in working days against `limit_working_days` (issue #13).
+    CaseDates,
 }
 
 impl InputKind {
@@ -147,6 +153,8 @@ impl InputKind {
             InputKind::Ratio => "ratio",
             InputKind::Choice => "choice",
             InputKind::TimeSample => "time_sample",
+            InputKind::DatedList => "dated_list",
+            InputKind::CaseDates => "case_dates",
         }
     }
 }
@@ -176,6 +184,11 @@ pub struct Input {
     pub units: Vec<String>,
     /// Where an unanswered value comes from: only `"site.level"` (the site's 省/市/县/乡镇).
     pub default_from: Option<String>,
+    /// A `dated_list`'s window: entries dated in the months up to the visit count (12: "每年").
+    pub within_months: Option<u32>,
+    /// A `case_dates` input's limit: a case whose submission came more working days after its
+    /// materials were complete than this is late (Jiangsu 10.(2): 3).
+    pub limit_working_days: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -211,6 +224,8 @@ pub struct Condition {
     pub is: Option<bool>,
     pub above: Option<Num>,
     pub below: Option<Num>,
+    /// `late = true` on a `case_dates` input: holds when one case is late (issue #13).
+    pub late: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -252,9 +267,25 @@ pub enum Rule {
     Range {
         checks: Vec<RangeCheck>,
     },
+    /// Full points when the count reaches `target`, else none; `lower` lowers the target when
+    /// another number is below a threshold (Jiangsu 5.(1): 3 staff, 2 under 50,000 people).
+    AtLeast {
+        input: String,
+        target: Num,
+        lower: Option<Lower>,
+    },
 }
 
-pub const RULE_KINDS: &str = "yes, bands, deduct, shortfall, excess, level_shortfall, range";
+/// `at_least`'s lowered target: `target` when input `input` is below `below`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lower {
+    pub input: String,
+    pub below: Num,
+    pub target: Num,
+}
+
+pub const RULE_KINDS: &str = "yes, bands, deduct, shortfall, excess, level_shortfall, range, at_least";
 
 impl Rule {
     pub fn kind(&self) -> &'static str {
@@ -266,6 +297,7 @@ impl Rule {
             Rule::Excess { .. } => "excess",
             Rule::LevelShortfall { .. } => "level_shortfall",
             Rule::Range { .. } => "range",
+            Rule::AtLeast { .. } => "at_least",
         }
     }
 
@@ -276,6 +308,7 @@ impl Rule {
             Rule::Deduct { input, inputs, .. } => input.iter().chain(inputs.iter()).map(String::as_str).collect(),
             Rule::LevelShortfall { input, level, .. } => vec![level.as_str(), input.as_str()],
             Rule::Range { checks } => checks.iter().map(|c| c.input.as_str()).collect(),
+            Rule::AtLeast { input, lower, .. } => std::iter::once(input.as_str()).chain(lower.iter().map(|l| l.input.as_str())).collect(),
         }
     }
 }

@@ -7,7 +7,8 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::finding::{Fact, Finding, Held, LevelShort, Outcome, RangeReading, Reading, Tally, WindowLack};
+use crate::calendar::WorkCalendar;
+use crate::finding::{Dated, Fact, Finding, Held, LateCase, LevelShort, Lowered, Outcome, RangeReading, Reading, Tally, WindowLack};
 use crate::observation::{Answer, Observations};
 use crate::render;
 use crate::rubric::{Condition, Input, InputKind, Item, Part, Rubric, Rule};
@@ -292,8 +293,9 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
             }
         }
     }
+    let visited = obs.visited_on.as_deref().and_then(|d| crate::date::parse_date(d).ok());
     for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
-        if let Some(held) = condition_holds(c, a(&c.input)) {
+        if let Some(held) = condition_holds(c, input(&c.input), a(&c.input), visited) {
             return found(Outcome::Zero, Fact::ZeroWhen { input: c.input.clone(), label: input(&c.input).label.clone(), held });
         }
     }
@@ -330,10 +332,39 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
             let steps: u64 = tallies.iter().map(Tally::steps).sum();
             found(deduct(per.0 * Decimal::from(steps)), Fact::Deduct { tallies })
         }
-        Rule::Shortfall { input: id, target, per } => {
+        Rule::Shortfall { input: id, target, per } => match a(id) {
+            Answer::Count { value } => {
+                let short = (target.0 - Decimal::from(*value)).max(Decimal::ZERO);
+                found(deduct(per.0 * short), Fact::Shortfall { count: *value, target: target.0, short })
+            }
+            Answer::DatedList { entries } => {
+                // Counted in the months up to the visit: without its date nothing can count.
+                let Some(to) = visited else {
+                    return found(Outcome::Unanswered, Fact::Unanswered { inputs: vec!["visited_on".into()], labels: vec!["评价日期".into()] });
+                };
+                let inp = input(id);
+                let months = chrono::Months::new(inp.within_months.expect("validated: a dated_list has within_months"));
+                let from = to.checked_sub_months(months).and_then(|d| d.succ_opt()).unwrap_or(chrono::NaiveDate::MIN);
+                let counted: Vec<Dated> =
+                    entries.iter().filter(|e| e.date >= from && e.date <= to).map(|e| Dated { date: e.date, title: e.title.clone() }).collect();
+                let outside = entries.len() - counted.len();
+                let short = (target.0 - Decimal::from(counted.len())).max(Decimal::ZERO);
+                let fact = Fact::DatedShortfall { label: inp.label.clone(), counted, outside, from, to, target: target.0, short };
+                found(deduct(per.0 * short), fact)
+            }
+            _ => unreachable!("validated kind"),
+        },
+        Rule::AtLeast { input: id, target, lower } => {
             let Answer::Count { value } = a(id) else { unreachable!("validated kind") };
-            let short = (target.0 - Decimal::from(*value)).max(Decimal::ZERO);
-            found(deduct(per.0 * short), Fact::Shortfall { count: *value, target: target.0, short })
+            let lowered = lower.as_ref().and_then(|l| {
+                let v = numeric(a(&l.input));
+                (v < l.below.0)
+                    .then(|| (l.target.0, Lowered { input: l.input.clone(), label: input(&l.input).label.clone(), value: v, below: l.below.0 }))
+            });
+            let target = lowered.as_ref().map(|(t, _)| *t).unwrap_or(target.0);
+            let outcome = if Decimal::from(*value) >= target { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };
+            let inp = input(id);
+            found(outcome, Fact::AtLeast { label: inp.label.clone(), value: *value, unit: unit_of(inp), target, lowered: lowered.map(|(_, l)| l) })
         }
         Rule::Excess { input: id, limit, step, per } => {
             let value = numeric(a(id));
@@ -452,7 +483,36 @@ fn tally(id: &str, inp: &Input, a: &Answer) -> Option<Tally> {
     }
 }
 
-fn condition_holds(c: &Condition, a: &Answer) -> Option<Held> {
+/// The built-in holiday calendar, read once.
+fn calendar() -> &'static WorkCalendar {
+    static CAL: std::sync::OnceLock<WorkCalendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(WorkCalendar::builtin)
+}
+
+/// The cases of a `case_dates` answer over the input's limit of working days: submitted later,
+/// or still waiting on the visit day (`visited`) and already over it. Pure: the calendar is
+/// the one hallmark ships.
+pub fn late_cases(input: &Input, a: &Answer, visited: Option<chrono::NaiveDate>) -> Option<Held> {
+    let Answer::CaseDates { cases } = a else { return None };
+    let limit = input.limit_working_days.unwrap_or(u32::MAX);
+    let cal = calendar();
+    let mut uncovered = false;
+    let late: Vec<LateCase> = cases
+        .iter()
+        .filter_map(|c| {
+            let end = c.submitted.or(visited)?;
+            uncovered |= !cal.covers(c.complete, end);
+            let working_days = cal.working_days_after(c.complete, end);
+            (working_days > limit).then(|| LateCase { case: c.case.clone(), complete: c.complete, submitted: c.submitted, working_days })
+        })
+        .collect();
+    (!late.is_empty()).then_some(Held::Late { cases: late, limit, uncovered })
+}
+
+fn condition_holds(c: &Condition, input: &Input, a: &Answer, visited: Option<chrono::NaiveDate>) -> Option<Held> {
+    if c.late == Some(true) {
+        return late_cases(input, a, visited);
+    }
     if let Some(want) = c.is {
         if let Answer::YesNo { value } = a {
             return (*value == want).then_some(Held::Is { value: *value });

@@ -21,7 +21,10 @@ fn core_depends_only_on_pure_crates() {
     // chrono for calendar arithmetic only: without its `clock` feature it cannot read the time.
     let chrono = deps["chrono"].as_table().expect("chrono = { version, default-features = false }");
     assert_eq!(chrono.get("default-features").and_then(|v| v.as_bool()), Some(false), "chrono's defaults include the clock");
-    assert!(chrono.get("features").is_none(), "hallmark-core takes no chrono features (no clock)");
+    // `serde` only (issue #13: dates in answers and findings); never `clock`.
+    let features: Vec<&str> =
+        chrono.get("features").and_then(|f| f.as_array()).map(|f| f.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    assert!(features.iter().all(|f| *f == "serde"), "hallmark-core takes no chrono feature but serde (no clock): {features:?}");
 }
 
 #[test]

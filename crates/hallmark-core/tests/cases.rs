@@ -174,6 +174,8 @@ struct Boundary {
     rubric_version: Option<String>,
     /// the observation file's site.level
     site_level: Option<String>,
+    /// the observation file's visited_on
+    visited_on: Option<String>,
     answers: toml::Table,
     #[serde(default)]
     veto: BTreeMap<String, bool>,
@@ -207,6 +209,9 @@ fn boundaries() {
         });
         if let Some(v) = &c.rubric_version {
             json["rubric_version"] = v.clone().into();
+        }
+        if let Some(d) = &c.visited_on {
+            json["visited_on"] = d.clone().into();
         }
         let obs = match observation::parse(&c.name, &json.to_string(), r) {
             Ok(o) => o,

@@ -1,11 +1,12 @@
 //! Invariants over random observations of both shipped rubrics:
 //! 0 <= part <= part max, 0 <= item <= item max, total = sum of items, groups = sum of members,
-//! and one more missing element or observed occurrence never raises a score.
+//! and one more missing element or observed occurrence, one training fewer or a case submitted
+//! a day later never raises a score.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use hallmark_core::builtin;
-use hallmark_core::observation::{Answer, Assessor, Observations, Site, TimeRow, Window};
+use hallmark_core::observation::{Answer, Assessor, CaseEntry, DatedEntry, Observations, Site, TimeRow, Window};
 use hallmark_core::rubric::{Input, InputKind, Rubric};
 use hallmark_core::score::score;
 use proptest::prelude::*;
@@ -13,6 +14,11 @@ use rust_decimal::Decimal;
 
 fn rubrics() -> Vec<Rubric> {
     builtin::ALL.iter().map(|(n, t)| Rubric::load(n, t).unwrap()).collect()
+}
+
+/// Day `n` counted from 2025-09-01.
+fn day(n: i64) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap() + chrono::Duration::days(n)
 }
 
 /// A random answer for one input, or None (unanswered).
@@ -72,6 +78,18 @@ fn answer(input: &Input) -> BoxedStrategy<Option<Answer>> {
                 })
                 .boxed()
         }
+        // Dates around the visit (2026-11-18), over 国庆 and a year the calendar does not list.
+        InputKind::DatedList => proptest::collection::vec(0i64..800, 0..8)
+            .prop_map(|days| Answer::DatedList { entries: days.into_iter().map(|d| DatedEntry { date: day(d), title: "t".into() }).collect() })
+            .boxed(),
+        InputKind::CaseDates => proptest::collection::vec((0i64..800, proptest::option::of(0i64..12)), 0..6)
+            .prop_map(|cases| Answer::CaseDates {
+                cases: cases
+                    .into_iter()
+                    .map(|(d, after)| CaseEntry { case: "c".into(), complete: day(d), submitted: after.map(|a| day(d + a)) })
+                    .collect(),
+            })
+            .boxed(),
     };
     prop_oneof![1 => Just(None), 6 => a.prop_map(Some)].boxed()
 }
@@ -82,13 +100,17 @@ fn observations(r: &Rubric) -> BoxedStrategy<Observations> {
     let strategies: Vec<BoxedStrategy<Option<Answer>>> = inputs.into_iter().map(|(_, s)| s).collect();
     let veto_ids: Vec<String> = r.veto.iter().map(|v| v.id.clone()).collect();
     let rubric_id = r.id.clone();
-    (strategies, proptest::collection::vec(prop_oneof![8 => Just(Some(false)), 1 => Just(Some(true)), 1 => Just(None)], veto_ids.len()))
-        .prop_map(move |(answers, vetoes)| Observations {
+    (
+        strategies,
+        proptest::collection::vec(prop_oneof![8 => Just(Some(false)), 1 => Just(Some(true)), 1 => Just(None)], veto_ids.len()),
+        proptest::option::of(0i64..800),
+    )
+        .prop_map(move |(answers, vetoes, visited)| Observations {
             rubric: rubric_id.clone(),
             rubric_version: None,
             site: Site::default(),
             assessor: Assessor::default(),
-            visited_on: None,
+            visited_on: visited.map(|d| day(d).to_string()),
             answers: ids.iter().cloned().zip(answers).filter_map(|(id, a)| a.map(|a| (id, a))).collect::<BTreeMap<_, _>>(),
             veto: veto_ids.iter().cloned().zip(vetoes).filter_map(|(id, v)| v.map(|v| (id, v))).collect(),
         })
@@ -129,6 +151,8 @@ fn worsen(r: &Rubric, obs: &Observations, pick: usize) -> Option<(String, Observ
             Answer::Elements { missing } => missing.len() < i.elements.len(),
             Answer::Windows { .. } => true,
             Answer::Count { value } => i.kind == InputKind::Tally && i.max.is_none_or(|m| Decimal::from(*value) < m.0),
+            Answer::DatedList { entries } => !entries.is_empty(),
+            Answer::CaseDates { cases } => cases.iter().any(|c| c.submitted.is_some()),
             _ => false,
         })
         .collect();
@@ -155,6 +179,13 @@ fn worsen(r: &Rubric, obs: &Observations, pick: usize) -> Option<(String, Observ
             Answer::Windows { windows: w }
         }
         Answer::Count { value } => Answer::Count { value: value + 1 },
+        Answer::DatedList { entries } => Answer::DatedList { entries: entries[1..].to_vec() },
+        Answer::CaseDates { cases } => {
+            let mut c = cases.clone();
+            let late = c.iter_mut().find(|c| c.submitted.is_some()).unwrap();
+            late.submitted = late.submitted.map(|d| d + chrono::Duration::days(1));
+            Answer::CaseDates { cases: c }
+        }
         _ => unreachable!(),
     };
     let mut o = obs.clone();

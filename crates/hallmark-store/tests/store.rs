@@ -129,7 +129,7 @@ fn the_rubric_is_pinned() {
     let store = Store::open(dir.path(), NOW).unwrap();
     let err = store.sheet(&id).unwrap_err();
     assert_eq!(err.code(), "rubric");
-    assert!(err.to_string().contains("pinned rubric 'jiangsu-15min' v1"), "{err}");
+    assert!(err.to_string().contains("pinned rubric 'jiangsu-15min' v2"), "{err}");
     assert_eq!(before.to_string(), "2");
 }
 

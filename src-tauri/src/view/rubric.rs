@@ -147,7 +147,8 @@ pub struct ServiceLog {
 #[derive(Debug, Serialize)]
 pub struct Input {
     pub id: String,
-    /// yes_no | count | tally | elements | window_equipment | measurement | ratio | choice | time_sample
+    /// yes_no | count | tally | elements | window_equipment | measurement | ratio | choice |
+    /// time_sample | dated_list | case_dates (the last two: issue #13)
     pub kind: &'static str,
     pub label: String,
     pub help: Option<String>,
@@ -162,6 +163,10 @@ pub struct Input {
     pub options: Vec<ChoiceOption>,
     pub units: Vec<String>,
     pub default_from: Option<String>,
+    /// Issue #13: a dated list's window in months before the visit.
+    pub within_months: Option<u32>,
+    /// Issue #13: the working days a case may take.
+    pub limit_working_days: Option<u32>,
 }
 
 impl From<&rub::Input> for Input {
@@ -181,6 +186,8 @@ impl From<&rub::Input> for Input {
             options: i.options.iter().map(|o| ChoiceOption { id: o.id.clone(), label: o.label.clone() }).collect(),
             units: i.units.clone(),
             default_from: i.default_from.clone(),
+            within_months: i.within_months,
+            limit_working_days: i.limit_working_days,
         }
     }
 }
@@ -213,7 +220,7 @@ impl From<&rub::Part> for Part {
             zero_when: p
                 .zero_when
                 .iter()
-                .map(|c| Condition { input: c.input.clone(), is: c.is, above: texts(&c.above), below: texts(&c.below) })
+                .map(|c| Condition { input: c.input.clone(), is: c.is, above: texts(&c.above), below: texts(&c.below), late: c.late })
                 .collect(),
             rule: (&p.rule).into(),
         }
@@ -226,18 +233,60 @@ pub struct Condition {
     pub is: Option<bool>,
     pub above: Option<String>,
     pub below: Option<String>,
+    /// Issue #13: holds when a case of a case_dates input is late.
+    pub late: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Rule {
-    Yes { input: String },
-    Bands { input: String, bands: Vec<Band> },
-    Deduct { input: Option<String>, inputs: Vec<String>, per: String, key: Vec<String> },
-    Shortfall { input: String, target: String, per: String },
-    Excess { input: String, limit: String, step: String, per: String },
-    LevelShortfall { input: String, level: String, requirement: BTreeMap<String, String>, step_percent: String, per: String },
-    Range { checks: Vec<RangeCheck> },
+    Yes {
+        input: String,
+    },
+    Bands {
+        input: String,
+        bands: Vec<Band>,
+    },
+    Deduct {
+        input: Option<String>,
+        inputs: Vec<String>,
+        per: String,
+        key: Vec<String>,
+    },
+    Shortfall {
+        input: String,
+        target: String,
+        per: String,
+    },
+    Excess {
+        input: String,
+        limit: String,
+        step: String,
+        per: String,
+    },
+    LevelShortfall {
+        input: String,
+        level: String,
+        requirement: BTreeMap<String, String>,
+        step_percent: String,
+        per: String,
+    },
+    Range {
+        checks: Vec<RangeCheck>,
+    },
+    /// Issue #13.
+    AtLeast {
+        input: String,
+        target: String,
+        lower: Option<Lower>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct Lower {
+    pub input: String,
+    pub below: String,
+    pub target: String,
 }
 
 impl From<&rub::Rule> for Rule {
@@ -264,6 +313,11 @@ impl From<&rub::Rule> for Rule {
             },
             rub::Rule::Range { checks } => Rule::Range {
                 checks: checks.iter().map(|c| RangeCheck { input: c.input.clone(), min: c.min.to_string(), max: c.max.to_string() }).collect(),
+            },
+            rub::Rule::AtLeast { input, target, lower } => Rule::AtLeast {
+                input: input.clone(),
+                target: target.to_string(),
+                lower: lower.as_ref().map(|l| Lower { input: l.input.clone(), below: l.below.to_string(), target: l.target.to_string() }),
             },
         }
     }

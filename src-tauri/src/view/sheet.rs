@@ -239,6 +239,46 @@ pub enum Fact {
         unfilled: usize,
         sample_size: u64,
     },
+    /// Issue #13: a shortfall counted from a dated list.
+    DatedShortfall {
+        label: String,
+        counted: Vec<Dated>,
+        outside: usize,
+        from: String,
+        to: String,
+        target: String,
+        short: String,
+    },
+    /// Issue #13.
+    AtLeast {
+        label: String,
+        value: u64,
+        unit: String,
+        target: String,
+        lowered: Option<Lowered>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dated {
+    pub date: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Lowered {
+    pub input: String,
+    pub label: String,
+    pub value: String,
+    pub below: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LateCase {
+    pub case: String,
+    pub complete: String,
+    pub submitted: Option<String>,
+    pub working_days: u32,
 }
 
 impl From<&fnd::Fact> for Fact {
@@ -281,6 +321,27 @@ impl From<&fnd::Fact> for Fact {
             fnd::Fact::SampleShort { input, label, filled, unfilled, sample_size } => {
                 Fact::SampleShort { input: input.clone(), label: label.clone(), filled: *filled, unfilled: *unfilled, sample_size: *sample_size }
             }
+            fnd::Fact::DatedShortfall { label, counted, outside, from, to, target, short } => Fact::DatedShortfall {
+                label: label.clone(),
+                counted: counted.iter().map(|d| Dated { date: d.date.to_string(), title: d.title.clone() }).collect(),
+                outside: *outside,
+                from: from.to_string(),
+                to: to.to_string(),
+                target: text(target),
+                short: text(short),
+            },
+            fnd::Fact::AtLeast { label, value, unit, target, lowered } => Fact::AtLeast {
+                label: label.clone(),
+                value: *value,
+                unit: unit.clone(),
+                target: text(target),
+                lowered: lowered.as_ref().map(|l| Lowered {
+                    input: l.input.clone(),
+                    label: l.label.clone(),
+                    value: text(&l.value),
+                    below: text(&l.below),
+                }),
+            },
         }
     }
 }
@@ -364,9 +425,23 @@ pub struct RangeReading {
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Held {
-    Is { value: bool },
-    Above { value: String, limit: String },
-    Below { value: String, limit: String },
+    Is {
+        value: bool,
+    },
+    Above {
+        value: String,
+        limit: String,
+    },
+    Below {
+        value: String,
+        limit: String,
+    },
+    /// Issue #13.
+    Late {
+        cases: Vec<LateCase>,
+        limit: u32,
+        uncovered: bool,
+    },
 }
 
 impl From<&fnd::Held> for Held {
@@ -375,6 +450,19 @@ impl From<&fnd::Held> for Held {
             fnd::Held::Is { value } => Held::Is { value: *value },
             fnd::Held::Above { value, limit } => Held::Above { value: text(value), limit: text(limit) },
             fnd::Held::Below { value, limit } => Held::Below { value: text(value), limit: text(limit) },
+            fnd::Held::Late { cases, limit, uncovered } => Held::Late {
+                cases: cases
+                    .iter()
+                    .map(|c| LateCase {
+                        case: c.case.clone(),
+                        complete: c.complete.to_string(),
+                        submitted: c.submitted.map(|d| d.to_string()),
+                        working_days: c.working_days,
+                    })
+                    .collect(),
+                limit: *limit,
+                uncovered: *uncovered,
+            },
         }
     }
 }

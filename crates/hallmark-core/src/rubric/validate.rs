@@ -154,9 +154,16 @@ pub(super) fn validate(name: &str, r: &Rubric) -> Vec<String> {
                 }
             }
             for c in &part.zero_when {
-                let n_set = c.is.is_some() as u8 + c.above.is_some() as u8 + c.below.is_some() as u8;
+                let n_set = c.is.is_some() as u8 + c.above.is_some() as u8 + c.below.is_some() as u8 + c.late.is_some() as u8;
                 if n_set != 1 {
-                    say(format!("{at}: zero_when on '{}' needs exactly one of is / above / below", c.input));
+                    say(format!("{at}: zero_when on '{}' needs exactly one of is / above / below / late", c.input));
+                }
+                let case_dates = all_inputs.get(c.input.as_str()).map(|i| i.kind) == Some(InputKind::CaseDates);
+                match c.late {
+                    Some(true) if !case_dates => say(format!("{at}: zero_when late reads a case_dates input, not '{}'", c.input)),
+                    Some(false) => say(format!("{at}: zero_when on '{}' can only say late = true", c.input)),
+                    None if case_dates => say(format!("{at}: zero_when on case_dates input '{}' says late = true", c.input)),
+                    _ => {}
                 }
             }
             validate_rule(&at, part, &all_inputs, &mut say);
@@ -292,6 +299,20 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
         }
         _ => {}
     }
+    match (input.kind, input.within_months) {
+        (InputKind::DatedList, None | Some(0)) => {
+            say(format!("{at}: a dated_list needs within_months, the months before the visit whose entries count (e.g. within_months = 12)"))
+        }
+        (InputKind::DatedList, _) | (_, None) => {}
+        (_, Some(_)) => say(format!("{at}: within_months is only for dated_list inputs")),
+    }
+    match (input.kind, input.limit_working_days) {
+        (InputKind::CaseDates, None | Some(0)) => {
+            say(format!("{at}: a case_dates input needs limit_working_days, the working days a case may take (e.g. limit_working_days = 3)"))
+        }
+        (InputKind::CaseDates, _) | (_, None) => {}
+        (_, Some(_)) => say(format!("{at}: limit_working_days is only for case_dates inputs")),
+    }
     if input.sample_size.is_some() && input.kind != InputKind::TimeSample {
         say(format!("{at}: sample_size is only for time_sample inputs (use expect_at_least for a {})", input.kind.name()));
     }
@@ -371,7 +392,7 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
             }
         }
         Rule::Shortfall { input, target, per } => {
-            expect(input, &[Count, Tally], say);
+            expect(input, &[Count, Tally, DatedList], say);
             positive("target", *target, say);
             positive("per", *per, say);
         }
@@ -399,6 +420,17 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
             }
             for (k, v) in requirement {
                 positive(&format!("requirement {k}"), *v, say);
+            }
+        }
+        Rule::AtLeast { input, target, lower } => {
+            expect(input, &[Count], say);
+            positive("target", *target, say);
+            if let Some(l) = lower {
+                expect(&l.input, &[Count, Measurement], say);
+                positive("lower target", l.target, say);
+                if l.target.0 >= target.0 {
+                    say(format!("{at}: the lowered target {} is not below the target {target}", l.target));
+                }
             }
         }
         Rule::Range { checks } => {
