@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "export_bundle",
     "bundle_inbox",
     "receive_reviews",
+    "keep_answers",
     "panel_reviews",
     "review_sheet",
     "import_bundles",

@@ -38,6 +38,7 @@ export const backend = {
   exportBundle: (id, onProgress) => invoke('export_bundle', { id, onProgress: channel(onProgress) }),
   bundleInbox: () => invoke('bundle_inbox'),
   receiveReviews: () => invoke('receive_reviews'),
+  keepAnswers: (id, item, reason) => invoke('keep_answers', { id, item, reason }),
   panelReviews: (inspectionIds) => invoke('panel_reviews', { inspectionIds }),
   reviewSheet: (inspectionId, itemId, returned, comment) => invoke('review_sheet', { inspectionId, itemId, returned, comment }),
   importBundles: (paths, onProgress) => invoke('import_bundles', { paths, onProgress: channel(onProgress) }),

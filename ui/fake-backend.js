@@ -26,6 +26,7 @@ export function fakeBackend(fixture) {
     exportBundle: async () => ({ path: '(memory)/demo.hallmark', bytes: 0, photos: 0, events: 0, fingerprint: '0000 0000 0000 0000' }),
     bundleInbox: async () => ({ dir: '(memory)', files: [] }),
     receiveReviews: async () => ({ received: 0, refused: [] }),
+    keepAnswers: async () => view(),
     panelReviews: async () => [],
     reviewSheet: async () => ({}),
     importBundles: async () => [],

@@ -160,6 +160,14 @@ fn record_amendment(state: State<'_, AppState>, id: String, key: String, value: 
     InspectionView::load(&store, &id)
 }
 
+/// The assessor answers a returned item by keeping its answers, with the reason (issue #13).
+#[tauri::command(async)]
+fn keep_answers(state: State<'_, AppState>, id: String, item: String, reason: String) -> Result<InspectionView> {
+    let mut store = lock(&state)?;
+    store.keep_answers(&id, &item, &reason, &now())?;
+    InspectionView::load(&store, &id)
+}
+
 /// Logs one observed service; its occurrences are added to the item's tallies.
 #[tauri::command(async)]
 fn record_service(state: State<'_, AppState>, id: String, item: String, entry: view::NewService) -> Result<InspectionView> {
@@ -813,6 +821,7 @@ pub fn run() {
             export_bundle,
             bundle_inbox,
             receive_reviews,
+            keep_answers,
             panel_reviews,
             review_sheet,
             import_bundles,

@@ -625,7 +625,7 @@ fn ipc_schemas() {
             assessor: s("张伟"),
             item_id: Some(s("practice")),
             item_name: Some(s("服务实操")),
-            state: State::Returned { comment: s("请复核"), at: s("t"), answered: false },
+            state: State::Returned { comment: s("请复核"), at: s("t"), answered: false, kept: None },
         },
         Review {
             inspection_id: s("i"), assessor: s("张伟"), item_id: None, item_name: None, state: State::Accepted { comment: s(""), at: s("t") }

@@ -186,18 +186,38 @@ function renderReviews(st) {
   const reviews = st.view.reviews || [];
   if (!reviews.length) return null;
   const label = { returned: '组长退回，请复核修改', answered: '已修改，待组长确认', accepted: '组长已接受' };
+  const keep = (r) => async () => {
+    const reason = await ask({ title: `保留原答案：${r.item_name || r.item_id}`, message: '答案不作修改。请说明理由，理由随下次导出的数据包交组长。',
+      reason: '如：现场用激光测距仪复测两次，读数无误', ok: '保留并答复' });
+    if (!reason) return;
+    try {
+      st.view = await st.ctx.backend.keepAnswers(st.id, r.item_id, reason);
+      toast('已答复组长：保留原答案。请重新导出数据包交组长', 'ok');
+      rerenderReviews(st);
+    } catch (e) { toast(errorText(e, (k) => labelOf(st, k))); }
+  };
   const open = reviews.filter((r) => r.state === 'returned').length;
   return h('section', { class: `reviews${open ? ' open' : ''}`, id: 'reviews' },
     h('h2', {}, open ? `组长复核意见：${open} 项退回` : '组长复核意见'),
     h('ul', {}, ...reviews.map((r) => h('li', { class: `review ${r.state}`, dataset: { item: r.item_id || '' } },
       h('strong', {}, r.item_id ? `${r.item_name || r.item_id}` : '整张评分表'),
-      h('span', { class: 'badge' }, label[r.state] || r.state),
+      h('span', { class: 'badge' }, r.kept ? '已答复，待组长确认' : (label[r.state] || r.state)),
       r.comment ? h('span', { class: 'comment' }, `“${r.comment}”`) : null,
       h('small', {}, localTime(r.at)),
+      r.kept ? h('span', { class: 'kept' }, `已答复：保留原答案（${r.kept}）`) : null,
       r.item_id && r.state === 'returned'
-        ? h('button', { class: 'ghost', onclick: () => jumpTo(document.getElementById(`item-${r.item_id}`)) }, '去修改')
+        ? h('span', { class: 'review-actions' },
+          h('button', { class: 'ghost', onclick: () => jumpTo(document.getElementById(`item-${r.item_id}`)) }, '去修改'),
+          h('button', { class: 'ghost keep', onclick: keep(r) }, '保留原答案'))
         : null))),
     open ? h('p', { class: 'card-sub' }, '已完成的评价修改时需填写更正原因；修改后重新导出数据包交组长。') : null);
+}
+
+/// Redraws the review section after the assessor answered one.
+function rerenderReviews(st) {
+  const old = $('#reviews');
+  const next = renderReviews(st);
+  if (old && next) old.replaceWith(next); else if (old) old.remove();
 }
 
 function stickyOffset() {

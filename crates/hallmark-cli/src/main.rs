@@ -538,6 +538,18 @@ enum ReviewCommand {
         db: Db,
         file: PathBuf,
     },
+    /// On a tablet's data folder: answer a returned item by keeping its answers, with the reason
+    Keep {
+        #[command(flatten)]
+        db: Db,
+        /// The assessor's name or the inspection id
+        #[arg(long)]
+        sheet: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -862,6 +874,7 @@ fn run(cli: Cli) -> Result<(), String> {
             ReviewCommand::List { db } => rectify::reviews(&db),
             ReviewCommand::Export { db, out } => rectify::review_export(&db, &out),
             ReviewCommand::Receive { db, file } => rectify::review_receive(&db, &file),
+            ReviewCommand::Keep { db, sheet, item, reason } => rectify::review_keep(&db, &sheet, &item, &reason),
         },
         Command::Rectify { command } => match command {
             RectifyCommand::List { db, site } => rectify::list(&db, site.as_deref()),

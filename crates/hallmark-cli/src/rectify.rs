@@ -155,6 +155,15 @@ pub(crate) fn review_export(db: &Db, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `hallmark review keep --db TABLET --sheet NAME --item ITEM --reason R`
+pub(crate) fn review_keep(db: &Db, which: &str, item: &str, reason: &str) -> Result<(), String> {
+    let mut store = open_db(db, Access::Existing)?;
+    let id = sheet(&store, which)?;
+    let n = store.keep_answers(&id, item, reason, &crate::now()).map_err(|e| e.to_string())?;
+    outln!("已答复：保留原答案（{n} 项记录，原因：{}）；重新导出数据包交组长", reason.trim());
+    Ok(())
+}
+
 /// `hallmark review receive --db TABLET FILE.review.json`
 pub(crate) fn review_receive(db: &Db, file: &Path) -> Result<(), String> {
     let mut store = open_db(db, Access::Existing)?;

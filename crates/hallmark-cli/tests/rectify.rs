@@ -114,6 +114,9 @@ fn a_returned_item_stops_the_report_unless_the_lead_overrides() {
     unsigned["lead_certificates"] = serde_json::json!([]);
     std::fs::write(&altered, serde_json::to_vec(&unsigned).unwrap()).unwrap();
     refused(&["review", "receive", "--db", s(&tablet), s(&altered)], "the signer is not enrolled");
+    // 张伟 can answer by keeping the answers, with a reason (the next bundle carries it).
+    refused(&["review", "keep", "--db", s(&tablet), "--sheet", "张伟", "--item", "practice", "--reason", " "], "needs a reason");
+    refused(&["review", "keep", "--db", s(&tablet), "--sheet", "张伟", "--item", "layout", "--reason", "x"], "no open return");
     let merged = ok(&["merge", "--db", db]);
     assert!(merged.contains("复核（铁岭县医疗保障事务服务中心）：\n  张伟 · 服务实操：退回"), "{merged}");
 

@@ -1,7 +1,8 @@
 //! The lead's review reaching the assessor's tablet in the real app (issue #13): the lead returns
 //! an item of 张伟's sheet with a comment and exports the review file into the tablets' bundle
 //! folder; 张伟's app receives it when it opens (a toast), and the inspection shows the returned
-//! item at the top with the comment and a link to it. Screenshot 46 in target/e2e-screenshots/.
+//! item at the top with the comment and a link to it; 张伟 answers by keeping his answers with a
+//! reason. Screenshots 46 and 49 in target/e2e-screenshots/.
 
 use std::path::Path;
 
@@ -76,12 +77,27 @@ fn a_returned_item_shows_at_the_top_of_the_assessors_inspection() {
     // 去修改 goes to the item.
     s.click("#reviews li.returned button");
     s.wait_for("the item in view", "Math.abs(document.getElementById('item-practice').getBoundingClientRect().top) < 400");
+    // Or 张伟 keeps his answers and says why: a dialog asks the reason; the review says so.
+    s.js("document.querySelector('#reviews').scrollIntoView();", vec![]);
+    s.click("#reviews li.returned button.keep");
+    s.find("#dialog-reason");
+    s.click("#dialog-ok");
+    s.wait_text(".dialog-hint", "请填写原因");
+    s.type_into("#dialog-reason", "复核录像，语言交流确有1次不规范，维持原分");
+    s.click("#dialog-ok");
+    s.wait_text("#reviews", "已答复：保留原答案（复核录像，语言交流确有1次不规范，维持原分）");
+    assert!(s.text("#reviews").contains("已答复，待组长确认"), "{}", s.text("#reviews"));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    s.screenshot(&workspace_root().join("target/e2e-screenshots/49-review-kept.png"));
     s.end();
     drop(driver);
 
     // Received once: the tablet's store holds the two reviews, and receiving again adds none.
     let mut tablet = Store::open(&root.join("data/cn.hallmark.inspector"), NOW).unwrap();
-    assert_eq!(tablet.reviews(std::slice::from_ref(&zhang)).unwrap().len(), 2);
+    let reviews = tablet.reviews(std::slice::from_ref(&zhang)).unwrap();
+    assert_eq!(reviews.len(), 2);
+    let kept = reviews.iter().find(|r| r.item_id.as_deref() == Some("practice")).unwrap();
+    assert_eq!(kept.state.kept(), Some("复核录像，语言交流确有1次不规范，维持原分"), "{kept:?}");
     let again = std::fs::read(outbox.join("复核意见-铁岭县.review.json")).unwrap();
     assert_eq!(tablet.receive_reviews(&again, NOW).unwrap(), 0);
     let _ = std::fs::remove_dir_all(&root);

@@ -7,7 +7,7 @@
 //! overrides with a reason the report prints (`hallmark_report::issue::Lifecycle`).
 
 use hallmark_core::hex::{hex, unhex};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::{identity, Result, Store, StoreError};
@@ -61,6 +61,11 @@ impl ReviewV1 {
     }
 }
 
+/// How a "keep, because …" answer is written in the event's `amendment` field: the assessor
+/// records each answer of the returned item again, unchanged, with the reason after this prefix.
+/// The bundle format carries it as it is (no new field); the lead's store reads it back.
+pub const KEEP: &str = "保留原答案：";
+
 /// Where a sheet or an item stands in review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -69,11 +74,13 @@ pub enum State {
         comment: String,
         at: String,
     },
-    /// Returned; `answered` once the assessor's change arrived.
+    /// Returned; `answered` once the assessor's change arrived; `kept` when that answer is
+    /// "keep, because …" (the assessor's reason).
     Returned {
         comment: String,
         at: String,
         answered: bool,
+        kept: Option<String>,
     },
 }
 
@@ -105,6 +112,14 @@ impl State {
         }
     }
 
+    /// The assessor's reason for keeping the answers of a returned item.
+    pub fn kept(&self) -> Option<&str> {
+        match self {
+            State::Returned { kept, .. } => kept.as_deref(),
+            State::Accepted { .. } => None,
+        }
+    }
+
     /// When the lead recorded it, RFC 3339 UTC.
     pub fn at(&self) -> &str {
         match self {
@@ -129,6 +144,7 @@ impl Review {
         match &self.state {
             State::Accepted { comment, .. } if comment.is_empty() => format!("{what}：已接受"),
             State::Accepted { comment, .. } => format!("{what}：已接受（{comment}）"),
+            State::Returned { comment, kept: Some(why), .. } => format!("{what}：退回（{comment}），评价人员保留原答案（{why}），待组长接受"),
             State::Returned { comment, answered: true, .. } => format!("{what}：退回（{comment}），评价人员已修改，待组长接受"),
             State::Returned { comment, answered: false, .. } => format!("{what}：退回（{comment}），待评价人员修改"),
         }
@@ -251,6 +267,39 @@ impl Store {
         Ok(new)
     }
 
+    /// The assessor's "keep, because …" answer to a returned item, on the tablet that holds the
+    /// sheet: every answer of the item is recorded again, unchanged, with the reason (a new event
+    /// per input, its `amendment` [`KEEP`] + reason). Once the next bundle reaches the lead, the
+    /// return is answered and the lead reads the reason. Refused without an open return of the
+    /// item here, without a reason, or when the item has no answer to keep.
+    pub fn keep_answers(&mut self, inspection_id: &str, item_id: &str, reason: &str, now: &str) -> Result<usize> {
+        crate::inspections::check_clock(now)?;
+        let insp = self.inspection(inspection_id)?;
+        self.check_local(&insp)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid("keeping an answer needs a reason: say why it stands".into()));
+        }
+        crate::inspections::check_length("reason", reason, crate::inspections::MAX_NOTE_CHARS)?;
+        let open = self.reviews(&[inspection_id.to_string()])?.into_iter().any(|r| r.item_id.as_deref() == Some(item_id) && r.is_open());
+        if !open {
+            return Err(StoreError::Invalid(format!("item '{item_id}' of this sheet has no open return from the lead: nothing to answer")));
+        }
+        let prefix = format!("{item_id}.");
+        let answers: Vec<(String, serde_json::Value)> = self.answers(inspection_id)?.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+        if answers.is_empty() {
+            return Err(StoreError::Invalid(format!("item '{item_id}' has no answer to keep: answer it")));
+        }
+        let note = format!("{KEEP}{reason}");
+        let device = self.device_id.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in &answers {
+            crate::events::append_event(&tx, inspection_id, &device, key, Some(value.clone()), &insp.assessor_name, now, Some(&note))?;
+        }
+        tx.commit()?;
+        Ok(answers.len())
+    }
+
     /// The latest review of every reviewed sheet and item of these inspections, each checked.
     pub fn reviews(&self, inspection_ids: &[String]) -> Result<Vec<Review>> {
         let mut out: Vec<Review> = Vec::new();
@@ -274,13 +323,17 @@ impl Store {
                     // recorded after it (a bundle exported before the return answers nothing),
                     // on one of the item's inputs (exactly "item.", no LIKE wildcards).
                     let prefix = item.as_ref().map_or(String::new(), |i| format!("{i}."));
-                    let later: i64 = self.conn.query_row(
-                        "SELECT count(*) FROM events WHERE inspection_id = ?1 AND seq > ?2 AND recorded_at > ?3
-                         AND substr(key, 1, length(?4)) = ?4",
-                        params![id, seen, r.at, prefix],
-                        |x| x.get(0),
-                    )?;
-                    State::Returned { comment: r.comment, at: r.at, answered: later > 0 }
+                    let latest: Option<Option<String>> = self
+                        .conn
+                        .query_row(
+                            "SELECT amendment FROM events WHERE inspection_id = ?1 AND seq > ?2 AND recorded_at > ?3
+                             AND substr(key, 1, length(?4)) = ?4 ORDER BY seq DESC LIMIT 1",
+                            params![id, seen, r.at, prefix],
+                            |x| x.get(0),
+                        )
+                        .optional()?;
+                    let kept = latest.clone().flatten().and_then(|a| a.strip_prefix(KEEP).map(str::to_string));
+                    State::Returned { comment: r.comment, at: r.at, answered: latest.is_some(), kept }
                 } else {
                     State::Accepted { comment: r.comment, at: r.at }
                 };

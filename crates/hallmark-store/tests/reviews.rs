@@ -74,3 +74,56 @@ fn a_return_is_answered_by_the_assessors_change_and_then_accepted() {
     let e = lead.reviews(&ids).unwrap_err().to_string();
     assert!(e.contains("does not verify") && e.contains("changed outside hallmark"), "{e}");
 }
+
+/// "Keep, because …" (issue #13 part 1): the assessor answers a return without changing the
+/// answers; the reason travels in the next bundle and the lead reads it.
+#[test]
+fn a_return_is_answered_by_keeping_the_answers_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let bureau = demo::DemoBureau::create(&t.join("bureau"), chrono::Utc::now() - chrono::Duration::days(1)).unwrap();
+    let bundles = demo::write_bundles_keeping(&t.join("demo"), Some(&bureau), &|_, _| {}, true).unwrap();
+    let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut lead = Store::open(&t.join("lead"), &now()).unwrap();
+    bureau.enroll(&lead, "陈静", "铁岭市医疗保障局", "", &[hallmark_trust::Role::Lead]).unwrap();
+    for b in &bundles {
+        lead.import_bundle(&b.path, &now(), &mut |_, _| {}).unwrap();
+    }
+    let group = lead.merge().unwrap().into_iter().find(|g| g.rubric_id == "liaoning-demo-window").unwrap();
+    let ids: Vec<String> = group.assessors.iter().map(|a| a.inspection_id.clone()).collect();
+    let zhang = group.assessors.iter().find(|a| a.name == "张伟").unwrap().inspection_id.clone();
+    lead.review(&zhang, Some("layout"), true, "面积读数与其他人差30平方米，请复核", &now()).unwrap();
+    let file = serde_json::to_vec(&lead.review_file(&ids).unwrap()).unwrap();
+
+    let tablet_dir = t.join("demo").join(demo::DEMO_TABLETS_DIR).join("liaoning-3-张伟");
+    let mut tablet = Store::open(&tablet_dir, &now()).unwrap();
+    let before = tablet.answers(&zhang).unwrap();
+    // Before the return reaches the tablet there is nothing to answer.
+    let e = tablet.keep_answers(&zhang, "layout", "读数无误", &now()).unwrap_err().to_string();
+    assert!(e.contains("no open return"), "{e}");
+    assert_eq!(tablet.receive_reviews(&file, &now()).unwrap(), 1);
+    // Refused, recording nothing: no reason; an item with no return.
+    let events = tablet.events(&zhang).unwrap().len();
+    let e = tablet.keep_answers(&zhang, "layout", "  ", &now()).unwrap_err().to_string();
+    assert!(e.contains("needs a reason"), "{e}");
+    let e = tablet.keep_answers(&zhang, "comfort", "x", &now()).unwrap_err().to_string();
+    assert!(e.contains("no open return"), "{e}");
+    assert_eq!(tablet.events(&zhang).unwrap().len(), events);
+    // Kept: one event per answered input of the item, the answers unchanged; answered here.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let n = tablet.keep_answers(&zhang, "layout", "现场用激光测距仪复测两次，读数无误", &now()).unwrap();
+    assert_eq!(n, before.keys().filter(|k| k.starts_with("layout.")).count());
+    assert_eq!(tablet.answers(&zhang).unwrap(), before, "the answers stand");
+    let r = tablet.reviews(std::slice::from_ref(&zhang)).unwrap().remove(0);
+    assert_eq!(r.state.kept(), Some("现场用激光测距仪复测两次，读数无误"));
+    // The next bundle carries it to the lead.
+    let again = t.join("zhang-2.hallmark");
+    tablet.export_bundle(&zhang, &again, &now(), &mut |_, _| {}).unwrap();
+    lead.import_bundle(&again, &now(), &mut |_, _| {}).unwrap();
+    let r = lead.reviews(&ids).unwrap().into_iter().find(|r| r.inspection_id == zhang).unwrap();
+    assert!(!r.is_open());
+    assert_eq!(
+        r.text(),
+        "张伟 · 场所布局：退回（面积读数与其他人差30平方米，请复核），评价人员保留原答案（现场用激光测距仪复测两次，读数无误），待组长接受"
+    );
+}

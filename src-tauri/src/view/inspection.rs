@@ -32,6 +32,8 @@ pub struct ReviewView {
     pub comment: String,
     /// When the lead recorded it, RFC 3339 UTC.
     pub at: String,
+    /// The assessor's "keep, because …" reason, once given (issue #13).
+    pub kept: Option<String>,
 }
 
 impl ReviewView {
@@ -42,6 +44,7 @@ impl ReviewView {
             state: r.state.name(),
             comment: r.state.comment().to_string(),
             at: r.state.at().to_string(),
+            kept: r.state.kept().map(str::to_string),
         }
     }
 }
