@@ -735,6 +735,16 @@ fn pull_from_server(state: State<'_, AppState>) -> Result<view::Pulled> {
             }
         }
     }
+    // The lead's reviews travel the other way on the same connection (issue #13).
+    match client.push_reviews(&store) {
+        Ok(Some(r)) if r.stored > 0 => lines.push(format!("复核意见 {} 条已送达服务器，评价人员同步时接收", r.stored)),
+        Ok(_) => {}
+        Err(e) => {
+            failed += 1;
+            eprintln!("hallmark: reviews not sent: {e}");
+            lines.push(format!("复核意见未能送达服务器（{}）", e.code()));
+        }
+    }
     Ok(view::Pulled { lines, imported, failed })
 }
 

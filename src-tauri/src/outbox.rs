@@ -103,7 +103,7 @@ impl Outbox {
     /// server or no enrollment, `Err` after a failure (recorded for the UI).
     fn attempt(&self, dir: &std::path::Path) -> std::result::Result<bool, ()> {
         let now = crate::now;
-        let store = match Store::open_with(&dir.join(hallmark_store::DB_FILE), dir, Access::Existing, &now()) {
+        let mut store = match Store::open_with(&dir.join(hallmark_store::DB_FILE), dir, Access::Existing, &now()) {
             Ok(s) => s,
             Err(_) => return Ok(false), // the UI shows the store's own trouble
         };
@@ -134,6 +134,12 @@ impl Outbox {
                 self.lock().syncing.insert(id.to_string(), (done, total));
             })?;
             self.lock().syncing.clear();
+            // The lead's reviews of this tablet's sheets (issue #13): shown when the sheet opens.
+            match client.receive_reviews(&mut store, &now()) {
+                Ok(n) if n > 0 => eprintln!("hallmark: sync: {n} reviews from the lead received"),
+                Ok(_) => {}
+                Err(e) => eprintln!("hallmark: sync: reviews not received: {e}"),
+            }
             match pushes.into_iter().find_map(|p| p.result.err()) {
                 Some(e) => Err(e),
                 None => Ok(()),

@@ -201,7 +201,7 @@ fn work_dir(store: &Store) -> Result<tempfile::TempDir, String> {
 
 /// `hallmark sync push --server URL --db DB [--trust ROOT.pem] [FILE.hallmark...]`
 pub(crate) fn push(db: &Db, server: &str, trust: &[PathBuf], files: &[PathBuf]) -> Result<(), String> {
-    let store = open_db(db, Access::Existing)?;
+    let mut store = open_db(db, Access::Existing)?;
     let client = connect(&store, server, trust)?;
     let mut failed = 0;
     if !files.is_empty() {
@@ -238,6 +238,15 @@ pub(crate) fn push(db: &Db, server: &str, trust: &[PathBuf], files: &[PathBuf]) 
                 }
             }
         }
+        // The lead's reviews of this device's sheets come back on the same connection (#13).
+        match client.receive_reviews(&mut store, &now()) {
+            Ok(0) => {}
+            Ok(n) => outln!("收到组长复核意见 {n} 条"),
+            Err(e) => {
+                failed += 1;
+                outln!("复核意见未接收: {e}");
+            }
+        }
     }
     if failed > 0 {
         return Err(format!("{failed} not pushed (nothing local was changed; run the same command again)"));
@@ -269,6 +278,12 @@ pub(crate) fn pull(db: &Db, server: &str, trust: &[PathBuf]) -> Result<(), Strin
                 outln!("{short} {} · {}: not pulled: {e}", p.site, p.assessor);
             }
         }
+    }
+    // The lead's reviews go the other way on the same connection (issue #13).
+    match client.push_reviews(&store) {
+        Ok(Some(r)) => outln!("复核意见 {} 条新送达服务器（服务器共有本组复核意见 {} 条）", r.stored, r.held),
+        Ok(None) => {}
+        Err(e) => return Err(format!("the reviews were not sent: {e} (the bundles are imported; run the same command again)")),
     }
     if failed > 0 {
         return Err(format!("{failed} bundles not pulled (the others are imported; run the same command again)"));

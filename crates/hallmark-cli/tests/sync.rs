@@ -1125,3 +1125,66 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
     assert_eq!(after.matches("crl\t").count(), before.matches("crl\t").count() + 1, "{after}");
     assert!(after.contains("1 revoked"), "{after}");
 }
+
+/// Review over sync (issue #13): the lead's return reaches 张伟's tablet with its next sync, his
+/// "keep, because …" comes back in his next bundle; an assessor cannot send reviews, an altered
+/// or unsigned review file is refused and nothing is kept.
+#[test]
+fn a_return_travels_over_sync_and_the_assessors_answer_comes_back() {
+    let demo = Demo::new();
+    let server = demo.serve(None, &[]);
+    for t in Demo::liaoning_tablets(&demo.dir) {
+        ok(&["sync", "push", "--db", s(&t), "--server", &server.url]);
+    }
+    let lead = demo.dir.join("lead.db");
+    ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
+    ok(&["review", "return", "--db", s(&lead), "--sheet", "张伟", "--item", "practice", "--comment", "服务实操比其他人低，请复核"]);
+    let o = ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
+    assert!(o.contains("复核意见 1 条新送达服务器（服务器共有本组复核意见 1 条）"), "{o}");
+    let o = ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
+    assert!(o.contains("复核意见 0 条新送达服务器（服务器共有本组复核意见 1 条）"), "{o}");
+
+    // 张伟's next sync receives it; another assessor's does not.
+    let zhang = Demo::liaoning_tablets(&demo.dir).into_iter().find(|t| t.display().to_string().contains("张伟")).unwrap();
+    let other = Demo::liaoning_tablets(&demo.dir).into_iter().find(|t| !t.display().to_string().contains("张伟")).unwrap();
+    let o = ok(&["sync", "push", "--db", s(&zhang), "--server", &server.url]);
+    assert!(o.contains("收到组长复核意见 1 条"), "{o}");
+    let o = ok(&["sync", "push", "--db", s(&other), "--server", &server.url]);
+    assert!(!o.contains("收到组长复核意见"), "{o}");
+    let o = ok(&["sync", "push", "--db", s(&zhang), "--server", &server.url]);
+    assert!(!o.contains("收到组长复核意见"), "received once: {o}");
+
+    // 张伟 keeps his answers with a reason; his next sync sends the bundle, the lead's next pull
+    // imports it: the return is answered and the lead reads why.
+    ok(&["review", "keep", "--db", s(&zhang), "--sheet", "张伟", "--item", "practice", "--reason", "复核录像，维持原分"]);
+    let o = ok(&["sync", "push", "--db", s(&zhang), "--server", &server.url]);
+    assert!(o.contains("已同步, received by"), "{o}");
+    ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
+    let o = ok(&["review", "list", "--db", s(&lead)]);
+    assert!(o.contains("张伟 · 服务实操：退回（服务实操比其他人低，请复核），评价人员保留原答案（复核录像，维持原分），待组长接受"), "{o}");
+
+    // Hostile: an assessor sends the lead's file; the lead sends it altered, or unsigned.
+    let lead_files = {
+        let mut f = lead.clone().into_os_string();
+        f.push("-files");
+        PathBuf::from(f)
+    };
+    let lead_store = Store::open_with(&lead, &lead_files, hallmark_store::Access::Existing, NOW).unwrap();
+    let ids: Vec<String> = lead_store.merge().unwrap().iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+    let file = serde_json::to_vec(&lead_store.review_file(&ids).unwrap()).unwrap();
+    let as_lead =
+        Raw { agent: ureq::AgentBuilder::new().tls_config(demo_tls(&demo)).build(), url: server.url.clone(), key: lead_store.device_key().clone() };
+    drop(lead_store);
+    let as_other = Raw::new(&demo, &server, &other);
+    let h = as_other.signed_headers("POST", "/v1/reviews", &file, "r-1");
+    assert_eq!(as_other.send("POST", "/v1/reviews", &file, &h), (403, "not_lead".into()));
+    let altered = String::from_utf8(file.clone()).unwrap().replace("请复核", "不用复核").into_bytes();
+    let h = as_lead.signed_headers("POST", "/v1/reviews", &altered, "r-2");
+    assert_eq!(as_lead.send("POST", "/v1/reviews", &altered, &h), (400, "bad_signature".into()));
+    assert_eq!(as_lead.send("POST", "/v1/reviews", &file, &[]), (401, "unsigned".into()));
+    let h = as_lead.signed_headers("POST", "/v1/reviews", b"{}", "r-3");
+    assert_eq!(as_lead.send("POST", "/v1/reviews", b"{}", &h), (400, "malformed".into()));
+    // Nothing was kept: the server still holds the one review.
+    let o = ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
+    assert!(o.contains("复核意见 0 条新送达服务器（服务器共有本组复核意见 1 条）"), "{o}");
+}

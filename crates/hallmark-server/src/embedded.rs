@@ -148,6 +148,16 @@ const MIGRATIONS: &[&str] = &[
         reason       TEXT,
         chain        TEXT                    -- approved: JSON array of PEM blocks, leaf first
     );",
+    // 3 (issue #13, review over sync): the leads' signed reviews, kept whole, each once, for
+    // the tablets whose sheets they review.
+    "CREATE TABLE reviews (
+        statement     TEXT PRIMARY KEY,      -- hallmark-review/1 JSON as signed
+        inspection_id TEXT NOT NULL,
+        lead_key      TEXT NOT NULL,
+        chain         TEXT NOT NULL,         -- the lead's certificate chain, JSON array of PEM
+        received_at   TEXT NOT NULL
+    );
+    CREATE INDEX reviews_by_inspection ON reviews (inspection_id);",
 ];
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -622,6 +632,58 @@ impl Backend for Embedded {
 
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError> {
         self.store().trusted_root_pems().map_err(ApiError::from_store)
+    }
+
+    fn keep_reviews(&self, lead_key: &str, chain: &[String], reviews: &[hallmark_store::reviews::ReviewV1], now: &str) -> Result<u64, ApiError> {
+        let chain = serde_json::to_string(chain).expect("serializes");
+        let mut db = self.db();
+        let tx = db.transaction().map_err(db_err)?;
+        let mut new = 0;
+        for r in reviews {
+            let statement = serde_json::to_string(r).expect("serializes");
+            new += tx
+                .execute(
+                    "INSERT OR IGNORE INTO reviews (statement, inspection_id, lead_key, chain, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![statement, r.inspection_id, lead_key, chain, now],
+                )
+                .map_err(db_err)? as u64;
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(new)
+    }
+
+    fn reviews_for(&self, device_key: &str) -> Result<Vec<(Vec<String>, hallmark_store::reviews::ReviewV1)>, ApiError> {
+        let mut ids: Vec<String> = self
+            .store()
+            .held_bundles()
+            .map_err(ApiError::from_store)?
+            .into_iter()
+            .filter(|b| b.signer_key == device_key)
+            .map(|b| b.inspection_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let db = self.db();
+        let mut out = Vec::new();
+        let mut st = db.prepare("SELECT chain, statement FROM reviews WHERE inspection_id = ?1 ORDER BY received_at, rowid").map_err(db_err)?;
+        for id in &ids {
+            let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_err)?;
+            for row in rows {
+                let (chain, statement) = row.map_err(db_err)?;
+                let damaged = || ApiError::internal(format!("a review of inspection {id} in sync.sqlite3 does not read"));
+                out.push((serde_json::from_str(&chain).map_err(|_| damaged())?, serde_json::from_str(&statement).map_err(|_| damaged())?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn reviews_held(&self, inspection_ids: &[String]) -> Result<u64, ApiError> {
+        let db = self.db();
+        let mut n = 0u64;
+        for id in inspection_ids {
+            n += db.query_row("SELECT count(*) FROM reviews WHERE inspection_id = ?1", [id], |r| r.get::<_, i64>(0)).map_err(db_err)? as u64;
+        }
+        Ok(n)
     }
 
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError> {

@@ -92,6 +92,14 @@ pub trait Backend: Send + Sync + 'static {
     /// The revocation lists this server has loaded, as PEM texts.
     fn trusted_crl_pems(&self) -> Result<Vec<String>, ApiError>;
     fn enrollment(&self, public_key: &str) -> Result<Option<embedded::Enrollment>, ApiError>;
+    /// Keeps a lead's reviews (issue #13), each statement once, with the lead's certificate
+    /// chain; returns how many were new.
+    fn keep_reviews(&self, lead_key: &str, chain: &[String], reviews: &[hallmark_store::reviews::ReviewV1], now: &str) -> Result<u64, ApiError>;
+    /// The reviews of the sheets whose bundles `device_key` signed, each with its lead's chain,
+    /// in the order they arrived.
+    fn reviews_for(&self, device_key: &str) -> Result<Vec<(Vec<String>, hallmark_store::reviews::ReviewV1)>, ApiError>;
+    /// How many reviews the server holds of these inspections.
+    fn reviews_held(&self, inspection_ids: &[String]) -> Result<u64, ApiError>;
     fn enrollments(&self) -> Result<Vec<embedded::Enrollment>, ApiError>;
     /// Keeps a request (replacing a pending or refused one; an approved one stays).
     fn put_enrollment_request(&self, e: &embedded::Enrollment) -> Result<embedded::Enrollment, ApiError>;

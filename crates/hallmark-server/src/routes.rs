@@ -14,11 +14,12 @@ use axum::{Json, Router};
 use chrono::Utc;
 use futures_util::StreamExt;
 use hallmark_core::hex::{is_sha256, unhex};
+use hallmark_store::reviews::ReviewFileV1;
 use hallmark_sync::httpsig;
 use hallmark_sync::receipt::ServerIdentity;
 use hallmark_sync::wire::{
-    CommittedV1, DeviceKnownV1, DeviceV1, ErrorV1, OfferV1, PullItemV1, PullListV1, ReceiptV1, SignedReceiptV1, StoredV1, WantedFileV1, BUNDLE_TYPE,
-    PROTOCOL, PROTOCOL_VERSION, RECEIPT_FORMAT,
+    CommittedV1, DeviceKnownV1, DeviceV1, ErrorV1, OfferV1, PullItemV1, PullListV1, ReceiptV1, ReviewFilesV1, ReviewsStoredV1, SignedReceiptV1,
+    StoredV1, WantedFileV1, BUNDLE_TYPE, PROTOCOL, PROTOCOL_VERSION, RECEIPT_FORMAT,
 };
 use hallmark_trust::{certificate, CertInfo, Role};
 use sha2::{Digest, Sha256};
@@ -66,6 +67,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/enrollment", get(enrollment))
         .route("/v1/admin/enrollments", get(admin_enrollments))
         .route("/v1/admin/enrollments/{key}", post(decide_enrollment))
+        .route("/v1/reviews", post(push_reviews).get(reviews))
         .route("/v2/assignments", get(assignments_v2))
         .route("/v2/admin/assignments", post(add_assignment_v2))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
@@ -507,6 +509,76 @@ async fn pull(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) 
             })
             .collect();
         Ok(Json(PullListV1 { bundles }))
+    })
+    .await
+}
+
+/// `POST /v1/reviews` (issue #13): a lead's review file. Each review must verify, be signed by
+/// the requesting lead's key, and be of a sheet of the lead's panels (a bundle the lead may
+/// pull); anything else refuses the whole file.
+async fn push_reviews(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Result<Json<ReviewsStoredV1>, ApiError> {
+    let bytes = read_body(&headers, body, 4 << 20, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
+        if !caller.has(Role::Lead) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_lead",
+                format!("'{}' is not certified as a lead: only leads send reviews", caller.leaf.name),
+            ));
+        }
+        let file: ReviewFileV1 = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not a review file (hallmark-review-file/1): {e}")))?;
+        if file.format != hallmark_store::reviews::FILE_FORMAT {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("review file format '{}' is unknown", file.format)));
+        }
+        let panels: std::collections::HashSet<String> = app.backend.pullable(&caller.key)?.into_iter().map(|(_, b)| b.inspection_id).collect();
+        for r in &file.reviews {
+            if r.format != hallmark_store::reviews::FORMAT || !r.verifies() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_signature",
+                    format!("the review of inspection {} does not verify (altered): nothing kept", r.inspection_id),
+                ));
+            }
+            if r.public_key != caller.key {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "not_yours",
+                    format!("the review of inspection {} is signed by another device: send only this device's reviews", r.inspection_id),
+                ));
+            }
+            if !panels.contains(&r.inspection_id) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "not_your_panel",
+                    format!("inspection {} is not a sheet of a panel this lead leads here: nothing kept", r.inspection_id),
+                ));
+            }
+        }
+        let chain = app.backend.device(&caller.key)?.map(|d| d.chain).unwrap_or_default();
+        let stored = app.backend.keep_reviews(&caller.key, &chain, &file.reviews, &now())?;
+        let held = app.backend.reviews_held(&panels.into_iter().collect::<Vec<_>>())?;
+        Ok(Json(ReviewsStoredV1 { stored, held }))
+    })
+    .await
+}
+
+/// `GET /v1/reviews` (issue #13): the reviews of the requesting device's own sheets, one file
+/// per lead.
+async fn reviews(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Result<Json<ReviewFilesV1>, ApiError> {
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
+        let mut files: Vec<ReviewFileV1> = Vec::new();
+        for (chain, r) in app.backend.reviews_for(&caller.key)? {
+            match files.iter_mut().find(|f| f.lead_certificates == chain) {
+                Some(f) => f.reviews.push(r),
+                None => files.push(ReviewFileV1 { format: hallmark_store::reviews::FILE_FORMAT.into(), lead_certificates: chain, reviews: vec![r] }),
+            }
+        }
+        Ok(Json(ReviewFilesV1 { files }))
     })
     .await
 }

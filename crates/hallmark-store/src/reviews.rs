@@ -55,7 +55,7 @@ impl ReviewV1 {
     }
 
     /// Its signature checks against the key it names.
-    fn verifies(&self) -> bool {
+    pub fn verifies(&self) -> bool {
         let key = unhex(&self.public_key).unwrap_or_default();
         identity::verify(&key, &self.statement(), &unhex(&self.signature).unwrap_or_default())
     }

@@ -322,6 +322,31 @@ impl Client {
         Ok((crls, self.fetch_rubrics(store, now)?))
     }
 
+    /// Sends this lead's reviews of the sheets it holds (issue #13): the review file
+    /// `hallmark review export` writes, over the network. Nothing to send: `None`.
+    pub fn push_reviews(&self, store: &Store) -> Result<Option<crate::wire::ReviewsStoredV1>> {
+        let ids: Vec<String> = store.merge()?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
+        let file = store.review_file(&ids)?;
+        if file.reviews.is_empty() {
+            return Ok(None);
+        }
+        let body = serde_json::to_vec(&file).expect("review file serializes");
+        let resp = self.send("POST", "/v1/reviews", Body::Bytes(&body, "application/json"))?;
+        Ok(Some(self.json("/v1/reviews", resp)?))
+    }
+
+    /// Receives the leads' reviews of this device's sheets (issue #13), each file checked and
+    /// kept by the store as one from the bundle folder. Returns how many reviews were new.
+    pub fn receive_reviews(&self, store: &mut Store, now: &str) -> Result<usize> {
+        let resp = self.send("GET", "/v1/reviews", Body::Empty)?;
+        let list: crate::wire::ReviewFilesV1 = self.json("/v1/reviews", resp)?;
+        let mut new = 0;
+        for f in &list.files {
+            new += store.receive_reviews(&serde_json::to_vec(f).expect("serializes"), now)?;
+        }
+        Ok(new)
+    }
+
     /// The bundles this lead may fetch (the panels of the assignments it leads).
     pub fn pull_list(&self) -> Result<PullListV1> {
         let resp = self.send("GET", "/v1/pull", Body::Empty)?;

@@ -343,3 +343,20 @@ pub struct RubricPublishedV1 {
     pub version: String,
     pub sha256: String,
 }
+
+/// `POST /v1/reviews` (issue #13): how many of the lead's reviews were new to the server, and
+/// how many it holds of the lead's panels. The body is the lead's review file
+/// (`hallmark_store::reviews::ReviewFileV1`, the one `hallmark review export` writes).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReviewsStoredV1 {
+    pub stored: u64,
+    pub held: u64,
+}
+
+/// `GET /v1/reviews` (issue #13): the reviews of the requesting device's sheets, one review
+/// file per lead (each with that lead's certificate chain), for the tablet to receive as it
+/// receives a file from the bundle folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReviewFilesV1 {
+    pub files: Vec<hallmark_store::reviews::ReviewFileV1>,
+}
