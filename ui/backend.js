@@ -39,6 +39,11 @@ export const backend = {
   bundleInbox: () => invoke('bundle_inbox'),
   receiveReviews: () => invoke('receive_reviews'),
   keepAnswers: (id, item, reason) => invoke('keep_answers', { id, item, reason }),
+  rectifications: () => invoke('rectifications'),
+  rectifyStep: (id, kind, { owner = null, dueOn = null, note = null } = {}) => invoke('rectify_step', { id, kind, owner, dueOn, note }),
+  rectifyDone: (id, note, bytes) =>
+    invoke('rectify_done', bytes, { headers: { 'x-rectification': encodeURIComponent(id), 'x-note': encodeURIComponent(note) } }),
+  rectifyExport: () => invoke('rectify_export'),
   panelReviews: (inspectionIds) => invoke('panel_reviews', { inspectionIds }),
   reviewSheet: (inspectionId, itemId, returned, comment) => invoke('review_sheet', { inspectionId, itemId, returned, comment }),
   importBundles: (paths, onProgress) => invoke('import_bundles', { paths, onProgress: channel(onProgress) }),

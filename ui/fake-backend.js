@@ -27,6 +27,7 @@ export function fakeBackend(fixture) {
     bundleInbox: async () => ({ dir: '(memory)', files: [] }),
     receiveReviews: async () => ({ received: 0, refused: [] }),
     keepAnswers: async () => view(),
+    rectifications: async () => [],
     panelReviews: async () => [],
     reviewSheet: async () => ({}),
     importBundles: async () => [],

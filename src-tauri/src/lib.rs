@@ -493,6 +493,59 @@ fn export_scores(state: State<'_, AppState>, site: String, rubric_id: String, fo
     Ok(hallmark_report::scores(&*lock(&state)?, &request, Some(&format))?.path.display().to_string())
 }
 
+// ---------- 整改 (issue #13): the items of the signed reports, followed to closure ----------
+
+/// Every 整改 item this lead's database holds, by hall.
+#[tauri::command(async)]
+fn rectifications(state: State<'_, AppState>) -> Result<Vec<view::RectificationView>> {
+    Ok(lock(&state)?.rectifications(None)?.iter().map(view::RectificationView::from).collect())
+}
+
+/// One step of a 整改 item, signed by this device: assign (owner, due date), progress, reopen.
+#[tauri::command(async)]
+fn rectify_step(
+    state: State<'_, AppState>,
+    id: String,
+    kind: String,
+    owner: Option<String>,
+    due_on: Option<String>,
+    note: Option<String>,
+) -> Result<view::RectificationView> {
+    use hallmark_store::rectifications::Change;
+    let note = note.unwrap_or_default();
+    let change = match kind.as_str() {
+        "assign" => Change::Assign { owner: owner.unwrap_or_default(), due_on: due_on.unwrap_or_default() },
+        "progress" => Change::Progress { note },
+        "reopen" => Change::Reopen { note },
+        other => return Err(invalid(format!("unknown step '{other}' (assign, progress, reopen; done sends a photo)"))),
+    };
+    let mut store = lock(&state)?;
+    Ok(view::RectificationView::from(&store.record_rectification(&id, &change, &now())?))
+}
+
+/// 已整改: the evidence photo's bytes as the raw body; the item and the note in headers.
+#[tauri::command(async)]
+fn rectify_done(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<view::RectificationView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(invalid("the photo must be sent as raw bytes"));
+    };
+    let id = header(&request, "x-rectification")?;
+    let note = header(&request, "x-note")?;
+    let change = hallmark_store::rectifications::Change::Done { note, photo: bytes.clone() };
+    let mut store = lock(&state)?;
+    Ok(view::RectificationView::from(&store.record_rectification(&id, &change, &now()).map_err(photo_refused)?))
+}
+
+/// 整改台账 as XLSX into the bundle folder; returns the file's path.
+#[tauri::command(async)]
+fn rectify_export(state: State<'_, AppState>) -> Result<String> {
+    let items = lock(&state)?.rectifications(None)?;
+    let bytes = hallmark_report::rectify::xlsx(&items)?;
+    let path = bundle_dir().join(format!("整改台账-{}.xlsx", chrono::Local::now().date_naive()));
+    hallmark_store::durable::write_replacing(&path, &bytes).map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
 /// Halls whose conclusion expires within a month (spec 12: re-evaluate before it lapses).
 #[tauri::command(async)]
 fn reevaluations_due(state: State<'_, AppState>) -> Result<Vec<view::Due>> {
@@ -832,6 +885,10 @@ pub fn run() {
             bundle_inbox,
             receive_reviews,
             keep_answers,
+            rectifications,
+            rectify_step,
+            rectify_done,
+            rectify_export,
             panel_reviews,
             review_sheet,
             import_bundles,

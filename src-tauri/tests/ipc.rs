@@ -633,4 +633,38 @@ fn ipc_schemas() {
     ];
     check("ipc-panel-review", &reviews.iter().map(view::PanelReview::from).collect::<Vec<_>>(), &[]);
     check("ipc-reviews-received", &[view::ReviewsReceived { received: 1, refused: vec![s("x.review.json")] }], &[]);
+    // Issue #13: a 整改 item with one signed step, as the 整改跟踪 list shows it.
+    use hallmark_store::rectifications::{Rectification, RectificationEventV1, Status};
+    let step = RectificationEventV1 {
+        format: s("hallmark-rectification-event/1"),
+        rectification_id: s("r"),
+        kind: s("assigned"),
+        owner: Some(s("王主任")),
+        due_on: Some(s("2027-01-31")),
+        note: s(""),
+        photo_sha256: None,
+        by_report: None,
+        at: s("t"),
+        device_id: s("d"),
+        public_key: s("k"),
+        signature: s("x"),
+    };
+    let item = Rectification {
+        id: s("r"),
+        site: s("铁岭县医疗保障事务服务中心"),
+        rubric_id: s("liaoning-demo-window"),
+        report_number: s("HM-LN-1"),
+        item_id: s("layout"),
+        item_name: s("场所布局"),
+        max_points: s("8"),
+        points_lost: s("3.6"),
+        finding: s("区域功能：缺少母婴休息"),
+        photo_sha256: Some(s("ab")),
+        opened_at: s("t"),
+        status: Status::InProgress,
+        owner: Some(s("王主任")),
+        due_on: Some(s("2027-01-31")),
+        events: vec![step],
+    };
+    check("ipc-rectification", &[view::RectificationView::from(&item)], &[]);
 }

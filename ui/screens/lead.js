@@ -1,5 +1,6 @@
 // The lead: import bundles, the roster, the merged panel per site, the signed report.
 import { $, h, toast, setStatus, errorText, localTime, twoDecimals, ask } from '../dom.js';
+import { renderRectifications } from './rectify.js';
 
 /// One import outcome as a Chinese line, from its structured result or error (never its English line).
 function outcomeLine(r) {
@@ -18,7 +19,7 @@ export async function showLead(ctx) {
   $('#title').textContent = '组长：导入与汇总';
   setStatus('');
   const b = ctx.backend;
-  const [inbox, groups, due, info] = await Promise.all([b.bundleInbox(), b.mergeView(), b.reevaluationsDue(), b.appInfo()]);
+  const [inbox, groups, due, info, rectify] = await Promise.all([b.bundleInbox(), b.mergeView(), b.reevaluationsDue(), b.appInfo(), renderRectifications(ctx)]);
   const results = h('ul', { class: 'import-results', id: 'import-results' });
   const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
   const boxes = inbox.files.map((f) => h('label', { class: 'inbox-file' }, h('input', { type: 'checkbox', checked: true, value: f.path }), ` ${f.name}`, h('small', {}, ` ${(f.size / 1048576).toFixed(1)} MB`)));
@@ -69,7 +70,8 @@ export async function showLead(ctx) {
     h('details', {}, h('summary', {}, '评价人员密钥名册'), rosterFile(ctx, inbox.dir), roster, h('p', { class: 'device' }, `本机公钥 ${info.public_key}`)),
     h('h2', {}, '汇总'),
     groups.length ? null : h('p', { class: 'empty' }, '还没有导入任何评价。'),
-    ...groups.map((g) => renderGroup(ctx, g))));
+    ...groups.map((g) => renderGroup(ctx, g)),
+    rectify));
 }
 
 /// The roster from a file ("公钥<TAB>姓名" per line, like the demo's roster.tsv).
@@ -212,6 +214,8 @@ function renderGroup(ctx, g) {
       }
       setStatus(r.draft ? '草稿报告已生成（未签名）' : '报告已生成并签名', 'ok');
       form.append(h('p', { class: 'ok report-made' }, `报告编号 ${r.number}：${r.pdf}（${r.sidecar ? `签名：${r.sidecar}` : '草稿，未签名'}）；${r.final_score ? `最终得分 ${twoDecimals(r.final_score)}` : '无最终得分'}，${r.conclusion}${r.valid_until ? `，有效期至 ${r.valid_until}` : ''}`));
+      // A signed report opens its 整改 items: the list below shows them.
+      if (!r.draft) { const old = $('#rectifications'); if (old) old.replaceWith(await renderRectifications(ctx)); }
     } catch (e) { toast(errorText(e)); setStatus(''); }
   } },
   h('input', { name: 'site_head', placeholder: '受评单位负责人' }),

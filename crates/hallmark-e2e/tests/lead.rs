@@ -121,6 +121,50 @@ fn sign_export_then_import_merge_and_report_as_the_lead() {
     assert!(bundles.join("评分明细-铁岭县医疗保障事务服务中心.xlsx").exists());
     s.js(&format!("document.querySelector(\"{liaoning} .report-made\").scrollIntoView();"), vec![]);
     s.screenshot(&shots().join("13-lead-report.png"));
+
+    // 整改 (issue #13): the signed report's deductions are items to follow. 场所布局 lost
+    // points: assign it (owner, a bad date refused in the dialog, then a good one), report it
+    // done with a photo, export the 整改台账.
+    s.wait_text("#rectifications", "整改跟踪");
+    let layout = "#rectifications tr[data-item='layout']";
+    assert!(s.text(layout).contains("待整改"), "{}", s.text(layout));
+    s.click(&format!("{layout} button.assign"));
+    s.type_into("#dialog-reason", "王主任");
+    s.click("#dialog-ok");
+    s.wait_text("#dialog", "整改期限");
+    s.type_into("#dialog-reason", "2027-02-30");
+    s.click("#dialog-ok");
+    s.wait_text("#dialog", "整改期限请按 年-月-日 填写");
+    s.js("document.querySelector('#dialog-reason').value = '2027-01-31';", vec![]);
+    s.click("#dialog-ok");
+    s.wait_text(layout, "王主任，2027-01-31前");
+    s.click(&format!("{layout} button.done"));
+    s.type_into("#dialog-reason", "功能分区标识已安装");
+    // The photo chooser: a JPEG handed to the file input the button opens.
+    s.js("window.__pick = null; const orig = HTMLInputElement.prototype.click; HTMLInputElement.prototype.click = function () { if (this.type === 'file') { window.__pick = this; } else { orig.call(this); } };", vec![]);
+    s.click("#dialog-ok");
+    s.wait_for("the photo chooser", "window.__pick !== null");
+    let jpeg = hallmark_store::demo::demo_photo_seeded(1, 7);
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&jpeg)
+    };
+    s.js(
+        "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+         const dt = new DataTransfer();
+         dt.items.add(new File([bytes], '整改后.jpg', {type: 'image/jpeg'}));
+         window.__pick.files = dt.files;
+         window.__pick.dispatchEvent(new Event('change'));",
+        vec![serde_json::json!(b64)],
+    );
+    s.wait_text(layout, "已整改（待核验）");
+    assert!(s.text(layout).contains("功能分区标识已安装"), "{}", s.text(layout));
+    s.click("#rectify-export");
+    s.wait_text("#toast", "已导出整改台账");
+    assert!(std::fs::read_dir(&bundles).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("整改台账-")), "the XLSX is written");
+    s.js("document.querySelector('#rectifications').scrollIntoView();", vec![]);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    s.screenshot(&shots().join("50-lead-rectifications.png"));
     s.end();
     drop(driver);
 

@@ -491,3 +491,72 @@ impl From<&hallmark_store::reviews::Review> for PanelReview {
         }
     }
 }
+
+/// One 整改 item as the lead's 整改跟踪 list shows it (issue #13).
+#[derive(Debug, Serialize)]
+pub struct RectificationView {
+    pub id: String,
+    pub site: String,
+    pub report_number: String,
+    pub item_id: String,
+    pub item_name: String,
+    pub max_points: String,
+    pub points_lost: String,
+    /// 扣分说明, as the report printed it.
+    pub finding: String,
+    /// An evidence photo of the finding (SHA-256), if the panel took any.
+    pub photo_sha256: Option<String>,
+    /// open | in_progress | done | verified
+    pub status: hallmark_store::rectifications::Status,
+    /// 待整改 | 整改中 | 已整改（待核验） | 已核验
+    pub status_label: &'static str,
+    pub owner: Option<String>,
+    pub due_on: Option<String>,
+    pub steps: Vec<RectificationStep>,
+}
+
+/// One signed step of a 整改 item.
+#[derive(Debug, Serialize)]
+pub struct RectificationStep {
+    /// assigned | progress | done | reopened | verified
+    pub kind: String,
+    pub owner: Option<String>,
+    pub due_on: Option<String>,
+    pub note: String,
+    pub photo_sha256: Option<String>,
+    pub by_report: Option<String>,
+    pub at: String,
+}
+
+impl From<&hallmark_store::rectifications::Rectification> for RectificationView {
+    fn from(r: &hallmark_store::rectifications::Rectification) -> Self {
+        RectificationView {
+            id: r.id.clone(),
+            site: r.site.clone(),
+            report_number: r.report_number.clone(),
+            item_id: r.item_id.clone(),
+            item_name: r.item_name.clone(),
+            max_points: r.max_points.clone(),
+            points_lost: r.points_lost.clone(),
+            finding: r.finding.clone(),
+            photo_sha256: r.photo_sha256.clone(),
+            status: r.status,
+            status_label: r.status.label(),
+            owner: r.owner.clone(),
+            due_on: r.due_on.clone(),
+            steps: r
+                .events
+                .iter()
+                .map(|e| RectificationStep {
+                    kind: e.kind.clone(),
+                    owner: e.owner.clone(),
+                    due_on: e.due_on.clone(),
+                    note: e.note.clone(),
+                    photo_sha256: e.photo_sha256.clone(),
+                    by_report: e.by_report.clone(),
+                    at: e.at.clone(),
+                })
+                .collect(),
+        }
+    }
+}
