@@ -69,6 +69,9 @@ pub enum Fact {
     /// `at_least` (issue #13): the count against the target, lowered by `lowered` when the
     /// other number was below its threshold.
     AtLeast { label: String, value: u64, unit: String, target: Decimal, lowered: Option<Lowered> },
+    /// `quarters` (issue #13): each completed quarter before the visit's, oldest first, with how
+    /// many entries it holds.
+    Quarters { label: String, quarters: Vec<QuarterCount> },
     /// `excess`: the value against the limit; `steps` started over it (`None`: within it).
     Excess { value: Decimal, unit: String, limit: Decimal, step: Decimal, steps: Option<Decimal> },
     /// `level_shortfall`: the value against the requirement of the site's level (`level` is the
@@ -93,6 +96,15 @@ pub enum Fact {
     /// A time sample holds fewer filled rows than the rubric's `sample_size` and no reason why:
     /// the part is unanswered until more rows are filled or the reason is given.
     SampleShort { input: String, label: String, filled: usize, unfilled: usize, sample_size: u64 },
+}
+
+/// One calendar quarter and the entries dated in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QuarterCount {
+    pub year: i32,
+    /// 1–4
+    pub quarter: u32,
+    pub entries: usize,
 }
 
 /// A dated entry that counted.

@@ -109,6 +109,7 @@ fn rule_summary(rule: &Rule) -> String {
         Rule::Range { checks } => {
             format!("range({})", checks.iter().map(|c| format!("{} {}–{}", c.input, c.min, c.max)).collect::<Vec<_>>().join(" & "))
         }
+        Rule::Quarters { input, quarters } => format!("quarters({input}: each of the {quarters} quarters before the visit's)"),
         Rule::AtLeast { input, target, lower } => {
             let lower = lower.as_ref().map(|l| format!("; ≥ {} when {} < {}", l.target, l.input, l.below)).unwrap_or_default();
             format!("at_least({input} ≥ {target}{lower})")
@@ -201,6 +202,16 @@ fn found(label: &str, fact: &Fact) -> String {
             let met = if short.is_zero() { format!("达到{}次", fmt(*target)) } else { format!("少{}次", fmt(*short)) };
             let rest = if *outside > 0 { format!("；另有{outside}次不在此期间，不计") } else { String::new() };
             format!("{label}：{from}至{to}期间{}次{listed}，{met}{rest}", counted.len())
+        }
+        Fact::Quarters { quarters, .. } => {
+            let q = |c: &crate::finding::QuarterCount| format!("{}年第{}季度", c.year, c.quarter);
+            let each: Vec<String> = quarters.iter().map(|c| format!("{}{}次", q(c), c.entries)).collect();
+            let missing: Vec<String> = quarters.iter().filter(|c| c.entries == 0).map(q).collect();
+            if missing.is_empty() {
+                format!("{label}：{}，每季度均已开展", each.join("、"))
+            } else {
+                format!("{label}：{}；{}未开展", each.join("、"), missing.join("、"))
+            }
         }
         Fact::AtLeast { value, unit, target, lowered, .. } => {
             let why = match lowered {

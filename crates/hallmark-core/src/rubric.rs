@@ -274,6 +274,12 @@ pub enum Rule {
         target: Num,
         lower: Option<Lower>,
     },
+    /// Full points when each of the `quarters` completed calendar quarters before the visit's
+    /// quarter holds an entry of the dated list, else none (Jiangsu 8.(1) "每季度": 4).
+    Quarters {
+        input: String,
+        quarters: u32,
+    },
 }
 
 /// `at_least`'s lowered target: `target` when input `input` is below `below`.
@@ -285,7 +291,7 @@ pub struct Lower {
     pub target: Num,
 }
 
-pub const RULE_KINDS: &str = "yes, bands, deduct, shortfall, excess, level_shortfall, range, at_least";
+pub const RULE_KINDS: &str = "yes, bands, deduct, shortfall, excess, level_shortfall, range, at_least, quarters";
 
 impl Rule {
     pub fn kind(&self) -> &'static str {
@@ -298,13 +304,18 @@ impl Rule {
             Rule::LevelShortfall { .. } => "level_shortfall",
             Rule::Range { .. } => "range",
             Rule::AtLeast { .. } => "at_least",
+            Rule::Quarters { .. } => "quarters",
         }
     }
 
     /// The inputs the rule reads, in the order it reads them.
     pub fn inputs(&self) -> Vec<&str> {
         match self {
-            Rule::Yes { input } | Rule::Bands { input, .. } | Rule::Shortfall { input, .. } | Rule::Excess { input, .. } => vec![input.as_str()],
+            Rule::Yes { input }
+            | Rule::Bands { input, .. }
+            | Rule::Shortfall { input, .. }
+            | Rule::Excess { input, .. }
+            | Rule::Quarters { input, .. } => vec![input.as_str()],
             Rule::Deduct { input, inputs, .. } => input.iter().chain(inputs.iter()).map(String::as_str).collect(),
             Rule::LevelShortfall { input, level, .. } => vec![level.as_str(), input.as_str()],
             Rule::Range { checks } => checks.iter().map(|c| c.input.as_str()).collect(),

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::calendar::WorkCalendar;
-use crate::finding::{Dated, Fact, Finding, Held, LateCase, LevelShort, Lowered, Outcome, RangeReading, Reading, Tally, WindowLack};
+use crate::finding::{Dated, Fact, Finding, Held, LateCase, LevelShort, Lowered, Outcome, QuarterCount, RangeReading, Reading, Tally, WindowLack};
 use crate::observation::{Answer, Observations};
 use crate::render;
 use crate::rubric::{Condition, Input, InputKind, Item, Part, Rubric, Rule};
@@ -354,6 +354,29 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
             }
             _ => unreachable!("validated kind"),
         },
+        Rule::Quarters { input: id, quarters } => {
+            let Answer::DatedList { entries } = a(id) else { unreachable!("validated kind") };
+            let Some(visit) = visited else {
+                return found(Outcome::Unanswered, Fact::Unanswered { inputs: vec!["visited_on".into()], labels: vec!["评价日期".into()] });
+            };
+            // The completed quarters before the visit's own, oldest first.
+            let index = |y: i32, q: u32| y as i64 * 4 + q as i64 - 1;
+            let now = index(chrono::Datelike::year(&visit), chrono::Datelike::month0(&visit) / 3 + 1);
+            let counts: Vec<QuarterCount> = (1..=*quarters as i64)
+                .rev()
+                .map(|back| {
+                    let i = now - back;
+                    let (year, quarter) = (i.div_euclid(4) as i32, (i.rem_euclid(4) + 1) as u32);
+                    let entries = entries
+                        .iter()
+                        .filter(|e| chrono::Datelike::year(&e.date) == year && chrono::Datelike::month0(&e.date) / 3 + 1 == quarter)
+                        .count();
+                    QuarterCount { year, quarter, entries }
+                })
+                .collect();
+            let outcome = if counts.iter().all(|c| c.entries > 0) { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };
+            found(outcome, Fact::Quarters { label: input(id).label.clone(), quarters: counts })
+        }
         Rule::AtLeast { input: id, target, lower } => {
             let Answer::Count { value } = a(id) else { unreachable!("validated kind") };
             let lowered = lower.as_ref().and_then(|l| {

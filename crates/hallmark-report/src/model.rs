@@ -984,7 +984,8 @@ mod tests {
             lines += before.iter().map(|r| r.lines.len()).sum::<usize>();
         }
         assert!(lines > 100, "the cases have deductions to recommend on: {lines}");
-        let every = ["bands", "dated_shortfall", "deduct", "excess", "key_missing", "level_shortfall", "range", "shortfall", "yes", "zero_when"];
+        let every =
+            ["bands", "dated_shortfall", "deduct", "excess", "key_missing", "level_shortfall", "quarters", "range", "shortfall", "yes", "zero_when"];
         assert_eq!(kinds, every.map(String::from).into(), "lost parts of every kind");
     }
 

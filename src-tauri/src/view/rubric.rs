@@ -280,6 +280,11 @@ pub enum Rule {
         target: String,
         lower: Option<Lower>,
     },
+    /// Issue #13.
+    Quarters {
+        input: String,
+        quarters: u32,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -314,6 +319,7 @@ impl From<&rub::Rule> for Rule {
             rub::Rule::Range { checks } => Rule::Range {
                 checks: checks.iter().map(|c| RangeCheck { input: c.input.clone(), min: c.min.to_string(), max: c.max.to_string() }).collect(),
             },
+            rub::Rule::Quarters { input, quarters } => Rule::Quarters { input: input.clone(), quarters: *quarters },
             rub::Rule::AtLeast { input, target, lower } => Rule::AtLeast {
                 input: input.clone(),
                 target: target.to_string(),

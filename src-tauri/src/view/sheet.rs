@@ -249,6 +249,11 @@ pub enum Fact {
         target: String,
         short: String,
     },
+    /// Issue #13: entries per completed quarter before the visit's.
+    Quarters {
+        label: String,
+        quarters: Vec<QuarterCount>,
+    },
     /// Issue #13.
     AtLeast {
         label: String,
@@ -257,6 +262,13 @@ pub enum Fact {
         target: String,
         lowered: Option<Lowered>,
     },
+}
+
+#[derive(Debug, Serialize)]
+pub struct QuarterCount {
+    pub year: i32,
+    pub quarter: u32,
+    pub entries: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -329,6 +341,10 @@ impl From<&fnd::Fact> for Fact {
                 to: to.to_string(),
                 target: text(target),
                 short: text(short),
+            },
+            fnd::Fact::Quarters { label, quarters } => Fact::Quarters {
+                label: label.clone(),
+                quarters: quarters.iter().map(|c| QuarterCount { year: c.year, quarter: c.quarter, entries: c.entries }).collect(),
             },
             fnd::Fact::AtLeast { label, value, unit, target, lowered } => Fact::AtLeast {
                 label: label.clone(),

@@ -300,9 +300,7 @@ fn validate_input(at: &str, input: &Input, say: &mut dyn FnMut(String)) {
         _ => {}
     }
     match (input.kind, input.within_months) {
-        (InputKind::DatedList, None | Some(0)) => {
-            say(format!("{at}: a dated_list needs within_months, the months before the visit whose entries count (e.g. within_months = 12)"))
-        }
+        (InputKind::DatedList, Some(0)) => say(format!("{at}: within_months is 0 (write the months before the visit whose entries count, e.g. 12)")),
         (InputKind::DatedList, _) | (_, None) => {}
         (_, Some(_)) => say(format!("{at}: within_months is only for dated_list inputs")),
     }
@@ -393,6 +391,11 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
         }
         Rule::Shortfall { input, target, per } => {
             expect(input, &[Count, Tally, DatedList], say);
+            if inputs.get(input.as_str()).is_some_and(|i| i.kind == DatedList && i.within_months.is_none()) {
+                say(format!(
+                    "{at}: shortfall counts the entries of '{input}' within within_months of the visit: give the input within_months (e.g. 12)"
+                ));
+            }
             positive("target", *target, say);
             positive("per", *per, say);
         }
@@ -420,6 +423,12 @@ fn validate_rule(at: &str, part: &Part, inputs: &HashMap<&str, &Input>, say: &mu
             }
             for (k, v) in requirement {
                 positive(&format!("requirement {k}"), *v, say);
+            }
+        }
+        Rule::Quarters { input, quarters } => {
+            expect(input, &[DatedList], say);
+            if *quarters == 0 {
+                say(format!("{at}: quarters is 0 (write how many completed quarters before the visit must each hold an entry, e.g. quarters = 4)"));
             }
         }
         Rule::AtLeast { input, target, lower } => {
