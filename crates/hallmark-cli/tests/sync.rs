@@ -1068,7 +1068,7 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
     assert!(!o.status.success() && text(&o).contains("422"), "{}", text(&o));
     let o = admin(&["rubric", "publish", s(&write("same-version.toml", &shipped.replacen("示范窗口评价规范", "示范窗口评价规范（修订）", 1)))]);
     assert!(!o.status.success() && text(&o).contains("built into hallmark"), "{}", text(&o));
-    let v3 = shipped.replacen("version = \"3\"", "version = \"9\"", 1).replacen("示范窗口评价规范", "示范窗口评价规范（2027年修订）", 1);
+    let v3 = shipped.replacen("version = \"4\"", "version = \"9\"", 1).replacen("示范窗口评价规范", "示范窗口评价规范（2027年修订）", 1);
     let o = admin(&["rubric", "publish", s(&write("v9.toml", &v3))]);
     assert!(o.status.success() && text(&o).contains("published rubric 'liaoning-demo-window' v9"), "{}", text(&o));
     assert!(admin(&["rubric", "publish", s(&write("v3-again.toml", &v3))]).status.success(), "the same file again changes nothing");

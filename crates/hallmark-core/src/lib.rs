@@ -43,6 +43,8 @@ pub mod builtin {
     /// observation files recorded against it still score by it. Never edit the file: its hash
     /// is pinned by every inspection made with it.
     pub const LIAONING_V1: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-1.toml");
+    /// Liaoning version 3, before signage places and honours' dates were recorded (issue #13). Never edit the file.
+    pub const LIAONING_V3: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-3.toml");
     /// Liaoning version 2, before the working-day limit (issue #13). Never edit the file.
     pub const LIAONING_V2: &str = include_str!("../../../rubrics/previous/liaoning-demo-window-2.toml");
 
@@ -56,10 +58,11 @@ pub mod builtin {
     }
 
     /// Every rubric version ever shipped (a test checks each id and version against its text).
-    pub const SHIPPED: [Shipped; 5] = [
+    pub const SHIPPED: [Shipped; 6] = [
         Shipped { file: "jiangsu-15min.toml", id: "jiangsu-15min", version: "2", text: JIANGSU },
         Shipped { file: "previous/jiangsu-15min-1.toml", id: "jiangsu-15min", version: "1", text: JIANGSU_V1 },
-        Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "3", text: LIAONING },
+        Shipped { file: "liaoning-demo-window.toml", id: "liaoning-demo-window", version: "4", text: LIAONING },
+        Shipped { file: "previous/liaoning-demo-window-3.toml", id: "liaoning-demo-window", version: "3", text: LIAONING_V3 },
         Shipped { file: "previous/liaoning-demo-window-2.toml", id: "liaoning-demo-window", version: "2", text: LIAONING_V2 },
         Shipped { file: "previous/liaoning-demo-window-1.toml", id: "liaoning-demo-window", version: "1", text: LIAONING_V1 },
     ];

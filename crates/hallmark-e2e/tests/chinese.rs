@@ -141,16 +141,16 @@ fn every_screen_is_chinese_local_and_fits_a_finger() {
     s.find("[data-input^='veto:'] button.on.no.good");
 
     // One tap never wipes an answer: ⌫ shows 已清除 · 撤销, and 撤销 brings it back.
-    s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
-    s.find("[data-input='signage.official_marks'] button.on.yes");
+    s.click("[data-input='signage.guidance'] .yes-no button:first-child");
+    s.find("[data-input='signage.guidance'] button.on.yes");
     s.wait_for("saved", "document.querySelector('#status').textContent.includes('已保存')");
-    s.click("[data-input='signage.official_marks'] .clear");
+    s.click("[data-input='signage.guidance'] .clear");
     s.find("#undo:not([hidden])");
     assert!(s.text("#undo").contains("已清除"));
-    s.wait_for("cleared", "!document.querySelector(\"[data-input='signage.official_marks'] button.on\")");
+    s.wait_for("cleared", "!document.querySelector(\"[data-input='signage.guidance'] button.on\")");
     check(&s, "undo");
     s.click("#undo-button");
-    s.find("[data-input='signage.official_marks'] button.on.yes");
+    s.find("[data-input='signage.guidance'] button.on.yes");
 
     // Deleting a window is undone the same way.
     s.click("[data-input='equipment.office'] .add");

@@ -61,7 +61,7 @@ fn typing_survives_saves_that_return_meanwhile() {
     assert_eq!(s.js("return document.querySelector('#item-layout details').open;", vec![]), json!(true), "the open panel stays open");
 
     // 2. A field of another item typed while an answer elsewhere saves.
-    s.click("[data-input='signage.official_marks'] .yes-no button:first-child");
+    s.click("[data-input='signage.guidance'] .yes-no button:first-child");
     s.type_into("[data-input='ratings.rate'] .ratio input:nth-of-type(3)", "98.5");
     std::thread::sleep(Duration::from_millis(900));
     // Leaving the field saves what is in it.
@@ -77,7 +77,7 @@ fn typing_survives_saves_that_return_meanwhile() {
     let area = answers.get("layout.floor_area").cloned().unwrap_or(json!(null));
     assert_eq!(area["value"], json!("1850"), "the reading is stored: {area}");
     assert_eq!(area["instrument"], json!("激光测距仪"), "the instrument typed while the reading saved is stored: {area}");
-    assert_eq!(answers.get("signage.official_marks"), Some(&json!(true)), "the tap elsewhere is stored");
+    assert_eq!(answers.get("signage.guidance"), Some(&json!(true)), "the tap elsewhere is stored");
     assert_eq!(answers.get("comfort.temperature").map(|v| v["value"].clone()), Some(json!("22")), "Enter saved the temperature");
     let rate = answers.get("ratings.rate").cloned().unwrap_or(json!(null));
     assert_eq!(rate["percent"], json!("98.5"), "the rate typed while another item saved is stored: {rate}");
