@@ -4,7 +4,8 @@
 #        scripts/setup.sh --app      (also what running the app and its e2e tests need)
 set -euo pipefail
 
-packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libturbojpeg0-dev)
+# postgresql: the province records' tests and benchmark run a throwaway cluster (scripts/postgres.sh).
+packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libturbojpeg0-dev postgresql)
 if [[ "${1:-}" == "--app" ]]; then
   packages+=(xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-wqy-microhei imagemagick poppler-utils)
 fi

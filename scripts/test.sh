@@ -26,6 +26,12 @@ stage "cargo build --workspace --bins --tests"
 cargo build --locked --workspace --exclude hallmark-bare-window --bins --tests
 stage "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --locked --workspace --exclude hallmark-bare-window --all-targets -- -D warnings
+# A throwaway PostgreSQL cluster for the province records' tests (issue #16); stopped on exit.
+stage "PostgreSQL on loopback (scripts/postgres.sh)"
+pg_dir=$(mktemp -d)
+trap 'scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
+eval "$(scripts/postgres.sh start "$pg_dir")"
+export HALLMARK_REQUIRE_PG=1
 stage "cargo test --workspace (e2e under Xvfb)"
 HALLMARK_E2E=1 xvfb-run -a -s "-screen 0 1280x1280x24" cargo test --workspace --exclude hallmark-bare-window --locked
 stage "done"

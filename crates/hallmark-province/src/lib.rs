@@ -1,0 +1,146 @@
+//! The province's records in PostgreSQL (issue #16): the schema as numbered migrations, the
+//! bureau dashboard's queries (latest result per hall, halls due for re-evaluation, per-item
+//! deductions across a city, a hall's history), and the province-scale dataset they are
+//! measured on, generated in SQL (`generate_series`).
+//!
+//! Scores here are copies of what signed reports computed — never typed, never recomputed
+//! from these rows: a report's evaluation row is written when its bundles and report arrive
+//! (the server's PostgreSQL backend, to come), and every figure a page shows can be traced to
+//! its report number.
+
+pub mod dashboard;
+pub mod dataset;
+
+use postgres::Client;
+
+/// Why a records operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("postgresql: {0}")]
+    Db(#[from] postgres::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, RecordsError>;
+
+/// Numbered changes to the schema; each runs once, in its own transaction, recorded in
+/// `hallmark_migrations`. A database written by an earlier hallmark migrates (tested with a
+/// saved copy of version 1). Never edit one that shipped: add the next.
+pub const MIGRATIONS: &[&str] = &[
+    // 1 (issue #16): halls, signed evaluations, the assessors' sheets, item scores, events.
+    "CREATE TABLE halls (
+        id           text PRIMARY KEY,
+        region_code  char(6) NOT NULL,              -- GB/T 2260
+        name         text NOT NULL,
+        address      text NOT NULL DEFAULT '',
+        level        text NOT NULL CHECK (level IN ('province', 'city', 'county', 'township'))
+    );
+    CREATE TABLE evaluations (                      -- one signed report: a panel's result
+        report_number  text PRIMARY KEY,
+        hall_id        text NOT NULL REFERENCES halls(id),
+        rubric_id      text NOT NULL,
+        rubric_version text NOT NULL,
+        visited_on     date NOT NULL,
+        signed_at      timestamptz NOT NULL,
+        final_score    numeric(6,2),                -- null: fewer assessors than the rubric asks
+        outcome        text NOT NULL CHECK (outcome IN ('pass', 'fail', 'vetoed', 'insufficient', 'no_pass_line')),
+        valid_until    date,
+        assessors      int NOT NULL CHECK (assessors >= 0)
+    );
+    CREATE TABLE sheets (                           -- one assessor's inspection of a panel
+        inspection_id  uuid PRIMARY KEY,
+        report_number  text NOT NULL REFERENCES evaluations(report_number),
+        assessor       text NOT NULL,
+        device_key     text NOT NULL,
+        total          numeric(6,2) NOT NULL
+    );
+    CREATE TABLE item_scores (
+        inspection_id  uuid NOT NULL REFERENCES sheets(inspection_id),
+        item_id        text NOT NULL,
+        max_points     numeric(5,2) NOT NULL,
+        points         numeric(5,2) NOT NULL CHECK (points >= 0 AND points <= max_points),
+        PRIMARY KEY (inspection_id, item_id)
+    );
+    CREATE TABLE events (                           -- every event of every sheet, as recorded
+        id             uuid PRIMARY KEY,
+        inspection_id  uuid NOT NULL REFERENCES sheets(inspection_id),
+        key            text NOT NULL,
+        value          jsonb,
+        recorded_at    timestamptz NOT NULL
+    );",
+    // 2 (issue #16): the dashboard's indexes — the latest report of a hall, halls by 行政区划
+    // prefix, a report's sheets, a sheet's events, expiry.
+    "CREATE INDEX evaluations_latest ON evaluations (hall_id, signed_at DESC);
+    CREATE INDEX evaluations_valid_until ON evaluations (valid_until);
+    CREATE INDEX halls_by_region ON halls (region_code bpchar_pattern_ops);
+    CREATE INDEX sheets_by_report ON sheets (report_number);
+    CREATE INDEX events_by_sheet ON events (inspection_id, recorded_at);",
+    // 3 (issue #16): each report's per-item panel means, as the report computes them — the
+    // per-item deductions across a province read 19 rows a hall instead of 95 (measured:
+    // p99 200 ms → see docs/deploy.md). Filled from the item scores already held.
+    "CREATE TABLE evaluation_items (
+        report_number  text NOT NULL REFERENCES evaluations(report_number),
+        item_id        text NOT NULL,
+        max_points     numeric(5,2) NOT NULL,
+        mean_lost      numeric NOT NULL CHECK (mean_lost >= 0),   -- the panel's mean deduction
+        PRIMARY KEY (report_number, item_id)
+    );
+    INSERT INTO evaluation_items (report_number, item_id, max_points, mean_lost)
+    SELECT s.report_number, i.item_id, max(i.max_points), avg(i.max_points - i.points)
+    FROM sheets s JOIN item_scores i ON i.inspection_id = s.inspection_id
+    GROUP BY s.report_number, i.item_id;",
+];
+
+/// Brings the schema to the newest version; returns the version it is at. Safe to run from
+/// several processes at once (an advisory lock serializes them).
+pub fn migrate(db: &mut Client) -> Result<u32> {
+    db.batch_execute("CREATE TABLE IF NOT EXISTS hallmark_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i32 + 1;
+        let mut tx = db.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(7431)", &[])?;
+        let done: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM hallmark_migrations WHERE version = $1)", &[&version])?.get(0);
+        if !done {
+            tx.batch_execute(sql)?;
+            tx.execute("INSERT INTO hallmark_migrations (version) VALUES ($1)", &[&version])?;
+        }
+        tx.commit()?;
+    }
+    version(db)
+}
+
+/// The schema version a database is at (0: none).
+pub fn version(db: &mut Client) -> Result<u32> {
+    let row = db.query_one("SELECT coalesce(max(version), 0) FROM hallmark_migrations", &[])?;
+    Ok(row.get::<_, i32>(0) as u32)
+}
+
+/// Connects to `url` (`postgres://user@host:port/db`), without TLS: the database is on the
+/// server's own machine or its private network (docs/deploy.md).
+pub fn connect(url: &str) -> Result<Client> {
+    Client::connect(url, postgres::NoTls).map_err(|e| RecordsError::Invalid(format!("cannot connect to '{}': {e}", redact(url))))
+}
+
+/// A URL with its password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(super::redact("postgres://hallmark:secret@127.0.0.1:5432/x"), "postgres://hallmark:***@127.0.0.1:5432/x");
+        assert_eq!(super::redact("postgres://hallmark@127.0.0.1:5432/x"), "postgres://hallmark@127.0.0.1:5432/x");
+    }
+}
