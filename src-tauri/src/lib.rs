@@ -789,16 +789,17 @@ fn pull_from_server(state: State<'_, AppState>) -> Result<view::Pulled> {
         }
     }
     // The lead's reviews travel the other way on the same connection (issue #13).
+    let mut reviews_failed = false;
     match client.push_reviews(&store) {
         Ok(Some(r)) if r.stored > 0 => lines.push(format!("复核意见 {} 条已送达服务器，评价人员同步时接收", r.stored)),
         Ok(_) => {}
         Err(e) => {
-            failed += 1;
+            reviews_failed = true;
             eprintln!("hallmark: reviews not sent: {e}");
-            lines.push(format!("复核意见未能送达服务器（{}）", e.code()));
+            lines.push("复核意见未能送达服务器，下次获取时将重试（数据包已导入）".into());
         }
     }
-    Ok(view::Pulled { lines, imported, failed })
+    Ok(view::Pulled { lines, imported, failed, reviews_failed })
 }
 
 /// Where the app keeps its data: `$HALLMARK_DATA_DIR`, else the platform's app data folder

@@ -136,8 +136,14 @@ impl Outbox {
             self.lock().syncing.clear();
             // The lead's reviews of this tablet's sheets (issue #13): shown when the sheet opens.
             match client.receive_reviews(&mut store, &now()) {
-                Ok(n) if n > 0 => eprintln!("hallmark: sync: {n} reviews from the lead received"),
-                Ok(_) => {}
+                Ok((n, refused)) => {
+                    if n > 0 {
+                        eprintln!("hallmark: sync: {n} reviews from the lead received");
+                    }
+                    for why in refused {
+                        eprintln!("hallmark: sync: a review file refused: {why}");
+                    }
+                }
                 Err(e) => eprintln!("hallmark: sync: reviews not received: {e}"),
             }
             match pushes.into_iter().find_map(|p| p.result.err()) {

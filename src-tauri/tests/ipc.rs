@@ -581,7 +581,7 @@ fn ipc_schemas() {
         view::SyncStatus { server: None, enrolled: false, last_attempt: None, last_error: None, next_in: 0, inspections: vec![] },
     ];
     check("ipc-sync-status", &statuses, &["last_error.fields"]);
-    check("ipc-pulled", &[view::Pulled { lines: vec![s("…")], imported: 1, failed: 0 }], &[]);
+    check("ipc-pulled", &[view::Pulled { lines: vec![s("…")], imported: 1, failed: 0, reviews_failed: false }], &[]);
     check(
         "ipc-server-assignment",
         &[

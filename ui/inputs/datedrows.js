@@ -49,23 +49,32 @@ function stored(kind, r) {
 export function datedRows(input, value, api) {
   const kind = input.kind;
   const shape = SHAPES[kind];
-  let saved = Array.isArray(value) ? value.map((r) => ({ ...r })) : [];
-  // Rows on screen: the saved ones and the ones being typed, in order.
-  let rows = saved.map((r) => ({ ...r }));
+  // What the store holds (updated by `set`, whatever is on screen): a commit compares with it,
+  // so a refused save is sent again with the next change.
+  let saved = Array.isArray(value) ? value : null;
+  // Rows on screen; each remembers its last complete version (`good`), which is what is saved
+  // while an edit of it is half-typed — a saved row is never dropped by a slip of the keyboard.
+  let rows = (saved || []).map((r) => ({ ...r, good: stored(kind, r) }));
   const body = h('tbody');
   const count = h('span', { class: 'sample-count' });
-  const good = () => rows.filter((r) => !problem(kind, r));
+  const none = h('button', { type: 'button', class: 'ghost none' }, '记录为无');
+  const valueNow = () => {
+    const out = rows.map((r) => r.good).filter(Boolean);
+    return out.length ? out : (Array.isArray(saved) && saved.length === 0 && !rows.length ? [] : null);
+  };
   const commit = () => {
-    const next = good().map((r) => stored(kind, r));
+    const next = valueNow();
     paintCount();
     if (canonical(next) === canonical(saved)) return;
-    saved = next;
     api.save(next);
   };
   const paintCount = () => {
-    const waiting = rows.length - good().length;
-    count.textContent = shape.count(good().length) + (waiting ? `，${waiting} 行未填写完整（未保存）` : '');
+    const n = rows.filter((r) => r.good).length;
+    const waiting = rows.filter((r) => problem(kind, r)).length;
+    const recordedNone = Array.isArray(saved) && saved.length === 0 && !rows.length;
+    count.textContent = recordedNone ? '已记录：无' : shape.count(n) + (waiting ? `，${waiting} 行未填写完整（未保存）` : '');
     count.className = waiting ? 'sample-count short' : 'sample-count';
+    none.hidden = rows.length > 0 || recordedNone;
   };
   const rowEl = (r) => {
     const note = h('div', { class: 'row-problem' });
@@ -73,8 +82,9 @@ export function datedRows(input, value, api) {
     const mark = () => {
       const p = problem(kind, r);
       const untouched = shape.cols.every((c) => !String(r[c.key] ?? '').trim());
-      note.textContent = untouched ? '' : p;
+      note.textContent = untouched ? '' : (p && r.good ? `${p}（保留原记录）` : p);
       tr.classList.toggle('invalid', Boolean(p) && !untouched);
+      if (!p) r.good = stored(kind, r);
     };
     const cells = shape.cols.map((c) => {
       const field = h('input', {
@@ -88,11 +98,10 @@ export function datedRows(input, value, api) {
     const remove = h('button', { type: 'button', class: 'ghost remove', onclick: () => {
       rows = rows.filter((x) => x !== r);
       tr.remove();
-      const next = good().map((x) => stored(kind, x));
+      const next = valueNow();
       paintCount();
       if (canonical(next) === canonical(saved)) return;
-      saved = next;
-      api.remove(next.length ? next : null, '已删除一行');
+      api.remove(next, '已删除一行');
     } }, '删除');
     tr.append(...cells, h('td', {}, remove));
     mark();
@@ -100,27 +109,31 @@ export function datedRows(input, value, api) {
   };
   const paint = () => { body.replaceChildren(...rows.map(rowEl)); paintCount(); };
   const addRow = () => {
-    const r = blank(kind);
+    const r = { ...blank(kind), good: null };
     rows = [...rows, r];
     const tr = rowEl(r);
     body.append(tr);
     paintCount();
     tr.querySelector('input').focus();
   };
+  none.addEventListener('click', () => { api.save([]); });
   paint();
   const set = (v) => {
-    const next = Array.isArray(v) ? v : [];
-    const editing = body.contains(document.activeElement);
-    if (!editing && canonical(next) !== canonical(saved)) {
-      saved = next.map((r) => ({ ...r }));
-      // Rows still being typed stay; the saved ones are replaced.
-      rows = [...saved.map((r) => ({ ...r })), ...rows.filter((r) => problem(kind, r))];
+    const next = Array.isArray(v) ? v : null;
+    const changed = canonical(next) !== canonical(saved);
+    saved = next;
+    // Repainted only when the store's value differs from the rows and nobody is typing here.
+    const shown = rows.map((r) => r.good).filter(Boolean);
+    if (changed && !body.contains(document.activeElement) && canonical(next || []) !== canonical(shown)) {
+      rows = [...(next || []).map((r) => ({ ...r, good: stored(kind, r) })), ...rows.filter((r) => !r.good)];
       paint();
+    } else {
+      paintCount();
     }
   };
   const table = h('table', { class: 'sample dated' },
     h('thead', {}, h('tr', {}, ...shape.cols.map((c) => h('th', {}, c.head)), h('th', {}, ''))),
     body);
   return { el: h('div', { class: 'sample-wrap' }, table,
-    h('div', { class: 'sample-foot' }, count, h('button', { type: 'button', class: 'ghost add', onclick: addRow }, shape.add))), set };
+    h('div', { class: 'sample-foot' }, count, none, h('button', { type: 'button', class: 'ghost add', onclick: addRow }, shape.add))), set };
 }

@@ -19,7 +19,10 @@ export async function showLead(ctx) {
   $('#title').textContent = '组长：导入与汇总';
   setStatus('');
   const b = ctx.backend;
-  const [inbox, groups, due, info, rectify] = await Promise.all([b.bundleInbox(), b.mergeView(), b.reevaluationsDue(), b.appInfo(), renderRectifications(ctx)]);
+  // 整改跟踪 is read on its own: its trouble stays in its section, never blocks import or reports.
+  const [inbox, groups, due, info, rectify] = await Promise.all([b.bundleInbox(), b.mergeView(), b.reevaluationsDue(), b.appInfo(),
+    renderRectifications(ctx).catch((e) => h('section', { class: 'rectifications', id: 'rectifications' }, h('h2', {}, '整改跟踪'),
+      h('p', { class: 'refused' }, `整改项目无法读取：${errorText(e)}`)))]);
   const results = h('ul', { class: 'import-results', id: 'import-results' });
   const bar = h('progress', { id: 'import-progress', max: 1, value: 0, hidden: true });
   const boxes = inbox.files.map((f) => h('label', { class: 'inbox-file' }, h('input', { type: 'checkbox', checked: true, value: f.path }), ` ${f.name}`, h('small', {}, ` ${(f.size / 1048576).toFixed(1)} MB`)));

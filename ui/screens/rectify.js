@@ -26,6 +26,8 @@ function pickPhoto() {
       input.remove();
       resolve(f ? new Uint8Array(await f.arrayBuffer()) : null);
     });
+    // Closing the chooser without a file.
+    input.addEventListener('cancel', () => { input.remove(); resolve(null); });
     document.body.append(input);
     input.click();
   });

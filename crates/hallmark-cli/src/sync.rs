@@ -239,13 +239,17 @@ pub(crate) fn push(db: &Db, server: &str, trust: &[PathBuf], files: &[PathBuf]) 
             }
         }
         // The lead's reviews of this device's sheets come back on the same connection (#13).
+        // A review not received is said, but the bundles above were pushed all the same.
         match client.receive_reviews(&mut store, &now()) {
-            Ok(0) => {}
-            Ok(n) => outln!("收到组长复核意见 {n} 条"),
-            Err(e) => {
-                failed += 1;
-                outln!("复核意见未接收: {e}");
+            Ok((n, refused)) => {
+                if n > 0 {
+                    outln!("收到组长复核意见 {n} 条");
+                }
+                for why in refused {
+                    outln!("a review file from the server was refused (nothing of it kept): {why}");
+                }
             }
+            Err(e) => outln!("reviews not received (the bundles above are pushed): {e}"),
         }
     }
     if failed > 0 {

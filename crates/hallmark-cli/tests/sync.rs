@@ -1184,7 +1184,21 @@ fn a_return_travels_over_sync_and_the_assessors_answer_comes_back() {
     assert_eq!(as_lead.send("POST", "/v1/reviews", &file, &[]), (401, "unsigned".into()));
     let h = as_lead.signed_headers("POST", "/v1/reviews", b"{}", "r-3");
     assert_eq!(as_lead.send("POST", "/v1/reviews", b"{}", &h), (400, "malformed".into()));
-    // Nothing was kept: the server still holds the one review.
+    // A sheet the lead imported from a stick (never on the server), returned: the server
+    // refuses a file with its review whole (403 not_your_panel), and the lead's own sync leaves
+    // it out rather than failing every time.
+    let jiangsu = std::fs::read_dir(&demo.dir).unwrap().flatten().map(|e| e.path()).find(|p| p.display().to_string().contains("jiangsu")).unwrap();
+    ok(&["import", "--db", s(&lead), s(&jiangsu)]);
+    let lead_store = Store::open_with(&lead, &lead_files, hallmark_store::Access::Existing, NOW).unwrap();
+    let chen = lead_store.merge().unwrap().into_iter().find(|g| g.rubric_id == "jiangsu-15min").unwrap().assessors[0].inspection_id.clone();
+    drop(lead_store);
+    ok(&["review", "return", "--db", s(&lead), "--sheet", &chen, "--item", "5.1", "--comment", "请复核"]);
+    let lead_store = Store::open_with(&lead, &lead_files, hallmark_store::Access::Existing, NOW).unwrap();
+    let foreign = serde_json::to_vec(&lead_store.review_file(std::slice::from_ref(&chen)).unwrap()).unwrap();
+    drop(lead_store);
+    let h = as_lead.signed_headers("POST", "/v1/reviews", &foreign, "r-4");
+    assert_eq!(as_lead.send("POST", "/v1/reviews", &foreign, &h), (403, "not_your_panel".into()));
+    // Nothing was kept: the server still holds the one review, and the lead's sync succeeds.
     let o = ok(&["sync", "pull", "--db", s(&lead), "--server", &server.url]);
     assert!(o.contains("复核意见 0 条新送达服务器（服务器共有本组复核意见 1 条）"), "{o}");
 }

@@ -510,10 +510,19 @@ fn row_text(o: &serde_json::Map<String, Value>, key: &str, at: &str) -> Result<S
     Ok(t)
 }
 
+/// The days a row may name (a typo like 9026 is refused, and the working-day count stays short).
+const ROW_DAYS: (&str, &str) = ("1990-01-01", "2099-12-31");
+
 fn row_date(o: &serde_json::Map<String, Value>, key: &str, at: &str, example: &str) -> Result<Option<NaiveDate>, String> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(d)) => crate::date::parse_date(d).map(Some).map_err(|why| format!("{at}: {key} {why}")),
+        Some(Value::String(d)) => {
+            let day = crate::date::parse_date(d).map_err(|why| format!("{at}: {key} {why}"))?;
+            if d.as_str() < ROW_DAYS.0 || d.as_str() > ROW_DAYS.1 {
+                return Err(format!("{at}: {key} {d} is outside {}–{} (a typo in the year?)", ROW_DAYS.0, ROW_DAYS.1));
+            }
+            Ok(Some(day))
+        }
         Some(other) => Err(format!("{at}: {key} {other} is not a date (write \"{key}\": \"{example}\")")),
     }
 }

@@ -73,7 +73,7 @@ fn dated_rows_are_recorded_and_scored() {
     s.click(&field("10.2.proxy_cases", ".add"));
     s.type_into(&field("10.2.proxy_cases", "tbody tr:nth-child(2) input.complete"), "2026-11-10\u{E004}");
     s.type_into(&field("10.2.proxy_cases", "tbody tr:nth-child(2) input.submitted"), "2026-11-09\u{E004}");
-    s.wait_text(&field("10.2.proxy_cases", "tbody tr:nth-child(2) .row-problem"), "提交日期早于材料齐全日期");
+    s.wait_text(&field("10.2.proxy_cases", "tbody tr:nth-child(2) .row-problem"), "提交日期早于材料齐全日期，请核对（保留原记录）");
     s.wait_for("saved", "!document.querySelector('#status').textContent.includes('保存中')");
     std::thread::sleep(Duration::from_millis(500));
     let text = s.js("return document.body.innerText;", vec![]);
@@ -101,9 +101,11 @@ fn dated_rows_are_recorded_and_scored() {
         Some(&json!([{ "date": "2026-03-05", "title": "医保政策业务培训" }, { "date": "2025-10-09" }])),
         "{answers:?}"
     );
+    // The second case was saved as waiting once its complete date was in; the bad submitted
+    // date typed after it did not replace it (the row says 保留原记录).
     assert_eq!(
         answers.get("10.2.proxy_cases"),
-        Some(&json!([{ "case": "异地就医备案（王某）", "complete": "2026-11-16", "submitted": "2026-11-20" }]))
+        Some(&json!([{ "case": "异地就医备案（王某）", "complete": "2026-11-16", "submitted": "2026-11-20" }, { "complete": "2026-11-10" }]))
     );
     assert_eq!(answers.get("5.1.population"), Some(&json!(42000)));
 }

@@ -78,6 +78,12 @@ impl Store {
             return Err(StoreError::Invalid("an amendment needs a reason (say why the finished record changes)".into()));
         }
         crate::inspections::check_length("amendment reason", reason.trim(), crate::inspections::MAX_NOTE_CHARS)?;
+        if reason.trim().starts_with(crate::reviews::KEEP) {
+            return Err(StoreError::Invalid(format!(
+                "an amendment's reason may not start with '{}': that marks an answer kept unchanged (say why it changes)",
+                crate::reviews::KEEP
+            )));
+        }
         self.append(id, key, value, author, now, Some(reason.trim()))
     }
 

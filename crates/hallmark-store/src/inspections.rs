@@ -202,9 +202,15 @@ impl Store {
         for id in self.inspection_ids()? {
             let insp = self.inspection(&id)?;
             let last: Option<String> = self.conn.query_row("SELECT max(recorded_at) FROM events WHERE inspection_id = ?1", [&id], |r| r.get(0))?;
-            let amended: bool =
-                self.conn
-                    .query_row("SELECT EXISTS (SELECT 1 FROM events WHERE inspection_id = ?1 AND amendment IS NOT NULL)", [&id], |r| r.get(0))?;
+            let amended: bool = self
+                .conn
+                // An answer kept unchanged in reply to the lead (reviews::KEEP) amends nothing.
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM events WHERE inspection_id = ?1 AND amendment IS NOT NULL
+                         AND substr(amendment, 1, length(?2)) <> ?2)",
+                    rusqlite::params![&id, crate::reviews::KEEP],
+                    |r| r.get(0),
+                )?;
             let local = insp.device_id == self.device_id;
             let state = match (local, &insp.finished_at, amended) {
                 (false, _, _) => "imported",

@@ -7,7 +7,7 @@
 //! overrides with a reason the report prints (`hallmark_report::issue::Lifecycle`).
 
 use hallmark_core::hex::{hex, unhex};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::{identity, Result, Store, StoreError};
@@ -323,17 +323,18 @@ impl Store {
                     // recorded after it (a bundle exported before the return answers nothing),
                     // on one of the item's inputs (exactly "item.", no LIKE wildcards).
                     let prefix = item.as_ref().map_or(String::new(), |i| format!("{i}."));
-                    let latest: Option<Option<String>> = self
-                        .conn
-                        .query_row(
-                            "SELECT amendment FROM events WHERE inspection_id = ?1 AND seq > ?2 AND recorded_at > ?3
-                             AND substr(key, 1, length(?4)) = ?4 ORDER BY seq DESC LIMIT 1",
-                            params![id, seen, r.at, prefix],
-                            |x| x.get(0),
-                        )
-                        .optional()?;
-                    let kept = latest.clone().flatten().and_then(|a| a.strip_prefix(KEEP).map(str::to_string));
-                    State::Returned { comment: r.comment, at: r.at, answered: latest.is_some(), kept }
+                    let mut st = self.conn.prepare(
+                        "SELECT amendment, value IS previous FROM events WHERE inspection_id = ?1 AND seq > ?2 AND recorded_at > ?3
+                         AND substr(key, 1, length(?4)) = ?4 ORDER BY seq",
+                    )?;
+                    let after: Vec<(Option<String>, bool)> =
+                        st.query_map(params![id, seen, r.at, prefix], |x| Ok((x.get(0)?, x.get(1)?)))?.collect::<std::result::Result<_, _>>()?;
+                    // Kept only when every answer after the return is a keep that changed nothing
+                    // (a change with a reason that merely starts like one is a change).
+                    let keeps: Option<Vec<&str>> =
+                        after.iter().map(|(a, same)| a.as_deref().and_then(|a| a.strip_prefix(KEEP)).filter(|_| *same)).collect();
+                    let kept = keeps.and_then(|k| k.last().map(|s| s.to_string()));
+                    State::Returned { comment: r.comment, at: r.at, answered: !after.is_empty(), kept }
                 } else {
                     State::Accepted { comment: r.comment, at: r.at }
                 };

@@ -116,6 +116,11 @@ fn a_return_is_answered_by_keeping_the_answers_with_a_reason() {
     assert_eq!(tablet.answers(&zhang).unwrap(), before, "the answers stand");
     let r = tablet.reviews(std::slice::from_ref(&zhang)).unwrap().remove(0);
     assert_eq!(r.state.kept(), Some("现场用激光测距仪复测两次，读数无误"));
+    // A keep is not an amendment (the sheet does not turn 已更正), and an amendment may not
+    // pass itself off as one.
+    assert!(tablet.summaries().unwrap().iter().any(|s| s.id == zhang && s.state != "amended"), "{:?}", tablet.summaries().unwrap());
+    let e = tablet.amend(&zhang, "layout.transfers", Some(serde_json::json!(0)), "张伟", &now(), "保留原答案：其实改了").unwrap_err().to_string();
+    assert!(e.contains("may not start with"), "{e}");
     // The next bundle carries it to the lead.
     let again = t.join("zhang-2.hallmark");
     tablet.export_bundle(&zhang, &again, &now(), &mut |_, _| {}).unwrap();

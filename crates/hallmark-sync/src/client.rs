@@ -324,9 +324,16 @@ impl Client {
 
     /// Sends this lead's reviews of the sheets it holds (issue #13): the review file
     /// `hallmark review export` writes, over the network. Nothing to send: `None`.
+    /// Only this device's reviews of the sheets the server lists for it (`GET /v1/pull`) go: a
+    /// sheet imported from a stick, or another lead's review, would make the server refuse the
+    /// whole file, every time.
     pub fn push_reviews(&self, store: &Store) -> Result<Option<crate::wire::ReviewsStoredV1>> {
-        let ids: Vec<String> = store.merge()?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).collect();
-        let file = store.review_file(&ids)?;
+        let served: std::collections::HashSet<String> = self.pull_list()?.bundles.into_iter().map(|b| b.inspection_id).collect();
+        let ids: Vec<String> =
+            store.merge()?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).filter(|id| served.contains(id)).collect();
+        let mut file = store.review_file(&ids)?;
+        let me = store.device_key().public_key_hex();
+        file.reviews.retain(|r| r.public_key == me);
         if file.reviews.is_empty() {
             return Ok(None);
         }
@@ -336,15 +343,20 @@ impl Client {
     }
 
     /// Receives the leads' reviews of this device's sheets (issue #13), each file checked and
-    /// kept by the store as one from the bundle folder. Returns how many reviews were new.
-    pub fn receive_reviews(&self, store: &mut Store, now: &str) -> Result<usize> {
+    /// kept by the store as one from the bundle folder, each on its own: a file refused (a
+    /// lead's chain that no longer checks, say) does not stop the others. Returns how many
+    /// reviews were new, and the refusals.
+    pub fn receive_reviews(&self, store: &mut Store, now: &str) -> Result<(usize, Vec<String>)> {
         let resp = self.send("GET", "/v1/reviews", Body::Empty)?;
         let list: crate::wire::ReviewFilesV1 = self.json("/v1/reviews", resp)?;
-        let mut new = 0;
+        let (mut new, mut refused) = (0, Vec::new());
         for f in &list.files {
-            new += store.receive_reviews(&serde_json::to_vec(f).expect("serializes"), now)?;
+            match store.receive_reviews(&serde_json::to_vec(f).expect("serializes"), now) {
+                Ok(n) => new += n,
+                Err(e) => refused.push(e.to_string()),
+            }
         }
-        Ok(new)
+        Ok((new, refused))
     }
 
     /// The bundles this lead may fetch (the panels of the assignments it leads).

@@ -37,6 +37,8 @@ pub struct Pulled {
     pub lines: Vec<String>,
     pub imported: usize,
     pub failed: usize,
+    /// Issue #13: the lead's reviews did not reach the server this time.
+    pub reviews_failed: bool,
 }
 
 /// An assignment from the server that 新建评价 offers (the hall and rubric prefilled).
