@@ -71,8 +71,11 @@ export function datedRows(input, value, api) {
   const paintCount = () => {
     const n = rows.filter((r) => r.good).length;
     const waiting = rows.filter((r) => problem(kind, r)).length;
+    const fresh = rows.filter((r) => problem(kind, r) && !r.good).length;
+    const edited = waiting - fresh;
     const recordedNone = Array.isArray(saved) && saved.length === 0 && !rows.length;
-    count.textContent = recordedNone ? '已记录：无' : shape.count(n) + (waiting ? `，${waiting} 行未填写完整（未保存）` : '');
+    count.textContent = recordedNone ? '已记录：无' : shape.count(n)
+      + (fresh ? `，${fresh} 行未填写完整（未保存）` : '') + (edited ? `，${edited} 行的修改未保存（保留原记录）` : '');
     count.className = waiting ? 'sample-count short' : 'sample-count';
     none.hidden = rows.length > 0 || recordedNone;
   };
