@@ -175,3 +175,51 @@ fn the_dashboard_queries_agree_with_the_raw_rows() {
     let history = dashboard::hall_history(db.c(), "LN-00001").unwrap();
     assert_eq!(history.iter().map(|e| &e.visited_on[..4]).collect::<Vec<_>>(), ["2022", "2023", "2024", "2025", "2026"]);
 }
+
+/// Backup and restore (issue #16): the CI-scale records dumped with `scripts/province-backup.sh`,
+/// restored into a fresh cluster (started here by `scripts/postgres.sh`), and every dashboard
+/// query answers the same; a restore into a database that holds records is refused.
+#[test]
+fn a_backup_restores_into_a_fresh_cluster_and_answers_the_same() {
+    let Some(mut db) = Db::new("backup") else { return };
+    migrate(db.c()).unwrap();
+    generate(db.c(), Scale::CI).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tmp = std::env::temp_dir().join(format!("hallmark-province-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let url = format!("{}/{}", std::env::var("HALLMARK_PG").unwrap().rsplit_once('/').unwrap().0, db.name);
+    let script = |args: &[&str]| std::process::Command::new(root.join("scripts/province-backup.sh")).args(args).output().unwrap();
+    let dump = tmp.join("province.dump");
+    let o = script(&["backup", &url, dump.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // A fresh cluster of its own.
+    let cluster = tmp.join("cluster");
+    let start = std::process::Command::new(root.join("scripts/postgres.sh")).args(["start", cluster.to_str().unwrap()]).output().unwrap();
+    assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
+    let fresh = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
+    struct Stop(std::path::PathBuf, std::path::PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(self.0.join("scripts/postgres.sh")).args(["stop", self.1.to_str().unwrap()]).output();
+        }
+    }
+    let _stop = Stop(root.clone(), cluster.clone());
+    let o = script(&["restore", &fresh, dump.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut restored = hallmark_province::connect(&fresh).unwrap();
+    assert_eq!(hallmark_province::version(&mut restored).unwrap(), MIGRATIONS.len() as u32);
+    assert_eq!(dashboard::latest_results(&mut restored, "", 1000, 0).unwrap(), dashboard::latest_results(db.c(), "", 1000, 0).unwrap());
+    assert_eq!(dashboard::due(&mut restored, "", "2027-03-01", 30).unwrap(), dashboard::due(db.c(), "", "2027-03-01", 30).unwrap());
+    assert_eq!(dashboard::item_deductions(&mut restored, "").unwrap(), dashboard::item_deductions(db.c(), "").unwrap());
+    let events = |c: &mut Client| -> i64 { c.query_one("SELECT count(*) FROM events", &[]).unwrap().get(0) };
+    assert_eq!(events(&mut restored), events(db.c()));
+    // Restoring again over the records is refused, and changes nothing.
+    let o = script(&["restore", &fresh, dump.to_str().unwrap()]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("already holds hallmark's records"), "{o:?}");
+    assert_eq!(events(&mut restored), events(db.c()));
+    drop(restored);
+    drop(_stop);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
