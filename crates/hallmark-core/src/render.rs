@@ -175,7 +175,7 @@ fn found(label: &str, fact: &Fact) -> String {
         Fact::Bands { reading, reached, lowest, unit } => {
             let shown = match reading {
                 Reading::Measured { value, unit } => format!("{}{unit}", fmt(*value)),
-                Reading::Counted { value } => format!("{value}"),
+                Reading::Counted { value } => format!("{value}{unit}"),
                 Reading::Percent { percent, numerator: Some(n), denominator: Some(d) } => format!("{}%（{n}/{d}）", fmt(percent.round_dp(2))),
                 Reading::Percent { percent, .. } => format!("{}%", fmt(*percent)),
                 Reading::Present { elements } if elements.is_empty() => "均不具备".to_string(),

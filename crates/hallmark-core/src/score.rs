@@ -454,7 +454,8 @@ fn numeric(a: &Answer) -> Decimal {
 
 fn band_unit(inp: &Input) -> &str {
     match inp.kind {
-        InputKind::Measurement => inp.unit.as_deref().unwrap_or(""),
+        // A count says its unit when the rubric gives one (signage places: "2处"; issue #13).
+        InputKind::Measurement | InputKind::Count | InputKind::Tally => inp.unit.as_deref().unwrap_or(""),
         InputKind::Ratio => "%",
         InputKind::Elements => "项",
         _ => "",

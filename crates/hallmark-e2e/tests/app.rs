@@ -57,7 +57,7 @@ fn record_a_whole_inspection_and_find_it_after_a_restart() {
     s.wait_text("#item-layout .explain", "次数为1");
     // a count against a threshold (version 4, issue #13: the places showing the official marks)
     s.type_into("[data-input='signage.official_marks'] input[type=number]", "2\u{E004}");
-    s.wait_text("#item-signage .explain", "官方标志及服务口号：2，得1分");
+    s.wait_text("#item-signage .explain", "官方标志及服务口号：2处，得1分");
     // per-window equipment
     // (issue #14: a new window is a draft until its chips are decided)
     s.click("[data-input='equipment.office'] .add");
