@@ -28,6 +28,7 @@ mod ca;
 mod enroll;
 mod lead;
 mod panels;
+mod records;
 mod recovery;
 mod rectify;
 mod report;
@@ -119,6 +120,11 @@ enum Command {
     Sync {
         #[command(subcommand)]
         command: SyncCommand,
+    },
+    /// The province's records in PostgreSQL (issue #16): migrate, generate a province, query
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
     },
     /// Verify and import assessors' bundles (each all-or-nothing)
     Import {
@@ -336,6 +342,67 @@ enum AssignmentCommand {
         /// The last planned visit day, YYYY-MM-DD (with --from)
         #[arg(long, requires = "from")]
         to: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct Postgres {
+    /// postgres://USER@HOST:PORT/DB (default: the HALLMARK_PG environment variable)
+    #[arg(long)]
+    postgres: Option<String>,
+}
+
+impl Postgres {
+    fn url(&self) -> Result<String, String> {
+        self.postgres
+            .clone()
+            .or_else(|| std::env::var("HALLMARK_PG").ok())
+            .ok_or_else(|| "no database: give --postgres postgres://USER@HOST:PORT/DB (or set HALLMARK_PG)".to_string())
+    }
+}
+
+#[derive(Subcommand)]
+enum RecordsCommand {
+    /// Bring the schema to the newest version
+    Migrate {
+        #[command(flatten)]
+        pg: Postgres,
+    },
+    /// Fill an empty database with a generated province (1,500 halls × 5 years × 5 assessors; --halls for fewer)
+    Generate {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long, default_value_t = 1500)]
+        halls: u32,
+    },
+    /// Halls under a 行政区划 prefix with their latest result
+    Halls {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Halls whose result expires within DAYS of TODAY, or has lapsed
+    Due {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long)]
+        today: String,
+        #[arg(long, default_value_t = 30)]
+        days: i32,
+    },
+    /// Per item across a region: the mean deduction and the halls losing points
+    Items {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long, default_value = "")]
+        region: String,
     },
 }
 
@@ -841,6 +908,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Hall { command: HallCommand::Import { place, file } } => sync::hall_import(&place.place()?, &file),
         Command::Hall { command: HallCommand::List { data } } => sync::hall_list(&data),
+        Command::Records { command } => records::run(command),
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
         Command::Sync { command: SyncCommand::Assignments { db, server, trust } } => sync::assignments(&db, &server, &trust),
