@@ -141,7 +141,7 @@ pub(crate) fn aggregate(files: &[PathBuf], rubric: Option<&str>, as_json: bool) 
     let rubric = the_rubric.expect("clap requires at least one file");
     let mut panel = hallmark_core::aggregate::aggregate(&rubric, &sheets).map_err(|e| e.to_string())?;
     let days: Vec<&str> = visited.iter().map(String::as_str).collect();
-    hallmark_core::aggregate::warn_visit_spread(&mut panel, &rubric, &days, &hallmark_core::calendar::WorkCalendar::builtin());
+    hallmark_core::aggregate::warn_visit_spread(&mut panel, &rubric, &days, hallmark_core::calendar::WorkCalendar::shared());
     if as_json {
         outln!("{}", json(&panel));
     } else {

@@ -89,6 +89,12 @@ impl WorkCalendar {
         WorkCalendar::parse("rubrics/holidays-cn.toml", BUILTIN).expect("the shipped calendar parses (a test checks it)")
     }
 
+    /// The built-in calendar, parsed once per program (scoring and the merge view read it).
+    pub fn shared() -> &'static WorkCalendar {
+        static CAL: std::sync::OnceLock<WorkCalendar> = std::sync::OnceLock::new();
+        CAL.get_or_init(WorkCalendar::builtin)
+    }
+
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         if self.workdays.contains(&d) {
             return true;

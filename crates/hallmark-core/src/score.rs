@@ -294,6 +294,8 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
         }
     }
     let visited = obs.visited_on.as_deref().and_then(|d| crate::date::parse_date(d).ok());
+    // A rule that counts from the visit day, without one: the part waits for 评价日期.
+    let no_visit_date = || found(Outcome::Unanswered, Fact::Unanswered { inputs: vec!["visited_on".into()], labels: vec!["评价日期".into()] });
     for c in part.zero_when.iter().filter(|c| obs.answers.contains_key(&c.input)) {
         if let Some(held) = condition_holds(c, input(&c.input), a(&c.input), visited) {
             return found(Outcome::Zero, Fact::ZeroWhen { input: c.input.clone(), label: input(&c.input).label.clone(), held });
@@ -339,9 +341,7 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
             }
             Answer::DatedList { entries } => {
                 // Counted in the months up to the visit: without its date nothing can count.
-                let Some(to) = visited else {
-                    return found(Outcome::Unanswered, Fact::Unanswered { inputs: vec!["visited_on".into()], labels: vec!["评价日期".into()] });
-                };
+                let Some(to) = visited else { return no_visit_date() };
                 let inp = input(id);
                 let months = chrono::Months::new(inp.within_months.expect("validated: a dated_list has within_months"));
                 let from = to.checked_sub_months(months).and_then(|d| d.succ_opt()).unwrap_or(chrono::NaiveDate::MIN);
@@ -356,22 +356,16 @@ fn score_part(rubric: &Rubric, part: &Part, obs: &Observations) -> Scored {
         },
         Rule::Quarters { input: id, quarters } => {
             let Answer::DatedList { entries } = a(id) else { unreachable!("validated kind") };
-            let Some(visit) = visited else {
-                return found(Outcome::Unanswered, Fact::Unanswered { inputs: vec!["visited_on".into()], labels: vec!["评价日期".into()] });
-            };
-            // The completed quarters before the visit's own, oldest first.
-            let index = |y: i32, q: u32| y as i64 * 4 + q as i64 - 1;
-            let now = index(chrono::Datelike::year(&visit), chrono::Datelike::month0(&visit) / 3 + 1);
+            let Some(visit) = visited else { return no_visit_date() };
+            // The completed quarters before the visit's own, oldest first; quarters numbered
+            // year × 4 + (quarter − 1) so that going back crosses years.
+            let now = quarter_index(visit);
             let counts: Vec<QuarterCount> = (1..=*quarters as i64)
                 .rev()
                 .map(|back| {
                     let i = now - back;
-                    let (year, quarter) = (i.div_euclid(4) as i32, (i.rem_euclid(4) + 1) as u32);
-                    let entries = entries
-                        .iter()
-                        .filter(|e| chrono::Datelike::year(&e.date) == year && chrono::Datelike::month0(&e.date) / 3 + 1 == quarter)
-                        .count();
-                    QuarterCount { year, quarter, entries }
+                    let entries = entries.iter().filter(|e| quarter_index(e.date) == i).count();
+                    QuarterCount { year: i.div_euclid(4) as i32, quarter: (i.rem_euclid(4) + 1) as u32, entries }
                 })
                 .collect();
             let outcome = if counts.iter().all(|c| c.entries > 0) { Outcome::Awarded { points: max.normalize() } } else { Outcome::Zero };
@@ -507,19 +501,13 @@ fn tally(id: &str, inp: &Input, a: &Answer) -> Option<Tally> {
     }
 }
 
-/// The built-in holiday calendar, read once.
-fn calendar() -> &'static WorkCalendar {
-    static CAL: std::sync::OnceLock<WorkCalendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(WorkCalendar::builtin)
-}
-
 /// The cases of a `case_dates` answer over the input's limit of working days: submitted later,
 /// or still waiting on the visit day (`visited`) and already over it. Pure: the calendar is
 /// the one hallmark ships.
 pub fn late_cases(input: &Input, a: &Answer, visited: Option<chrono::NaiveDate>) -> Option<Held> {
     let Answer::CaseDates { cases } = a else { return None };
     let limit = input.limit_working_days.unwrap_or(u32::MAX);
-    let cal = calendar();
+    let cal = WorkCalendar::shared();
     let mut uncovered = false;
     let late: Vec<LateCase> = cases
         .iter()
@@ -531,6 +519,11 @@ pub fn late_cases(input: &Input, a: &Answer, visited: Option<chrono::NaiveDate>)
         })
         .collect();
     (!late.is_empty()).then_some(Held::Late { cases: late, limit, uncovered })
+}
+
+/// A day's calendar quarter as year × 4 + (quarter − 1).
+fn quarter_index(d: chrono::NaiveDate) -> i64 {
+    chrono::Datelike::year(&d) as i64 * 4 + (chrono::Datelike::month0(&d) / 3) as i64
 }
 
 fn condition_holds(c: &Condition, input: &Input, a: &Answer, visited: Option<chrono::NaiveDate>) -> Option<Held> {

@@ -535,7 +535,7 @@ async fn push_reviews(State(app): Shared, method: Method, uri: Uri, headers: Hea
         }
         let panels: std::collections::HashSet<String> = app.backend.pullable(&caller.key)?.into_iter().map(|(_, b)| b.inspection_id).collect();
         for r in &file.reviews {
-            if r.format != hallmark_store::reviews::FORMAT || !r.verifies() {
+            if !r.intact() {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad_signature",

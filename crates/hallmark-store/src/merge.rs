@@ -228,7 +228,7 @@ impl Store {
             match aggregate(rubric, &sheets) {
                 Ok(mut p) => {
                     let days: Vec<&str> = group.assessors.iter().filter(|a| a.sheet.is_some()).map(|a| a.visited_on.as_str()).collect();
-                    hallmark_core::aggregate::warn_visit_spread(&mut p, rubric, &days, calendar());
+                    hallmark_core::aggregate::warn_visit_spread(&mut p, rubric, &days, hallmark_core::calendar::WorkCalendar::shared());
                     group.panel = Some(p)
                 }
                 Err(e) => group.error = Some(e.to_string()),
@@ -378,10 +378,4 @@ pub fn merge_text(rubric_of: impl Fn(&MergeGroup) -> Option<Rubric>, groups: &[M
         let _ = writeln!(o);
     }
     o
-}
-
-/// The working-day calendar (built in; parsed once per program).
-fn calendar() -> &'static hallmark_core::calendar::WorkCalendar {
-    static CAL: std::sync::OnceLock<hallmark_core::calendar::WorkCalendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(hallmark_core::calendar::WorkCalendar::builtin)
 }

@@ -54,8 +54,14 @@ impl ReviewV1 {
         serde_json::to_vec(&ReviewV1 { signature: String::new(), ..self.clone() }).expect("review serializes")
     }
 
+    /// A `hallmark-review/1` statement whose signature checks: what the tablet and the sync
+    /// server accept.
+    pub fn intact(&self) -> bool {
+        self.format == FORMAT && self.verifies()
+    }
+
     /// Its signature checks against the key it names.
-    pub fn verifies(&self) -> bool {
+    fn verifies(&self) -> bool {
         let key = unhex(&self.public_key).unwrap_or_default();
         identity::verify(&key, &self.statement(), &unhex(&self.signature).unwrap_or_default())
     }
@@ -237,7 +243,7 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let mut new = 0;
         for r in &file.reviews {
-            if r.format != FORMAT || !r.verifies() {
+            if !r.intact() {
                 return Err(StoreError::Invalid(format!(
                     "a review of inspection {} in the file does not verify (altered): nothing received",
                     r.inspection_id

@@ -328,9 +328,10 @@ impl Client {
     /// sheet imported from a stick, or another lead's review, would make the server refuse the
     /// whole file, every time.
     pub fn push_reviews(&self, store: &Store) -> Result<Option<crate::wire::ReviewsStoredV1>> {
-        let served: std::collections::HashSet<String> = self.pull_list()?.bundles.into_iter().map(|b| b.inspection_id).collect();
-        let ids: Vec<String> =
-            store.merge()?.iter().flat_map(|g| g.assessors.iter().map(|a| a.inspection_id.clone())).filter(|id| served.contains(id)).collect();
+        // The sheets the server lists for this lead (reviews are kept only of sheets held here).
+        let mut ids: Vec<String> = self.pull_list()?.bundles.into_iter().map(|b| b.inspection_id).collect();
+        ids.sort();
+        ids.dedup();
         let mut file = store.review_file(&ids)?;
         let me = store.device_key().public_key_hex();
         file.reviews.retain(|r| r.public_key == me);
