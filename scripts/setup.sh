@@ -8,6 +8,9 @@ set -euo pipefail
 packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libturbojpeg0-dev postgresql)
 if [[ "${1:-}" == "--app" ]]; then
   packages+=(xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-wqy-microhei imagemagick poppler-utils)
+  # The bureau dashboard's browser tests (issue #12): Debian's Chromium and its WebDriver;
+  # libnss3-tools' certutil trusts the test's bureau root in the browser's own store.
+  packages+=(chromium chromium-driver libnss3-tools)
 fi
 
 missing=()

@@ -105,6 +105,9 @@ enum Command {
         /// Seconds between relay passes
         #[arg(long, default_value_t = 30)]
         relay_every: u64,
+        /// The province records, postgres://USER@HOST:PORT/DB: also serve the bureau dashboard's pages
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Evaluation assignments on a server: who leads which hall's panel, and its members
     Assignment {
@@ -403,6 +406,83 @@ enum RecordsCommand {
         pg: Postgres,
         #[arg(long, default_value = "")]
         region: String,
+    },
+    /// Add or update the records' halls from the registry spreadsheet (.xlsx, as `hallmark hall import`)
+    ImportHalls {
+        #[command(flatten)]
+        pg: Postgres,
+        file: PathBuf,
+    },
+    /// Verify a signed report against its bundles and the bureau root, then keep it in the records
+    /// (scores as recomputed from the bundles, the photos, the PDF and its sidecar)
+    Load {
+        #[command(flatten)]
+        pg: Postgres,
+        /// The report PDF (its .sig.json beside it)
+        report: PathBuf,
+        /// The folder holding the panel's bundles
+        #[arg(long)]
+        bundles: PathBuf,
+        /// The bureau root certificate(s)
+        #[arg(long, required = true)]
+        trust: Vec<PathBuf>,
+        /// Revocation lists
+        #[arg(long)]
+        crl: Vec<PathBuf>,
+        /// The registry hall, when the bundles name none (not made from an assignment)
+        #[arg(long)]
+        hall: Option<String>,
+    },
+    /// Bureau staff who log in to the dashboard
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a user; the password is read from HALLMARK_STAFF_PASSWORD or asked for
+    Add {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long)]
+        username: String,
+        /// The name shown (e.g. 王敏)
+        #[arg(long)]
+        name: String,
+        /// province, city or auditor
+        #[arg(long)]
+        role: String,
+        /// The 行政区划代码 the user sees: a province's (210000) or a city's (211200)
+        #[arg(long)]
+        region: String,
+        /// May manage users (province role only)
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Every user
+    List {
+        #[command(flatten)]
+        pg: Postgres,
+    },
+    /// Disable a user (their sessions end)
+    Disable {
+        #[command(flatten)]
+        pg: Postgres,
+        username: String,
+    },
+    /// Enable a disabled user
+    Enable {
+        #[command(flatten)]
+        pg: Postgres,
+        username: String,
+    },
+    /// Set a new password (from HALLMARK_STAFF_PASSWORD or asked for); their sessions end
+    Reset {
+        #[command(flatten)]
+        pg: Postgres,
+        username: String,
     },
 }
 
@@ -895,8 +975,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Rubric { command: RubricCommand::Show { rubric } } => rubric::show(&rubric),
         Command::Score { rubric, json, file } => rubric::score(&file, rubric.as_deref(), json),
         Command::Aggregate { rubric, json, files } => rubric::aggregate(&files, rubric.as_deref(), json),
-        Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every } => {
-            sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every)
+        Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every, postgres } => {
+            sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every, postgres)
         }
         Command::Assignment { command: AssignmentCommand::Add { place, id, hall, site, rubric, lead, members, from, to } } => {
             let hall = match (hall, site) {

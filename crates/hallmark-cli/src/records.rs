@@ -3,7 +3,7 @@
 
 use hallmark_province::dashboard;
 
-use crate::RecordsCommand;
+use crate::{RecordsCommand, StaffCommand};
 
 fn db(url: &str) -> Result<postgres::Client, String> {
     hallmark_province::connect(url).map_err(|e| e.to_string())
@@ -55,6 +55,113 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             for i in dashboard::item_deductions(&mut db(&pg.url()?)?, &region).map_err(e)? {
                 outln!("{}  平均扣分 {}  扣分单位 {}/{}", i.item_id, i.mean_deduction, i.halls_losing, i.halls);
             }
+        }
+        RecordsCommand::ImportHalls { pg, file } => {
+            let halls: Vec<_> = hallmark_server::halls::read_sheet(&file)?
+                .into_iter()
+                .map(|h| hallmark_province::load::HallRecord {
+                    id: h.id,
+                    region_code: h.region_code,
+                    name: h.name,
+                    address: h.address,
+                    level: h.level,
+                })
+                .collect();
+            let mut c = db(&pg.url()?)?;
+            hallmark_province::migrate(&mut c).map_err(e)?;
+            let (added, updated) = hallmark_province::load::upsert_halls(&mut c, &halls).map_err(e)?;
+            outln!("{}: {added} halls added, {updated} updated", file.display());
+        }
+        RecordsCommand::Load { pg, report, bundles, trust, crl, hall } => {
+            let files = hallmark_report::seal::TrustFiles { roots: &trust, crls: &crl, signer_cert: None, folder: None };
+            let trust = hallmark_report::seal::Trust::load(&files, chrono::Utc::now()).map_err(|e| e.to_string())?;
+            let mut c = db(&pg.url()?)?;
+            hallmark_province::migrate(&mut c).map_err(e)?;
+            let who = format!("hallmark records load ({})", whoami());
+            let done = hallmark_dashboard::intake::load_report(&mut c, &report, &bundles, &trust, hall.as_deref(), &who)?;
+            match done.loaded {
+                hallmark_province::load::Loaded::New { sheets, events, photos } => outln!(
+                    "report {} of hall {}: verified and loaded ({sheets} sheets, {events} events, {photos} photos; {} new files)",
+                    done.report_number,
+                    done.hall_id,
+                    done.blobs
+                ),
+                hallmark_province::load::Loaded::Already => outln!("report {} is held already: nothing changed", done.report_number),
+            }
+        }
+        RecordsCommand::Staff { command } => staff(command)?,
+    }
+    Ok(())
+}
+
+fn whoami() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
+/// A password from HALLMARK_STAFF_PASSWORD, or typed twice (never an argument: it would stay in
+/// the shell's history and the process list).
+fn new_password(username: &str) -> Result<String, String> {
+    if let Ok(p) = std::env::var("HALLMARK_STAFF_PASSWORD") {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password(format!("password for {username}: "))
+        .map_err(|e| format!("cannot read the password: {e} (or set HALLMARK_STAFF_PASSWORD)"))?;
+    let again = rpassword::prompt_password("again: ").map_err(|e| format!("cannot read the password: {e}"))?;
+    if p != again {
+        return Err("the two passwords differ: nothing was changed".into());
+    }
+    Ok(p)
+}
+
+fn staff(command: StaffCommand) -> Result<(), String> {
+    use hallmark_province::staff::{self, Role, Staff};
+    let e = |e: hallmark_province::RecordsError| e.to_string();
+    match command {
+        StaffCommand::Add { pg, username, name, role, region, admin } => {
+            let role = Role::parse(&role).map_err(e)?;
+            if admin && role != Role::Province {
+                return Err("--admin is for a province user (--role province)".into());
+            }
+            staff::check_scope(role, &region).map_err(e)?;
+            let mut c = db(&pg.url()?)?;
+            hallmark_province::migrate(&mut c).map_err(e)?;
+            let hash = hallmark_dashboard::access::hash_password(&new_password(&username)?)?;
+            let s = Staff { username: username.clone(), display_name: name, role, region_code: region, admin, disabled: false };
+            staff::create(&mut c, &s, &hash).map_err(e)?;
+            staff::audit(&mut c, &format!("cli:{}", whoami()), "创建用户", &username).map_err(e)?;
+            outln!("user {username} added ({}, {})", role.as_str(), s.region_code);
+        }
+        StaffCommand::List { pg } => {
+            for s in staff::list(&mut db(&pg.url()?)?).map_err(e)? {
+                outln!(
+                    "{}  {}  {}  {}{}{}",
+                    s.username,
+                    s.display_name,
+                    s.role.as_str(),
+                    s.region_code,
+                    if s.admin { "  admin" } else { "" },
+                    if s.disabled { "  disabled" } else { "" }
+                );
+            }
+        }
+        StaffCommand::Disable { pg, username } => {
+            let mut c = db(&pg.url()?)?;
+            staff::set_disabled(&mut c, &username, true).map_err(e)?;
+            staff::audit(&mut c, &format!("cli:{}", whoami()), "停用用户", &username).map_err(e)?;
+            outln!("user {username} disabled");
+        }
+        StaffCommand::Enable { pg, username } => {
+            let mut c = db(&pg.url()?)?;
+            staff::set_disabled(&mut c, &username, false).map_err(e)?;
+            staff::audit(&mut c, &format!("cli:{}", whoami()), "启用用户", &username).map_err(e)?;
+            outln!("user {username} enabled");
+        }
+        StaffCommand::Reset { pg, username } => {
+            let mut c = db(&pg.url()?)?;
+            let hash = hallmark_dashboard::access::hash_password(&new_password(&username)?)?;
+            staff::set_password(&mut c, &username, &hash).map_err(e)?;
+            staff::audit(&mut c, &format!("cli:{}", whoami()), "重置密码", &username).map_err(e)?;
+            outln!("user {username}: password set, sessions ended");
         }
     }
     Ok(())

@@ -20,6 +20,7 @@ pub(crate) fn serve(
     idle_secs: u64,
     upstream: Option<String>,
     relay_every: u64,
+    postgres: Option<String>,
 ) -> Result<(), String> {
     let mut limits = hallmark_server::net::Limits::default();
     limits.idle = std::time::Duration::from_secs(idle_secs);
@@ -33,6 +34,7 @@ pub(crate) fn serve(
         limits,
         upstream,
         relay_every,
+        postgres,
     })
 }
 

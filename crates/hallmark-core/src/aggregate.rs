@@ -234,7 +234,8 @@ pub fn warn_visit_spread(panel: &mut Panel, rubric: &Rubric, visited_on: &[&str]
     }
 }
 
-fn spread(id: &str, name: &str, max_points: Decimal, scores: Vec<Option<Decimal>>) -> Spread {
+/// An item's spread over the assessors' scores: mean, min, max, σ and the outliers ([`is_outlier`]).
+pub fn spread(id: &str, name: &str, max_points: Decimal, scores: Vec<Option<Decimal>>) -> Spread {
     let known: Vec<Decimal> = scores.iter().flatten().copied().collect();
     let (mean, min, max, stddev) = if known.is_empty() {
         (None, None, None, None)

@@ -10,6 +10,8 @@
 
 pub mod dashboard;
 pub mod dataset;
+pub mod load;
+pub mod staff;
 
 use postgres::Client;
 
@@ -90,6 +92,64 @@ pub const MIGRATIONS: &[&str] = &[
     SELECT s.report_number, i.item_id, max(i.max_points), avg(i.max_points - i.points)
     FROM sheets s JOIN item_scores i ON i.inspection_id = s.inspection_id
     GROUP BY s.report_number, i.item_id;",
+    // 4 (issue #12): what the bureau dashboard serves beside the figures — each verified
+    // report's PDF and sidecar with its verification, the evidence photos per item (blobs by
+    // SHA-256, as ODK Central keeps them in PostgreSQL until an object store is configured),
+    // the bureau staff who log in, their sessions and the audit log of what they viewed or
+    // exported.
+    "ALTER TABLE evaluations ADD COLUMN replaces text;       -- 更正: the report number this one corrects
+    ALTER TABLE evaluations DROP CONSTRAINT evaluations_outcome_check;
+    ALTER TABLE evaluations ADD CONSTRAINT evaluations_outcome_check
+        CHECK (outcome IN ('pass', 'fail', 'vetoed', 'insufficient', 'incomplete', 'no_pass_line'));
+    CREATE TABLE blobs (
+        sha256  char(64) PRIMARY KEY,
+        size    bigint NOT NULL CHECK (size >= 0),
+        bytes   bytea NOT NULL
+    );
+    CREATE TABLE reports (
+        report_number  text PRIMARY KEY REFERENCES evaluations(report_number),
+        pdf_sha256     char(64) NOT NULL REFERENCES blobs(sha256),
+        sidecar        bytea NOT NULL,
+        signer         text NOT NULL,
+        verified_at    timestamptz NOT NULL,
+        verification   text NOT NULL,               -- `hallmark verify`'s lines, as checked on loading
+        loaded_by      text NOT NULL
+    );
+    CREATE TABLE evidence (
+        inspection_id  uuid NOT NULL REFERENCES sheets(inspection_id),
+        item_id        text NOT NULL,
+        sha256         char(64) NOT NULL REFERENCES blobs(sha256),
+        thumb_sha256   char(64) REFERENCES blobs(sha256),
+        caption        text NOT NULL DEFAULT '',
+        PRIMARY KEY (inspection_id, item_id, sha256)
+    );
+    CREATE INDEX evidence_by_blob ON evidence (sha256);
+    CREATE INDEX evidence_by_thumb ON evidence (thumb_sha256);
+    CREATE TABLE staff (
+        username       text PRIMARY KEY CHECK (username ~ '^[a-z0-9._-]{2,40}$'),
+        display_name   text NOT NULL,
+        password_hash  text NOT NULL,               -- argon2id, PHC string
+        role           text NOT NULL CHECK (role IN ('province', 'city', 'auditor')),
+        region_code    char(6) NOT NULL,            -- what the user sees: a province's or a city's code
+        admin          boolean NOT NULL DEFAULT false,
+        disabled       boolean NOT NULL DEFAULT false,
+        created_at     timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE staff_sessions (
+        token_sha256   char(64) PRIMARY KEY,        -- the cookie's token is never stored
+        username       text NOT NULL REFERENCES staff(username),
+        csrf           text NOT NULL,
+        created_at     timestamptz NOT NULL DEFAULT now(),
+        expires_at     timestamptz NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id        bigserial PRIMARY KEY,
+        at        timestamptz NOT NULL DEFAULT now(),
+        username  text NOT NULL,
+        action    text NOT NULL,
+        target    text NOT NULL
+    );
+    CREATE INDEX audit_log_at ON audit_log (at DESC);",
 ];
 
 /// Brings the schema to the newest version; returns the version it is at. Safe to run from

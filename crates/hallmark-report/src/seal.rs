@@ -554,7 +554,7 @@ impl Trust {
 /// signature — and with `bundles` recomputes from the raw bundles. Says whether the files are
 /// intact, not who signed them: [`verify_trusted`] asks that too.
 pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, ReportError> {
-    check(pdf_path, bundles, None)
+    check(pdf_path, bundles, None).map(|(v, _)| v)
 }
 
 /// [`verify`], and the signer: the sidecar's certificate chain must lead to a trusted root
@@ -562,10 +562,40 @@ pub fn verify(pdf_path: &Path, bundles: Option<&Path>) -> Result<Verification, R
 /// only with `--signer-cert`, the weaker result. With `bundles`, every bundle's chain is
 /// checked too (role assessor, at the same time). `ok` only when all of it checks out.
 pub fn verify_trusted(pdf_path: &Path, bundles: Option<&Path>, trust: &Trust) -> Result<Verification, ReportError> {
-    check(pdf_path, bundles, Some(trust))
+    check(pdf_path, bundles, Some(trust)).map(|(v, _)| v)
 }
 
-fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Result<Verification, ReportError> {
+/// What `verify --bundles` recomputed from the bundles: the records a province keeps of a
+/// verified report (issue #12) are these, never the sidecar's claims.
+#[derive(Debug, Clone)]
+pub struct Recomputed {
+    pub sidecar: Sidecar,
+    pub rubric: Rubric,
+    pub panel: hallmark_core::aggregate::Panel,
+    /// One per assessor, in the report's order.
+    pub sheets: Vec<RecomputedSheet>,
+}
+
+/// One assessor's inspection as the bundles hold it.
+#[derive(Debug, Clone)]
+pub struct RecomputedSheet {
+    /// The newest manifest of the inspection (its events are the union over its bundles).
+    pub manifest: Manifest,
+    pub events: Vec<Event>,
+    pub sheet: hallmark_core::score::ScoreSheet,
+    /// The bundle files in `bundles` that hold this inspection.
+    pub files: Vec<PathBuf>,
+}
+
+/// [`verify_trusted`] with the bundles, and what it recomputed from them when every check
+/// passed (`None` otherwise: a report that does not verify yields no records).
+pub fn verify_recomputed(pdf_path: &Path, bundles: &Path, trust: &Trust) -> Result<(Verification, Option<Recomputed>), ReportError> {
+    let (v, r) = check(pdf_path, Some(bundles), Some(trust))?;
+    let r = if v.ok { r } else { None };
+    Ok((v, r))
+}
+
+fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Result<(Verification, Option<Recomputed>), ReportError> {
     let pdf = std::fs::read(pdf_path).map_err(|e| ReportError::Input(format!("{}: cannot read: {e} (check the path)", pdf_path.display())))?;
     let side_path = sidecar_path(pdf_path);
     let side_text = std::fs::read(&side_path).map_err(|e| {
@@ -644,12 +674,13 @@ fn check(pdf_path: &Path, bundles: Option<&Path>, trust: Option<&Trust>) -> Resu
             v.note(format!("{} lies beside the report but is not a valid statement about it ({why}): ignored", status_path(pdf_path).display()))
         }
     }
+    let mut recomputed = None;
     if let Some(dir) = bundles {
         let floor = v.signer.as_ref().map(|t| t.signer.not_before);
         let chains = trust.map(|t| BundleTrust { trust: t, at, floor, pre_certificate: matches!(side, Sidecar::V1(_)) });
-        recompute(&side, dir, chains.as_ref(), &mut v)?;
+        recomputed = recompute(&side, dir, chains.as_ref(), &mut v)?;
     }
-    Ok(v)
+    Ok((v, recomputed))
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -790,7 +821,7 @@ struct BundleTrust<'a> {
 }
 
 /// Recomputes every score and the Merkle root from the bundles in `dir`.
-fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &mut Verification) -> Result<(), ReportError> {
+fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &mut Verification) -> Result<Option<Recomputed>, ReportError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| ReportError::Input(format!("{}: cannot list: {e}", dir.display())))?
         .flatten()
@@ -800,6 +831,7 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
     files.sort();
     // Union of each inspection's events across its bundles (as an import would do).
     let mut by_inspection: BTreeMap<String, (Manifest, BTreeMap<String, Event>)> = BTreeMap::new();
+    let mut files_of: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for f in &files {
         let opened = match bundle_verify::open_for_audit(f) {
             Ok(o) => {
@@ -828,6 +860,7 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
         if let Some(chains) = chains {
             bundle_chain(&manifest, &bundle_id, f, side, chains, v);
         }
+        files_of.entry(manifest.inspection.id.clone()).or_default().push(f.clone());
         let entry = by_inspection.entry(manifest.inspection.id.clone()).or_insert_with(|| (manifest.clone(), BTreeMap::new()));
         for e in events_of(&manifest) {
             entry.1.insert(e.id.clone(), e);
@@ -838,6 +871,7 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
         }
     }
     let mut sheets = Vec::new();
+    let mut kept = Vec::new();
     let mut leaves = Vec::new();
     let mut rubric: Option<Rubric> = None;
     for a in side.assessors() {
@@ -905,13 +939,22 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
         } else if differences == 0 {
             v.pass(format!("{}: all {} items and the total {total} recomputed from the bundle match", a.name, sheet.items.len()));
         }
+        kept.push(RecomputedSheet {
+            manifest: m.clone(),
+            events: events.clone(),
+            sheet: sheet.clone(),
+            files: files_of.get(&a.inspection_id).cloned().unwrap_or_default(),
+        });
         sheets.push(sheet);
         rubric.get_or_insert(r);
     }
+    let mut recomputed = None;
     if let Some(r) = rubric {
         if sheets.len() == side.assessors().len() {
             match aggregate(&r, &sheets) {
                 Ok(panel) => {
+                    recomputed =
+                        Some(Recomputed { sidecar: side.clone(), rubric: r.clone(), panel: panel.clone(), sheets: std::mem::take(&mut kept) });
                     let fs = panel.final_score.map(fmt);
                     if fs == *side.final_score() && panel.conclusion.text() == side.conclusion() {
                         v.pass(format!("final score {} and conclusion recomputed: {}", fs.as_deref().unwrap_or("—"), side.conclusion()));
@@ -933,7 +976,7 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
         Ok(r) => r,
         Err(e) => {
             v.fail(e);
-            return Ok(());
+            return Ok(None);
         }
     };
     if root == *side.merkle_root() {
@@ -945,7 +988,7 @@ fn recompute(side: &Sidecar, dir: &Path, chains: Option<&BundleTrust<'_>>, v: &m
             &side.merkle_root().get(..16).unwrap_or("")
         ));
     }
-    Ok(())
+    Ok(recomputed)
 }
 
 /// One bundle's signer: its chain (bundle v2's `device.certificates`) leads to a trusted root

@@ -163,6 +163,8 @@ pub struct Config {
     pub upstream: Option<String>,
     /// Seconds between relay passes.
     pub relay_every: u64,
+    /// The province records (`--postgres URL`): the bureau dashboard's pages are served when set.
+    pub postgres: Option<String>,
 }
 
 /// Now, as the store writes times.
@@ -198,8 +200,16 @@ pub fn run(config: Config) -> Result<(), String> {
     if let Some(up) = &config.upstream {
         relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), identity.clone(), backend.clone());
     }
+    let dashboard = match &config.postgres {
+        Some(url) => {
+            let pool = hallmark_dashboard::Pool::open(url, 8)?;
+            eprintln!("hallmark serve: the bureau dashboard's pages over {}", hallmark_province::redact(url));
+            Some(hallmark_dashboard::router(hallmark_dashboard::Dashboard::new(pool)))
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start: {e}"))?;
-    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend, admin_token))
+    runtime.block_on(net::serve(config.listen.clone(), config.limits, identity, backend, admin_token, dashboard))
 }
 
 /// The admin token for remote admin verbs: `DIR/admin.token` (0600), made on the first start.

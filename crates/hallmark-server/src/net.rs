@@ -40,6 +40,7 @@ pub async fn serve(
     identity: Arc<ServerIdentity>,
     backend: Arc<dyn Backend>,
     admin_token: String,
+    dashboard: Option<axum::Router>,
 ) -> Result<(), String> {
     let chain = certificate::read_chain("the server certificate", &identity.certificates).map_err(|e| e.to_string())?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
@@ -57,7 +58,11 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let name = identity.leaf.name.clone();
     let app = Arc::new(App { backend, identity, limits, admin_token });
-    let service = hyper_util::service::TowerToHyperService::new(router(app));
+    let routes = match dashboard {
+        Some(pages) => router(app).merge(pages),
+        None => router(app),
+    };
+    let service = hyper_util::service::TowerToHyperService::new(routes);
     println!("listening on https://{addr} as '{name}'");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();

@@ -1,0 +1,208 @@
+//! A signed report into the province's records (issue #12): verified exactly as `hallmark
+//! verify --bundles --trust` does — every score, the final result and the evidence Merkle root
+//! recomputed from the bundles, the lead's and every assessor's certificate checked — and then
+//! the records are what was *recomputed*, never the sidecar's claims. A report that does not
+//! verify writes nothing and says why.
+
+use std::path::Path;
+
+use hallmark_bundle::format::{FileKind, ListedFile};
+use hallmark_bundle::verify::{self as bundle_verify, FileSink};
+use hallmark_core::aggregate::Conclusion;
+use hallmark_core::num::fmt;
+use hallmark_province::load::{self, EvaluationRecord, EventRecord, EvidenceRecord, Loaded, SheetRecord};
+use hallmark_report::seal::{self, Recomputed, Trust};
+use postgres::Client;
+use sha2::{Digest, Sha256};
+
+/// What loading a report did.
+#[derive(Debug)]
+pub struct Intake {
+    pub report_number: String,
+    pub hall_id: String,
+    pub loaded: Loaded,
+    /// New blobs written (photos, thumbnails, the PDF).
+    pub blobs: usize,
+    pub verification: String,
+}
+
+/// Verifies `pdf` (its sidecar beside it) against the bundles in `bundles` and `trust`, then
+/// writes its records. The hall is the one the bundles' assignment names; `hall` is needed (and
+/// must agree) when they name none (bundles carried on a stick).
+pub fn load_report(db: &mut Client, pdf: &Path, bundles: &Path, trust: &Trust, hall: Option<&str>, loaded_by: &str) -> Result<Intake, String> {
+    let (v, recomputed) = seal::verify_recomputed(pdf, bundles, trust).map_err(|e| e.to_string())?;
+    let Some(r) = recomputed else {
+        return Err(format!("{}: the report does not verify, nothing was loaded: {}", pdf.display(), v.failures()));
+    };
+    let hall_id = hall_of(&r, hall)?;
+    let pdf_bytes = std::fs::read(pdf).map_err(|e| format!("{}: cannot read: {e}", pdf.display()))?;
+    let sidecar = std::fs::read(seal::sidecar_path(pdf)).map_err(|e| format!("{}: cannot read the sidecar: {e}", pdf.display()))?;
+    let pdf_sha256 = hallmark_core::hex::hex(&Sha256::digest(&pdf_bytes));
+    // Blobs first (each idempotent); the rows that name them come after, in one transaction.
+    let mut blobs = usize::from(load::put_blob(db, &pdf_sha256, &pdf_bytes).map_err(|e| e.to_string())?);
+    for s in &r.sheets {
+        for f in &s.files {
+            blobs += keep_photos(db, f)?;
+        }
+    }
+    let record = record_of(&r, &hall_id, pdf_sha256, sidecar, &v, loaded_by)?;
+    let loaded = load::load(db, &record).map_err(|e| e.to_string())?;
+    Ok(Intake { report_number: record.report_number, hall_id, loaded, blobs, verification: v.text() })
+}
+
+/// The registry hall the panel's bundles name (all alike), or the one given.
+fn hall_of(r: &Recomputed, given: Option<&str>) -> Result<String, String> {
+    let mut named: Vec<&str> = r.sheets.iter().filter_map(|s| s.manifest.assignment.as_ref().and_then(|a| a.hall_id.as_deref())).collect();
+    named.sort();
+    named.dedup();
+    match (named.as_slice(), given) {
+        ([], Some(h)) => Ok(h.to_string()),
+        ([], None) => Err(format!(
+            "report {}: its bundles name no registry hall (they were not made from an assignment): pass --hall ID",
+            r.sidecar.report_number()
+        )),
+        ([one], None) => Ok(one.to_string()),
+        ([one], Some(h)) if *one == h => Ok(h.to_string()),
+        ([one], Some(h)) => Err(format!("report {}: its bundles name hall '{one}', not '{h}' (leave --hall out)", r.sidecar.report_number())),
+        (many, _) => {
+            Err(format!("report {}: its bundles name several halls ({}): a panel evaluates one hall", r.sidecar.report_number(), many.join(", ")))
+        }
+    }
+}
+
+fn outcome(c: &Conclusion) -> &'static str {
+    match c {
+        Conclusion::Pass { .. } => "pass",
+        Conclusion::Fail { .. } => "fail",
+        Conclusion::Vetoed { .. } => "vetoed",
+        Conclusion::Insufficient { .. } => "insufficient",
+        Conclusion::NoPassLine { .. } => "no_pass_line",
+        Conclusion::Incomplete { .. } => "incomplete",
+    }
+}
+
+fn record_of(
+    r: &Recomputed,
+    hall_id: &str,
+    pdf_sha256: String,
+    sidecar: Vec<u8>,
+    v: &seal::Verification,
+    loaded_by: &str,
+) -> Result<EvaluationRecord, String> {
+    let side = &r.sidecar;
+    let signed_at = match side.certified() {
+        Some(c) => c.signed_at.to_string(),
+        None => {
+            return Err(format!("report {}: a sidecar v1 carries no signing time; the province keeps certified reports only", side.report_number()))
+        }
+    };
+    let visited_on = r.sheets.iter().map(|s| s.manifest.inspection.visited_on.clone()).min().unwrap_or_default();
+    let mut sheets = Vec::new();
+    for s in &r.sheets {
+        let m = &s.manifest;
+        let thumbs: std::collections::BTreeMap<&str, &str> = m.photos.iter().map(|p| (p.sha256.as_str(), p.thumb_sha256.as_str())).collect();
+        sheets.push(SheetRecord {
+            inspection_id: m.inspection.id.clone(),
+            assessor: m.inspection.assessor_name.clone(),
+            device_key: m.device.public_key.clone(),
+            total: fmt(s.sheet.total),
+            items: s.sheet.items.iter().filter_map(|i| i.points.map(|p| (i.id.clone(), fmt(i.max), fmt(p)))).collect(),
+            events: s
+                .events
+                .iter()
+                .map(|e| EventRecord {
+                    id: e.id.clone(),
+                    key: e.key.clone(),
+                    value: e.value.as_ref().map(|v| v.to_string()),
+                    recorded_at: e.recorded_at.clone(),
+                })
+                .collect(),
+            evidence: m
+                .evidence
+                .iter()
+                .map(|e| EvidenceRecord {
+                    item_id: e.item_id.clone(),
+                    sha256: e.sha256.clone(),
+                    thumb_sha256: thumbs.get(e.sha256.as_str()).map(|t| t.to_string()),
+                    caption: e.caption.clone(),
+                })
+                .collect(),
+        });
+    }
+    let signer = v.signer.as_ref().map(|t| t.signer.name.clone()).unwrap_or_default();
+    Ok(EvaluationRecord {
+        report_number: side.report_number().clone(),
+        hall_id: hall_id.to_string(),
+        rubric_id: r.rubric.id.clone(),
+        rubric_version: r.rubric.version.clone(),
+        visited_on,
+        signed_at,
+        final_score: r.panel.final_score.map(fmt),
+        outcome: outcome(&r.panel.conclusion).into(),
+        valid_until: side.valid_until().clone(),
+        replaces: side.supersedes().map(|s| s.report_number.clone()),
+        sheets,
+        pdf_sha256,
+        sidecar,
+        signer,
+        verification: v.text(),
+        loaded_by: loaded_by.to_string(),
+    })
+}
+
+/// Keeps a bundle's photos and thumbnails as blobs, each checked against its hash as it is
+/// read (the bundle's own verification); returns how many were new.
+fn keep_photos(db: &mut Client, file: &Path) -> Result<usize, String> {
+    let opened = bundle_verify::open_for_audit(file).map_err(|e| e.to_string())?;
+    let mut sink = BlobSink { db, current: None, buffer: Vec::new(), new: 0, failed: None };
+    let result = opened.verify_files(&mut sink, &mut |_, _| {});
+    if let Some(e) = sink.failed.take() {
+        return Err(e);
+    }
+    result.map_err(|e| e.to_string())?;
+    Ok(sink.new)
+}
+
+struct BlobSink<'a> {
+    db: &'a mut Client,
+    current: Option<ListedFile>,
+    buffer: Vec<u8>,
+    new: usize,
+    failed: Option<String>,
+}
+
+impl FileSink for BlobSink<'_> {
+    fn start(&mut self, file: &ListedFile) -> hallmark_bundle::Result<bool> {
+        if !matches!(file.kind, FileKind::Photo | FileKind::Thumb) {
+            return Ok(false);
+        }
+        match load::has_blob(self.db, &file.sha256) {
+            Ok(true) => Ok(false),
+            Ok(false) => {
+                self.current = Some(file.clone());
+                self.buffer.clear();
+                Ok(true)
+            }
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                Ok(false)
+            }
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> hallmark_bundle::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> hallmark_bundle::Result<()> {
+        if let Some(f) = self.current.take() {
+            match load::put_blob(self.db, &f.sha256, &self.buffer) {
+                Ok(new) => self.new += usize::from(new),
+                Err(e) => self.failed = Some(e.to_string()),
+            }
+            self.buffer = Vec::new();
+        }
+        Ok(())
+    }
+}

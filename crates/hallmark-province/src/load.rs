@@ -1,0 +1,212 @@
+//! Writing a verified report's records (issue #12): the evaluation, its sheets, item scores,
+//! events and evidence, the PDF and its sidecar — in one transaction, so a page never shows
+//! half a report. The caller verified the report and recomputed every number from its bundles
+//! (`hallmark_report::seal::verify_recomputed`); this module only writes what it is given.
+//! Blobs are written first, each on its own and idempotently (keyed by SHA-256): a blob
+//! without rows is invisible and harmless, a row never names a blob that is not there.
+
+use postgres::Client;
+
+use crate::{RecordsError, Result};
+
+/// One signed, verified report as the province keeps it. Decimals and dates are text as the
+/// report prints them; PostgreSQL parses them (never a float).
+#[derive(Debug, Clone)]
+pub struct EvaluationRecord {
+    pub report_number: String,
+    pub hall_id: String,
+    pub rubric_id: String,
+    pub rubric_version: String,
+    /// The first visit day of the panel.
+    pub visited_on: String,
+    /// RFC 3339.
+    pub signed_at: String,
+    pub final_score: Option<String>,
+    /// `pass`, `fail`, `vetoed`, `insufficient` or `no_pass_line`.
+    pub outcome: String,
+    pub valid_until: Option<String>,
+    /// The report this one corrects (更正).
+    pub replaces: Option<String>,
+    pub sheets: Vec<SheetRecord>,
+    pub pdf_sha256: String,
+    pub sidecar: Vec<u8>,
+    /// Who signed, as the verification names them.
+    pub signer: String,
+    pub verification: String,
+    pub loaded_by: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SheetRecord {
+    pub inspection_id: String,
+    pub assessor: String,
+    pub device_key: String,
+    pub total: String,
+    /// (item id, max points, points); unanswered items have no row.
+    pub items: Vec<(String, String, String)>,
+    pub events: Vec<EventRecord>,
+    pub evidence: Vec<EvidenceRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub id: String,
+    pub key: String,
+    /// JSON text; `None` clears the key.
+    pub value: Option<String>,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvidenceRecord {
+    pub item_id: String,
+    pub sha256: String,
+    pub thumb_sha256: Option<String>,
+    pub caption: String,
+}
+
+/// Keeps a blob by its SHA-256 (the caller hashed it); `true` when it was new.
+pub fn put_blob(db: &mut Client, sha256: &str, bytes: &[u8]) -> Result<bool> {
+    let n = db.execute(
+        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+        &[&sha256, &(bytes.len() as i64), &bytes],
+    )?;
+    Ok(n == 1)
+}
+
+/// Whether a blob is held.
+pub fn has_blob(db: &mut Client, sha256: &str) -> Result<bool> {
+    Ok(db.query_one("SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", &[&sha256])?.get(0))
+}
+
+/// A blob's bytes.
+pub fn blob(db: &mut Client, sha256: &str) -> Result<Option<Vec<u8>>> {
+    Ok(db.query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])?.map(|r| r.get(0)))
+}
+
+/// What loading did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    New {
+        sheets: usize,
+        events: usize,
+        photos: usize,
+    },
+    /// The report was loaded before; nothing changed.
+    Already,
+}
+
+/// Writes one evaluation in one transaction. Refuses a hall not in the records, a blob not
+/// held, and a sheet another report already holds (one inspection belongs to one report).
+pub fn load(db: &mut Client, r: &EvaluationRecord) -> Result<Loaded> {
+    let mut tx = db.transaction()?;
+    let held: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM evaluations WHERE report_number = $1)", &[&r.report_number])?.get(0);
+    if held {
+        return Ok(Loaded::Already);
+    }
+    let hall: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM halls WHERE id = $1)", &[&r.hall_id])?.get(0);
+    if !hall {
+        return Err(RecordsError::Invalid(format!(
+            "hall '{}' is not in the province's records: import the hall registry first (hallmark records halls --import FILE.xlsx)",
+            r.hall_id
+        )));
+    }
+    for s in &r.sheets {
+        let other: Option<String> =
+            tx.query_opt("SELECT report_number FROM sheets WHERE inspection_id = $1::text::uuid", &[&s.inspection_id])?.map(|row| row.get(0));
+        if let Some(other) = other {
+            return Err(RecordsError::Invalid(format!(
+                "{}'s inspection {} is held already as part of report {other}: one inspection belongs to one report",
+                s.assessor, s.inspection_id
+            )));
+        }
+    }
+    tx.execute(
+        "INSERT INTO evaluations (report_number, hall_id, rubric_id, rubric_version, visited_on, signed_at, final_score, outcome, valid_until, assessors, replaces)
+         VALUES ($1, $2, $3, $4, $5::text::date, $6::text::timestamptz, $7::text::numeric, $8, $9::text::date, $10, $11)",
+        &[
+            &r.report_number,
+            &r.hall_id,
+            &r.rubric_id,
+            &r.rubric_version,
+            &r.visited_on,
+            &r.signed_at,
+            &r.final_score,
+            &r.outcome,
+            &r.valid_until,
+            &(r.sheets.len() as i32),
+            &r.replaces,
+        ],
+    )?;
+    let mut events = 0;
+    let mut photos = 0;
+    let item = tx.prepare(
+        "INSERT INTO item_scores (inspection_id, item_id, max_points, points) VALUES ($1::text::uuid, $2, $3::text::numeric, $4::text::numeric)",
+    )?;
+    let event = tx.prepare(
+        "INSERT INTO events (id, inspection_id, key, value, recorded_at) VALUES ($1::text::uuid, $2::text::uuid, $3, $4::text::jsonb, $5::text::timestamptz)
+         ON CONFLICT (id) DO NOTHING",
+    )?;
+    let evidence = tx.prepare(
+        "INSERT INTO evidence (inspection_id, item_id, sha256, thumb_sha256, caption) VALUES ($1::text::uuid, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )?;
+    for s in &r.sheets {
+        tx.execute(
+            "INSERT INTO sheets (inspection_id, report_number, assessor, device_key, total) VALUES ($1::text::uuid, $2, $3, $4, $5::text::numeric)",
+            &[&s.inspection_id, &r.report_number, &s.assessor, &s.device_key, &s.total],
+        )?;
+        for (id, max, points) in &s.items {
+            tx.execute(&item, &[&s.inspection_id, id, max, points])?;
+        }
+        for e in &s.events {
+            events += tx.execute(&event, &[&e.id, &s.inspection_id, &e.key, &e.value, &e.recorded_at])? as usize;
+        }
+        for p in &s.evidence {
+            photos += tx.execute(&evidence, &[&s.inspection_id, &p.item_id, &p.sha256, &p.thumb_sha256, &p.caption])? as usize;
+        }
+    }
+    tx.execute(
+        "INSERT INTO evaluation_items (report_number, item_id, max_points, mean_lost)
+         SELECT s.report_number, i.item_id, max(i.max_points), avg(i.max_points - i.points)
+         FROM sheets s JOIN item_scores i ON i.inspection_id = s.inspection_id
+         WHERE s.report_number = $1 GROUP BY s.report_number, i.item_id",
+        &[&r.report_number],
+    )?;
+    tx.execute(
+        "INSERT INTO reports (report_number, pdf_sha256, sidecar, signer, verified_at, verification, loaded_by) VALUES ($1, $2, $3, $4, now(), $5, $6)",
+        &[&r.report_number, &r.pdf_sha256, &r.sidecar, &r.signer, &r.verification, &r.loaded_by],
+    )?;
+    tx.commit()?;
+    Ok(Loaded::New { sheets: r.sheets.len(), events, photos })
+}
+
+/// A hall of the registry as the records keep it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallRecord {
+    pub id: String,
+    pub region_code: String,
+    pub name: String,
+    pub address: String,
+    pub level: String,
+}
+
+/// Adds or updates halls by id, in one transaction: (added, updated).
+pub fn upsert_halls(db: &mut Client, halls: &[HallRecord]) -> Result<(u64, u64)> {
+    let mut tx = db.transaction()?;
+    let (mut added, mut updated) = (0, 0);
+    for h in halls {
+        let row = tx.query_one(
+            "INSERT INTO halls (id, region_code, name, address, level) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET region_code = EXCLUDED.region_code, name = EXCLUDED.name, address = EXCLUDED.address, level = EXCLUDED.level
+             RETURNING (xmax = 0)",
+            &[&h.id, &h.region_code, &h.name, &h.address, &h.level],
+        )?;
+        if row.get::<_, bool>(0) {
+            added += 1
+        } else {
+            updated += 1
+        }
+    }
+    tx.commit()?;
+    Ok((added, updated))
+}
