@@ -470,3 +470,248 @@ fn a_report_that_does_not_verify_loads_nothing() {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not trusted"), "{o:?}");
     assert_eq!(count(&mut db), before, "a refused report wrote rows or blobs");
 }
+
+/// Debian's Chromium through chromedriver (W3C WebDriver over loopback HTTP), headless, with
+/// the bureau root trusted in its own certificate store (certutil into `home`'s NSS database):
+/// the pages are met as a bureau's browser meets them, TLS included.
+struct Chrome {
+    child: Child,
+    agent: ureq::Agent,
+    base: String,
+    session: String,
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Chrome {
+    /// `None` when chromedriver is not installed and the e2e tests were not asked for.
+    fn start(home: &Path, root: &Path, downloads: &Path) -> Option<Chrome> {
+        if !Path::new("/usr/bin/chromedriver").exists() {
+            assert!(std::env::var_os("HALLMARK_E2E").is_none(), "HALLMARK_E2E is set but chromedriver is missing: run scripts/setup.sh --app");
+            eprintln!("skipped: no /usr/bin/chromedriver (scripts/setup.sh --app installs it)");
+            return None;
+        }
+        let nss = home.join(".pki/nssdb");
+        std::fs::create_dir_all(&nss).unwrap();
+        let db = format!("sql:{}", nss.display());
+        let run = |args: &[&str]| {
+            let o = Command::new("certutil").args(args).output().unwrap();
+            assert!(o.status.success(), "certutil {args:?}: {o:?}");
+        };
+        run(&["-N", "-d", &db, "--empty-password"]);
+        run(&["-A", "-d", &db, "-n", "hallmark bureau root", "-t", "C,,", "-i", s(root)]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(60)).build();
+        let started = std::time::Instant::now();
+        while agent.get(&format!("{base}/status")).call().is_err() {
+            assert!(started.elapsed().as_secs() < 20, "chromedriver did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1920,1080"],
+                "prefs": {"download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false}
+            }
+        }}});
+        let v: serde_json::Value = agent.post(&format!("{base}/session")).send_json(caps).unwrap().into_json().unwrap();
+        let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
+        Some(Chrome { child, agent, base, session })
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let r = match body {
+            Some(b) => self.agent.request(method, &url).send_json(b),
+            None => self.agent.request(method, &url).call(),
+        };
+        match r {
+            Ok(r) => r.into_json::<serde_json::Value>().unwrap()["value"].clone(),
+            Err(ureq::Error::Status(code, r)) => panic!("webdriver {method} {path}: {code} {}", r.into_string().unwrap_or_default()),
+            Err(e) => panic!("webdriver {method} {path}: {e}"),
+        }
+    }
+
+    fn go(&self, url: &str) {
+        self.cmd("POST", "/url", Some(serde_json::json!({ "url": url })));
+    }
+
+    fn js(&self, script: &str) -> serde_json::Value {
+        self.cmd("POST", "/execute/sync", Some(serde_json::json!({ "script": script, "args": [] })))
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.cmd("POST", "/element", Some(serde_json::json!({"using": "css selector", "value": css})));
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {v}")).to_string()
+    }
+
+    /// Waits (up to 10 s) until `css` matches: after a click that navigates.
+    fn wait(&self, css: &str) {
+        let started = std::time::Instant::now();
+        loop {
+            let found = self.js(&format!("return document.readyState === 'complete' && document.querySelector({}) !== null", serde_json::json!(css)));
+            if found.as_bool() == Some(true) {
+                return;
+            }
+            assert!(started.elapsed().as_secs() < 10, "nothing matches {css} on {}", self.body_text());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        self.wait(css);
+        let e = self.find(css);
+        self.cmd("POST", &format!("/element/{e}/click"), Some(serde_json::json!({})));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        self.wait(css);
+        let e = self.find(css);
+        self.cmd("POST", &format!("/element/{e}/value"), Some(serde_json::json!({ "text": text })));
+    }
+
+    fn body_text(&self) -> String {
+        self.js("return document.body.innerText").as_str().unwrap_or("").to_string()
+    }
+
+    fn size(&self, width: u32, height: u32) {
+        self.cmd("POST", "/window/rect", Some(serde_json::json!({"width": width, "height": height})));
+    }
+
+    fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD.decode(self.cmd("GET", "/screenshot", None).as_str().unwrap()).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("dashboard-{name}.png")), png).unwrap();
+    }
+}
+
+#[test]
+fn a_bureau_uses_the_dashboard_in_chromium() {
+    let Some(admin_url) = pg_url() else { return };
+    let p = Province::new(&admin_url, "browser");
+    let tmp = tempfile::tempdir().unwrap();
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let Some(c) = Chrome::start(&tmp.path().join("home"), &p.dir.join("bureau-root.pem"), &downloads) else { return };
+    let url = |path: &str| format!("{}{path}", p.server.url);
+    for (w, h) in [(1920, 1080), (1280, 800)] {
+        c.size(w, h);
+        c.go(&url("/halls"));
+        assert!(c.body_text().contains("工作人员登录"), "an anonymous visit goes to 登录: {}", c.body_text());
+        c.screenshot(&format!("01-login-{w}"));
+        c.type_into("input[name=username]", "sheng");
+        c.type_into("input[name=password]", PASSWORD);
+        c.click("form[action='/login'] button");
+        let text = c.body_text();
+        // The 150 generated halls and the demo registry's 4 Liaoning ones; its 2 Jiangsu halls are another province's.
+        assert!(text.contains("共 154 家，第 1 / 4 页"), "{text}");
+        c.screenshot(&format!("02-halls-{w}"));
+        // Filter to 铁岭市, sort by score, highest first.
+        c.js("document.querySelector('select[name=city]').value = '211200'; document.querySelector('select[name=result]').value = 'pass';");
+        c.click("form.filters button[type=submit]");
+        c.click("th a[href*='sort=score']");
+        c.click("th a[href*='sort=score']");
+        let text = c.body_text();
+        assert!(text.contains("最近得分 ▼"), "{text}");
+        let cities = c.js("return [...document.querySelectorAll('table.halls tbody tr td:nth-child(2)')].map(td => td.innerText)");
+        assert!(cities.as_array().unwrap().iter().all(|v| v.as_str().unwrap().starts_with("铁岭市")), "{cities}");
+        let scores: Vec<String> = c
+            .js("return [...document.querySelectorAll('table.halls tbody tr td:nth-child(5)')].map(td => td.innerText)")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let mut sorted = scores.clone();
+        sorted.sort_by(|a, b| b.parse::<f64>().unwrap().partial_cmp(&a.parse::<f64>().unwrap()).unwrap());
+        assert!(!scores.is_empty() && scores == sorted, "{scores:?}");
+        c.screenshot(&format!("03-halls-tieling-by-score-{w}"));
+        // The demo's hall: its history, the panel, photos, the signed report.
+        c.click(&format!("a[href='/halls/{TIELING}']"));
+        let text = c.body_text();
+        for want in ["铁岭县医疗保障事务服务中心", "历次评价", "90.2", "评价组评分", "现场照片", "核验通过", "下载报告 PDF"]
+        {
+            assert!(text.contains(want), "the hall page lacks {want}: {text}");
+        }
+        c.screenshot(&format!("04-hall-{w}"));
+        c.js("document.querySelector('table.panel').scrollIntoView()");
+        c.screenshot(&format!("05-hall-panel-{w}"));
+        c.js("document.querySelector('.photos').scrollIntoView()");
+        // Thumbnails load lazily: once in view, every one arrives (a JPEG the browser decodes).
+        let started = std::time::Instant::now();
+        loop {
+            let pending = c.js("return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).length").as_i64().unwrap();
+            let total = c.js("return document.images.length").as_i64().unwrap();
+            if pending == 0 && total == 15 {
+                break;
+            }
+            assert!(started.elapsed().as_secs() < 15, "{pending} of {total} thumbnails did not load");
+            c.js("window.scrollBy(0, 400)");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        c.js("document.querySelector('.photos').scrollIntoView()");
+        c.screenshot(&format!("06-hall-photos-{w}"));
+        c.go(&url("/items?city=211200"));
+        assert!(c.body_text().contains("扣分项分析"));
+        c.screenshot(&format!("07-items-{w}"));
+        c.go(&url("/due?days=365"));
+        assert!(c.body_text().contains("天后到期") || c.body_text().contains("已过期"));
+        c.screenshot(&format!("08-due-{w}"));
+        c.go(&url("/staff"));
+        c.screenshot(&format!("09-staff-{w}"));
+        c.click("nav form button");
+        assert!(c.body_text().contains("工作人员登录"), "logged out");
+    }
+    // Download the report and its sidecar in the browser, then verify them as anyone would.
+    c.size(1920, 1080);
+    c.go(&url("/login"));
+    c.type_into("input[name=username]", "tieling");
+    c.type_into("input[name=password]", PASSWORD);
+    c.click("form[action='/login'] button");
+    c.go(&url(&format!("/halls/{TIELING}")));
+    c.click("a[href$='/pdf']");
+    c.click("a[href$='/sidecar']");
+    let ascii: String = p.report_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let pdf = downloads.join(format!("{ascii}.pdf"));
+    let side = downloads.join(format!("{ascii}.pdf.sig.json"));
+    let started = std::time::Instant::now();
+    while !(pdf.exists() && side.exists()) {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the downloads did not arrive: {:?}",
+            std::fs::read_dir(&downloads).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let o = Command::new(env!("CARGO_BIN_EXE_hallmark")).args(["verify", s(&pdf), "--trust", s(&p.dir.join("bureau-root.pem"))]).output().unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("verified: the report is intact and signed by"), "{o:?}");
+    // Another city's user cannot open the hall (403, said in Chinese).
+    c.click("nav form button");
+    c.type_into("input[name=username]", "shenyang");
+    c.type_into("input[name=password]", PASSWORD);
+    c.click("form[action='/login'] button");
+    c.go(&url(&format!("/halls/{TIELING}")));
+    let text = c.body_text();
+    assert!(text.contains("无权查看") && text.contains("不在您的管辖区域内") && !text.contains("90.2"), "{text}");
+    c.screenshot("10-other-city-refused-1920");
+}

@@ -55,7 +55,20 @@ pub fn router(d: Arc<Dashboard>) -> Router {
         .route("/staff/{username}/{action}", post(staff_change))
         .route("/audit", get(audit_log_page))
         .layer(axum::middleware::map_response(secure_headers))
+        .layer(axum::middleware::from_fn(server_timing))
         .with_state(d)
+}
+
+/// `Server-Timing: app;dur=MS`: the time the server spent on a request, rendering included
+/// (pages are built whole before they are sent) — what scripts/bench-dashboard.sh measures.
+async fn server_timing(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut r = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        r.headers_mut().insert("server-timing", v);
+    }
+    r
 }
 
 async fn secure_headers(mut r: Response) -> Response {
@@ -205,6 +218,21 @@ fn item_name(rubrics: &[Arc<Rubric>], item: &str) -> String {
         }
     }
     item.to_string()
+}
+
+/// An item's place in the rubric that names it (unknown items last, by id).
+fn item_order(rubrics: &[Arc<Rubric>], item: &str) -> (usize, String) {
+    let at = rubrics.iter().find_map(|r| r.item.iter().position(|i| i.id == item)).unwrap_or(usize::MAX);
+    (at, item.to_string())
+}
+
+/// A decimal as the report prints it ("90.20" → "90.2", "4.00" → "4").
+fn n(s: &str) -> String {
+    Decimal::from_str(s).map(|d| d.normalize().to_string()).unwrap_or_else(|_| s.to_string())
+}
+
+fn n_opt(s: Option<&str>) -> String {
+    s.map(n).unwrap_or_else(|| "—".into())
 }
 
 fn rubrics_of(db: &mut Client, region: &str) -> Result<Vec<Arc<Rubric>>, Response> {
@@ -492,7 +520,7 @@ async fn halls(State(d): St, headers: HeaderMap, Query(hq): Query<HallQuery>) ->
                 esc(&l.region_code),
                 html::level(&r.level),
                 esc(&r.rubric_id.as_deref().map(rubric_title).unwrap_or_default()),
-                esc(l.final_score.as_deref().unwrap_or("—")),
+                esc(&n_opt(l.final_score.as_deref())),
                 l.outcome.as_deref().unwrap_or("none"),
                 html::outcome(l.outcome.as_deref()),
                 esc(l.signed_on.as_deref().unwrap_or("—")),
@@ -565,7 +593,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
                 esc(&ev.rubric_version),
                 esc(&ev.visited_on),
                 esc(&ev.signed_on),
-                esc(ev.final_score.as_deref().unwrap_or("—")),
+                esc(&n_opt(ev.final_score.as_deref())),
                 esc(&ev.outcome),
                 html::outcome(Some(&ev.outcome)),
                 esc(ev.valid_until.as_deref().unwrap_or("—")),
@@ -574,7 +602,8 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
         }
         body.push_str("</tbody></table></section>");
         // 与上次评价比较
-        let now_items = q::evaluation_items(db, &e.report_number).map_err(db_err)?;
+        let mut now_items = q::evaluation_items(db, &e.report_number).map_err(db_err)?;
+        now_items.sort_by_key(|(i, _, _)| item_order(&rubrics, i));
         body.push_str(&format!("<section><h3>与上次评价比较（{}）</h3>", esc(&e.report_number)));
         match at.checked_sub(1).map(|p| &evals[p]) {
             None => body.push_str("<p class=\"empty\">这是该服务大厅的第一次评价，没有可比较的上次评价。</p>"),
@@ -584,7 +613,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
                     "<p class=\"meta\">上次：{}（{}，{} 分）</p><table><thead><tr><th>评价项目</th><th>分值</th><th>上次平均扣分</th><th>本次平均扣分</th><th>变化</th></tr></thead><tbody>",
                     esc(&prev.report_number),
                     esc(&prev.visited_on),
-                    esc(prev.final_score.as_deref().unwrap_or("—"))
+                    esc(&n_opt(prev.final_score.as_deref()))
                 ));
                 for (item, max, now) in &now_items {
                     let was = before.get(item).and_then(|b| Decimal::from_str(b).ok());
@@ -598,7 +627,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
                     body.push_str(&format!(
                         "<tr class=\"{cls}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
                         esc(&item_name(&rubrics, item)),
-                        esc(max),
+                        esc(&n(max)),
                         esc(&was.map(|w| w.normalize().to_string()).unwrap_or_else(|| "—".into())),
                         esc(&is.normalize().to_string()),
                         esc(&change)
@@ -620,7 +649,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
             }
             body.push_str("<th>平均</th><th>σ</th></tr></thead><tbody>");
             let mut items: Vec<(String, String)> = panel.iter().flat_map(|s| s.items.iter().map(|(i, m, _)| (i.clone(), m.clone()))).collect();
-            items.sort();
+            items.sort_by_key(|(i, _)| item_order(&rubrics, i));
             items.dedup();
             for (item, max) in &items {
                 let maxd = Decimal::from_str(max).unwrap_or_default();
@@ -629,7 +658,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
                     .map(|s| s.items.iter().find(|(i, _, _)| i == item).and_then(|(_, _, p)| Decimal::from_str(p).ok()))
                     .collect();
                 let sp = hallmark_core::aggregate::spread(item, "", maxd, scores.clone());
-                body.push_str(&format!("<tr><td>{}</td><td class=\"num\">{}</td>", esc(&item_name(&rubrics, item)), esc(max)));
+                body.push_str(&format!("<tr><td>{}</td><td class=\"num\">{}</td>", esc(&item_name(&rubrics, item)), esc(&n(max))));
                 for (k, s) in scores.iter().enumerate() {
                     let cls = if sp.outliers[k] { " class=\"num outlier\" title=\"离群：与其他评价人员平均分相差超过该项分值的四分之一\"" } else { " class=\"num\"" };
                     body.push_str(&format!("<td{cls}>{}</td>", s.map(|v| v.normalize().to_string()).unwrap_or_else(|| "—".into())));
@@ -642,14 +671,15 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
             }
             body.push_str("<tr class=\"total\"><td>合计</td><td></td>");
             for s in &panel {
-                body.push_str(&format!("<td class=\"num\">{}</td>", esc(&s.total)));
+                body.push_str(&format!("<td class=\"num\">{}</td>", esc(&n(&s.total))));
             }
-            body.push_str(&format!("<td class=\"num\">{}</td><td></td></tr></tbody></table>", esc(e.final_score.as_deref().unwrap_or("—"))));
+            body.push_str(&format!("<td class=\"num\">{}</td><td></td></tr></tbody></table>", esc(&n_opt(e.final_score.as_deref()))));
             body.push_str("<p class=\"hint\">标红为离群评分：与其他评价人员平均分相差超过该项分值的四分之一，请组长复核。</p>");
         }
         body.push_str("</section>");
         // 现场照片
-        let photos = q::photos(db, &e.report_number).map_err(db_err)?;
+        let mut photos = q::photos(db, &e.report_number).map_err(db_err)?;
+        photos.sort_by_key(|p| (item_order(&rubrics, &p.item_id), p.assessor.clone()));
         body.push_str("<section><h3>现场照片</h3>");
         if photos.is_empty() {
             body.push_str("<p class=\"empty\">本次评价没有照片。</p>");
@@ -937,8 +967,8 @@ async fn item_halls(State(d): St, headers: HeaderMap, Path(item): Path<String>, 
                 esc(name),
                 esc(&regions::city_of(code)),
                 esc(report),
-                esc(max),
-                esc(lost)
+                esc(&n(max)),
+                esc(&n(lost))
             ));
         }
         body.push_str("</tbody></table>");

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The bureau dashboard on the demo (issue #12): a throwaway PostgreSQL cluster on loopback, a
+# generated Liaoning province (150 halls × 5 years; --halls N for more) plus the demo's real
+# evaluation — five assessors' signed bundles, the lead's signed report, verified against them
+# and loaded with its photos — and `hallmark serve --postgres` on https://127.0.0.1:8443.
+# Stop it with Ctrl-C (the cluster stops with it).
+# Usage: scripts/dashboard-demo.sh [--halls N] [--listen ADDR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+halls=150
+listen=127.0.0.1:8443
+while (($#)); do
+  case $1 in
+    --halls) halls=$2; shift 2 ;;
+    --listen) listen=$2; shift 2 ;;
+    *) echo "dashboard-demo.sh: unknown argument '$1' (--halls N, --listen ADDR)" >&2; exit 2 ;;
+  esac
+done
+scripts/setup.sh
+cargo build --locked --workspace --exclude hallmark-bare-window --bins
+H=$PWD/${CARGO_TARGET_DIR:-target}/debug/hallmark
+out=$PWD/target/dashboard-demo
+[[ -f $out/pg/data/postmaster.pid ]] && scripts/postgres.sh stop "$out/pg"
+rm -rf "$out"; mkdir -p "$out"
+trap 'scripts/postgres.sh stop "$out/pg"' EXIT
+eval "$(scripts/postgres.sh start "$out/pg")"
+demo=$out/demo
+echo "== the demo: signed bundles of five Liaoning assessors, the lead's signed report"
+$H demo "$demo" --lead "$out/lead.db" >/dev/null
+$H import --db "$out/lead.db" "$demo"/*.hallmark >/dev/null
+$H report --db "$out/lead.db" --rubric liaoning-demo-window --details "$demo/report-details.toml" --out "$out/liaoning-report.pdf"
+echo "== the province records: $halls generated halls, the registry, the demo report verified and loaded"
+$H records generate --halls "$halls"
+$H records import-halls "$demo/sync/halls.xlsx"
+$H records load "$out/liaoning-report.pdf" --bundles "$demo" --trust "$demo/bureau-root.pem" --crl "$demo/bureau-crl.pem" --hall LN-211221-01
+password=demo-password-1
+export HALLMARK_STAFF_PASSWORD=$password
+$H records staff add --username sheng --name 省医保局管理员 --role province --region 210000 --admin
+$H records staff add --username tieling --name 铁岭市医保局 --role city --region 211200
+$H records staff add --username shenji --name 省局审计 --role auditor --region 210000
+cat <<TXT
+
+== the dashboard: https://$listen/
+   Its TLS certificate is issued by the demo bureau root: trust $demo/bureau-root.pem in the
+   browser (certificate settings → authorities → import), or accept the warning once.
+   Log in as sheng (省级管理员), tieling (铁岭市) or shenji (审计，只读); password $password
+   The demo's evaluation is 铁岭县医疗保障事务服务中心 (LN-211221-01).
+   Ctrl-C stops the server and the database.
+
+TXT
+$H serve --data "$out/server" --listen "$listen" --cert "$demo/sync/server.pem" --key "$demo/sync/server.key" \
+  --trust "$demo/bureau-root.pem" --trust "$demo/bureau-crl.pem" --postgres "$HALLMARK_PG"
