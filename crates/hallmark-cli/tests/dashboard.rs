@@ -123,6 +123,7 @@ impl Province {
             ok(&args, &pg);
         }
         let data = tmp.path().join("server");
+        ok(&["hall", "import", "--data", s(&data), s(&dir.join("sync/halls.xlsx"))], &pg);
         let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
             .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--postgres", &pg])
             .args(["--cert", s(&dir.join("sync/server.pem")), "--key", s(&dir.join("sync/server.key")), "--trust", s(&root)])
@@ -133,7 +134,26 @@ impl Province {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.split_whitespace().nth(2).unwrap_or_else(|| panic!("no listening line: {line:?}")).to_string();
-        Province { _tmp: tmp, dir, report, report_number, pg, admin_url: admin_url.to_string(), name, server: Server { child, url } }
+        let p = Province { _tmp: tmp, dir, report, report_number, pg, admin_url: admin_url.to_string(), name, server: Server { child, url } };
+        // The lead's and the tablets' devices present their certificates (a sync does), so the
+        // bureau can put them on a panel.
+        let mut devices: Vec<PathBuf> = std::fs::read_dir(p.dir.join("tablets")).unwrap().flatten().map(|e| e.path()).collect();
+        devices.push(lead);
+        for d in &devices {
+            ok(&["sync", "assignments", "--db", s(d), "--server", &p.server.url, "--trust", s(&root)], &p.pg);
+        }
+        p
+    }
+
+    /// The devices' keys by name, with their roles as the server's page offers them.
+    fn device_keys(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.dir.join("tablets")).unwrap().flatten() {
+            let pem = std::fs::read_to_string(e.path().join("certificate.pem")).unwrap();
+            let (_, key, name) = hallmark_server::device_certificate("t", &pem).unwrap();
+            out.push((name, key));
+        }
+        out
     }
 
     fn db(&self) -> postgres::Client {
@@ -266,6 +286,10 @@ fn every_role_meets_every_route_as_the_table_says() {
     let p = Province::new(&admin_url, "roles");
     let n = names(&p);
     let r = &p.report_number;
+    // An assignment on the demo's hall (铁岭县), commissioned by the province.
+    let sheng = Visitor::signed_in(&p, "sheng");
+    let made = commission(&p, &sheng, "TL-2027", TIELING, 5);
+    assert!(made.status == 200 && made.text().contains("已创建评价任务 TL-2027"), "{}", made.text());
     let routes: Vec<(String, [u16; 5])> = [
         //                                                  anonymous sheng tieling shenyang shenji
         ("/".to_string(), [303, 303, 303, 303, 303]),
@@ -290,6 +314,9 @@ fn every_role_meets_every_route_as_the_table_says() {
         ("/staff".to_string(), [303, 200, 403, 403, 403]),
         ("/audit".to_string(), [303, 200, 403, 403, 200]),
         ("/assets/dashboard.css".to_string(), [200, 200, 200, 200, 200]),
+        ("/assignments".to_string(), [303, 200, 200, 200, 200]),
+        ("/assignments/TL-2027".to_string(), [303, 200, 200, 403, 200]),
+        ("/assignments/NO-SUCH".to_string(), [303, 404, 404, 404, 404]),
     ]
     .into_iter()
     .collect();
@@ -337,6 +364,17 @@ fn every_role_meets_every_route_as_the_table_says() {
         let got = v.send("POST", "/staff", Some(&no_token), None);
         if got.status != 403 {
             wrong.push(format!("{} POST /staff without the CSRF token: {} (want 403)", who[k], got.status));
+        }
+    }
+    // A new assignment on the Tieling hall: the province and Tieling may, Shenyang and the auditor not.
+    for (k, v) in visitors.iter().enumerate().skip(1) {
+        let want = match who[k] {
+            "sheng" | "tieling" => 200,
+            _ => 403,
+        };
+        let got = commission(&p, v, &format!("TL-{k}"), TIELING, 5);
+        if got.status != want {
+            wrong.push(format!("{} POST /assignments: {} (want {want})", who[k], got.status));
         }
     }
     let got = visitors[0].send("POST", "/staff", Some(&[("username", "x")]), None);
@@ -581,6 +619,17 @@ impl Chrome {
         self.cmd("POST", &format!("/element/{e}/click"), Some(serde_json::json!({})));
     }
 
+    /// Clicks something that loads another page, and waits until the new page has loaded.
+    fn click_nav(&self, css: &str) {
+        self.js("window.__hallmark_old_page = true");
+        self.click(css);
+        let started = std::time::Instant::now();
+        while self.js("return window.__hallmark_old_page !== true && document.readyState === 'complete'").as_bool() != Some(true) {
+            assert!(started.elapsed().as_secs() < 10, "clicking {css} loaded no new page");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     fn type_into(&self, css: &str, text: &str) {
         self.wait(css);
         let e = self.find(css);
@@ -620,16 +669,16 @@ fn a_bureau_uses_the_dashboard_in_chromium() {
         c.screenshot(&format!("01-login-{w}"));
         c.type_into("input[name=username]", "sheng");
         c.type_into("input[name=password]", PASSWORD);
-        c.click("form[action='/login'] button");
+        c.click_nav("form[action='/login'] button");
         let text = c.body_text();
         // The 150 generated halls and the demo registry's 4 Liaoning ones; its 2 Jiangsu halls are another province's.
         assert!(text.contains("共 154 家，第 1 / 4 页"), "{text}");
         c.screenshot(&format!("02-halls-{w}"));
         // Filter to 铁岭市, sort by score, highest first.
         c.js("document.querySelector('select[name=city]').value = '211200'; document.querySelector('select[name=result]').value = 'pass';");
-        c.click("form.filters button[type=submit]");
-        c.click("th a[href*='sort=score']");
-        c.click("th a[href*='sort=score']");
+        c.click_nav("form.filters button[type=submit]");
+        c.click_nav("th a[href*='sort=score']");
+        c.click_nav("th a[href*='sort=score']");
         let text = c.body_text();
         assert!(text.contains("最近得分 ▼"), "{text}");
         let cities = c.js("return [...document.querySelectorAll('table.halls tbody tr td:nth-child(2)')].map(td => td.innerText)");
@@ -646,7 +695,7 @@ fn a_bureau_uses_the_dashboard_in_chromium() {
         assert!(!scores.is_empty() && scores == sorted, "{scores:?}");
         c.screenshot(&format!("03-halls-tieling-by-score-{w}"));
         // The demo's hall: its history, the panel, photos, the signed report.
-        c.click(&format!("a[href='/halls/{TIELING}']"));
+        c.click_nav(&format!("a[href='/halls/{TIELING}']"));
         let text = c.body_text();
         for want in ["铁岭县医疗保障事务服务中心", "历次评价", "90.2", "评价组评分", "现场照片", "核验通过", "下载报告 PDF"]
         {
@@ -678,7 +727,14 @@ fn a_bureau_uses_the_dashboard_in_chromium() {
         c.screenshot(&format!("08-due-{w}"));
         c.go(&url("/staff"));
         c.screenshot(&format!("09-staff-{w}"));
-        c.click("nav form button");
+        if w == 1920 {
+            let made = commission(&p, &Visitor::signed_in(&p, "sheng"), "TL-2027", TIELING, 5);
+            assert_eq!(made.status, 200, "{}", made.text());
+        }
+        c.go(&url("/assignments"));
+        assert!(c.body_text().contains("TL-2027"), "{}", c.body_text());
+        c.screenshot(&format!("10-assignments-{w}"));
+        c.click_nav("nav form button");
         assert!(c.body_text().contains("工作人员登录"), "logged out");
     }
     // Download the report and its sidecar in the browser, then verify them as anyone would.
@@ -686,7 +742,7 @@ fn a_bureau_uses_the_dashboard_in_chromium() {
     c.go(&url("/login"));
     c.type_into("input[name=username]", "tieling");
     c.type_into("input[name=password]", PASSWORD);
-    c.click("form[action='/login'] button");
+    c.click_nav("form[action='/login'] button");
     c.go(&url(&format!("/halls/{TIELING}")));
     c.click("a[href$='/pdf']");
     c.click("a[href$='/sidecar']");
@@ -706,12 +762,82 @@ fn a_bureau_uses_the_dashboard_in_chromium() {
     let o = Command::new(env!("CARGO_BIN_EXE_hallmark")).args(["verify", s(&pdf), "--trust", s(&p.dir.join("bureau-root.pem"))]).output().unwrap();
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("verified: the report is intact and signed by"), "{o:?}");
     // Another city's user cannot open the hall (403, said in Chinese).
-    c.click("nav form button");
+    c.click_nav("nav form button");
     c.type_into("input[name=username]", "shenyang");
     c.type_into("input[name=password]", PASSWORD);
-    c.click("form[action='/login'] button");
+    c.click_nav("form[action='/login'] button");
     c.go(&url(&format!("/halls/{TIELING}")));
     let text = c.body_text();
     assert!(text.contains("无权查看") && text.contains("不在您的管辖区域内") && !text.contains("90.2"), "{text}");
-    c.screenshot("10-other-city-refused-1920");
+    c.screenshot("11-other-city-refused-1920");
+}
+
+/// Commissions an evaluation of `hall` with the first `members` Liaoning assessors, the demo
+/// lead leading, through the page's form.
+fn commission(p: &Province, v: &Visitor, id: &str, hall: &str, members: usize) -> Reply {
+    let csrf = v.csrf();
+    let lead = hallmark_server::device_certificate("lead", &std::fs::read_to_string(p.dir.join("sync/lead-certificate.pem")).unwrap()).unwrap().1;
+    let mut keys = p.device_keys();
+    keys.sort();
+    let member_fields: Vec<String> = keys.iter().take(members).map(|(_, k)| format!("member_{k}")).collect();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", csrf.as_str()),
+        ("id", id),
+        ("hall", hall),
+        ("rubric", "liaoning-demo-window"),
+        ("lead", lead.as_str()),
+        ("from", "2027-11-02"),
+        ("to", "2027-11-04"),
+    ];
+    for f in &member_fields {
+        form.push((f.as_str(), "1"));
+    }
+    v.send("POST", "/assignments", Some(&form), None)
+}
+
+#[test]
+fn a_bureau_commissions_and_edits_an_evaluation() {
+    let Some(admin_url) = pg_url() else { return };
+    let p = Province::new(&admin_url, "assign");
+    let city = Visitor::signed_in(&p, "tieling");
+    // Four assessors are too few for the Liaoning rubric (at least five), said in Chinese.
+    let few = commission(&p, &city, "TL-A", TIELING, 4);
+    assert_eq!(few.status, 422);
+    assert!(few.text().contains("至少 5 名评价人员，当前选择了 4 名"), "{}", few.text());
+    let made = commission(&p, &city, "TL-A", TIELING, 5);
+    assert_eq!(made.status, 200, "{}", made.text());
+    let again = commission(&p, &city, "TL-A", TIELING, 5);
+    assert!(again.status == 422 && again.text().contains("已被使用"), "{}", again.text());
+    // Another city's hall is refused to Tieling.
+    let other = commission(&p, &city, "TL-B", "JS-320115-01", 5);
+    assert_eq!(other.status, 403, "{}", other.text());
+    // The lead's device sees it as a tablet would (the sync protocol's assignments).
+    let lead_list = ok(
+        &["sync", "assignments", "--db", s(&p._tmp.path().join("lead.db")), "--server", &p.server.url, "--trust", s(&p.dir.join("bureau-root.pem"))],
+        &p.pg,
+    );
+    assert!(lead_list.contains("TL-A"), "{lead_list}");
+    // Edit the days and the panel: bad days are refused, good ones kept.
+    let csrf = city.csrf();
+    let page = city.get("/assignments/TL-A").text();
+    assert!(page.contains("修改评价任务") && page.contains("2027-11-02"), "{page}");
+    let lead = hallmark_server::device_certificate("lead", &std::fs::read_to_string(p.dir.join("sync/lead-certificate.pem")).unwrap()).unwrap().1;
+    let mut keys = p.device_keys();
+    keys.sort();
+    let members: Vec<String> = keys.iter().map(|(_, k)| format!("member_{k}")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str()), ("lead", lead.as_str()), ("from", "2027-12-05"), ("to", "2027-12-01")];
+    form.extend(members.iter().map(|m| (m.as_str(), "1")));
+    let bad = city.send("POST", "/assignments/TL-A", Some(&form), None);
+    assert!(bad.status == 422 && bad.text().contains("开始日期晚于结束日期"), "{}", bad.text());
+    form[3] = ("to", "2027-12-07");
+    let good = city.send("POST", "/assignments/TL-A", Some(&form), None);
+    assert!(good.status == 200 && good.text().contains("已保存评价任务 TL-A") && good.text().contains("2027-12-05 至 2027-12-07"), "{}", good.text());
+    // The auditor reads, and cannot change.
+    let auditor = Visitor::signed_in(&p, "shenji");
+    assert!(auditor.get("/assignments/TL-A").text().contains("评价任务 TL-A"));
+    let csrf = auditor.csrf();
+    form[0] = ("csrf", csrf.as_str());
+    assert_eq!(auditor.send("POST", "/assignments/TL-A", Some(&form), None).status, 403);
+    let audit = auditor.get("/audit").text();
+    assert!(audit.contains("创建评价任务</td><td>TL-A") && audit.contains("修改评价任务</td><td>TL-A"), "the audit log names both");
 }

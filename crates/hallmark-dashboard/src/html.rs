@@ -61,7 +61,7 @@ pub fn frame(title: &str, who: Option<(&Staff, &str)>, active: &str, body: &str)
     let nav = match who {
         None => String::new(),
         Some((s, csrf)) => {
-            let mut links = vec![("/halls", "服务大厅"), ("/due", "到期复评"), ("/items", "扣分项分析")];
+            let mut links = vec![("/halls", "服务大厅"), ("/due", "到期复评"), ("/items", "扣分项分析"), ("/assignments", "评价任务")];
             if s.admin {
                 links.push(("/staff", "用户管理"));
             }

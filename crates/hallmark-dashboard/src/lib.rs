@@ -11,7 +11,9 @@
 //! nothing here computes a score.
 
 pub mod access;
+pub mod assignments;
 pub mod charts;
+pub mod commissions;
 pub mod html;
 pub mod intake;
 pub mod pages;
@@ -85,11 +87,13 @@ pub struct Dashboard {
     /// `Secure` on cookies: true behind TLS (always, under `hallmark serve`).
     pub secure_cookies: bool,
     pub login_limit: access::LoginLimit,
+    /// The sync server's assignments (the 评价任务 pages); `None`: not served.
+    pub commissions: Option<Arc<dyn commissions::Commissions>>,
 }
 
 impl Dashboard {
-    pub fn new(pool: Pool) -> Arc<Dashboard> {
-        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default() })
+    pub fn new(pool: Pool, commissions: Option<Arc<dyn commissions::Commissions>>) -> Arc<Dashboard> {
+        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions })
     }
 }
 

@@ -28,7 +28,7 @@ use crate::html::{self, esc, frame, url};
 use crate::regions;
 use crate::Dashboard;
 
-type St = State<Arc<Dashboard>>;
+pub(crate) type St = State<Arc<Dashboard>>;
 
 const CSS: &str = include_str!("dashboard.css");
 /// Rows per page of the halls table.
@@ -54,6 +54,8 @@ pub fn router(d: Arc<Dashboard>) -> Router {
         .route("/staff", get(staff_page).post(staff_create))
         .route("/staff/{username}/{action}", post(staff_change))
         .route("/audit", get(audit_log_page))
+        .route("/assignments", get(crate::assignments::list).post(crate::assignments::create))
+        .route("/assignments/{id}", get(crate::assignments::edit).post(crate::assignments::update))
         .layer(axum::middleware::map_response(secure_headers))
         .layer(axum::middleware::from_fn(server_timing))
         .with_state(d)
@@ -84,22 +86,22 @@ async fn secure_headers(mut r: Response) -> Response {
     r
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-fn page(status: StatusCode, body: String) -> Response {
+pub(crate) fn page(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 /// A page that says what went wrong, in Chinese.
-fn refusal(status: StatusCode, who: Option<&Who>, title: &str, message: &str) -> Response {
+pub(crate) fn refusal(status: StatusCode, who: Option<&Who>, title: &str, message: &str) -> Response {
     let body =
         format!("<section class=\"refusal\"><h2>{}</h2><p>{}</p><p><a href=\"/halls\">返回服务大厅列表</a></p></section>", esc(title), esc(message));
     page(status, frame(title, who.map(|w| (&w.staff, w.csrf.as_str())), "", &body))
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     eprintln!("hallmark dashboard: internal error: {e}");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,7 +117,7 @@ pub struct Who {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Anonymous: to 登录.
     Page,
     /// Anonymous: 401.
@@ -123,7 +125,7 @@ enum Kind {
 }
 
 /// Runs `f` on the blocking pool with a connection and the session's user.
-async fn signed_in<F>(d: Arc<Dashboard>, headers: HeaderMap, kind: Kind, f: F) -> Response
+pub(crate) async fn signed_in<F>(d: Arc<Dashboard>, headers: HeaderMap, kind: Kind, f: F) -> Response
 where
     F: FnOnce(&mut Client, &Who) -> Result<Response, Response> + Send + 'static,
 {
@@ -152,16 +154,16 @@ fn session(db: &mut Client, headers: &HeaderMap) -> Result<Option<Who>, String> 
     Ok(staff::session(db, &token_sha256).map_err(|e| e.to_string())?.map(|(staff, csrf)| Who { staff, csrf, token_sha256 }))
 }
 
-fn db_err(e: impl std::fmt::Display) -> Response {
+pub(crate) fn db_err(e: impl std::fmt::Display) -> Response {
     internal(e)
 }
 
-fn audit(db: &mut Client, who: &Who, action: &str, target: &str) -> Result<(), Response> {
+pub(crate) fn audit(db: &mut Client, who: &Who, action: &str, target: &str) -> Result<(), Response> {
     staff::audit(db, &who.staff.username, action, target).map_err(db_err)
 }
 
 /// A form's CSRF token must be the session's.
-fn check_csrf(who: &Who, sent: &str) -> Result<(), Response> {
+pub(crate) fn check_csrf(who: &Who, sent: &str) -> Result<(), Response> {
     if access::same_token(&who.csrf, sent) {
         Ok(())
     } else {
@@ -185,7 +187,7 @@ fn visible_hall(db: &mut Client, who: &Who, id: &str) -> Result<q::Hall, Respons
 }
 
 /// Rubrics by id and version (the shipped texts), loaded once.
-fn rubric(id: &str, version: &str) -> Option<Arc<Rubric>> {
+pub(crate) fn rubric(id: &str, version: &str) -> Option<Arc<Rubric>> {
     type Cache = Mutex<HashMap<(String, String), Option<Arc<Rubric>>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
@@ -198,7 +200,7 @@ fn rubric(id: &str, version: &str) -> Option<Arc<Rubric>> {
         .clone()
 }
 
-fn rubric_title(id: &str) -> String {
+pub(crate) fn rubric_title(id: &str) -> String {
     hallmark_core::builtin::SHIPPED
         .iter()
         .find(|s| s.id == id)
@@ -255,7 +257,7 @@ fn region_for(who: &Who, city: Option<&str>) -> String {
     }
 }
 
-fn region_label(code: &str) -> String {
+pub(crate) fn region_label(code: &str) -> String {
     regions::name(code).map(str::to_string).unwrap_or_else(|| code.to_string())
 }
 
@@ -268,7 +270,7 @@ fn city_select(db: &mut Client, who: &Who, chosen: Option<&str>) -> Result<Strin
     Ok(format!("<select name=\"city\" aria-label=\"地市\">{o}</select>"))
 }
 
-fn select(name: &str, label: &str, options: &[(&str, &str)], chosen: &str) -> String {
+pub(crate) fn select(name: &str, label: &str, options: &[(&str, &str)], chosen: &str) -> String {
     let mut o = String::new();
     for (v, l) in options {
         let sel = if *v == chosen { " selected" } else { "" };

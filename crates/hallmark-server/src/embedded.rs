@@ -562,6 +562,89 @@ impl Backend for Embedded {
         }
     }
 
+    fn assignments(&self) -> Result<Vec<(Assignment, String)>, ApiError> {
+        let db = self.db();
+        let mut st = db
+            .prepare(
+                "SELECT id, site, hall_id, rubric_id, lead_key, planned_from, planned_to, created_at FROM assignments ORDER BY created_at DESC, id",
+            )
+            .map_err(db_err)?;
+        let rows: Vec<(Assignment, String)> = st
+            .query_map([], |r| {
+                let planned = match (r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?) {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    _ => None,
+                };
+                Ok((
+                    Assignment {
+                        id: r.get(0)?,
+                        site: r.get(1)?,
+                        hall_id: r.get(2)?,
+                        rubric_id: r.get(3)?,
+                        lead_key: r.get(4)?,
+                        members: Vec::new(),
+                        planned,
+                    },
+                    r.get(7)?,
+                ))
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err)?;
+        let mut members =
+            db.prepare("SELECT member_key, name FROM assignment_members WHERE assignment_id = ?1 ORDER BY name, member_key").map_err(db_err)?;
+        let mut out = Vec::new();
+        for (mut a, at) in rows {
+            a.members =
+                members.query_map([&a.id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?.collect::<rusqlite::Result<_>>().map_err(db_err)?;
+            out.push((a, at));
+        }
+        Ok(out)
+    }
+
+    fn update_assignment(&self, a: &Assignment) -> Result<bool, ApiError> {
+        let mut db = self.db();
+        let tx = db.transaction().map_err(db_err)?;
+        let (from, to) = a.planned.clone().unzip();
+        let n = tx
+            .execute("UPDATE assignments SET lead_key = ?2, planned_from = ?3, planned_to = ?4 WHERE id = ?1", params![a.id, a.lead_key, from, to])
+            .map_err(db_err)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM assignment_members WHERE assignment_id = ?1", [&a.id]).map_err(db_err)?;
+        for (key, name) in &a.members {
+            tx.execute("INSERT INTO assignment_members (assignment_id, member_key, name) VALUES (?1, ?2, ?3)", params![a.id, key, name])
+                .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(true)
+    }
+
+    fn halls(&self) -> Result<Vec<Hall>, ApiError> {
+        let db = self.db();
+        let mut st = db.prepare("SELECT id, region_code, name, address, level FROM halls ORDER BY region_code, id").map_err(db_err)?;
+        let rows = st
+            .query_map([], |r| Ok(Hall { id: r.get(0)?, region_code: r.get(1)?, name: r.get(2)?, address: r.get(3)?, level: r.get(4)? }))
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err);
+        rows
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
+        let db = self.db();
+        let mut st = db.prepare("SELECT public_key, chain, name FROM devices ORDER BY name, public_key").map_err(db_err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(DeviceRow { public_key: r.get(0)?, chain: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(), name: r.get(2)? })
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err);
+        rows
+    }
+
     fn assignments_of(&self, key: &str) -> Result<Vec<AssignmentOf>, ApiError> {
         let db = self.db();
         let mut st = db

@@ -21,6 +21,7 @@ use hallmark_store::sync::HeldBundle;
 use hallmark_store::StoreError;
 use hallmark_trust::TrustStore;
 
+pub mod commissions;
 pub mod embedded;
 pub mod halls;
 pub mod net;
@@ -80,6 +81,15 @@ pub trait Backend: Send + Sync + 'static {
     /// The bureau roots this server trusts, as PEM texts.
     fn trusted_root_pems(&self) -> Result<Vec<String>, ApiError>;
     fn add_assignment(&self, a: &embedded::Assignment, now: &str) -> Result<(), ApiError>;
+    /// Every assignment with when it was made (the dashboard's list, issue #12).
+    fn assignments(&self) -> Result<Vec<(embedded::Assignment, String)>, ApiError>;
+    /// Changes an assignment's lead, members and planned days (its hall and rubric stay: the
+    /// inspections started from it name them). `false`: no such assignment.
+    fn update_assignment(&self, a: &embedded::Assignment) -> Result<bool, ApiError>;
+    /// Every hall of the registry.
+    fn halls(&self) -> Result<Vec<halls::Hall>, ApiError>;
+    /// Every device that presented its certificate chain here.
+    fn devices(&self) -> Result<Vec<DeviceRow>, ApiError>;
     /// The assignments `key` is a member or the lead of.
     fn assignments_of(&self, key: &str) -> Result<Vec<embedded::AssignmentOf>, ApiError>;
     /// Adds or updates registry halls by id: (added, updated, unchanged).
@@ -204,7 +214,8 @@ pub fn run(config: Config) -> Result<(), String> {
         Some(url) => {
             let pool = hallmark_dashboard::Pool::open(url, 8)?;
             eprintln!("hallmark serve: the bureau dashboard's pages over {}", hallmark_province::redact(url));
-            Some(hallmark_dashboard::router(hallmark_dashboard::Dashboard::new(pool)))
+            let desk = std::sync::Arc::new(commissions::ServerCommissions(backend.clone()));
+            Some(hallmark_dashboard::router(hallmark_dashboard::Dashboard::new(pool, Some(desk))))
         }
         None => None,
     };
