@@ -22,7 +22,10 @@ H=$PWD/${CARGO_TARGET_DIR:-target}/debug/hallmark
 out=$PWD/target/dashboard-demo
 [[ -f $out/pg/data/postmaster.pid ]] && scripts/postgres.sh stop "$out/pg"
 rm -rf "$out"; mkdir -p "$out"
-trap 'scripts/postgres.sh stop "$out/pg"' EXIT
+server=
+stop() { [[ -n $server ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; scripts/postgres.sh stop "$out/pg"; }
+trap stop EXIT
+trap 'exit 130' INT TERM
 eval "$(scripts/postgres.sh start "$out/pg")"
 demo=$out/demo
 echo "== the demo: signed bundles of five Liaoning assessors, the lead's signed report"
@@ -38,15 +41,27 @@ export HALLMARK_STAFF_PASSWORD=$password
 $H records staff add --username sheng --name 省医保局管理员 --role province --region 210000 --admin
 $H records staff add --username tieling --name 铁岭市医保局 --role city --region 211200
 $H records staff add --username shenji --name 省局审计 --role auditor --region 210000
+# The sync server's own hall registry (评价任务 names its halls), then the server, then the
+# demo's tablets and lead present their certificates to it (a sync does) so the bureau can put
+# them on a panel.
+$H hall import --data "$out/server" "$demo/sync/halls.xlsx"
+$H serve --data "$out/server" --listen "$listen" --cert "$demo/sync/server.pem" --key "$demo/sync/server.key" \
+  --trust "$demo/bureau-root.pem" --trust "$demo/bureau-crl.pem" --postgres "$HALLMARK_PG" >"$out/serve.out" &
+server=$!
+for _ in $(seq 100); do grep -q listening "$out/serve.out" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$out/serve.out" || { echo "dashboard-demo.sh: the server did not start (is $listen taken?)" >&2; exit 1; }
+for device in "$demo"/tablets/* "$out/lead.db"; do
+  $H sync assignments --db "$device" --server "https://$listen" --trust "$demo/bureau-root.pem" >/dev/null
+done
 cat <<TXT
 
 == the dashboard: https://$listen/
    Its TLS certificate is issued by the demo bureau root: trust $demo/bureau-root.pem in the
    browser (certificate settings → authorities → import), or accept the warning once.
    Log in as sheng (省级管理员), tieling (铁岭市) or shenji (审计，只读); password $password
-   The demo's evaluation is 铁岭县医疗保障事务服务中心 (LN-211221-01).
+   The demo's evaluation is 铁岭县医疗保障事务服务中心 (LN-211221-01); 评价任务 offers the
+   demo's enrolled tablets for a new panel.
    Ctrl-C stops the server and the database.
 
 TXT
-$H serve --data "$out/server" --listen "$listen" --cert "$demo/sync/server.pem" --key "$demo/sync/server.key" \
-  --trust "$demo/bureau-root.pem" --trust "$demo/bureau-crl.pem" --postgres "$HALLMARK_PG"
+wait "$server"
