@@ -525,6 +525,21 @@ enum SyncCommand {
         #[arg(long)]
         trust: Vec<PathBuf>,
     },
+    /// Send this lead's signed report to the province server (verified there against the
+    /// panel's bundles, then shown on the bureau dashboard)
+    Report {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// The registry hall, when the panel's bundles name none (not made from an assignment)
+        #[arg(long)]
+        hall: Option<String>,
+        /// The report PDF (its .sig.json beside it)
+        report: PathBuf,
+    },
     /// Fetch and import the bundles of the assignments this lead device leads
     Pull {
         #[command(flatten)]
@@ -992,6 +1007,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Sync { command: SyncCommand::Push { db, server, trust, files } } => sync::push(&db, &server, &trust, &files),
         Command::Sync { command: SyncCommand::Pull { db, server, trust } } => sync::pull(&db, &server, &trust),
         Command::Sync { command: SyncCommand::Assignments { db, server, trust } } => sync::assignments(&db, &server, &trust),
+        Command::Sync { command: SyncCommand::Report { db, server, trust, hall, report } } => {
+            sync::report(&db, &server, &trust, hall.as_deref(), &report)
+        }
         Command::Rubric { command: RubricCommand::Publish { place, file } } => sync::rubric_publish(&place.place()?, &file),
         Command::Export { db, inspection, out } => bundles::export(&db, &inspection, &out),
         Command::Import { db, json, files } => bundles::import(&db, &files, json),

@@ -316,6 +316,19 @@ pub(crate) fn assignments(db: &Db, server: &str, trust: &[PathBuf]) -> Result<()
     Ok(())
 }
 
+/// `hallmark sync report --db LEAD --server URL --trust ROOT [--hall ID] REPORT.pdf`
+pub(crate) fn report(db: &Db, server: &str, trust: &[PathBuf], hall: Option<&str>, pdf: &Path) -> Result<(), String> {
+    let store = open_db(db, Access::Existing)?;
+    let client = connect(&store, server, trust)?;
+    let stored = client.push_report(pdf, hall).map_err(|e| e.to_string())?;
+    if stored.new {
+        outln!("report {} of hall {}: verified by {server} and kept in the province records", stored.report_number, stored.hall_id);
+    } else {
+        outln!("report {} of hall {}: the province records held it already", stored.report_number, stored.hall_id);
+    }
+    Ok(())
+}
+
 /// `hallmark rubric publish FILE (--data DIR | --server URL --token-file F --trust ROOT)`
 pub(crate) fn rubric_publish(place: &AdminPlace, file: &Path) -> Result<(), String> {
     let content = read(file)?;

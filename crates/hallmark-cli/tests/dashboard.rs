@@ -77,6 +77,11 @@ fn pg_url() -> Option<String> {
 
 impl Province {
     fn new(admin_url: &str, tag: &str) -> Province {
+        Province::with(admin_url, tag, true)
+    }
+
+    /// `load`: the demo's report loaded with `hallmark records load` (else it is not in the records).
+    fn with(admin_url: &str, tag: &str, load: bool) -> Province {
         let name = format!("hallmark_dashboard_{tag}_{}", std::process::id());
         let mut admin = postgres::Client::connect(admin_url, postgres::NoTls).unwrap();
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
@@ -108,8 +113,10 @@ impl Province {
         // The demo's bundles were carried on a stick: they name no registry hall.
         let o = hallmark(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root)], &pg);
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("pass --hall ID"), "{o:?}");
-        let loaded = ok(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root), "--hall", TIELING], &pg);
-        assert!(loaded.contains("verified and loaded (5 sheets"), "{loaded}");
+        if load {
+            let loaded = ok(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root), "--hall", TIELING], &pg);
+            assert!(loaded.contains("verified and loaded (5 sheets"), "{loaded}");
+        }
         for (user, role, region, admin) in [
             ("sheng", "province", "210000", true),
             ("tieling", "city", "211200", false),
@@ -124,6 +131,16 @@ impl Province {
         }
         let data = tmp.path().join("server");
         ok(&["hall", "import", "--data", s(&data), s(&dir.join("sync/halls.xlsx"))], &pg);
+        // The panel as the sync server knows it: the demo lead leads the five Liaoning tablets.
+        let mut add: Vec<String> =
+            ["assignment", "add", "--data", s(&data), "--id", "TL-2026", "--site", "铁岭县医疗保障事务服务中心", "--rubric", "liaoning-demo-window"]
+                .map(String::from)
+                .to_vec();
+        add.extend(["--lead".to_string(), dir.join("sync/lead-certificate.pem").display().to_string()]);
+        for e in std::fs::read_dir(dir.join("tablets")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("liaoning-")) {
+            add.extend(["--member".to_string(), e.path().join("certificate.pem").display().to_string()]);
+        }
+        ok(&add.iter().map(String::as_str).collect::<Vec<_>>(), &pg);
         let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
             .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--postgres", &pg])
             .args(["--cert", s(&dir.join("sync/server.pem")), "--key", s(&dir.join("sync/server.key")), "--trust", s(&root)])
@@ -840,4 +857,53 @@ fn a_bureau_commissions_and_edits_an_evaluation() {
     assert_eq!(auditor.send("POST", "/assignments/TL-A", Some(&form), None).status, 403);
     let audit = auditor.get("/audit").text();
     assert!(audit.contains("创建评价任务</td><td>TL-A") && audit.contains("修改评价任务</td><td>TL-A"), "the audit log names both");
+}
+
+#[test]
+fn a_lead_sends_the_signed_report_and_the_province_checks_it_against_the_bundles() {
+    let Some(admin_url) = pg_url() else { return };
+    let p = Province::with(&admin_url, "upload", false);
+    let root = p.dir.join("bureau-root.pem");
+    let lead = p._tmp.path().join("lead.db");
+    let send = |db: &Path, pdf: &Path| {
+        hallmark(&["sync", "report", "--db", s(db), "--server", &p.server.url, "--trust", s(&root), "--hall", TIELING, s(pdf)], &p.pg)
+    };
+    let text = |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    // Before the tablets push, the server cannot check the report: it says whose bundles it lacks.
+    let o = send(&lead, &p.report);
+    assert!(!o.status.success() && text(&o).contains("409 missing_bundles") && text(&o).contains("张伟"), "{}", text(&o));
+    let tablets: Vec<PathBuf> = std::fs::read_dir(p.dir.join("tablets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|t| t.file_name().unwrap().to_string_lossy().starts_with("liaoning-"))
+        .collect();
+    for t in &tablets {
+        ok(&["sync", "push", "--db", s(t), "--server", &p.server.url, "--trust", s(&root)], &p.pg);
+    }
+    // An assessor's tablet cannot send a report; an altered PDF is refused, nothing kept.
+    let o = send(&tablets[0], &p.report);
+    assert!(!o.status.success() && text(&o).contains("403 not_lead"), "{}", text(&o));
+    let tmp = tempfile::tempdir().unwrap();
+    let forged = tmp.path().join("forged.pdf");
+    let mut bytes = std::fs::read(&p.report).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 1;
+    std::fs::write(&forged, bytes).unwrap();
+    std::fs::copy(format!("{}.sig.json", p.report.display()), format!("{}.sig.json", forged.display())).unwrap();
+    let o = send(&lead, &forged);
+    assert!(!o.status.success() && text(&o).contains("422 refused") && text(&o).contains("the PDF was changed"), "{}", text(&o));
+    let mut db = p.db();
+    let held: i64 = db.query_one("SELECT count(*) FROM reports", &[]).unwrap().get(0);
+    assert_eq!(held, 0);
+    // The lead's real report: verified against the pushed bundles and kept; again, nothing new.
+    let o = send(&lead, &p.report);
+    assert!(o.status.success() && text(&o).contains("kept in the province records"), "{}", text(&o));
+    let o = send(&lead, &p.report);
+    assert!(o.status.success() && text(&o).contains("held it already"), "{}", text(&o));
+    let loaded_by: String = db.query_one("SELECT loaded_by FROM reports", &[]).unwrap().get(0);
+    assert_eq!(loaded_by, "sync: 王敏");
+    // The bureau sees it.
+    let page = Visitor::signed_in(&p, "tieling").get(&format!("/halls/{TIELING}")).text();
+    assert!(page.contains("核验通过") && page.contains(&p.report_number) && page.contains("90.2"), "{page}");
 }

@@ -26,6 +26,7 @@ pub mod embedded;
 pub mod halls;
 pub mod net;
 pub mod relay;
+pub mod reports;
 pub mod routes;
 
 /// A device that presented its certificate chain.
@@ -215,7 +216,7 @@ pub fn run(config: Config) -> Result<(), String> {
             let pool = hallmark_dashboard::Pool::open(url, 8)?;
             eprintln!("hallmark serve: the bureau dashboard's pages over {}", hallmark_province::redact(url));
             let desk = std::sync::Arc::new(commissions::ServerCommissions(backend.clone()));
-            Some(hallmark_dashboard::router(hallmark_dashboard::Dashboard::new(pool, Some(desk))))
+            Some(hallmark_dashboard::Dashboard::new(pool, Some(desk)))
         }
         None => None,
     };

@@ -40,7 +40,7 @@ pub async fn serve(
     identity: Arc<ServerIdentity>,
     backend: Arc<dyn Backend>,
     admin_token: String,
-    dashboard: Option<axum::Router>,
+    dashboard: Option<Arc<hallmark_dashboard::Dashboard>>,
 ) -> Result<(), String> {
     let chain = certificate::read_chain("the server certificate", &identity.certificates).map_err(|e| e.to_string())?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone()));
@@ -57,9 +57,9 @@ pub async fn serve(
         tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e} (is another server running there?)"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let name = identity.leaf.name.clone();
-    let app = Arc::new(App { backend, identity, limits, admin_token });
+    let app = Arc::new(App { backend, identity, limits, admin_token, records: dashboard.clone() });
     let routes = match dashboard {
-        Some(pages) => router(app).merge(pages),
+        Some(d) => router(app).merge(hallmark_dashboard::router(d)),
         None => router(app),
     };
     let service = hyper_util::service::TowerToHyperService::new(routes);

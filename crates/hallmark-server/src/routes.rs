@@ -37,6 +37,8 @@ pub struct App {
     pub limits: Limits,
     /// `DIR/admin.token`: the bearer token of the admin verbs.
     pub admin_token: String,
+    /// The province records and the dashboard (`--postgres`): where `POST /v1/reports` keeps reports.
+    pub records: Option<Arc<hallmark_dashboard::Dashboard>>,
 }
 
 type Shared = State<Arc<App>>;
@@ -68,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/enrollments", get(admin_enrollments))
         .route("/v1/admin/enrollments/{key}", post(decide_enrollment))
         .route("/v1/reviews", post(push_reviews).get(reviews))
+        .route("/v1/reports", post(push_report))
         .route("/v2/assignments", get(assignments_v2))
         .route("/v2/admin/assignments", post(add_assignment_v2))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint (see docs/sync.md)") })
@@ -561,6 +564,37 @@ async fn push_reviews(State(app): Shared, method: Method, uri: Uri, headers: Hea
         let stored = app.backend.keep_reviews(&caller.key, &chain, &file.reviews, &now())?;
         let held = app.backend.reviews_held(&panels.into_iter().collect::<Vec<_>>())?;
         Ok(Json(ReviewsStoredV1 { stored, held }))
+    })
+    .await
+}
+
+/// `POST /v1/reports` (issue #12): a lead's signed report into the province records.
+async fn push_report(
+    State(app): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<hallmark_sync::wire::ReportStoredV1>, ApiError> {
+    let bytes = read_body(&headers, body, crate::reports::MAX_UPLOAD, app.limits.idle).await?;
+    let req = signed(method, &uri, headers);
+    blocking(move || {
+        let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
+        if !caller.has(Role::Lead) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_lead",
+                format!("'{}' is not certified as a lead: only leads send reports", caller.leaf.name),
+            ));
+        }
+        let Some(records) = &app.records else {
+            return Err(ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "no_records",
+                "this server keeps no province records (it runs without --postgres): send the report to the province's server",
+            ));
+        };
+        crate::reports::receive(app.backend.as_ref(), &records.pool, &caller.key, &caller.leaf.name, &bytes).map(Json)
     })
     .await
 }

@@ -360,6 +360,28 @@ impl Client {
         Ok((new, refused))
     }
 
+    /// Sends a signed report (issue #12) to the province server, which verifies it against the
+    /// panel's bundles it holds and keeps it in its records. `hall`: the registry hall, when the
+    /// panel's bundles name none.
+    pub fn push_report(&self, pdf: &std::path::Path, hall: Option<&str>) -> Result<crate::wire::ReportStoredV1> {
+        use base64::Engine;
+        let read =
+            |p: &std::path::Path| std::fs::read(p).map_err(|e| SyncError::Local(format!("{}: cannot read: {e} (check the path)", p.display())));
+        let bytes = read(pdf)?;
+        let side_path = std::path::PathBuf::from(format!("{}.sig.json", pdf.display()));
+        let sidecar = String::from_utf8(read(&side_path)?)
+            .map_err(|_| SyncError::Local(format!("{}: not text: is it a report's signature sidecar?", side_path.display())))?;
+        let up = crate::wire::ReportUploadV1 {
+            format: crate::wire::REPORT_UPLOAD_FORMAT.into(),
+            pdf_base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+            sidecar,
+            hall_id: hall.map(str::to_string),
+        };
+        let body = serde_json::to_vec(&up).expect("serializes");
+        let resp = self.send("POST", "/v1/reports", Body::Bytes(&body, "application/json"))?;
+        self.json("/v1/reports", resp)
+    }
+
     /// The bundles this lead may fetch (the panels of the assignments it leads).
     pub fn pull_list(&self) -> Result<PullListV1> {
         let resp = self.send("GET", "/v1/pull", Body::Empty)?;

@@ -360,3 +360,30 @@ pub struct ReviewsStoredV1 {
 pub struct ReviewFilesV1 {
     pub files: Vec<hallmark_store::reviews::ReviewFileV1>,
 }
+
+/// `POST /v1/reports` (issue #12): a lead sends its signed report to the province server,
+/// which verifies it against the panel's bundles it holds and keeps it in the province records
+/// (the dashboard's). Do not modify: a new field is a new version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportUploadV1 {
+    /// [`REPORT_UPLOAD_FORMAT`].
+    pub format: String,
+    /// The PDF's bytes, standard base64.
+    pub pdf_base64: String,
+    /// The signature sidecar (`REPORT.pdf.sig.json`) as written, byte for byte.
+    pub sidecar: String,
+    /// The registry hall, when the panel's bundles name none (made without an assignment).
+    pub hall_id: Option<String>,
+}
+
+pub const REPORT_UPLOAD_FORMAT: &str = "hallmark-report-upload/1";
+
+/// The answer to [`ReportUploadV1`]: the report is in the province records (`new` false: it
+/// was already).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportStoredV1 {
+    pub report_number: String,
+    pub hall_id: String,
+    pub new: bool,
+}
