@@ -509,8 +509,15 @@ async fn halls(State(d): St, headers: HeaderMap, Query(hq): Query<HallQuery>) ->
             head(q::HallSort::ValidUntil, "有效期至"),
         );
         let today = crate::today();
+        let mut last_city = String::new();
         for r in &rows {
             let l = &r.latest;
+            // Sorted by 行政区划: a heading row where the city changes.
+            let city = regions::city_of(&l.region_code);
+            if sort == q::HallSort::Region && city != last_city {
+                table.push_str(&format!("<tr class=\"group\"><th colspan=\"9\">{}</th></tr>", esc(&city)));
+                last_city = city;
+            }
             let lapsed = l.valid_until.as_deref().is_some_and(|v| v < today.as_str());
             table.push_str(&format!(
                 "<tr><td><a href=\"/halls/{}\">{}</a><div class=\"sub\">{}</div></td><td>{}<div class=\"sub\">{}</div></td><td>{}</td><td>{}</td>\
@@ -543,7 +550,7 @@ async fn halls(State(d): St, headers: HeaderMap, Query(hq): Query<HallQuery>) ->
             String::new()
         };
         let body = format!(
-            "<h2>服务大厅</h2>{filters}<p class=\"count\">共 {total} 家，第 {page_no} / {pages} 页</p>{table}<p class=\"pager\">{prev} {next}</p>"
+            "<h2>服务大厅</h2>{filters}<p class=\"count\">共 {total} 家，第 {page_no} / {pages} 页</p><div class=\"scroll\">{table}</div><p class=\"pager\">{prev} {next}</p>"
         );
         Ok(page(StatusCode::OK, frame("服务大厅", Some((&who.staff, &who.csrf)), "/halls", &body)))
     })
