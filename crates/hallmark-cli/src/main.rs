@@ -433,6 +433,21 @@ enum RecordsCommand {
         #[arg(long)]
         hall: Option<String>,
     },
+    /// Verify every held report again from the records alone (its bundles put together from
+    /// the kept heads and blobs): after a restore, or any time
+    Reverify {
+        #[command(flatten)]
+        pg: Postgres,
+        /// The bureau root certificate(s)
+        #[arg(long, required = true)]
+        trust: Vec<PathBuf>,
+        /// Revocation lists
+        #[arg(long)]
+        crl: Vec<PathBuf>,
+        /// Only this report
+        #[arg(long)]
+        report: Option<String>,
+    },
     /// Bureau staff who log in to the dashboard
     Staff {
         #[command(subcommand)]

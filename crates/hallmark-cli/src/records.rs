@@ -90,6 +90,30 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             }
         }
         RecordsCommand::Staff { command } => staff(command)?,
+        RecordsCommand::Reverify { pg, trust, crl, report } => {
+            let files = hallmark_report::seal::TrustFiles { roots: &trust, crls: &crl, signer_cert: None, folder: None };
+            let trust = hallmark_report::seal::Trust::load(&files, chrono::Utc::now()).map_err(|e| e.to_string())?;
+            let mut c = db(&pg.url()?)?;
+            let numbers = match report {
+                Some(n) => vec![n],
+                None => hallmark_province::load::report_numbers(&mut c).map_err(e)?,
+            };
+            let mut failed = Vec::new();
+            for n in &numbers {
+                match hallmark_dashboard::intake::reverify(&mut c, n, &trust)? {
+                    None => return Err(format!("report '{n}' is not in the records (hallmark records load it first)")),
+                    Some(v) if v.ok => outln!("ok    {n}: {}", v.text().lines().last().unwrap_or("")),
+                    Some(v) => {
+                        outln!("FAIL  {n}: {}", v.failures());
+                        failed.push(n.clone());
+                    }
+                }
+            }
+            if !failed.is_empty() {
+                return Err(format!("{} of {} reports do not verify from the records: {}", failed.len(), numbers.len(), failed.join(", ")));
+            }
+            outln!("{} reports verified again from the records alone", numbers.len());
+        }
     }
     Ok(())
 }

@@ -40,12 +40,16 @@ pub fn load_report(db: &mut Client, pdf: &Path, bundles: &Path, trust: &Trust, h
     let pdf_sha256 = hallmark_core::hex::hex(&Sha256::digest(&pdf_bytes));
     // Blobs first (each idempotent); the rows that name them come after, in one transaction.
     let mut blobs = usize::from(load::put_blob(db, &pdf_sha256, &pdf_bytes).map_err(|e| e.to_string())?);
+    let mut bundles = Vec::new();
     for s in &r.sheets {
         for f in &s.files {
-            blobs += keep_photos(db, f)?;
+            let (new, bundle) = keep_bundle(db, f)?;
+            blobs += new;
+            bundles.push(bundle);
         }
     }
-    let record = record_of(&r, &hall_id, pdf_sha256, sidecar, &v, loaded_by)?;
+    let mut record = record_of(&r, &hall_id, pdf_sha256, sidecar, &v, loaded_by)?;
+    record.bundles = bundles;
     let loaded = load::load(db, &record).map_err(|e| e.to_string())?;
     Ok(Intake { report_number: record.report_number, hall_id, loaded, blobs, verification: v.text() })
 }
@@ -147,20 +151,81 @@ fn record_of(
         signer,
         verification: v.text(),
         loaded_by: loaded_by.to_string(),
+        bundles: Vec::new(),
     })
 }
 
-/// Keeps a bundle's photos and thumbnails as blobs, each checked against its hash as it is
-/// read (the bundle's own verification); returns how many were new.
-fn keep_photos(db: &mut Client, file: &Path) -> Result<usize, String> {
+/// Keeps a bundle as blobs — its head (manifest and signature), its photos, thumbnails and
+/// signature image, each file checked against its hash as it is read (the bundle's own
+/// verification): the bundle can be put together again from the records. Returns how many
+/// blobs were new, and (bundle id, head SHA-256).
+fn keep_bundle(db: &mut Client, file: &Path) -> Result<(usize, (String, String)), String> {
+    let head = head_of(file)?;
+    let head_sha256 = hallmark_core::hex::hex(&Sha256::digest(&head));
+    let mut new = usize::from(load::put_blob(db, &head_sha256, &head).map_err(|e| e.to_string())?);
     let opened = bundle_verify::open_for_audit(file).map_err(|e| e.to_string())?;
+    let bundle_id = opened.bundle_id.clone();
     let mut sink = BlobSink { db, current: None, buffer: Vec::new(), new: 0, failed: None };
     let result = opened.verify_files(&mut sink, &mut |_, _| {});
     if let Some(e) = sink.failed.take() {
         return Err(e);
     }
     result.map_err(|e| e.to_string())?;
-    Ok(sink.new)
+    new += sink.new;
+    Ok((new, (bundle_id, head_sha256)))
+}
+
+/// A bundle file's head: its first two entries (manifest.json, manifest.sig) as written.
+pub fn head_of(file: &Path) -> Result<Vec<u8>, String> {
+    use hallmark_bundle::ustar;
+    use std::io::{Read, Seek, SeekFrom};
+    let name = file.display();
+    let mut f = std::fs::File::open(file).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let mut pos = 0u64;
+    for _ in 0..2 {
+        f.seek(SeekFrom::Start(pos)).map_err(|e| format!("{name}: {e}"))?;
+        let Some(h) = ustar::read_header(&mut f).map_err(|e| format!("{name}: not a hallmark bundle: {e}"))? else {
+            return Err(format!("{name}: not a hallmark bundle (no manifest and signature)"));
+        };
+        pos += ustar::BLOCK as u64 + h.size.div_ceil(ustar::BLOCK as u64) * ustar::BLOCK as u64;
+    }
+    let mut head = vec![0u8; pos as usize];
+    f.seek(SeekFrom::Start(0)).and_then(|_| f.read_exact(&mut head)).map_err(|e| format!("{name}: cut short: {e}"))?;
+    Ok(head)
+}
+
+/// Verifies a held report again from the records alone: its PDF and sidecar, and its bundles
+/// put together from their heads and blobs — every check of `hallmark verify --bundles
+/// --trust` (after a restore, say). `Ok(None)`: no such report.
+pub fn reverify(db: &mut Client, report_number: &str, trust: &Trust) -> Result<Option<seal::Verification>, String> {
+    let Some(held) = load::held_report(db, report_number).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let mut rnd = [0u8; 8];
+    getrandom::getrandom(&mut rnd).map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("hallmark-reverify-{}", hallmark_core::hex::hex(&rnd)));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let result = (|| {
+        for (id, head) in &held.heads {
+            let path = dir.join(format!("{id}.{}", hallmark_bundle::format::EXTENSION));
+            let out = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut open = |f: &ListedFile| -> hallmark_store::Result<Box<dyn std::io::Read>> {
+                match load::blob(db, &f.sha256) {
+                    Ok(Some(b)) => Ok(Box::new(std::io::Cursor::new(b))),
+                    Ok(None) => Err(hallmark_store::StoreError::Io(format!("{} ({}) is not in the records' blobs", f.entry, f.sha256))),
+                    Err(e) => Err(hallmark_store::StoreError::Io(e.to_string())),
+                }
+            };
+            hallmark_store::bundle::assemble_bundle_from(&format!("bundle {id}"), head, out, &mut open)
+                .map_err(|e| format!("report {report_number}: bundle {id} cannot be put together from the records: {e}"))?;
+        }
+        let pdf = dir.join("report.pdf");
+        std::fs::write(&pdf, &held.pdf).map_err(|e| e.to_string())?;
+        std::fs::write(seal::sidecar_path(&pdf), &held.sidecar).map_err(|e| e.to_string())?;
+        seal::verify_trusted(&pdf, Some(&dir), trust).map_err(|e| e.to_string())
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map(Some)
 }
 
 struct BlobSink<'a> {
@@ -173,7 +238,7 @@ struct BlobSink<'a> {
 
 impl FileSink for BlobSink<'_> {
     fn start(&mut self, file: &ListedFile) -> hallmark_bundle::Result<bool> {
-        if !matches!(file.kind, FileKind::Photo | FileKind::Thumb) {
+        if !matches!(file.kind, FileKind::Photo | FileKind::Thumb | FileKind::SignatureImage) {
             return Ok(false);
         }
         match load::has_blob(self.db, &file.sha256) {

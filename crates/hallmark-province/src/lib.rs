@@ -150,6 +150,15 @@ pub const MIGRATIONS: &[&str] = &[
         target    text NOT NULL
     );
     CREATE INDEX audit_log_at ON audit_log (at DESC);",
+    // 5 (issue #12/#16): each report's bundles by their heads (manifest and signature, a blob),
+    // so every report can be verified again from the records alone — after a restore, say:
+    // a bundle is its head and the photo, thumbnail and signature-image blobs it lists.
+    "CREATE TABLE report_bundles (
+        report_number  text NOT NULL REFERENCES reports(report_number),
+        bundle_id      char(64) NOT NULL,
+        head_sha256    char(64) NOT NULL REFERENCES blobs(sha256),
+        PRIMARY KEY (report_number, bundle_id)
+    );",
 ];
 
 /// Brings the schema to the newest version; returns the version it is at. Safe to run from

@@ -34,6 +34,8 @@ pub struct EvaluationRecord {
     pub signer: String,
     pub verification: String,
     pub loaded_by: String,
+    /// (bundle id, SHA-256 of its head blob) of every bundle the report was verified against.
+    pub bundles: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +178,9 @@ pub fn load(db: &mut Client, r: &EvaluationRecord) -> Result<Loaded> {
         "INSERT INTO reports (report_number, pdf_sha256, sidecar, signer, verified_at, verification, loaded_by) VALUES ($1, $2, $3, $4, now(), $5, $6)",
         &[&r.report_number, &r.pdf_sha256, &r.sidecar, &r.signer, &r.verification, &r.loaded_by],
     )?;
+    for (bundle_id, head) in &r.bundles {
+        tx.execute("INSERT INTO report_bundles (report_number, bundle_id, head_sha256) VALUES ($1, $2, $3)", &[&r.report_number, bundle_id, head])?;
+    }
     tx.commit()?;
     Ok(Loaded::New { sheets: r.sheets.len(), events, photos })
 }
@@ -209,4 +214,41 @@ pub fn upsert_halls(db: &mut Client, halls: &[HallRecord]) -> Result<(u64, u64)>
     }
     tx.commit()?;
     Ok((added, updated))
+}
+
+/// A report as the records can give it back: its PDF, its sidecar and the heads of its
+/// bundles (`(bundle id, head bytes)`).
+pub struct HeldReport {
+    pub report_number: String,
+    pub pdf: Vec<u8>,
+    pub sidecar: Vec<u8>,
+    pub heads: Vec<(String, Vec<u8>)>,
+}
+
+/// Every report number held, oldest first.
+pub fn report_numbers(db: &mut Client) -> Result<Vec<String>> {
+    Ok(db
+        .query("SELECT r.report_number FROM reports r JOIN evaluations e USING (report_number) ORDER BY e.signed_at, r.report_number", &[])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// One report's files from the records (`None`: not held; a blob missing is an error).
+pub fn held_report(db: &mut Client, report_number: &str) -> Result<Option<HeldReport>> {
+    let Some(row) = db.query_opt("SELECT pdf_sha256::text, sidecar FROM reports WHERE report_number = $1", &[&report_number])? else {
+        return Ok(None);
+    };
+    let missing =
+        |what: &str| RecordsError::Invalid(format!("report {report_number}: its {what} is not in the blobs (the records are damaged: restore them)"));
+    let pdf = blob(db, row.get::<_, &str>(0))?.ok_or_else(|| missing("PDF"))?;
+    let mut heads = Vec::new();
+    for r in
+        db.query("SELECT bundle_id::text, head_sha256::text FROM report_bundles WHERE report_number = $1 ORDER BY bundle_id", &[&report_number])?
+    {
+        let id: String = r.get(0);
+        let head = blob(db, r.get::<_, &str>(1))?.ok_or_else(|| missing(&format!("bundle {id}'s head")))?;
+        heads.push((id, head));
+    }
+    Ok(Some(HeldReport { report_number: report_number.to_string(), pdf, sidecar: row.get(1), heads }))
 }

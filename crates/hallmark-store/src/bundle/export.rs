@@ -251,14 +251,28 @@ impl<R: Read> Read for Hashing<'_, R> {
 /// entries, as received) and then each listed file from the store folder, in the manifest's
 /// order. The export writes the same entries in the same order with fixed metadata, so the
 /// bytes equal the tablet's file. Every file is re-hashed on the way, like an export.
-pub fn assemble_bundle<W: io::Write>(dir: &Path, name: &str, head: &[u8], mut out: W) -> Result<W> {
+pub fn assemble_bundle<W: io::Write>(dir: &Path, name: &str, head: &[u8], out: W) -> Result<W> {
+    assemble_bundle_from(name, head, out, &mut |f| {
+        let path = super::apply::stored_path(dir, f);
+        let file = fs::File::open(&path).map_err(|e| io_err(&format!("cannot read {} from the store", f.entry), e))?;
+        Ok(Box::new(file))
+    })
+}
+
+/// [`assemble_bundle`] with the files read from anywhere (`open` gives a file's bytes: the
+/// province records keep them in PostgreSQL); each is checked against its hash as it is written.
+pub fn assemble_bundle_from<W: io::Write>(
+    name: &str,
+    head: &[u8],
+    mut out: W,
+    open: &mut dyn FnMut(&hallmark_bundle::format::ListedFile) -> Result<Box<dyn io::Read>>,
+) -> Result<W> {
     let opened = hallmark_bundle::verify::open_reader(name, head.len() as u64, head, true)?;
     let werr = |e: io::Error| io_err("cannot write the bundle", e);
     out.write_all(head).map_err(werr)?;
     let mut tar = ustar::Writer::new(out);
     for f in opened.manifest.files() {
-        let path = super::apply::stored_path(dir, &f);
-        let file = fs::File::open(&path).map_err(|e| io_err(&format!("cannot read {} from the store", f.entry), e))?;
+        let file = open(&f)?;
         let mut reader = Hashing { inner: file, hasher: Sha256::new(), count: 0, base: 0, total: 0, progress: &mut |_, _| {} };
         tar.append(&f.entry, f.size, &mut reader).map_err(werr)?;
         if hex(&reader.hasher.finalize()) != f.sha256 {
