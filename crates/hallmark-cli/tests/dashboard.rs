@@ -398,6 +398,15 @@ fn every_role_meets_every_route_as_the_table_says() {
     assert!(got.status == 303 || got.status == 422, "anonymous POST /staff: {}", got.status);
     assert!(wrong.is_empty(), "{} cells differ from the table:\n{}", wrong.len(), wrong.join("\n"));
 
+    // Scores sort as numbers: a hall scored 100 comes before every 9x (as text it would not).
+    p.db().execute("UPDATE evaluations SET final_score = 100 WHERE hall_id = $1", &[&n.shenyang_hall]).unwrap();
+    let page = visitors[1].get("/halls?sort=score&desc=1").text();
+    let first = page.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(first.contains(&n.shenyang_hall) && first.contains(">100<"), "{first}");
+    // A page far past the end is an empty page that still counts the halls, not an error.
+    let past = visitors[1].get("/halls?page=9223372036854775807");
+    assert!(past.status == 200 && past.text().contains("共 154 家"), "{}", past.status);
+
     // What the cells hold: a city sees its own halls only; the files are the files.
     let page = visitors[2].get("/halls?page=1").text();
     let codes: Vec<&str> =
@@ -896,6 +905,10 @@ fn a_lead_sends_the_signed_report_and_the_province_checks_it_against_the_bundles
     let mut db = p.db();
     let held: i64 = db.query_one("SELECT count(*) FROM reports", &[]).unwrap().get(0);
     assert_eq!(held, 0);
+    // Filed under another hall than the panel's assignment: refused.
+    let shenyang: String = p.db().query_one("SELECT id FROM halls WHERE region_code LIKE '2101%' ORDER BY id LIMIT 1", &[]).unwrap().get(0);
+    let o = hallmark(&["sync", "report", "--db", s(&lead), "--server", &p.server.url, "--trust", s(&root), "--hall", &shenyang, s(&p.report)], &p.pg);
+    assert!(!o.status.success() && text(&o).contains("422 hall_mismatch"), "{}", text(&o));
     // The lead's real report: verified against the pushed bundles and kept; again, nothing new.
     let o = send(&lead, &p.report);
     assert!(o.status.success() && text(&o).contains("kept in the province records"), "{}", text(&o));

@@ -28,9 +28,31 @@ pub fn hash_password(password: &str) -> Result<String, String> {
     Ok(Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| e.to_string())?.to_string())
 }
 
-/// Whether `password` matches the PHC string `hash`.
+/// Whether `password` matches the PHC string `hash`. At most [`CHECKS_AT_ONCE`] checks run at
+/// once (each takes ~19 MiB and tens of milliseconds): a flood of logins waits, it does not
+/// exhaust the server's memory.
 pub fn password_matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    static GATE: (Mutex<usize>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+    {
+        let mut running = GATE.0.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= CHECKS_AT_ONCE {
+            running = GATE.1.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+    }
+    let ok = PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    *GATE.0.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+    GATE.1.notify_one();
+    ok
+}
+
+/// How many password checks run at once.
+pub const CHECKS_AT_ONCE: usize = 4;
+
+/// Whether a username has the shape every username has (`staff.username`'s check): anything
+/// else is refused before any work, and never written anywhere.
+pub fn plausible_username(u: &str) -> bool {
+    (2..=40).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// A hash no password matches in reasonable time: checked against when the username is
@@ -65,8 +87,10 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Failed logins per username: after [`LoginLimit::MAX_FAILURES`] within the window, the
-/// username is refused (even with the right password) until the window passes.
+/// Login attempts per username: each attempt is counted *before* its password is checked (so
+/// parallel guesses count too); after [`LoginLimit::MAX_FAILURES`] within the window the
+/// username is refused (even with the right password) until the window passes; a success
+/// clears the count.
 #[derive(Default)]
 pub struct LoginLimit {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
@@ -84,7 +108,8 @@ impl LoginLimit {
         (*n >= Self::MAX_FAILURES && elapsed < Self::WINDOW).then(|| Self::WINDOW - elapsed)
     }
 
-    pub fn failed(&self, username: &str) {
+    /// Counts an attempt, or refuses it while the username is locked (`Err(wait)`).
+    pub fn attempt(&self, username: &str) -> Result<(), Duration> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
@@ -93,7 +118,11 @@ impl LoginLimit {
         if e.1.elapsed() >= Self::WINDOW {
             *e = (0, Instant::now());
         }
+        if e.0 >= Self::MAX_FAILURES {
+            return Err(Self::WINDOW - e.1.elapsed());
+        }
         e.0 += 1;
+        Ok(())
     }
 
     pub fn succeeded(&self, username: &str) {
@@ -126,14 +155,13 @@ mod tests {
     #[test]
     fn five_failures_lock_a_username_and_a_success_clears() {
         let l = LoginLimit::default();
-        for _ in 0..4 {
-            l.failed("zhang");
+        for _ in 0..5 {
+            assert!(l.attempt("zhang").is_ok());
         }
-        assert!(l.locked("zhang").is_none());
-        l.failed("zhang");
         assert!(l.locked("zhang").is_some());
-        assert!(l.locked("li").is_none());
+        assert!(l.attempt("zhang").is_err(), "the sixth attempt is refused before its password is checked");
+        assert!(l.attempt("li").is_ok());
         l.succeeded("zhang");
-        assert!(l.locked("zhang").is_none());
+        assert!(l.locked("zhang").is_none() && l.attempt("zhang").is_ok());
     }
 }

@@ -24,11 +24,14 @@ use std::sync::{Arc, Mutex};
 use postgres::Client;
 
 /// A few PostgreSQL connections, reused (the `postgres` crate is blocking: pages use them on
-/// tokio's blocking pool).
+/// tokio's blocking pool). At most `max` are open: a flood of requests waits for one (up to
+/// [`Pool::WAIT`]) instead of exhausting the database's connections.
 pub struct Pool {
     url: String,
-    idle: Mutex<Vec<Client>>,
-    max_idle: usize,
+    /// Idle connections, and how many are open in all (idle or in use).
+    state: Mutex<(Vec<Client>, usize)>,
+    freed: std::sync::Condvar,
+    max: usize,
 }
 
 /// A connection from the pool; back to it when dropped (unless it broke).
@@ -53,31 +56,52 @@ impl std::ops::DerefMut for Conn<'_> {
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.client.take() {
-            if !c.is_closed() {
-                let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
-                if idle.len() < self.pool.max_idle {
-                    idle.push(c);
-                }
+            let mut state = self.pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            if c.is_closed() {
+                state.1 -= 1;
+            } else {
+                state.0.push(c);
             }
+            self.pool.freed.notify_one();
         }
     }
 }
 
 impl Pool {
     /// Connects once (so a wrong URL fails at start, not at the first page) and migrates.
-    pub fn open(url: &str, max_idle: usize) -> Result<Pool, String> {
+    pub fn open(url: &str, max: usize) -> Result<Pool, String> {
         let mut first = hallmark_province::connect(url).map_err(|e| e.to_string())?;
         hallmark_province::migrate(&mut first).map_err(|e| format!("cannot migrate the province records: {e}"))?;
-        Ok(Pool { url: url.to_string(), idle: Mutex::new(vec![first]), max_idle })
+        Ok(Pool { url: url.to_string(), state: Mutex::new((vec![first], 1)), freed: std::sync::Condvar::new(), max: max.max(1) })
     }
 
+    /// How long a request waits for a connection when all are in use.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
     pub fn get(&self) -> Result<Conn<'_>, String> {
-        let held = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let client = match held {
-            Some(c) => c,
-            None => hallmark_province::connect(&self.url).map_err(|e| e.to_string())?,
-        };
-        Ok(Conn { pool: self, client: Some(client) })
+        let started = std::time::Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(c) = state.0.pop() {
+                return Ok(Conn { pool: self, client: Some(c) });
+            }
+            if state.1 < self.max {
+                state.1 += 1;
+                drop(state);
+                return match hallmark_province::connect(&self.url) {
+                    Ok(c) => Ok(Conn { pool: self, client: Some(c) }),
+                    Err(e) => {
+                        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 -= 1;
+                        self.freed.notify_one();
+                        Err(e.to_string())
+                    }
+                };
+            }
+            let left = Self::WAIT
+                .checked_sub(started.elapsed())
+                .ok_or_else(|| format!("all {} database connections stayed busy for {:?}", self.max, Self::WAIT))?;
+            state = self.freed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
     }
 }
 

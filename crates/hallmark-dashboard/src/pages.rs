@@ -129,6 +129,13 @@ pub(crate) async fn signed_in<F>(d: Arc<Dashboard>, headers: HeaderMap, kind: Ki
 where
     F: FnOnce(&mut Client, &Who) -> Result<Response, Response> + Send + 'static,
 {
+    // No session cookie: answered without touching the database.
+    if headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(access::cookie_token).is_none() {
+        return match kind {
+            Kind::Page => see_other("/login"),
+            Kind::File => refusal(StatusCode::UNAUTHORIZED, None, "请先登录", "登录后才能查看此文件。"),
+        };
+    }
     tokio::task::spawn_blocking(move || {
         let mut db = match d.pool.get() {
             Ok(c) => c,
@@ -308,6 +315,9 @@ fn login_page(status: StatusCode, message: &str) -> Response {
 }
 
 async fn login_form(State(d): St, headers: HeaderMap) -> Response {
+    if headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(access::cookie_token).is_none() {
+        return login_page(StatusCode::OK, "");
+    }
     tokio::task::spawn_blocking(move || {
         let mut db = d.pool.get().map_err(internal)?;
         Ok::<_, Response>(match session(&mut db, &headers).map_err(internal)? {
@@ -335,7 +345,10 @@ async fn login(State(d): St, headers: HeaderMap, Form(f): Form<LoginForm>) -> Re
     }
     tokio::task::spawn_blocking(move || {
         let username = f.username.trim().to_lowercase();
-        if let Some(wait) = d.login_limit.locked(&username) {
+        if !access::plausible_username(&username) || f.password.len() > 1024 {
+            return login_page(StatusCode::UNAUTHORIZED, "用户名或密码错误，或账号已停用。");
+        }
+        if let Err(wait) = d.login_limit.attempt(&username) {
             return login_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!("该账号登录失败次数过多，已暂时锁定，请 {} 分钟后再试。", wait.as_secs().div_ceil(60)),
@@ -357,7 +370,6 @@ async fn login(State(d): St, headers: HeaderMap, Form(f): Form<LoginForm>) -> Re
             }
         };
         if !ok {
-            d.login_limit.failed(&username);
             let _ = staff::audit(&mut db, &username, "登录失败", "");
             return login_page(StatusCode::UNAUTHORIZED, "用户名或密码错误，或账号已停用。");
         }
@@ -443,7 +455,7 @@ impl HallQuery {
 
 async fn halls(State(d): St, headers: HeaderMap, Query(hq): Query<HallQuery>) -> Response {
     signed_in(d, headers, Kind::Page, move |db, who| {
-        let page_no = hq.page.parse::<i64>().unwrap_or(1).max(1);
+        let page_no = hq.page.parse::<i64>().unwrap_or(1).clamp(1, 1_000_000);
         let sort = q::HallSort::parse(&hq.sort);
         let filter = q::HallFilter {
             region: region_for(who, Some(&hq.city)),
@@ -486,7 +498,7 @@ async fn halls(State(d): St, headers: HeaderMap, Query(hq): Query<HallQuery>) ->
                 &[("", "全部结论"), ("pass", "合格"), ("fail", "不合格"), ("vetoed", "否决"), ("insufficient", "评价人员不足"), ("none", "未评价")],
                 &hq.result
             ),
-            select("due", "到期", &[("", "不限有效期"), ("30", "30天内到期或已过期"), ("90", "90天内到期或已过期"), ("0", "已过期")], &hq.due),
+            select("due", "到期", &[("", "不限有效期"), ("30", "30天内到期或已过期"), ("90", "90天内到期或已过期"), ("0", "今天到期或已过期")], &hq.due),
             esc(&hq.sort),
             esc(&hq.desc),
         );
@@ -1134,8 +1146,10 @@ async fn staff_change(State(d): St, headers: HeaderMap, Path((username, action))
 
 async fn audit_log_page(State(d): St, headers: HeaderMap) -> Response {
     signed_in(d, headers, Kind::Page, move |db, who| {
-        if !(who.staff.admin || who.staff.role == Role::Auditor) {
-            return Err(refusal(StatusCode::FORBIDDEN, Some(who), "无权访问", "只有管理员和审计人员可以查看审计日志。"));
+        // The log names halls, reports and users of the whole province: admins and the
+        // province's own auditors read it, a city's auditor does not.
+        if !(who.staff.admin || (who.staff.role == Role::Auditor && who.staff.region_prefix().len() == 2)) {
+            return Err(refusal(StatusCode::FORBIDDEN, Some(who), "无权访问", "只有管理员和省级审计人员可以查看审计日志。"));
         }
         let lines = staff::audit_lines(db, 500).map_err(db_err)?;
         let mut body = String::from("<h2>审计日志</h2><p class=\"hint\">最近 500 条：谁在何时查看、下载或导出了什么。</p><table><thead><tr><th>时间</th><th>用户</th><th>操作</th><th>对象</th></tr></thead><tbody>");

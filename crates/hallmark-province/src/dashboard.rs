@@ -189,11 +189,13 @@ impl HallSort {
 
     fn sql(self) -> &'static str {
         match self {
-            HallSort::Region => "region_code",
-            HallSort::Name => "name",
-            HallSort::Score => "final_score",
-            HallSort::Signed => "signed_at",
-            HallSort::ValidUntil => "valid_until",
+            // Qualified: the input columns, not the select list's text copies (a score sorted
+            // as text puts 100 after 97).
+            HallSort::Region => "latest.region_code",
+            HallSort::Name => "latest.name",
+            HallSort::Score => "latest.final_score",
+            HallSort::Signed => "latest.signed_at",
+            HallSort::ValidUntil => "latest.valid_until",
         }
     }
 }
@@ -213,7 +215,7 @@ fn like_escaped(s: &str) -> String {
 
 /// One page of halls with their latest result, filtered and sorted, and how many match.
 pub fn halls_page(db: &mut Client, f: &HallFilter) -> Result<(Vec<HallRow>, i64)> {
-    let order = format!("{} {} NULLS LAST, region_code, id", f.sort.sql(), if f.descending { "DESC" } else { "ASC" });
+    let order = format!("{} {} NULLS LAST, latest.region_code, latest.id", f.sort.sql(), if f.descending { "DESC" } else { "ASC" });
     let sql = format!(
         "WITH latest AS (
             SELECT h.id, h.name, h.region_code::text AS region_code, h.level, l.report_number, l.final_score, l.outcome,
@@ -234,7 +236,12 @@ pub fn halls_page(db: &mut Client, f: &HallFilter) -> Result<(Vec<HallRow>, i64)
     );
     let search = like_escaped(&f.search);
     let rows = db.query(&sql, &[&f.region, &f.level, &search, &f.search, &f.rubric, &f.outcome, &f.due_within, &f.today, &f.limit, &f.offset])?;
-    let total = rows.first().map(|r| r.get::<_, i64>(11)).unwrap_or(0);
+    let total = match rows.first() {
+        Some(r) => r.get::<_, i64>(11),
+        // A page past the end: still say how many match.
+        None if f.offset > 0 => return Ok((Vec::new(), halls_page(db, &HallFilter { offset: 0, limit: 1, ..f.clone() })?.1)),
+        None => 0,
+    };
     Ok((
         rows.iter()
             .map(|r| HallRow {

@@ -102,9 +102,21 @@ pub enum Loaded {
 /// held, and a sheet another report already holds (one inspection belongs to one report).
 pub fn load(db: &mut Client, r: &EvaluationRecord) -> Result<Loaded> {
     let mut tx = db.transaction()?;
-    let held: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM evaluations WHERE report_number = $1)", &[&r.report_number])?.get(0);
-    if held {
-        return Ok(Loaded::Already);
+    let held: Option<Option<String>> = tx
+        .query_opt(
+            "SELECT r.pdf_sha256::text FROM evaluations e LEFT JOIN reports r ON r.report_number = e.report_number WHERE e.report_number = $1",
+            &[&r.report_number],
+        )?
+        .map(|row| row.get(0));
+    match held {
+        Some(Some(pdf)) if pdf == r.pdf_sha256 => return Ok(Loaded::Already),
+        Some(_) => {
+            return Err(RecordsError::Invalid(format!(
+                "report number {} is held already with another PDF: two reports cannot share a number (nothing was loaded)",
+                r.report_number
+            )))
+        }
+        None => {}
     }
     let hall: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM halls WHERE id = $1)", &[&r.hall_id])?.get(0);
     if !hall {

@@ -20,8 +20,12 @@ impl Commissions for ServerCommissions {
         let mut out = Vec::new();
         for d in self.0.devices().map_err(|e| e.message)? {
             let Some(leaf) = d.chain.first() else { continue };
-            let Ok(der) = certificate::read_pem("a device certificate", leaf.as_bytes()) else { continue };
-            let Ok(info) = certificate::info("a device certificate", der[0].as_ref()) else { continue };
+            let Some(der) = certificate::read_pem("a device certificate", leaf.as_bytes()).ok().and_then(|d| d.into_iter().next()) else { continue };
+            let Ok(info) = certificate::info("a device certificate", der.as_ref()) else { continue };
+            // An expired certificate cannot sign a panel's work: not offered.
+            if info.not_after < chrono::Utc::now() {
+                continue;
+            }
             out.push(CertifiedDevice {
                 key: d.public_key,
                 name: info.name.clone(),

@@ -39,13 +39,15 @@ pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &s
     let held = backend.pullable(lead_key)?;
     let mut missing = Vec::new();
     let mut heads = Vec::new();
+    let mut assignments = std::collections::BTreeSet::new();
     for a in side.assessors() {
         let of: Vec<_> = held.iter().filter(|(_, b)| b.inspection_id == a.inspection_id).collect();
         if of.is_empty() {
             missing.push(format!("{} ({})", a.name, a.inspection_id));
         }
-        for (_, b) in of {
+        for (assignment, b) in of {
             heads.push(b.bundle_id.clone());
+            assignments.insert(assignment.clone());
         }
     }
     if !missing.is_empty() {
@@ -59,7 +61,16 @@ pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &s
             ),
         ));
     }
+    let hall = hall_of_panel(backend, &assignments, up.hall_id.as_deref(), side.report_number())?;
     let dir = tempdir_in(&backend.work_dir())?;
+    // Removed however this ends (a panic included).
+    struct Gone(std::path::PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _gone = Gone(dir.clone());
     let result = (|| {
         for id in &heads {
             let head = backend.head(id)?.ok_or_else(|| ApiError::internal(format!("bundle {id} is held but its head is not")))?;
@@ -72,7 +83,7 @@ pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &s
         std::fs::write(seal::sidecar_path(&pdf_path), up.sidecar.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
         let trust = Trust { store: backend.trust()?, signer_cert: None, now: chrono::Utc::now() };
         let mut db = pool.get().map_err(ApiError::internal)?;
-        let done = hallmark_dashboard::intake::load_report(&mut db, &pdf_path, &dir, &trust, up.hall_id.as_deref(), &format!("sync: {lead_name}"))
+        let done = hallmark_dashboard::intake::load_report(&mut db, &pdf_path, &dir, &trust, Some(&hall), &format!("sync: {lead_name}"))
             .map_err(|e| bad("refused", e))?;
         Ok(ReportStoredV1 {
             report_number: done.report_number,
@@ -80,8 +91,41 @@ pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &s
             new: matches!(done.loaded, hallmark_province::load::Loaded::New { .. }),
         })
     })();
-    let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The registry hall a report is filed under: its panel's assignment's (the lead may name it
+/// only as the same); for an assignment made without the registry (a typed site), the hall the
+/// lead names, whose registry name must be that site. A lead cannot file a panel's result under
+/// another hall.
+fn hall_of_panel(
+    backend: &dyn Backend,
+    assignments: &std::collections::BTreeSet<String>,
+    named: Option<&str>,
+    report: &str,
+) -> Result<String, ApiError> {
+    let mismatch = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "hall_mismatch", m);
+    let all = backend.assignments()?;
+    let mine: Vec<_> = all.iter().map(|(a, _)| a).filter(|a| assignments.contains(&a.id)).collect();
+    let mut halls: Vec<&str> = mine.iter().filter_map(|a| a.hall_id.as_deref()).collect();
+    halls.sort();
+    halls.dedup();
+    match (halls.as_slice(), named) {
+        ([one], None) => Ok(one.to_string()),
+        ([one], Some(n)) if *one == n => Ok(n.to_string()),
+        ([one], Some(n)) => Err(mismatch(format!("report {report}: the panel's assignment names hall '{one}', not '{n}' (leave the hall out)"))),
+        ([], None) => Err(mismatch(format!("report {report}: the panel's assignment names no registry hall: name it (--hall ID)"))),
+        ([], Some(n)) => {
+            let hall = backend.hall(n)?.ok_or_else(|| mismatch(format!("hall '{n}' is not in this server's registry")))?;
+            match mine.iter().find(|a| a.site != hall.name) {
+                Some(a) => {
+                    Err(mismatch(format!("report {report}: the panel's assignment {} is for '{}', but hall '{n}' is '{}'", a.id, a.site, hall.name)))
+                }
+                None => Ok(n.to_string()),
+            }
+        }
+        (many, _) => Err(mismatch(format!("report {report}: its sheets belong to assignments of several halls ({})", many.join(", ")))),
+    }
 }
 
 fn tempdir_in(parent: &Path) -> Result<std::path::PathBuf, ApiError> {
