@@ -969,3 +969,49 @@ fn every_report_verifies_again_from_the_records_alone_and_after_a_restore() {
     let o = reverify(&fresh);
     assert!(!o.status.success() && text(&o).contains(&photo) && text(&o).contains("is not in the records' blobs"), "{}", text(&o));
 }
+
+#[test]
+fn a_correction_takes_the_place_of_the_report_it_corrects() {
+    let Some(admin_url) = pg_url() else { return };
+    let p = Province::new(&admin_url, "correction");
+    let root = p.dir.join("bureau-root.pem");
+    let lead = p._tmp.path().join("lead.db");
+    let r1 = p._tmp.path().join("report-R1.pdf");
+    let out = ok(
+        &[
+            "report",
+            "--db",
+            s(&lead),
+            "--rubric",
+            "liaoning-demo-window",
+            "--details",
+            s(&p.dir.join("report-details.toml")),
+            "--out",
+            s(&r1),
+            "--supersedes",
+            s(&p.report),
+            "--reason",
+            "受评单位负责人电话有误",
+        ],
+        &p.pg,
+    );
+    let r1_number = out.split("报告编号 ").nth(1).unwrap().split('，').next().unwrap().to_string();
+    assert!(r1_number.ends_with("-R1"), "{r1_number}");
+    let loaded = ok(&["records", "load", s(&r1), "--bundles", s(&p.dir), "--trust", s(&root), "--hall", TIELING], &p.pg);
+    assert!(loaded.contains("verified and loaded (5 sheets"), "{loaded}");
+    let mut db = p.db();
+    let sheets: Vec<String> = db
+        .query("SELECT DISTINCT report_number FROM sheets s JOIN evaluations e USING (report_number) WHERE e.hall_id = $1", &[&TIELING])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(sheets, vec![r1_number.clone()], "the panel's sheets now belong to the correction");
+    let page = Visitor::signed_in(&p, "tieling").get(&format!("/halls/{TIELING}")).text();
+    assert!(page.contains(&format!("更正 {}", p.report_number)) && page.contains(&format!("已被 {r1_number} 更正")), "{page}");
+    let latest = hallmark_province::dashboard::latest_results(&mut db, "211221", 10, 0).unwrap();
+    assert_eq!(latest.iter().find(|h| h.hall_id == TIELING).unwrap().report_number.as_deref(), Some(r1_number.as_str()));
+    // Both reports still verify from the records.
+    let o = hallmark(&["records", "reverify", "--trust", s(&root)], &p.pg);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("2 reports verified again"), "{o:?}");
+}

@@ -604,7 +604,10 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
         body.push_str("<table><thead><tr><th>报告编号</th><th>评价标准</th><th>评价日期</th><th>报告日期</th><th>得分</th><th>结论</th><th>有效期至</th><th>评价人数</th></tr></thead><tbody>");
         for (i, ev) in evals.iter().enumerate().rev() {
             let cls = if i == at { " class=\"chosen\"" } else { "" };
-            let replaces = ev.replaces.as_deref().map(|r| format!("<div class=\"sub\">更正 {}</div>", esc(r))).unwrap_or_default();
+            let mut replaces = ev.replaces.as_deref().map(|r| format!("<div class=\"sub\">更正 {}</div>", esc(r))).unwrap_or_default();
+            if let Some(by) = &ev.replaced_by {
+                replaces.push_str(&format!("<div class=\"sub lapsed\">已被 {} 更正</div>", esc(by)));
+            }
             body.push_str(&format!(
                 "<tr{cls}><td><a href=\"/halls/{}?report={}\">{}</a>{replaces}</td><td>{} 第{}版</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><span class=\"badge {}\">{}</span></td><td>{}</td><td class=\"num\">{}</td></tr>",
                 url(&h.id),

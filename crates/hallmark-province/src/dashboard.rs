@@ -297,6 +297,8 @@ pub struct EvaluationRow {
     pub valid_until: Option<String>,
     pub assessors: i32,
     pub replaces: Option<String>,
+    /// The correction that replaced this report, if one is held.
+    pub replaced_by: Option<String>,
     /// Whether the PDF and sidecar are held (loaded from a verified report, not generated).
     pub has_report: bool,
 }
@@ -306,7 +308,8 @@ pub fn evaluations(db: &mut Client, hall_id: &str) -> Result<Vec<EvaluationRow>>
     Ok(db
         .query(
             "SELECT e.report_number, e.rubric_id, e.rubric_version, e.visited_on::text, (e.signed_at AT TIME ZONE 'Asia/Shanghai')::date::text,
-                    e.final_score::text, e.outcome, e.valid_until::text, e.assessors, e.replaces, r.report_number IS NOT NULL
+                    e.final_score::text, e.outcome, e.valid_until::text, e.assessors, e.replaces, r.report_number IS NOT NULL,
+                    (SELECT min(c.report_number) FROM evaluations c WHERE c.replaces = e.report_number)
              FROM evaluations e LEFT JOIN reports r ON r.report_number = e.report_number
              WHERE e.hall_id = $1 ORDER BY e.signed_at",
             &[&hall_id],
@@ -324,6 +327,7 @@ pub fn evaluations(db: &mut Client, hall_id: &str) -> Result<Vec<EvaluationRow>>
             assessors: r.get(8),
             replaces: r.get(9),
             has_report: r.get(10),
+            replaced_by: r.get(11),
         })
         .collect())
 }

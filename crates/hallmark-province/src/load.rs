@@ -125,14 +125,32 @@ pub fn load(db: &mut Client, r: &EvaluationRecord) -> Result<Loaded> {
             r.hall_id
         )));
     }
+    // A correction (更正) is made from the same panel: its sheets move from the report it
+    // replaces (of the same hall) to it; any other report's sheet is refused.
+    if let Some(old) = &r.replaces {
+        let hall: Option<String> = tx.query_opt("SELECT hall_id FROM evaluations WHERE report_number = $1", &[old])?.map(|row| row.get(0));
+        if hall.as_ref().is_some_and(|h| *h != r.hall_id) {
+            return Err(RecordsError::Invalid(format!(
+                "report {} corrects report {old} of another hall: a correction keeps its hall",
+                r.report_number
+            )));
+        }
+    }
+    let mut moving = std::collections::HashSet::new();
     for s in &r.sheets {
         let other: Option<String> =
             tx.query_opt("SELECT report_number FROM sheets WHERE inspection_id = $1::text::uuid", &[&s.inspection_id])?.map(|row| row.get(0));
-        if let Some(other) = other {
-            return Err(RecordsError::Invalid(format!(
-                "{}'s inspection {} is held already as part of report {other}: one inspection belongs to one report",
-                s.assessor, s.inspection_id
-            )));
+        match other {
+            Some(other) if r.replaces.as_ref() == Some(&other) => {
+                moving.insert(s.inspection_id.clone());
+            }
+            Some(other) => {
+                return Err(RecordsError::Invalid(format!(
+                    "{}'s inspection {} is held already as part of report {other}: one inspection belongs to one report (a correction names the report it replaces)",
+                    s.assessor, s.inspection_id
+                )))
+            }
+            None => {}
         }
     }
     tx.execute(
@@ -165,10 +183,19 @@ pub fn load(db: &mut Client, r: &EvaluationRecord) -> Result<Loaded> {
         "INSERT INTO evidence (inspection_id, item_id, sha256, thumb_sha256, caption) VALUES ($1::text::uuid, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )?;
     for s in &r.sheets {
-        tx.execute(
-            "INSERT INTO sheets (inspection_id, report_number, assessor, device_key, total) VALUES ($1::text::uuid, $2, $3, $4, $5::text::numeric)",
-            &[&s.inspection_id, &r.report_number, &s.assessor, &s.device_key, &s.total],
-        )?;
+        if moving.contains(&s.inspection_id) {
+            tx.execute(
+                "UPDATE sheets SET report_number = $2, assessor = $3, device_key = $4, total = $5::text::numeric WHERE inspection_id = $1::text::uuid",
+                &[&s.inspection_id, &r.report_number, &s.assessor, &s.device_key, &s.total],
+            )?;
+            tx.execute("DELETE FROM item_scores WHERE inspection_id = $1::text::uuid", &[&s.inspection_id])?;
+            tx.execute("DELETE FROM evidence WHERE inspection_id = $1::text::uuid", &[&s.inspection_id])?;
+        } else {
+            tx.execute(
+                "INSERT INTO sheets (inspection_id, report_number, assessor, device_key, total) VALUES ($1::text::uuid, $2, $3, $4, $5::text::numeric)",
+                &[&s.inspection_id, &r.report_number, &s.assessor, &s.device_key, &s.total],
+            )?;
+        }
         for (id, max, points) in &s.items {
             tx.execute(&item, &[&s.inspection_id, id, max, points])?;
         }
