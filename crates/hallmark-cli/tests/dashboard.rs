@@ -322,6 +322,7 @@ fn every_role_meets_every_route_as_the_table_says() {
         (format!("/halls/{}/photos/{}", n.shenyang_hall, n.photo), [401, 404, 403, 404, 404]),
         (format!("/reports/{r}/pdf"), [401, 200, 200, 403, 200]),
         (format!("/reports/{r}/sidecar"), [401, 200, 200, 403, 200]),
+        (format!("/reports/{r}/verification"), [303, 200, 200, 403, 200]),
         ("/reports/HM-NO-SUCH/pdf".to_string(), [401, 404, 404, 404, 404]),
         ("/due".to_string(), [303, 200, 200, 200, 200]),
         ("/due?days=90&city=211200".to_string(), [303, 200, 200, 200, 200]),
@@ -422,6 +423,8 @@ fn every_role_meets_every_route_as_the_table_says() {
     for want in ["历次评价", "<svg", "评价组评分", "σ", "现场照片", "核验通过", "下载报告 PDF", "90.2"] {
         assert!(hall.contains(want), "the hall page lacks {want}");
     }
+    let again = visitors[2].get(&format!("/reports/{r}/verification")).text();
+    assert!(again.contains("核验通过") && again.contains("verified: the report is intact and signed by"), "{again}");
     // The audit log says who downloaded and exported what.
     let audit = visitors[4].get("/audit").text();
     for want in [format!("下载报告PDF</td><td>{r}"), "导出到期清单".to_string(), "查看服务大厅".to_string(), "创建用户</td><td>new1".to_string()]

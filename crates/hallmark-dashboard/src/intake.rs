@@ -1,8 +1,11 @@
 //! A signed report into the province's records (issue #12): verified exactly as `hallmark
 //! verify --bundles --trust` does — every score, the final result and the evidence Merkle root
 //! recomputed from the bundles, the lead's and every assessor's certificate checked — and then
-//! the records are what was *recomputed*, never the sidecar's claims. A report that does not
-//! verify writes nothing and says why.
+//! the records are what was *recomputed* (every score, the final result, the events and photos),
+//! never the sidecar's claims. Two fields are the signed report's own statements, covered by its
+//! verified signature but not recomputed: the validity date (§12 may extend it from the previous
+//! report) and the report a correction replaces. A report that does not verify writes nothing
+//! and says why.
 
 use std::path::Path;
 

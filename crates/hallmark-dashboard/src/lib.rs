@@ -113,11 +113,21 @@ pub struct Dashboard {
     pub login_limit: access::LoginLimit,
     /// The sync server's assignments (the 评价任务 pages); `None`: not served.
     pub commissions: Option<Arc<dyn commissions::Commissions>>,
+    /// The bureau roots and revocation lists the server trusts now (重新核验); `None`: not offered.
+    pub trust: Option<TrustSource>,
 }
+
+/// Where the current trust comes from (the server's store: roots and the newest CRLs).
+pub type TrustSource = Arc<dyn Fn() -> Result<hallmark_trust::TrustStore, String> + Send + Sync>;
 
 impl Dashboard {
     pub fn new(pool: Pool, commissions: Option<Arc<dyn commissions::Commissions>>) -> Arc<Dashboard> {
-        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions })
+        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions, trust: None })
+    }
+
+    /// [`Dashboard::new`] offering 重新核验 with the trust `source` gives.
+    pub fn with_trust(pool: Pool, commissions: Option<Arc<dyn commissions::Commissions>>, source: TrustSource) -> Arc<Dashboard> {
+        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions, trust: Some(source) })
     }
 }
 

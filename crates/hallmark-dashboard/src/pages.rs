@@ -47,6 +47,7 @@ pub fn router(d: Arc<Dashboard>) -> Router {
         .route("/halls/{id}/thumbs/{sha256}", get(thumb))
         .route("/reports/{number}/pdf", get(report_pdf))
         .route("/reports/{number}/sidecar", get(report_sidecar))
+        .route("/reports/{number}/verification", get(report_verification))
         .route("/due", get(due))
         .route("/due.xlsx", get(due_xlsx))
         .route("/items", get(items))
@@ -743,6 +744,7 @@ async fn hall(State(d): St, headers: HeaderMap, Path(id): Path<String>, Query(hq
                     "<p><span class=\"badge {}\">{}</span> 签发人：{} · 入库核验时间：{}</p>\
                      <p><a class=\"button\" href=\"/reports/{n}/pdf\" download>下载报告 PDF</a> \
                      <a class=\"button\" href=\"/reports/{n}/sidecar\" download>下载签名文件（.sig.json）</a></p>\
+                     <p><a href=\"/reports/{n}/verification\">重新核验（按服务器当前信任的根证书与吊销列表，从留存的数据包重算）</a></p>\
                      <p class=\"hint\">任何人可用 <code>hallmark verify 报告.pdf --trust 根证书.pem</code> 复核：PDF 未被改动、签名人为省局认证的评价组长。</p>\
                      <details><summary>入库时的核验记录</summary><pre>{}</pre></details>",
                     if verified { "pass" } else { "fail" },
@@ -820,6 +822,38 @@ async fn report_file(d: Arc<Dashboard>, headers: HeaderMap, number: String, pdf:
             )
                 .into_response())
         }
+    })
+    .await
+}
+
+/// 重新核验: the report checked now — its bundles put together from the records, every score
+/// recomputed, the signer's and every assessor's certificate against the server's current
+/// roots and revocation lists.
+async fn report_verification(State(d): St, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    let d2 = d.clone();
+    signed_in(d, headers, Kind::Page, move |db, who| {
+        let Some(rf) = q::report_files(db, &number).map_err(db_err)? else {
+            return Err(refusal(StatusCode::NOT_FOUND, Some(who), "未找到", &format!("没有编号为“{number}”的签名报告。")));
+        };
+        if !who.staff.sees(&rf.region_code) {
+            return Err(forbidden_hall(who));
+        }
+        let Some(source) = &d2.trust else {
+            return Err(refusal(StatusCode::NOT_FOUND, Some(who), "未启用", "本服务器未提供重新核验。"));
+        };
+        let trust = hallmark_report::seal::Trust { store: source().map_err(internal)?, signer_cert: None, now: chrono::Utc::now() };
+        let v = crate::intake::reverify(db, &number, &trust).map_err(internal)?.ok_or_else(|| internal("held report vanished"))?;
+        audit(db, who, "重新核验报告", &number)?;
+        let body = format!(
+            "<h2>重新核验 {}</h2><p><a href=\"/halls/{}\">← 返回服务大厅</a></p><section><p><span class=\"badge {}\">{}</span> 核验时间：{}</p><pre>{}</pre></section>",
+            esc(&number),
+            url(&rf.hall_id),
+            if v.ok { "pass" } else { "fail" },
+            if v.ok { "核验通过" } else { "核验未通过" },
+            esc(&(chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()),
+            esc(&v.text())
+        );
+        Ok(page(StatusCode::OK, frame("重新核验", Some((&who.staff, &who.csrf)), "/halls", &body)))
     })
     .await
 }

@@ -216,7 +216,9 @@ pub fn run(config: Config) -> Result<(), String> {
             let pool = hallmark_dashboard::Pool::open(url, 8)?;
             eprintln!("hallmark serve: the bureau dashboard's pages over {}", hallmark_province::redact(url));
             let desk = std::sync::Arc::new(commissions::ServerCommissions(backend.clone()));
-            Some(hallmark_dashboard::Dashboard::new(pool, Some(desk)))
+            let b = backend.clone();
+            let trust: hallmark_dashboard::TrustSource = std::sync::Arc::new(move || b.trust().map_err(|e| e.message));
+            Some(hallmark_dashboard::Dashboard::with_trust(pool, Some(desk), trust))
         }
         None => None,
     };
