@@ -108,6 +108,10 @@ enum Command {
         /// The province records, postgres://USER@HOST:PORT/DB: also serve the bureau dashboard's pages
         #[arg(long)]
         postgres: Option<String>,
+        /// The records' evidence in an S3-compatible object store, http://KEY:SECRET@HOST:PORT/BUCKET
+        /// (default: HALLMARK_S3; without either, PostgreSQL keeps it)
+        #[arg(long)]
+        s3: Option<String>,
     },
     /// Evaluation assignments on a server: who leads which hall's panel, and its members
     Assignment {
@@ -353,6 +357,10 @@ struct Postgres {
     /// postgres://USER@HOST:PORT/DB (default: the HALLMARK_PG environment variable)
     #[arg(long)]
     postgres: Option<String>,
+    /// The records' evidence in an S3-compatible object store, http://KEY:SECRET@HOST:PORT/BUCKET
+    /// (default: HALLMARK_S3; without either, PostgreSQL keeps it)
+    #[arg(long)]
+    s3: Option<String>,
 }
 
 impl Postgres {
@@ -361,6 +369,11 @@ impl Postgres {
             .clone()
             .or_else(|| std::env::var("HALLMARK_PG").ok())
             .ok_or_else(|| "no database: give --postgres postgres://USER@HOST:PORT/DB (or set HALLMARK_PG)".to_string())
+    }
+
+    fn blobs(&self) -> Result<hallmark_province::blobs::BlobStore, String> {
+        let url = self.s3.clone().or_else(|| std::env::var("HALLMARK_S3").ok());
+        hallmark_province::blobs::BlobStore::open(url.as_deref()).map_err(|e| e.to_string())
     }
 }
 
@@ -1005,9 +1018,18 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Rubric { command: RubricCommand::Show { rubric } } => rubric::show(&rubric),
         Command::Score { rubric, json, file } => rubric::score(&file, rubric.as_deref(), json),
         Command::Aggregate { rubric, json, files } => rubric::aggregate(&files, rubric.as_deref(), json),
-        Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every, postgres } => {
-            sync::serve(&data, &listen, &cert, &key, &trust, idle_timeout, upstream, relay_every, postgres)
-        }
+        Command::Serve { data, listen, cert, key, trust, idle_timeout, upstream, relay_every, postgres, s3 } => sync::serve(
+            &data,
+            &listen,
+            &cert,
+            &key,
+            &trust,
+            idle_timeout,
+            upstream,
+            relay_every,
+            postgres,
+            s3.or_else(|| std::env::var("HALLMARK_S3").ok()),
+        ),
         Command::Assignment { command: AssignmentCommand::Add { place, id, hall, site, rubric, lead, members, from, to } } => {
             let hall = match (hall, site) {
                 (Some(h), _) => sync::HallNamed::Registry(h),

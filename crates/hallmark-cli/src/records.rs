@@ -78,7 +78,8 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             let mut c = db(&pg.url()?)?;
             hallmark_province::migrate(&mut c).map_err(e)?;
             let who = format!("hallmark records load ({})", whoami());
-            let done = hallmark_dashboard::intake::load_report(&mut c, &report, &bundles, &trust, hall.as_deref(), &who)?;
+            let blobs = pg.blobs()?;
+            let done = hallmark_dashboard::intake::load_report(&mut c, &blobs, &report, &bundles, &trust, hall.as_deref(), &who)?;
             match done.loaded {
                 hallmark_province::load::Loaded::New { sheets, events, photos } => outln!(
                     "report {} of hall {}: verified and loaded ({sheets} sheets, {events} events, {photos} photos; {} new files)",
@@ -94,13 +95,14 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             let files = hallmark_report::seal::TrustFiles { roots: &trust, crls: &crl, signer_cert: None, folder: None };
             let trust = hallmark_report::seal::Trust::load(&files, chrono::Utc::now()).map_err(|e| e.to_string())?;
             let mut c = db(&pg.url()?)?;
+            let blobs = pg.blobs()?;
             let numbers = match report {
                 Some(n) => vec![n],
                 None => hallmark_province::load::report_numbers(&mut c).map_err(e)?,
             };
             let mut failed = Vec::new();
             for n in &numbers {
-                match hallmark_dashboard::intake::reverify(&mut c, n, &trust)? {
+                match hallmark_dashboard::intake::reverify(&mut c, &blobs, n, &trust)? {
                     None => return Err(format!("report '{n}' is not in the records (hallmark records load it first)")),
                     Some(v) if v.ok => outln!("ok    {n}: {}", v.text().lines().last().unwrap_or("")),
                     Some(v) => {

@@ -21,6 +21,7 @@ pub(crate) fn serve(
     upstream: Option<String>,
     relay_every: u64,
     postgres: Option<String>,
+    s3: Option<String>,
 ) -> Result<(), String> {
     let mut limits = hallmark_server::net::Limits::default();
     limits.idle = std::time::Duration::from_secs(idle_secs);
@@ -35,6 +36,7 @@ pub(crate) fn serve(
         upstream,
         relay_every,
         postgres,
+        s3,
     })
 }
 

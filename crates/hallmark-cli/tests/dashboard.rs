@@ -14,8 +14,18 @@ const PASSWORD: &str = "demo-password-1";
 /// The demo's Liaoning hall (铁岭县, 211221) in the demo registry.
 const TIELING: &str = "LN-211221-01";
 
+/// The CLI on `pg`; the evidence in PostgreSQL unless a test names an object store.
 fn hallmark(args: &[&str], pg: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hallmark")).args(args).env("HALLMARK_PG", pg).env("HALLMARK_STAFF_PASSWORD", PASSWORD).output().unwrap()
+    hallmark_s3(args, pg, None)
+}
+
+fn hallmark_s3(args: &[&str], pg: &str, s3: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+    c.args(args).env("HALLMARK_PG", pg).env("HALLMARK_STAFF_PASSWORD", PASSWORD).env_remove("HALLMARK_S3");
+    if let Some(url) = s3 {
+        c.env("HALLMARK_S3", url);
+    }
+    c.output().unwrap()
 }
 
 fn ok(args: &[&str], pg: &str) -> String {
@@ -77,11 +87,12 @@ fn pg_url() -> Option<String> {
 
 impl Province {
     fn new(admin_url: &str, tag: &str) -> Province {
-        Province::with(admin_url, tag, true)
+        Province::with(admin_url, tag, true, None)
     }
 
-    /// `load`: the demo's report loaded with `hallmark records load` (else it is not in the records).
-    fn with(admin_url: &str, tag: &str, load: bool) -> Province {
+    /// `load`: the demo's report loaded with `hallmark records load` (else it is not in the
+    /// records); `s3`: the evidence in this object store (else in PostgreSQL).
+    fn with(admin_url: &str, tag: &str, load: bool, s3: Option<&str>) -> Province {
         let name = format!("hallmark_dashboard_{tag}_{}", std::process::id());
         let mut admin = postgres::Client::connect(admin_url, postgres::NoTls).unwrap();
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
@@ -114,8 +125,9 @@ impl Province {
         let o = hallmark(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root)], &pg);
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("pass --hall ID"), "{o:?}");
         if load {
-            let loaded = ok(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root), "--hall", TIELING], &pg);
-            assert!(loaded.contains("verified and loaded (5 sheets"), "{loaded}");
+            let o = hallmark_s3(&["records", "load", s(&report), "--bundles", s(&dir), "--trust", s(&root), "--hall", TIELING], &pg, s3);
+            let loaded = String::from_utf8_lossy(&o.stdout).into_owned();
+            assert!(o.status.success() && loaded.contains("verified and loaded (5 sheets"), "{loaded}{}", String::from_utf8_lossy(&o.stderr));
         }
         for (user, role, region, admin) in [
             ("sheng", "province", "210000", true),
@@ -141,8 +153,12 @@ impl Province {
             add.extend(["--member".to_string(), e.path().join("certificate.pem").display().to_string()]);
         }
         ok(&add.iter().map(String::as_str).collect::<Vec<_>>(), &pg);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
-            .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--postgres", &pg])
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+        serve.env_remove("HALLMARK_S3").args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--postgres", &pg]);
+        if let Some(url) = s3 {
+            serve.args(["--s3", url]);
+        }
+        let mut child = serve
             .args(["--cert", s(&dir.join("sync/server.pem")), "--key", s(&dir.join("sync/server.key")), "--trust", s(&root)])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -874,7 +890,7 @@ fn a_bureau_commissions_and_edits_an_evaluation() {
 #[test]
 fn a_lead_sends_the_signed_report_and_the_province_checks_it_against_the_bundles() {
     let Some(admin_url) = pg_url() else { return };
-    let p = Province::with(&admin_url, "upload", false);
+    let p = Province::with(&admin_url, "upload", false, None);
     let root = p.dir.join("bureau-root.pem");
     let lead = p._tmp.path().join("lead.db");
     let send = |db: &Path, pdf: &Path| {
@@ -1017,4 +1033,114 @@ fn a_correction_takes_the_place_of_the_report_it_corrects() {
     // Both reports still verify from the records.
     let o = hallmark(&["records", "reverify", "--trust", s(&root)], &p.pg);
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("2 reports verified again"), "{o:?}");
+}
+
+/// A Garage of the test's own (scripts/garage.sh), stopped when dropped.
+struct Garage {
+    dir: PathBuf,
+    url: String,
+}
+
+impl Garage {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/garage.sh")
+    }
+
+    fn start(dir: &Path) -> Garage {
+        let o = Command::new(Garage::script()).args(["start", s(dir)]).output().unwrap();
+        assert!(o.status.success(), "garage.sh start: {}", String::from_utf8_lossy(&o.stderr));
+        let url = String::from_utf8(o.stdout).unwrap().trim().trim_start_matches("export HALLMARK_S3=").to_string();
+        Garage { dir: dir.to_path_buf(), url }
+    }
+
+    fn stop(&self) {
+        let o = Command::new(Garage::script()).args(["stop", s(&self.dir)]).output().unwrap();
+        assert!(o.status.success(), "garage.sh stop: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+impl Drop for Garage {
+    fn drop(&mut self) {
+        let _ = Command::new(Garage::script()).args(["stop", s(&self.dir)]).output();
+    }
+}
+
+#[test]
+fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
+    let Some(admin_url) = pg_url() else { return };
+    let has_garage = Command::new("garage").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !has_garage {
+        assert!(std::env::var_os("HALLMARK_GARAGE").is_none(), "HALLMARK_GARAGE is set but garage is not installed (scripts/test.sh installs it)");
+        eprintln!("skipped: garage is not installed (HALLMARK_GARAGE=1 scripts/test.sh installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let garage = Garage::start(&tmp.path().join("garage"));
+    let p = Province::with(&admin_url, "s3", true, Some(&garage.url));
+    let mut db = p.db();
+    let places = |db: &mut postgres::Client| -> (i64, i64) {
+        let r = db
+            .query_one("SELECT count(*) FILTER (WHERE place = 'postgres'), count(*) FILTER (WHERE place = 's3' AND bytes IS NULL) FROM blobs", &[])
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let (here, there) = places(&mut db);
+    assert!(here == 0 && there > 20, "every blob in the object store, none in PostgreSQL: {here} / {there}");
+    // The pages read the photos from the object store; the report verifies again from it.
+    let city = Visitor::signed_in(&p, "tieling");
+    let thumb: String = db.query_one("SELECT thumb_sha256::text FROM evidence ORDER BY sha256 LIMIT 1", &[]).unwrap().get(0);
+    let got = city.get(&format!("/halls/{TIELING}/thumbs/{thumb}"));
+    use sha2::Digest;
+    assert!(got.status == 200 && hallmark_core::hex::hex(&sha2::Sha256::digest(&got.body)) == thumb, "{}", got.status);
+    let root = p.dir.join("bureau-root.pem");
+    let text = |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &p.pg, Some(&garage.url));
+    assert!(o.status.success() && text(&o).contains("1 reports verified again"), "{}", text(&o));
+    let o = hallmark(&["records", "reverify", "--trust", s(&root)], &p.pg);
+    assert!(!o.status.success() && text(&o).contains("kept in the object store: give its URL"), "{}", text(&o));
+
+    // The object store stops: a new report (a correction) is refused with the reason and
+    // records nothing; the pages say the evidence is unavailable; started again, it loads.
+    garage.stop();
+    let lead = p._tmp.path().join("lead.db");
+    let r1 = p._tmp.path().join("report-R1.pdf");
+    ok(
+        &[
+            "report",
+            "--db",
+            s(&lead),
+            "--rubric",
+            "liaoning-demo-window",
+            "--details",
+            s(&p.dir.join("report-details.toml")),
+            "--out",
+            s(&r1),
+            "--supersedes",
+            s(&p.report),
+            "--reason",
+            "受评单位负责人电话有误",
+        ],
+        &p.pg,
+    );
+    let before: (i64, i64) = {
+        let r = db.query_one("SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM blobs)", &[]).unwrap();
+        (r.get(0), r.get(1))
+    };
+    let load =
+        |url: &str| hallmark_s3(&["records", "load", s(&r1), "--bundles", s(&p.dir), "--trust", s(&root), "--hall", TIELING], &p.pg, Some(url));
+    let o = load(&garage.url);
+    assert!(!o.status.success() && text(&o).contains("cannot store"), "{}", text(&o));
+    let after: (i64, i64) = {
+        let r = db.query_one("SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM blobs)", &[]).unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(before, after, "a refused load records nothing");
+    let down = city.get(&format!("/halls/{TIELING}/thumbs/{thumb}"));
+    assert_eq!(down.status, 503, "{}", down.text());
+    assert!(down.text().contains("证据存储暂时不可用"), "{}", down.text());
+    let garage = Garage::start(&tmp.path().join("garage"));
+    let o = load(&garage.url);
+    assert!(o.status.success() && text(&o).contains("verified and loaded"), "{}", text(&o));
+    let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &p.pg, Some(&garage.url));
+    assert!(o.status.success() && text(&o).contains("2 reports verified again"), "{}", text(&o));
 }

@@ -13,6 +13,7 @@ use hallmark_bundle::format::{FileKind, ListedFile};
 use hallmark_bundle::verify::{self as bundle_verify, FileSink};
 use hallmark_core::aggregate::Conclusion;
 use hallmark_core::num::fmt;
+use hallmark_province::blobs::BlobStore;
 use hallmark_province::load::{self, EvaluationRecord, EventRecord, EvidenceRecord, Loaded, SheetRecord};
 use hallmark_report::seal::{self, Recomputed, Trust};
 use postgres::Client;
@@ -32,7 +33,15 @@ pub struct Intake {
 /// Verifies `pdf` (its sidecar beside it) against the bundles in `bundles` and `trust`, then
 /// writes its records. The hall is the one the bundles' assignment names; `hall` is needed (and
 /// must agree) when they name none (bundles carried on a stick).
-pub fn load_report(db: &mut Client, pdf: &Path, bundles: &Path, trust: &Trust, hall: Option<&str>, loaded_by: &str) -> Result<Intake, String> {
+pub fn load_report(
+    db: &mut Client,
+    store: &BlobStore,
+    pdf: &Path,
+    bundles: &Path,
+    trust: &Trust,
+    hall: Option<&str>,
+    loaded_by: &str,
+) -> Result<Intake, String> {
     let (v, recomputed) = seal::verify_recomputed(pdf, bundles, trust).map_err(|e| e.to_string())?;
     let Some(r) = recomputed else {
         return Err(format!("{}: the report does not verify, nothing was loaded: {}", pdf.display(), v.failures()));
@@ -42,11 +51,11 @@ pub fn load_report(db: &mut Client, pdf: &Path, bundles: &Path, trust: &Trust, h
     let sidecar = std::fs::read(seal::sidecar_path(pdf)).map_err(|e| format!("{}: cannot read the sidecar: {e}", pdf.display()))?;
     let pdf_sha256 = hallmark_core::hex::hex(&Sha256::digest(&pdf_bytes));
     // Blobs first (each idempotent); the rows that name them come after, in one transaction.
-    let mut blobs = usize::from(load::put_blob(db, &pdf_sha256, &pdf_bytes).map_err(|e| e.to_string())?);
+    let mut blobs = usize::from(load::put_blob(db, store, &pdf_sha256, &pdf_bytes).map_err(|e| e.to_string())?);
     let mut bundles = Vec::new();
     for s in &r.sheets {
         for f in &s.files {
-            let (new, bundle) = keep_bundle(db, f)?;
+            let (new, bundle) = keep_bundle(db, store, f)?;
             blobs += new;
             bundles.push(bundle);
         }
@@ -162,13 +171,13 @@ fn record_of(
 /// signature image, each file checked against its hash as it is read (the bundle's own
 /// verification): the bundle can be put together again from the records. Returns how many
 /// blobs were new, and (bundle id, head SHA-256).
-fn keep_bundle(db: &mut Client, file: &Path) -> Result<(usize, (String, String)), String> {
+fn keep_bundle(db: &mut Client, store: &BlobStore, file: &Path) -> Result<(usize, (String, String)), String> {
     let head = head_of(file)?;
     let head_sha256 = hallmark_core::hex::hex(&Sha256::digest(&head));
-    let mut new = usize::from(load::put_blob(db, &head_sha256, &head).map_err(|e| e.to_string())?);
+    let mut new = usize::from(load::put_blob(db, store, &head_sha256, &head).map_err(|e| e.to_string())?);
     let opened = bundle_verify::open_for_audit(file).map_err(|e| e.to_string())?;
     let bundle_id = opened.bundle_id.clone();
-    let mut sink = BlobSink { db, current: None, buffer: Vec::new(), new: 0, failed: None };
+    let mut sink = BlobSink { db, store, current: None, buffer: Vec::new(), new: 0, failed: None };
     let result = opened.verify_files(&mut sink, &mut |_, _| {});
     if let Some(e) = sink.failed.take() {
         return Err(e);
@@ -200,8 +209,8 @@ pub fn head_of(file: &Path) -> Result<Vec<u8>, String> {
 /// Verifies a held report again from the records alone: its PDF and sidecar, and its bundles
 /// put together from their heads and blobs — every check of `hallmark verify --bundles
 /// --trust` (after a restore, say). `Ok(None)`: no such report.
-pub fn reverify(db: &mut Client, report_number: &str, trust: &Trust) -> Result<Option<seal::Verification>, String> {
-    let Some(held) = load::held_report(db, report_number).map_err(|e| e.to_string())? else {
+pub fn reverify(db: &mut Client, store: &BlobStore, report_number: &str, trust: &Trust) -> Result<Option<seal::Verification>, String> {
+    let Some(held) = load::held_report(db, store, report_number).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     let mut rnd = [0u8; 8];
@@ -213,7 +222,7 @@ pub fn reverify(db: &mut Client, report_number: &str, trust: &Trust) -> Result<O
             let path = dir.join(format!("{id}.{}", hallmark_bundle::format::EXTENSION));
             let out = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let mut open = |f: &ListedFile| -> hallmark_store::Result<Box<dyn std::io::Read>> {
-                match load::blob(db, &f.sha256) {
+                match load::blob(db, store, &f.sha256) {
                     Ok(Some(b)) => Ok(Box::new(std::io::Cursor::new(b))),
                     Ok(None) => Err(hallmark_store::StoreError::Io(format!("{} ({}) is not in the records' blobs", f.entry, f.sha256))),
                     Err(e) => Err(hallmark_store::StoreError::Io(e.to_string())),
@@ -233,6 +242,7 @@ pub fn reverify(db: &mut Client, report_number: &str, trust: &Trust) -> Result<O
 
 struct BlobSink<'a> {
     db: &'a mut Client,
+    store: &'a BlobStore,
     current: Option<ListedFile>,
     buffer: Vec<u8>,
     new: usize,
@@ -265,7 +275,7 @@ impl FileSink for BlobSink<'_> {
 
     fn finish(&mut self) -> hallmark_bundle::Result<()> {
         if let Some(f) = self.current.take() {
-            match load::put_blob(self.db, &f.sha256, &self.buffer) {
+            match load::put_blob(self.db, self.store, &f.sha256, &self.buffer) {
                 Ok(new) => self.new += usize::from(new),
                 Err(e) => self.failed = Some(e.to_string()),
             }

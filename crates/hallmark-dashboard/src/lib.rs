@@ -115,19 +115,21 @@ pub struct Dashboard {
     pub commissions: Option<Arc<dyn commissions::Commissions>>,
     /// The bureau roots and revocation lists the server trusts now (重新核验); `None`: not offered.
     pub trust: Option<TrustSource>,
+    /// Where the evidence's bytes are (PostgreSQL or the object store).
+    pub blobs: Arc<hallmark_province::blobs::BlobStore>,
 }
 
 /// Where the current trust comes from (the server's store: roots and the newest CRLs).
 pub type TrustSource = Arc<dyn Fn() -> Result<hallmark_trust::TrustStore, String> + Send + Sync>;
 
 impl Dashboard {
-    pub fn new(pool: Pool, commissions: Option<Arc<dyn commissions::Commissions>>) -> Arc<Dashboard> {
-        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions, trust: None })
-    }
-
-    /// [`Dashboard::new`] offering 重新核验 with the trust `source` gives.
-    pub fn with_trust(pool: Pool, commissions: Option<Arc<dyn commissions::Commissions>>, source: TrustSource) -> Arc<Dashboard> {
-        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions, trust: Some(source) })
+    pub fn new(
+        pool: Pool,
+        blobs: Arc<hallmark_province::blobs::BlobStore>,
+        commissions: Option<Arc<dyn commissions::Commissions>>,
+        trust: Option<TrustSource>,
+    ) -> Arc<Dashboard> {
+        Arc::new(Dashboard { pool, secure_cookies: true, login_limit: access::LoginLimit::default(), commissions, trust, blobs })
     }
 }
 

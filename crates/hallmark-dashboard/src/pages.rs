@@ -162,6 +162,22 @@ fn session(db: &mut Client, headers: &HeaderMap) -> Result<Option<Who>, String> 
     Ok(staff::session(db, &token_sha256).map_err(|e| e.to_string())?.map(|(staff, csrf)| Who { staff, csrf, token_sha256 }))
 }
 
+/// A blob that cannot be read: the object store down is 503 (try again), anything else 500.
+fn evidence_err(who: &Who, e: hallmark_province::RecordsError) -> Response {
+    let m = e.to_string();
+    if m.starts_with("object store") {
+        eprintln!("hallmark dashboard: {m}");
+        refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(who),
+            "证据存储暂时不可用",
+            "照片与报告文件所在的对象存储暂时无法访问，请稍后再试；数据没有丢失。",
+        )
+    } else {
+        internal(m)
+    }
+}
+
 pub(crate) fn db_err(e: impl std::fmt::Display) -> Response {
     internal(e)
 }
@@ -767,13 +783,14 @@ fn jpeg(bytes: Vec<u8>) -> Response {
 }
 
 async fn hall_blob(d: Arc<Dashboard>, headers: HeaderMap, id: String, sha256: String, full: bool) -> Response {
+    let d2 = d.clone();
     signed_in(d, headers, Kind::File, move |db, who| {
         let h = visible_hall(db, who, &id)?;
         let not_found = || refusal(StatusCode::NOT_FOUND, Some(who), "未找到", "没有这张照片。");
         if !hallmark_core::hex::is_sha256(&sha256) || !q::hall_has_photo(db, &h.id, &sha256).map_err(db_err)? {
             return Err(not_found());
         }
-        let bytes = hallmark_province::load::blob(db, &sha256).map_err(db_err)?.ok_or_else(not_found)?;
+        let bytes = hallmark_province::load::blob(db, &d2.blobs, &sha256).map_err(|e| evidence_err(who, e))?.ok_or_else(not_found)?;
         if full {
             audit(db, who, "查看照片", &format!("{} {}", h.id, sha256))?;
         }
@@ -791,6 +808,7 @@ async fn thumb(State(d): St, headers: HeaderMap, Path((id, sha256)): Path<(Strin
 }
 
 async fn report_file(d: Arc<Dashboard>, headers: HeaderMap, number: String, pdf: bool) -> Response {
+    let d2 = d.clone();
     signed_in(d, headers, Kind::File, move |db, who| {
         let Some(rf) = q::report_files(db, &number).map_err(db_err)? else {
             return Err(refusal(StatusCode::NOT_FOUND, Some(who), "未找到", &format!("没有编号为“{number}”的签名报告。")));
@@ -800,8 +818,9 @@ async fn report_file(d: Arc<Dashboard>, headers: HeaderMap, number: String, pdf:
         }
         let ascii: String = rf.report_number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         if pdf {
-            let bytes =
-                hallmark_province::load::blob(db, &rf.pdf_sha256).map_err(db_err)?.ok_or_else(|| internal("the report's PDF blob is missing"))?;
+            let bytes = hallmark_province::load::blob(db, &d2.blobs, &rf.pdf_sha256)
+                .map_err(|e| evidence_err(who, e))?
+                .ok_or_else(|| internal("the report's PDF blob is missing"))?;
             audit(db, who, "下载报告PDF", &rf.report_number)?;
             Ok((
                 [
@@ -842,7 +861,7 @@ async fn report_verification(State(d): St, headers: HeaderMap, Path(number): Pat
             return Err(refusal(StatusCode::NOT_FOUND, Some(who), "未启用", "本服务器未提供重新核验。"));
         };
         let trust = hallmark_report::seal::Trust { store: source().map_err(internal)?, signer_cert: None, now: chrono::Utc::now() };
-        let v = crate::intake::reverify(db, &number, &trust).map_err(internal)?.ok_or_else(|| internal("held report vanished"))?;
+        let v = crate::intake::reverify(db, &d2.blobs, &number, &trust).map_err(internal)?.ok_or_else(|| internal("held report vanished"))?;
         audit(db, who, "重新核验报告", &number)?;
         let body = format!(
             "<h2>重新核验 {}</h2><p><a href=\"/halls/{}\">← 返回服务大厅</a></p><section><p><span class=\"badge {}\">{}</span> 核验时间：{}</p><pre>{}</pre></section>",

@@ -8,6 +8,7 @@
 //! (the server's PostgreSQL backend, to come), and every figure a page shows can be traced to
 //! its report number.
 
+pub mod blobs;
 pub mod dashboard;
 pub mod dataset;
 pub mod load;
@@ -159,6 +160,11 @@ pub const MIGRATIONS: &[&str] = &[
         head_sha256    char(64) NOT NULL REFERENCES blobs(sha256),
         PRIMARY KEY (report_number, bundle_id)
     );",
+    // 6 (issue #16): blobs in an S3-compatible object store. A row is the index of an object,
+    // written after it; its bytes stay here only for the PostgreSQL store.
+    "ALTER TABLE blobs ALTER COLUMN bytes DROP NOT NULL;
+    ALTER TABLE blobs ADD COLUMN place text NOT NULL DEFAULT 'postgres' CHECK (place IN ('postgres', 's3'));
+    ALTER TABLE blobs ADD CONSTRAINT blobs_bytes_here CHECK ((place = 'postgres') = (bytes IS NOT NULL));",
 ];
 
 /// Brings the schema to the newest version; returns the version it is at. Safe to run from

@@ -7,6 +7,7 @@
 
 use postgres::Client;
 
+use crate::blobs::BlobStore;
 use crate::{RecordsError, Result};
 
 /// One signed, verified report as the province keeps it. Decimals and dates are text as the
@@ -67,12 +68,26 @@ pub struct EvidenceRecord {
     pub caption: String,
 }
 
-/// Keeps a blob by its SHA-256 (the caller hashed it); `true` when it was new.
-pub fn put_blob(db: &mut Client, sha256: &str, bytes: &[u8]) -> Result<bool> {
-    let n = db.execute(
-        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-        &[&sha256, &(bytes.len() as i64), &bytes],
-    )?;
+/// Keeps a blob by its SHA-256 (the caller hashed it) in `store`; `true` when it was new. In
+/// the object store the object is written first, its row after: a row never names a missing
+/// object.
+pub fn put_blob(db: &mut Client, store: &BlobStore, sha256: &str, bytes: &[u8]) -> Result<bool> {
+    if has_blob(db, sha256)? {
+        return Ok(false);
+    }
+    let n = match store {
+        BlobStore::Postgres => db.execute(
+            "INSERT INTO blobs (sha256, size, bytes, place) VALUES ($1, $2, $3, 'postgres') ON CONFLICT (sha256) DO NOTHING",
+            &[&sha256, &(bytes.len() as i64), &bytes],
+        )?,
+        BlobStore::S3(s3) => {
+            s3.put(sha256, bytes)?;
+            db.execute(
+                "INSERT INTO blobs (sha256, size, bytes, place) VALUES ($1, $2, NULL, 's3') ON CONFLICT (sha256) DO NOTHING",
+                &[&sha256, &(bytes.len() as i64)],
+            )?
+        }
+    };
     Ok(n == 1)
 }
 
@@ -81,9 +96,23 @@ pub fn has_blob(db: &mut Client, sha256: &str) -> Result<bool> {
     Ok(db.query_one("SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", &[&sha256])?.get(0))
 }
 
-/// A blob's bytes.
-pub fn blob(db: &mut Client, sha256: &str) -> Result<Option<Vec<u8>>> {
-    Ok(db.query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])?.map(|r| r.get(0)))
+/// A blob's bytes, wherever its row says they are (an object is checked against its hash).
+pub fn blob(db: &mut Client, store: &BlobStore, sha256: &str) -> Result<Option<Vec<u8>>> {
+    let Some(row) = db.query_opt("SELECT place, bytes FROM blobs WHERE sha256 = $1", &[&sha256])? else {
+        return Ok(None);
+    };
+    match (row.get::<_, &str>(0), store) {
+        ("postgres", _) => Ok(row.get(1)),
+        (_, BlobStore::S3(s3)) => match s3.get(sha256)? {
+            Some(b) => Ok(Some(b)),
+            None => {
+                Err(RecordsError::Invalid(format!("blob {sha256} is recorded in the object store {} but is not there: restore the bucket", s3.shown)))
+            }
+        },
+        (_, BlobStore::Postgres) => Err(RecordsError::Invalid(format!(
+            "blob {sha256} is kept in the object store: give its URL (--s3 http://KEY:SECRET@HOST:PORT/BUCKET or HALLMARK_S3)"
+        ))),
+    }
 }
 
 /// What loading did.
@@ -274,19 +303,19 @@ pub fn report_numbers(db: &mut Client) -> Result<Vec<String>> {
 }
 
 /// One report's files from the records (`None`: not held; a blob missing is an error).
-pub fn held_report(db: &mut Client, report_number: &str) -> Result<Option<HeldReport>> {
+pub fn held_report(db: &mut Client, store: &BlobStore, report_number: &str) -> Result<Option<HeldReport>> {
     let Some(row) = db.query_opt("SELECT pdf_sha256::text, sidecar FROM reports WHERE report_number = $1", &[&report_number])? else {
         return Ok(None);
     };
     let missing =
         |what: &str| RecordsError::Invalid(format!("report {report_number}: its {what} is not in the blobs (the records are damaged: restore them)"));
-    let pdf = blob(db, row.get::<_, &str>(0))?.ok_or_else(|| missing("PDF"))?;
+    let pdf = blob(db, store, row.get::<_, &str>(0))?.ok_or_else(|| missing("PDF"))?;
     let mut heads = Vec::new();
     for r in
         db.query("SELECT bundle_id::text, head_sha256::text FROM report_bundles WHERE report_number = $1 ORDER BY bundle_id", &[&report_number])?
     {
         let id: String = r.get(0);
-        let head = blob(db, r.get::<_, &str>(1))?.ok_or_else(|| missing(&format!("bundle {id}'s head")))?;
+        let head = blob(db, store, r.get::<_, &str>(1))?.ok_or_else(|| missing(&format!("bundle {id}'s head")))?;
         heads.push((id, head));
     }
     Ok(Some(HeldReport { report_number: report_number.to_string(), pdf, sidecar: row.get(1), heads }))

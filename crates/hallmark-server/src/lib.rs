@@ -176,6 +176,8 @@ pub struct Config {
     pub relay_every: u64,
     /// The province records (`--postgres URL`): the bureau dashboard's pages are served when set.
     pub postgres: Option<String>,
+    /// The object store for the records' evidence (`--s3 URL`); without it, PostgreSQL keeps it.
+    pub s3: Option<String>,
 }
 
 /// Now, as the store writes times.
@@ -214,11 +216,15 @@ pub fn run(config: Config) -> Result<(), String> {
     let dashboard = match &config.postgres {
         Some(url) => {
             let pool = hallmark_dashboard::Pool::open(url, 8)?;
+            let blobs = std::sync::Arc::new(hallmark_province::blobs::BlobStore::open(config.s3.as_deref()).map_err(|e| e.to_string())?);
+            if let hallmark_province::blobs::BlobStore::S3(s3) = blobs.as_ref() {
+                eprintln!("hallmark serve: the records' evidence in the object store {}", s3.shown);
+            }
             eprintln!("hallmark serve: the bureau dashboard's pages over {}", hallmark_province::redact(url));
             let desk = std::sync::Arc::new(commissions::ServerCommissions(backend.clone()));
             let b = backend.clone();
             let trust: hallmark_dashboard::TrustSource = std::sync::Arc::new(move || b.trust().map_err(|e| e.message));
-            Some(hallmark_dashboard::Dashboard::with_trust(pool, Some(desk), trust))
+            Some(hallmark_dashboard::Dashboard::new(pool, blobs, Some(desk), Some(trust)))
         }
         None => None,
     };

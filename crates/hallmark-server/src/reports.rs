@@ -17,7 +17,14 @@ use crate::{ApiError, Backend};
 pub const MAX_UPLOAD: u64 = 64 << 20;
 
 /// Receives one report from the lead `lead_key` (its name for the records' `loaded_by`).
-pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &str, body: &[u8]) -> Result<ReportStoredV1, ApiError> {
+pub fn receive(
+    backend: &dyn Backend,
+    pool: &Pool,
+    blobs: &hallmark_province::blobs::BlobStore,
+    lead_key: &str,
+    lead_name: &str,
+    body: &[u8],
+) -> Result<ReportStoredV1, ApiError> {
     let bad = |code: &str, m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m);
     let up: ReportUploadV1 = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not a report upload ({REPORT_UPLOAD_FORMAT}): {e}")))?;
@@ -83,7 +90,7 @@ pub fn receive(backend: &dyn Backend, pool: &Pool, lead_key: &str, lead_name: &s
         std::fs::write(seal::sidecar_path(&pdf_path), up.sidecar.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
         let trust = Trust { store: backend.trust()?, signer_cert: None, now: chrono::Utc::now() };
         let mut db = pool.get().map_err(ApiError::internal)?;
-        let done = hallmark_dashboard::intake::load_report(&mut db, &pdf_path, &dir, &trust, Some(&hall), &format!("sync: {lead_name}"))
+        let done = hallmark_dashboard::intake::load_report(&mut db, blobs, &pdf_path, &dir, &trust, Some(&hall), &format!("sync: {lead_name}"))
             .map_err(|e| bad("refused", e))?;
         Ok(ReportStoredV1 {
             report_number: done.report_number,

@@ -594,7 +594,7 @@ async fn push_report(
                 "this server keeps no province records (it runs without --postgres): send the report to the province's server",
             ));
         };
-        crate::reports::receive(app.backend.as_ref(), &records.pool, &caller.key, &caller.leaf.name, &bytes).map(Json)
+        crate::reports::receive(app.backend.as_ref(), &records.pool, &records.blobs, &caller.key, &caller.leaf.name, &bytes).map(Json)
     })
     .await
 }
