@@ -461,6 +461,19 @@ enum RecordsCommand {
         #[arg(long)]
         report: Option<String>,
     },
+    /// Copy every object-store blob into a folder by hash (the backup's evidence half)
+    ExportEvidence {
+        #[command(flatten)]
+        pg: Postgres,
+        dir: PathBuf,
+    },
+    /// Put every object-store blob the records name into the object store from such a folder
+    /// (a restore into a fresh bucket)
+    ImportEvidence {
+        #[command(flatten)]
+        pg: Postgres,
+        dir: PathBuf,
+    },
     /// Bureau staff who log in to the dashboard
     Staff {
         #[command(subcommand)]

@@ -91,6 +91,14 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             }
         }
         RecordsCommand::Staff { command } => staff(command)?,
+        RecordsCommand::ExportEvidence { pg, dir } => {
+            let (copied, kept) = hallmark_province::load::export_objects(&mut db(&pg.url()?)?, &pg.blobs()?, &dir).map_err(e)?;
+            outln!("{}: {copied} objects copied, {kept} already there", dir.display());
+        }
+        RecordsCommand::ImportEvidence { pg, dir } => {
+            let (put, there) = hallmark_province::load::import_objects(&mut db(&pg.url()?)?, &pg.blobs()?, &dir).map_err(e)?;
+            outln!("{}: {put} objects put into the object store, {there} already there", dir.display());
+        }
         RecordsCommand::Reverify { pg, trust, crl, report } => {
             let files = hallmark_report::seal::TrustFiles { roots: &trust, crls: &crl, signer_cert: None, folder: None };
             let trust = hallmark_report::seal::Trust::load(&files, chrono::Utc::now()).map_err(|e| e.to_string())?;

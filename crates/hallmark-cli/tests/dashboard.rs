@@ -1143,4 +1143,39 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     assert!(o.status.success() && text(&o).contains("verified and loaded"), "{}", text(&o));
     let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &p.pg, Some(&garage.url));
     assert!(o.status.success() && text(&o).contains("2 reports verified again"), "{}", text(&o));
+
+    // Backup with the evidence (the dump and every object by hash), restored into a fresh
+    // cluster and a fresh bucket: both reports verify there.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let backup_dir = std::env::temp_dir().join(format!("hallmark-s3-restore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&backup_dir);
+    std::fs::create_dir_all(&backup_dir).unwrap();
+    let dump = backup_dir.join("province.dump");
+    let script = |args: &[&str], s3: &str| {
+        Command::new(workspace.join("scripts/province-backup.sh"))
+            .args(args)
+            .env("HALLMARK_S3", s3)
+            .env("HALLMARK", env!("CARGO_BIN_EXE_hallmark"))
+            .output()
+            .unwrap()
+    };
+    let o = script(&["backup", &p.pg, s(&dump)], &garage.url);
+    assert!(o.status.success() && text(&o).contains("objects copied"), "{}", text(&o));
+    let fresh_bucket = Garage::start(&tmp.path().join("garage-2"));
+    let cluster = backup_dir.join("cluster");
+    let start = Command::new(workspace.join("scripts/postgres.sh")).args(["start", s(&cluster)]).output().unwrap();
+    assert!(start.status.success(), "{}", text(&start));
+    struct Stop(PathBuf, PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0.join("scripts/postgres.sh")).args(["stop", self.1.to_str().unwrap()]).output();
+            let _ = std::fs::remove_dir_all(self.1.parent().unwrap());
+        }
+    }
+    let _stop = Stop(workspace.clone(), cluster.clone());
+    let fresh = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
+    let o = script(&["restore", &fresh, s(&dump)], &fresh_bucket.url);
+    assert!(o.status.success() && text(&o).contains("objects put into the object store"), "{}", text(&o));
+    let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &fresh, Some(&fresh_bucket.url));
+    assert!(o.status.success() && text(&o).contains("2 reports verified again"), "{}", text(&o));
 }

@@ -320,3 +320,53 @@ pub fn held_report(db: &mut Client, store: &BlobStore, report_number: &str) -> R
     }
     Ok(Some(HeldReport { report_number: report_number.to_string(), pdf, sidecar: row.get(1), heads }))
 }
+
+/// The blobs kept in the object store, by hash: what a backup copies beside the dump.
+pub fn object_blobs(db: &mut Client) -> Result<Vec<(String, i64)>> {
+    Ok(db.query("SELECT sha256::text, size FROM blobs WHERE place = 's3' ORDER BY sha256", &[])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Copies every object-store blob into `dir` (`dir/ab/<sha256>`), each checked against its
+/// hash; files already there and whole are kept. Returns (copied, kept).
+pub fn export_objects(db: &mut Client, store: &BlobStore, dir: &std::path::Path) -> Result<(usize, usize)> {
+    let io = |e: std::io::Error, p: &std::path::Path| RecordsError::Invalid(format!("{}: {e}", p.display()));
+    let (mut copied, mut kept) = (0, 0);
+    for (sha, _) in object_blobs(db)? {
+        let path = dir.join(&sha[..2]).join(&sha);
+        if std::fs::read(&path).is_ok_and(|b| hallmark_core::hex::hex(&<sha2::Sha256 as sha2::Digest>::digest(&b)) == sha) {
+            kept += 1;
+            continue;
+        }
+        let bytes = blob(db, store, &sha)?.ok_or_else(|| RecordsError::Invalid(format!("blob {sha} vanished")))?;
+        std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(|e| io(e, &path))?;
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, &bytes).map_err(|e| io(e, &partial))?;
+        std::fs::rename(&partial, &path).map_err(|e| io(e, &path))?;
+        copied += 1;
+    }
+    Ok((copied, kept))
+}
+
+/// Puts every object-store blob the records name into `store` from `dir` (a restore into a
+/// fresh bucket): each file checked against its hash first. Returns (put, already there).
+pub fn import_objects(db: &mut Client, store: &BlobStore, dir: &std::path::Path) -> Result<(usize, usize)> {
+    let BlobStore::S3(s3) = store else {
+        return Err(RecordsError::Invalid("importing objects needs the object store (--s3 URL or HALLMARK_S3)".into()));
+    };
+    let (mut put, mut there) = (0, 0);
+    for (sha, _) in object_blobs(db)? {
+        if s3.get(&sha)?.is_some() {
+            there += 1;
+            continue;
+        }
+        let path = dir.join(&sha[..2]).join(&sha);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| RecordsError::Invalid(format!("{}: {e} (the backup's evidence folder lacks blob {sha})", path.display())))?;
+        if hallmark_core::hex::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != sha {
+            return Err(RecordsError::Invalid(format!("{}: holds other bytes than blob {sha} (the backup is damaged)", path.display())));
+        }
+        s3.put(&sha, &bytes)?;
+        put += 1;
+    }
+    Ok((put, there))
+}
