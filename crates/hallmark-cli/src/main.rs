@@ -474,6 +474,14 @@ enum RecordsCommand {
         pg: Postgres,
         dir: PathBuf,
     },
+    /// Delete objects of the object store that no record names (left by a load stopped between
+    /// storing an object and recording it), older than the given minutes
+    SweepEvidence {
+        #[command(flatten)]
+        pg: Postgres,
+        #[arg(long, default_value_t = 60)]
+        older_than_minutes: i64,
+    },
     /// Bureau staff who log in to the dashboard
     Staff {
         #[command(subcommand)]

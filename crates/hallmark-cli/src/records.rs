@@ -91,6 +91,11 @@ pub(crate) fn run(command: RecordsCommand) -> Result<(), String> {
             }
         }
         RecordsCommand::Staff { command } => staff(command)?,
+        RecordsCommand::SweepEvidence { pg, older_than_minutes } => {
+            let age = chrono::Duration::minutes(older_than_minutes.max(0));
+            let (deleted, kept) = hallmark_province::load::sweep_objects(&mut db(&pg.url()?)?, &pg.blobs()?, age).map_err(e)?;
+            outln!("{deleted} objects no record names deleted, {kept} kept");
+        }
         RecordsCommand::ExportEvidence { pg, dir } => {
             let (copied, kept) = hallmark_province::load::export_objects(&mut db(&pg.url()?)?, &pg.blobs()?, &dir).map_err(e)?;
             outln!("{}: {copied} objects copied, {kept} already there", dir.display());

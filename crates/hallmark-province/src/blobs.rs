@@ -123,6 +123,21 @@ impl S3Blobs {
     }
 }
 
+impl S3Blobs {
+    /// Every object under the store's key space: (SHA-256, last modified).
+    pub fn list(&self) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+        use futures_util::TryStreamExt;
+        use object_store::ObjectStore;
+        let metas: Vec<object_store::ObjectMeta> =
+            self.run(self.store.list(Some(&ObjectPath::from("sha256"))).try_collect()).map_err(|e| self.failed("list the objects", e))?;
+        Ok(metas.into_iter().filter_map(|m| m.location.filename().map(|f| (f.to_string(), m.last_modified))).collect())
+    }
+
+    pub fn delete(&self, sha256: &str) -> Result<()> {
+        self.run(self.store.delete(&Self::key(sha256))).map_err(|e| self.failed(&format!("delete {sha256}"), e))
+    }
+}
+
 /// The URL with its secret replaced.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

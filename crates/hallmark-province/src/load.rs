@@ -370,3 +370,25 @@ pub fn import_objects(db: &mut Client, store: &BlobStore, dir: &std::path::Path)
     }
     Ok((put, there))
 }
+
+/// Deletes the objects no `blobs` row names that are older than `older_than` (an object is
+/// written before its row: a younger one may be a load in progress). Such objects come from a
+/// load stopped between the two writes; they were never visible. Returns (deleted, kept).
+pub fn sweep_objects(db: &mut Client, store: &BlobStore, older_than: chrono::Duration) -> Result<(usize, usize)> {
+    let BlobStore::S3(s3) = store else {
+        return Err(RecordsError::Invalid("sweeping needs the object store (--s3 URL or HALLMARK_S3)".into()));
+    };
+    let cutoff = chrono::Utc::now() - older_than;
+    let (mut deleted, mut kept) = (0, 0);
+    for (sha, modified) in s3.list()? {
+        if has_blob(db, &sha)? {
+            kept += 1;
+        } else if modified < cutoff {
+            s3.delete(&sha)?;
+            deleted += 1;
+        } else {
+            kept += 1;
+        }
+    }
+    Ok((deleted, kept))
+}
