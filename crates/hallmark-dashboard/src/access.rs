@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "hallmark_session";
@@ -70,7 +69,7 @@ pub fn token() -> Result<String, String> {
 }
 
 pub fn token_sha256(token: &str) -> String {
-    hallmark_core::hex::hex(&Sha256::digest(token.as_bytes()))
+    hallmark_core::hex::sha256_hex(token.as_bytes())
 }
 
 /// The session token in a `Cookie` header.

@@ -40,6 +40,11 @@ fn sees(who: &Who, c: &Commission, halls: &HashMap<String, RegistryHall>) -> boo
     }
 }
 
+/// The panel size the rubric's current version asks for (0: a rubric not shipped).
+fn min_assessors(rubric_id: &str) -> u32 {
+    builtin::SHIPPED.iter().find(|s| s.id == rubric_id).and_then(|s| rubric(s.id, s.version)).map(|r| r.result.min_assessors).unwrap_or(0)
+}
+
 fn err(e: String) -> Response {
     crate::pages::internal(e)
 }
@@ -116,8 +121,7 @@ fn list_page(d: &Dashboard, who: &Who, notice: &str) -> Result<Response, Respons
     for c in desk.list().map_err(err)?.iter().filter(|c| sees(who, c, &by_id)) {
         shown += 1;
         let members: Vec<String> = c.members.iter().map(|(_, n)| esc(n)).collect();
-        let min =
-            builtin::SHIPPED.iter().find(|s| s.id == c.rubric_id).and_then(|s| rubric(s.id, s.version)).map(|r| r.result.min_assessors).unwrap_or(0);
+        let min = min_assessors(&c.rubric_id);
         let short = if (c.members.len() as u32) < min { format!(" <span class=\"lapsed\">（少于 {min} 人）</span>") } else { String::new() };
         body.push_str(&format!(
             "<tr><td><a href=\"/assignments/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}{short}</td><td>{}</td><td>{}</td></tr>",
@@ -211,8 +215,7 @@ fn checked(
         }
     }
     names.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    let min =
-        builtin::SHIPPED.iter().find(|s| s.id == rubric_id).and_then(|s| rubric(s.id, s.version)).map(|r| r.result.min_assessors).unwrap_or(1).max(1);
+    let min = min_assessors(rubric_id).max(1);
     if (names.len() as u32) < min {
         return Err(bad(format!("该评价标准要求评价组至少 {min} 名评价人员，当前选择了 {} 名。", names.len())));
     }

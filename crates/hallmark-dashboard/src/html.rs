@@ -65,7 +65,7 @@ pub fn frame(title: &str, who: Option<(&Staff, &str)>, active: &str, body: &str)
             if s.admin {
                 links.push(("/staff", "用户管理"));
             }
-            if s.admin || (s.role == hallmark_province::staff::Role::Auditor && s.region_prefix().len() == 2) {
+            if s.reads_audit_log() {
                 links.push(("/audit", "审计日志"));
             }
             let links: String = links

@@ -7,7 +7,7 @@
 //! report) and the report a correction replaces. A report that does not verify writes nothing
 //! and says why.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hallmark_bundle::format::{FileKind, ListedFile};
 use hallmark_bundle::verify::{self as bundle_verify, FileSink};
@@ -17,7 +17,6 @@ use hallmark_province::blobs::BlobStore;
 use hallmark_province::load::{self, EvaluationRecord, EventRecord, EvidenceRecord, Loaded, SheetRecord};
 use hallmark_report::seal::{self, Recomputed, Trust};
 use postgres::Client;
-use sha2::{Digest, Sha256};
 
 /// What loading a report did.
 #[derive(Debug)]
@@ -49,7 +48,7 @@ pub fn load_report(
     let hall_id = hall_of(&r, hall)?;
     let pdf_bytes = std::fs::read(pdf).map_err(|e| format!("{}: cannot read: {e}", pdf.display()))?;
     let sidecar = std::fs::read(seal::sidecar_path(pdf)).map_err(|e| format!("{}: cannot read the sidecar: {e}", pdf.display()))?;
-    let pdf_sha256 = hallmark_core::hex::hex(&Sha256::digest(&pdf_bytes));
+    let pdf_sha256 = hallmark_core::hex::sha256_hex(&pdf_bytes);
     // Blobs first (each idempotent); the rows that name them come after, in one transaction.
     let mut blobs = usize::from(load::put_blob(db, store, &pdf_sha256, &pdf_bytes).map_err(|e| e.to_string())?);
     let mut bundles = Vec::new();
@@ -173,7 +172,7 @@ fn record_of(
 /// blobs were new, and (bundle id, head SHA-256).
 fn keep_bundle(db: &mut Client, store: &BlobStore, file: &Path) -> Result<(usize, (String, String)), String> {
     let head = head_of(file)?;
-    let head_sha256 = hallmark_core::hex::hex(&Sha256::digest(&head));
+    let head_sha256 = hallmark_core::hex::sha256_hex(&head);
     let mut new = usize::from(load::put_blob(db, store, &head_sha256, &head).map_err(|e| e.to_string())?);
     let opened = bundle_verify::open_for_audit(file).map_err(|e| e.to_string())?;
     let bundle_id = opened.bundle_id.clone();
@@ -213,31 +212,57 @@ pub fn reverify(db: &mut Client, store: &BlobStore, report_number: &str, trust: 
     let Some(held) = load::held_report(db, store, report_number).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let mut rnd = [0u8; 8];
-    getrandom::getrandom(&mut rnd).map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!("hallmark-reverify-{}", hallmark_core::hex::hex(&rnd)));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let result = (|| {
-        for (id, head) in &held.heads {
-            let path = dir.join(format!("{id}.{}", hallmark_bundle::format::EXTENSION));
-            let out = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut open = |f: &ListedFile| -> hallmark_store::Result<Box<dyn std::io::Read>> {
-                match load::blob(db, store, &f.sha256) {
-                    Ok(Some(b)) => Ok(Box::new(std::io::Cursor::new(b))),
-                    Ok(None) => Err(hallmark_store::StoreError::Io(format!("{} ({}) is not in the records' blobs", f.entry, f.sha256))),
-                    Err(e) => Err(hallmark_store::StoreError::Io(e.to_string())),
-                }
-            };
-            hallmark_store::bundle::assemble_bundle_from(&format!("bundle {id}"), head, out, &mut open)
-                .map_err(|e| format!("report {report_number}: bundle {id} cannot be put together from the records: {e}"))?;
-        }
-        let pdf = dir.join("report.pdf");
-        std::fs::write(&pdf, &held.pdf).map_err(|e| e.to_string())?;
-        std::fs::write(seal::sidecar_path(&pdf), &held.sidecar).map_err(|e| e.to_string())?;
-        seal::verify_trusted(&pdf, Some(&dir), trust).map_err(|e| e.to_string())
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result.map(Some)
+    let folder = ReportFolder::new(&std::env::temp_dir(), &held.pdf, &held.sidecar)?;
+    for (id, head) in &held.heads {
+        let path = folder.bundle_path(id);
+        let out = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut open = |f: &ListedFile| -> hallmark_store::Result<Box<dyn std::io::Read>> {
+            match load::blob(db, store, &f.sha256) {
+                Ok(Some(b)) => Ok(Box::new(std::io::Cursor::new(b))),
+                Ok(None) => Err(hallmark_store::StoreError::Io(format!("{} ({}) is not in the records' blobs", f.entry, f.sha256))),
+                Err(e) => Err(hallmark_store::StoreError::Io(e.to_string())),
+            }
+        };
+        hallmark_store::bundle::assemble_bundle_from(&format!("bundle {id}"), head, out, &mut open)
+            .map_err(|e| format!("report {report_number}: bundle {id} cannot be put together from the records: {e}"))?;
+    }
+    seal::verify_trusted(&folder.pdf(), Some(&folder.dir), trust).map(Some).map_err(|e| e.to_string())
+}
+
+/// A report laid out as `verify --bundles` reads it — `report.pdf`, its sidecar, and the
+/// bundles the caller writes beside them — in a fresh folder under `parent`, removed when this
+/// is dropped (a panic included).
+pub struct ReportFolder {
+    pub dir: PathBuf,
+}
+
+impl ReportFolder {
+    pub fn new(parent: &Path, pdf: &[u8], sidecar: &[u8]) -> Result<ReportFolder, String> {
+        let mut rnd = [0u8; 8];
+        getrandom::getrandom(&mut rnd).map_err(|e| format!("no randomness for a folder name: {e}"))?;
+        let dir = parent.join(format!("report-{}", hallmark_core::hex::hex(&rnd)));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let folder = ReportFolder { dir };
+        let path = folder.pdf();
+        std::fs::write(&path, pdf).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(seal::sidecar_path(&path), sidecar).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(folder)
+    }
+
+    pub fn pdf(&self) -> PathBuf {
+        self.dir.join("report.pdf")
+    }
+
+    /// Where bundle `id` goes.
+    pub fn bundle_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.{}", hallmark_bundle::format::EXTENSION))
+    }
+}
+
+impl Drop for ReportFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 struct BlobSink<'a> {

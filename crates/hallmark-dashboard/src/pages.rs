@@ -200,7 +200,7 @@ fn forbidden_hall(who: &Who) -> Response {
 }
 
 /// The hall, if it exists and the user may see it.
-fn visible_hall(db: &mut Client, who: &Who, id: &str) -> Result<q::Hall, Response> {
+fn visible_hall(db: &mut Client, who: &Who, id: &str) -> Result<hallmark_province::load::HallRecord, Response> {
     let Some(h) = q::hall(db, id).map_err(db_err)? else {
         return Err(refusal(StatusCode::NOT_FOUND, Some(who), "未找到", &format!("没有编号为“{id}”的服务大厅。")));
     };
@@ -1202,9 +1202,7 @@ async fn staff_change(State(d): St, headers: HeaderMap, Path((username, action))
 
 async fn audit_log_page(State(d): St, headers: HeaderMap) -> Response {
     signed_in(d, headers, Kind::Page, move |db, who| {
-        // The log names halls, reports and users of the whole province: admins and the
-        // province's own auditors read it, a city's auditor does not.
-        if !(who.staff.admin || (who.staff.role == Role::Auditor && who.staff.region_prefix().len() == 2)) {
+        if !who.staff.reads_audit_log() {
             return Err(refusal(StatusCode::FORBIDDEN, Some(who), "无权访问", "只有管理员和省级审计人员可以查看审计日志。"));
         }
         let lines = staff::audit_lines(db, 500).map_err(db_err)?;

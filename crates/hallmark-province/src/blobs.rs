@@ -10,9 +10,8 @@ use std::future::Future;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sha2::{Digest, Sha256};
 
-use crate::{RecordsError, Result};
+use crate::{redact, RecordsError, Result};
 
 /// The blob store the records use.
 pub enum BlobStore {
@@ -112,7 +111,7 @@ impl S3Blobs {
             }
         });
         let Some(bytes) = got.map_err(|e| self.failed(&format!("read {sha256}"), e))? else { return Ok(None) };
-        let hash = hallmark_core::hex::hex(&Sha256::digest(&bytes));
+        let hash = hallmark_core::hex::sha256_hex(&bytes);
         if hash != sha256 {
             return Err(RecordsError::Invalid(format!(
                 "object store {}: object {sha256} holds other bytes (SHA-256 {hash}): the store's copy is damaged",
@@ -135,17 +134,6 @@ impl S3Blobs {
 
     pub fn delete(&self, sha256: &str) -> Result<()> {
         self.run(self.store.delete(&Self::key(sha256))).map_err(|e| self.failed(&format!("delete {sha256}"), e))
-    }
-}
-
-/// The URL with its secret replaced.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
-            Some(c) => format!("{}{}:***{}", &url[..s + 3], &url[s + 3..s + 3 + c], &url[at..]),
-            None => url.to_string(),
-        },
-        _ => url.to_string(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use postgres::Client;
 
+use crate::load::HallRecord;
 use crate::Result;
 
 /// The SQL of [`latest_results`] (its parameters in order), for EXPLAIN.
@@ -56,9 +57,13 @@ pub struct HallLatest {
 /// ordered by code and id; one page.
 pub fn latest_results(db: &mut Client, region: &str, limit: i64, offset: i64) -> Result<Vec<HallLatest>> {
     let rows = db.query(LATEST_RESULTS, &[&region, &limit, &offset])?;
-    Ok(rows
-        .iter()
-        .map(|r| HallLatest {
+    Ok(rows.iter().map(HallLatest::of).collect())
+}
+
+impl HallLatest {
+    /// From a row whose first nine columns are [`LATEST_RESULTS`]'s (the halls page's are too).
+    fn of(r: &postgres::Row) -> HallLatest {
+        HallLatest {
             hall_id: r.get(0),
             name: r.get(1),
             region_code: r.get(2),
@@ -68,8 +73,8 @@ pub fn latest_results(db: &mut Client, region: &str, limit: i64, offset: i64) ->
             signed_on: r.get(6),
             valid_until: r.get(7),
             assessors: r.get(8),
-        })
-        .collect())
+        }
+    }
 }
 
 /// A hall due for re-evaluation: its latest result expires within the window, or has lapsed.
@@ -242,40 +247,12 @@ pub fn halls_page(db: &mut Client, f: &HallFilter) -> Result<(Vec<HallRow>, i64)
         None if f.offset > 0 => return Ok((Vec::new(), halls_page(db, &HallFilter { offset: 0, limit: 1, ..f.clone() })?.1)),
         None => 0,
     };
-    Ok((
-        rows.iter()
-            .map(|r| HallRow {
-                latest: HallLatest {
-                    hall_id: r.get(0),
-                    name: r.get(1),
-                    region_code: r.get(2),
-                    report_number: r.get(3),
-                    final_score: r.get(4),
-                    outcome: r.get(5),
-                    signed_on: r.get(6),
-                    valid_until: r.get(7),
-                    assessors: r.get(8),
-                },
-                level: r.get(9),
-                rubric_id: r.get(10),
-            })
-            .collect(),
-        total,
-    ))
+    Ok((rows.iter().map(|r| HallRow { latest: HallLatest::of(r), level: r.get(9), rubric_id: r.get(10) }).collect(), total))
 }
 
 /// A hall of the records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hall {
-    pub id: String,
-    pub region_code: String,
-    pub name: String,
-    pub address: String,
-    pub level: String,
-}
-
-pub fn hall(db: &mut Client, id: &str) -> Result<Option<Hall>> {
-    Ok(db.query_opt("SELECT id, region_code::text, name, address, level FROM halls WHERE id = $1", &[&id])?.map(|r| Hall {
+pub fn hall(db: &mut Client, id: &str) -> Result<Option<HallRecord>> {
+    Ok(db.query_opt("SELECT id, region_code::text, name, address, level FROM halls WHERE id = $1", &[&id])?.map(|r| HallRecord {
         id: r.get(0),
         region_code: r.get(1),
         name: r.get(2),

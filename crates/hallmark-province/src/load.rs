@@ -333,7 +333,7 @@ pub fn export_objects(db: &mut Client, store: &BlobStore, dir: &std::path::Path)
     let (mut copied, mut kept) = (0, 0);
     for (sha, _) in object_blobs(db)? {
         let path = dir.join(&sha[..2]).join(&sha);
-        if std::fs::read(&path).is_ok_and(|b| hallmark_core::hex::hex(&<sha2::Sha256 as sha2::Digest>::digest(&b)) == sha) {
+        if std::fs::read(&path).is_ok_and(|b| hallmark_core::hex::sha256_hex(&b) == sha) {
             kept += 1;
             continue;
         }
@@ -362,7 +362,7 @@ pub fn import_objects(db: &mut Client, store: &BlobStore, dir: &std::path::Path)
         let path = dir.join(&sha[..2]).join(&sha);
         let bytes = std::fs::read(&path)
             .map_err(|e| RecordsError::Invalid(format!("{}: {e} (the backup's evidence folder lacks blob {sha})", path.display())))?;
-        if hallmark_core::hex::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != sha {
+        if hallmark_core::hex::sha256_hex(&bytes) != sha {
             return Err(RecordsError::Invalid(format!("{}: holds other bytes than blob {sha} (the backup is damaged)", path.display())));
         }
         s3.put(&sha, &bytes)?;

@@ -67,6 +67,12 @@ impl Staff {
         region_code.starts_with(self.region_prefix())
     }
 
+    /// Whether this person reads the audit log, which names halls, reports and users of the
+    /// whole province: admins and the province's own auditors, not a city's.
+    pub fn reads_audit_log(&self) -> bool {
+        self.admin || (self.role == Role::Auditor && self.region_prefix().len() == 2)
+    }
+
     /// Whether this person may change records (assignments): not an auditor.
     pub fn may_edit(&self) -> bool {
         self.role != Role::Auditor

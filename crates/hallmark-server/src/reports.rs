@@ -3,8 +3,6 @@
 //! panel's bundles it holds beside the PDF, and hands them to the dashboard's intake — which
 //! verifies everything `hallmark verify --bundles --trust` does and keeps what it recomputed.
 
-use std::path::Path;
-
 use axum::http::StatusCode;
 use base64::Engine;
 use hallmark_dashboard::Pool;
@@ -69,36 +67,23 @@ pub fn receive(
         ));
     }
     let hall = hall_of_panel(backend, &assignments, up.hall_id.as_deref(), side.report_number())?;
-    let dir = tempdir_in(&backend.work_dir())?;
-    // Removed however this ends (a panic included).
-    struct Gone(std::path::PathBuf);
-    impl Drop for Gone {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+    let folder = hallmark_dashboard::intake::ReportFolder::new(&backend.work_dir(), &pdf, up.sidecar.as_bytes()).map_err(ApiError::internal)?;
+    for id in &heads {
+        let head = backend.head(id)?.ok_or_else(|| ApiError::internal(format!("bundle {id} is held but its head is not")))?;
+        let path = folder.bundle_path(id);
+        let mut f = std::fs::File::create(&path).map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+        backend.write_bundle(&head.bytes, &mut f)?;
     }
-    let _gone = Gone(dir.clone());
-    let result = (|| {
-        for id in &heads {
-            let head = backend.head(id)?.ok_or_else(|| ApiError::internal(format!("bundle {id} is held but its head is not")))?;
-            let path = dir.join(format!("{id}.{}", hallmark_bundle::format::EXTENSION));
-            let mut f = std::fs::File::create(&path).map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
-            backend.write_bundle(&head.bytes, &mut f)?;
-        }
-        let pdf_path = dir.join("report.pdf");
-        std::fs::write(&pdf_path, &pdf).map_err(|e| ApiError::internal(e.to_string()))?;
-        std::fs::write(seal::sidecar_path(&pdf_path), up.sidecar.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
-        let trust = Trust { store: backend.trust()?, signer_cert: None, now: chrono::Utc::now() };
-        let mut db = pool.get().map_err(ApiError::internal)?;
-        let done = hallmark_dashboard::intake::load_report(&mut db, blobs, &pdf_path, &dir, &trust, Some(&hall), &format!("sync: {lead_name}"))
+    let trust = Trust { store: backend.trust()?, signer_cert: None, now: chrono::Utc::now() };
+    let mut db = pool.get().map_err(ApiError::internal)?;
+    let done =
+        hallmark_dashboard::intake::load_report(&mut db, blobs, &folder.pdf(), &folder.dir, &trust, Some(&hall), &format!("sync: {lead_name}"))
             .map_err(|e| bad("refused", e))?;
-        Ok(ReportStoredV1 {
-            report_number: done.report_number,
-            hall_id: done.hall_id,
-            new: matches!(done.loaded, hallmark_province::load::Loaded::New { .. }),
-        })
-    })();
-    result
+    Ok(ReportStoredV1 {
+        report_number: done.report_number,
+        hall_id: done.hall_id,
+        new: matches!(done.loaded, hallmark_province::load::Loaded::New { .. }),
+    })
 }
 
 /// The registry hall a report is filed under: its panel's assignment's (the lead may name it
@@ -133,12 +118,4 @@ fn hall_of_panel(
         }
         (many, _) => Err(mismatch(format!("report {report}: its sheets belong to assignments of several halls ({})", many.join(", ")))),
     }
-}
-
-fn tempdir_in(parent: &Path) -> Result<std::path::PathBuf, ApiError> {
-    let mut b = [0u8; 8];
-    getrandom::getrandom(&mut b).map_err(|e| ApiError::internal(e.to_string()))?;
-    let dir = parent.join(format!("report-{}", hallmark_core::hex::hex(&b)));
-    std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
-    Ok(dir)
 }

@@ -141,6 +141,14 @@ impl Caller {
     fn has(&self, role: Role) -> bool {
         self.leaf.has_role(role)
     }
+
+    /// Refuses a caller not certified as a lead; `only` says what leads alone do ("pull panels").
+    fn must_lead(&self, only: &str) -> Result<(), ApiError> {
+        if self.has(Role::Lead) {
+            return Ok(());
+        }
+        Err(ApiError::new(StatusCode::FORBIDDEN, "not_lead", format!("'{}' is not certified as a lead: only leads {only}", self.leaf.name)))
+    }
 }
 
 struct Signed {
@@ -491,13 +499,7 @@ async fn pull(State(app): Shared, method: Method, uri: Uri, headers: HeaderMap) 
     let req = signed(method, &uri, headers);
     blocking(move || {
         let caller = authenticate(&app, &req, Some(&Sha256::digest(b"")), None)?;
-        if !caller.has(Role::Lead) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "not_lead",
-                format!("'{}' is not certified as a lead: only leads pull panels", caller.leaf.name),
-            ));
-        }
+        caller.must_lead("pull panels")?;
         let bundles = app
             .backend
             .pullable(&caller.key)?
@@ -524,13 +526,7 @@ async fn push_reviews(State(app): Shared, method: Method, uri: Uri, headers: Hea
     let req = signed(method, &uri, headers);
     blocking(move || {
         let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
-        if !caller.has(Role::Lead) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "not_lead",
-                format!("'{}' is not certified as a lead: only leads send reviews", caller.leaf.name),
-            ));
-        }
+        caller.must_lead("send reviews")?;
         let file: ReviewFileV1 = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("not a review file (hallmark-review-file/1): {e}")))?;
         if file.format != hallmark_store::reviews::FILE_FORMAT {
@@ -580,13 +576,7 @@ async fn push_report(
     let req = signed(method, &uri, headers);
     blocking(move || {
         let caller = authenticate(&app, &req, Some(&Sha256::digest(&bytes)), None)?;
-        if !caller.has(Role::Lead) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "not_lead",
-                format!("'{}' is not certified as a lead: only leads send reports", caller.leaf.name),
-            ));
-        }
+        caller.must_lead("send reports")?;
         let Some(records) = &app.records else {
             return Err(ApiError::new(
                 StatusCode::NOT_IMPLEMENTED,
