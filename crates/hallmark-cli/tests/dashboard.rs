@@ -189,6 +189,17 @@ impl Province {
         out
     }
 
+    /// The lead's correction (更正) of the demo's report: (its PDF, its number).
+    fn correction(&self) -> (PathBuf, String) {
+        let lead = self._tmp.path().join("lead.db");
+        let r1 = self._tmp.path().join("report-R1.pdf");
+        let details = self.dir.join("report-details.toml");
+        let args = ["report", "--db", s(&lead), "--rubric", "liaoning-demo-window", "--details", s(&details), "--out", s(&r1)];
+        let out = ok(&[&args[..], &["--supersedes", s(&self.report), "--reason", "受评单位负责人电话有误"]].concat(), &self.pg);
+        let number = out.split("报告编号 ").nth(1).unwrap().split('，').next().unwrap().to_string();
+        (r1, number)
+    }
+
     fn db(&self) -> postgres::Client {
         postgres::Client::connect(&self.pg, postgres::NoTls).unwrap()
     }
@@ -956,26 +967,12 @@ fn every_report_verifies_again_from_the_records_alone_and_after_a_restore() {
 
     // Backed up with the project's script, restored into a fresh cluster: the report verifies
     // there too, its bundles put together from the restored blobs.
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let tmp = std::env::temp_dir().join(format!("hallmark-dashboard-restore-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let script = |args: &[&str]| Command::new(workspace.join("scripts/province-backup.sh")).args(args).output().unwrap();
-    let dump = tmp.join("province.dump");
+    let cluster = FreshCluster::start("dashboard-restore");
+    let script = |args: &[&str]| Command::new(workspace().join("scripts/province-backup.sh")).args(args).output().unwrap();
+    let dump = cluster.dir.join("province.dump");
     let o = script(&["backup", &p.pg, s(&dump)]);
     assert!(o.status.success(), "{}", text(&o));
-    let cluster = tmp.join("cluster");
-    let start = Command::new(workspace.join("scripts/postgres.sh")).args(["start", s(&cluster)]).output().unwrap();
-    assert!(start.status.success(), "{}", text(&start));
-    struct Stop(PathBuf, PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(self.0.join("scripts/postgres.sh")).args(["stop", self.1.to_str().unwrap()]).output();
-            let _ = std::fs::remove_dir_all(self.1.parent().unwrap());
-        }
-    }
-    let _stop = Stop(workspace.clone(), cluster.clone());
-    let fresh = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
+    let fresh = cluster.url.clone();
     let o = script(&["restore", &fresh, s(&dump)]);
     assert!(o.status.success(), "{}", text(&o));
     let o = reverify(&fresh);
@@ -994,27 +991,7 @@ fn a_correction_takes_the_place_of_the_report_it_corrects() {
     let Some(admin_url) = pg_url() else { return };
     let p = Province::new(&admin_url, "correction");
     let root = p.dir.join("bureau-root.pem");
-    let lead = p._tmp.path().join("lead.db");
-    let r1 = p._tmp.path().join("report-R1.pdf");
-    let out = ok(
-        &[
-            "report",
-            "--db",
-            s(&lead),
-            "--rubric",
-            "liaoning-demo-window",
-            "--details",
-            s(&p.dir.join("report-details.toml")),
-            "--out",
-            s(&r1),
-            "--supersedes",
-            s(&p.report),
-            "--reason",
-            "受评单位负责人电话有误",
-        ],
-        &p.pg,
-    );
-    let r1_number = out.split("报告编号 ").nth(1).unwrap().split('，').next().unwrap().to_string();
+    let (r1, r1_number) = p.correction();
     assert!(r1_number.ends_with("-R1"), "{r1_number}");
     let loaded = ok(&["records", "load", s(&r1), "--bundles", s(&p.dir), "--trust", s(&root), "--hall", TIELING], &p.pg);
     assert!(loaded.contains("verified and loaded (5 sheets"), "{loaded}");
@@ -1043,7 +1020,7 @@ struct Garage {
 
 impl Garage {
     fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/garage.sh")
+        workspace().join("scripts/garage.sh")
     }
 
     fn start(dir: &Path) -> Garage {
@@ -1102,26 +1079,7 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     // The object store stops: a new report (a correction) is refused with the reason and
     // records nothing; the pages say the evidence is unavailable; started again, it loads.
     garage.stop();
-    let lead = p._tmp.path().join("lead.db");
-    let r1 = p._tmp.path().join("report-R1.pdf");
-    ok(
-        &[
-            "report",
-            "--db",
-            s(&lead),
-            "--rubric",
-            "liaoning-demo-window",
-            "--details",
-            s(&p.dir.join("report-details.toml")),
-            "--out",
-            s(&r1),
-            "--supersedes",
-            s(&p.report),
-            "--reason",
-            "受评单位负责人电话有误",
-        ],
-        &p.pg,
-    );
+    let (r1, _) = p.correction();
     let before: (i64, i64) = {
         let r = db.query_one("SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM blobs)", &[]).unwrap();
         (r.get(0), r.get(1))
@@ -1147,7 +1105,7 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     // An object stored but never recorded (a load killed between the two writes): invisible,
     // and swept once old enough; every recorded object stays.
     let orphan = b"a photo whose row was never written".to_vec();
-    let orphan_sha = hallmark_core::hex::hex(&sha2::Sha256::digest(&orphan));
+    let orphan_sha = hallmark_core::hex::sha256_hex(&orphan);
     hallmark_province::blobs::S3Blobs::open(&garage.url).unwrap().put(&orphan_sha, &orphan).unwrap();
     let sweep = |minutes: &str| hallmark_s3(&["records", "sweep-evidence", "--older-than-minutes", minutes], &p.pg, Some(&garage.url));
     let o = sweep("60");
@@ -1159,13 +1117,10 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
 
     // Backup with the evidence (the dump and every object by hash), restored into a fresh
     // cluster and a fresh bucket: both reports verify there.
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let backup_dir = std::env::temp_dir().join(format!("hallmark-s3-restore-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&backup_dir);
-    std::fs::create_dir_all(&backup_dir).unwrap();
-    let dump = backup_dir.join("province.dump");
+    let cluster = FreshCluster::start("s3-restore");
+    let dump = cluster.dir.join("province.dump");
     let script = |args: &[&str], s3: &str| {
-        Command::new(workspace.join("scripts/province-backup.sh"))
+        Command::new(workspace().join("scripts/province-backup.sh"))
             .args(args)
             .env("HALLMARK_S3", s3)
             .env("HALLMARK", env!("CARGO_BIN_EXE_hallmark"))
@@ -1175,20 +1130,39 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     let o = script(&["backup", &p.pg, s(&dump)], &garage.url);
     assert!(o.status.success() && text(&o).contains("objects copied"), "{}", text(&o));
     let fresh_bucket = Garage::start(&tmp.path().join("garage-2"));
-    let cluster = backup_dir.join("cluster");
-    let start = Command::new(workspace.join("scripts/postgres.sh")).args(["start", s(&cluster)]).output().unwrap();
-    assert!(start.status.success(), "{}", text(&start));
-    struct Stop(PathBuf, PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(self.0.join("scripts/postgres.sh")).args(["stop", self.1.to_str().unwrap()]).output();
-            let _ = std::fs::remove_dir_all(self.1.parent().unwrap());
-        }
-    }
-    let _stop = Stop(workspace.clone(), cluster.clone());
-    let fresh = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
+    let fresh = cluster.url.clone();
     let o = script(&["restore", &fresh, s(&dump)], &fresh_bucket.url);
     assert!(o.status.success() && text(&o).contains("objects put into the object store"), "{}", text(&o));
     let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &fresh, Some(&fresh_bucket.url));
     assert!(o.status.success() && text(&o).contains("2 reports verified again"), "{}", text(&o));
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A PostgreSQL cluster of a test's own (scripts/postgres.sh) in a folder under the system's
+/// temp folder (the postgres user must reach it), stopped and removed when dropped.
+struct FreshCluster {
+    dir: PathBuf,
+    url: String,
+}
+
+impl FreshCluster {
+    fn start(tag: &str) -> FreshCluster {
+        let dir = std::env::temp_dir().join(format!("hallmark-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let start = Command::new(workspace().join("scripts/postgres.sh")).args(["start", s(&dir.join("cluster"))]).output().unwrap();
+        assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
+        let url = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
+        FreshCluster { dir, url }
+    }
+}
+
+impl Drop for FreshCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(workspace().join("scripts/postgres.sh")).args(["stop", s(&self.dir.join("cluster"))]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
