@@ -192,28 +192,12 @@ impl Store {
     /// the PEM). Returns one line saying what was added. `file` names the input in messages.
     pub fn add_trust(&self, file: &str, pem: &[u8], now: &str) -> Result<String> {
         parse_now(now)?;
-        let text = std::str::from_utf8(pem).map_err(|_| TrustError::Malformed {
-            file: file.into(),
-            detail: "is not text (a root certificate or revocation list is PEM: -----BEGIN ...-----)".into(),
-        })?;
-        if text.contains("-----BEGIN X509 CRL-----") {
-            let mut check = TrustStore::new();
-            check.add_crl_pem(file, pem)?;
-            let (issuer, detail) = crl_summary(file, pem)?;
-            let added = insert_anchor(&self.conn, "crl", text, &issuer, &detail, file, now)?;
-            let again = if added { "" } else { " (already loaded)" };
-            return Ok(format!("revocation list from '{issuer}': {detail}{again}"));
-        }
-        let mut check = TrustStore::new();
-        let infos = check.add_roots_pem(file, pem)?;
-        let ders = certificate::read_pem(file, pem)?;
+        let anchors = trust_anchors_in(file, pem)?;
         let tx = self.conn.unchecked_transaction()?;
         let mut lines = Vec::new();
-        for (info, der) in infos.iter().zip(&ders) {
-            let one = certificate::to_pem(std::slice::from_ref(der));
-            let added = insert_anchor(&tx, "root", &one, &info.name, &root_detail(info), file, now)?;
-            let again = if added { "" } else { " (already trusted)" };
-            lines.push(format!("trusted root '{}': {}{again}", info.name, root_detail(info)));
+        for a in &anchors {
+            let added = insert_anchor(&tx, a.kind, &a.pem, &a.name, &a.detail, file, now)?;
+            lines.push(a.line(added));
         }
         tx.commit()?;
         Ok(lines.join("; "))
@@ -275,6 +259,58 @@ impl Store {
         })?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
+}
+
+/// A root certificate or a revocation list read from a PEM file, checked, ready to keep.
+#[derive(Debug, Clone)]
+pub struct NewAnchor {
+    /// `root` or `crl`.
+    pub kind: &'static str,
+    /// One root's PEM block, or the whole CRL text.
+    pub pem: String,
+    /// The root's name, or the CRL's issuer.
+    pub name: String,
+    pub detail: String,
+}
+
+impl NewAnchor {
+    /// What `hallmark trust add` prints for it; `added`: it was not kept before.
+    pub fn line(&self, added: bool) -> String {
+        match (self.kind, added) {
+            ("crl", true) => format!("revocation list from '{}': {}", self.name, self.detail),
+            ("crl", false) => format!("revocation list from '{}': {} (already loaded)", self.name, self.detail),
+            (_, true) => format!("trusted root '{}': {}", self.name, self.detail),
+            (_, false) => format!("trusted root '{}': {} (already trusted)", self.name, self.detail),
+        }
+    }
+}
+
+/// Reads a bureau's root certificates, or a revocation list (which one is read from the PEM):
+/// each checked as a trust store would load it. `file` names the input in messages.
+pub fn trust_anchors_in(file: &str, pem: &[u8]) -> Result<Vec<NewAnchor>> {
+    let text = std::str::from_utf8(pem).map_err(|_| TrustError::Malformed {
+        file: file.into(),
+        detail: "is not text (a root certificate or revocation list is PEM: -----BEGIN ...-----)".into(),
+    })?;
+    if text.contains("-----BEGIN X509 CRL-----") {
+        let mut check = TrustStore::new();
+        check.add_crl_pem(file, pem)?;
+        let (issuer, detail) = crl_summary(file, pem)?;
+        return Ok(vec![NewAnchor { kind: "crl", pem: text.to_string(), name: issuer, detail }]);
+    }
+    let mut check = TrustStore::new();
+    let infos = check.add_roots_pem(file, pem)?;
+    let ders = certificate::read_pem(file, pem)?;
+    Ok(infos
+        .iter()
+        .zip(&ders)
+        .map(|(info, der)| NewAnchor {
+            kind: "root",
+            pem: certificate::to_pem(std::slice::from_ref(der)),
+            name: info.name.clone(),
+            detail: root_detail(info),
+        })
+        .collect())
 }
 
 /// Inserts a root or CRL unless the same text is already there; `true` when added.

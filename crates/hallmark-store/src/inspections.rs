@@ -372,13 +372,12 @@ pub fn observation_document_of(insp: &Inspection, answers: BTreeMap<String, Valu
     })
 }
 
-/// Rubrics a bundle may use: every version built into hallmark (earlier ones too: a tablet
-/// may still hold an inspection of one) and those already pinned here.
-pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
+/// (id, version, SHA-256) of every rubric built into hallmark, earlier versions too.
+pub fn shipped_rubrics() -> Vec<(String, String, String)> {
     // The shipped rubrics never change while the program runs: parsed once (a sync server
     // checks every bundle against them, two times a push).
     static SHIPPED: std::sync::OnceLock<Vec<(String, String, String)>> = std::sync::OnceLock::new();
-    let mut out = SHIPPED
+    SHIPPED
         .get_or_init(|| {
             hallmark_core::builtin::SHIPPED
                 .iter()
@@ -386,7 +385,13 @@ pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String
                 .map(|r| (r.id, r.version, r.content_hash))
                 .collect()
         })
-        .clone();
+        .clone()
+}
+
+/// Rubrics a bundle may use: every version built into hallmark (earlier ones too: a tablet
+/// may still hold an inspection of one) and those already pinned here.
+pub(crate) fn known_rubrics(store: &Store) -> Result<Vec<(String, String, String)>> {
+    let mut out = shipped_rubrics();
     for p in store.published_rubrics()? {
         out.push((p.rubric_id, p.version, p.sha256));
     }

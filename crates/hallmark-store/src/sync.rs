@@ -163,6 +163,28 @@ impl Store {
     }
 }
 
+/// A rubric file as it may be published: it loads and passes the validator, and its id and
+/// version name no built-in rubric's other content.
+pub fn publishable_rubric(content: &str) -> Result<hallmark_core::rubric::Rubric> {
+    let r = hallmark_core::rubric::Rubric::load("the rubric file", content).map_err(|e| crate::StoreError::Rubric(e.to_string()))?;
+    for s in hallmark_core::builtin::SHIPPED.iter() {
+        if let Ok(b) = hallmark_core::rubric::Rubric::load(s.file, s.text) {
+            if b.id == r.id && b.version == r.version && b.content_hash != r.content_hash {
+                return Err(rubric_clash(&r, "built into hallmark"));
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// A rubric whose id and version were kept with other content (`other` says where).
+pub fn rubric_clash(r: &hallmark_core::rubric::Rubric, other: &str) -> crate::StoreError {
+    crate::StoreError::Rubric(format!(
+        "rubric '{}' version {} exists already with other content ({other}): a changed rubric needs a new version",
+        r.id, r.version
+    ))
+}
+
 /// A rubric file beyond the built-in ones (published on a server, or fetched from one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishedRubric {
@@ -180,20 +202,8 @@ impl Store {
     /// not name other content (a built-in rubric's or one kept before) — a changed rubric is
     /// a new version. The same file again changes nothing. Returns it as kept.
     pub fn keep_rubric(&self, content: &str, signed: Option<&str>, now: &str) -> Result<PublishedRubric> {
-        let r = hallmark_core::rubric::Rubric::load("the rubric file", content).map_err(|e| crate::StoreError::Rubric(e.to_string()))?;
-        let clash = |other: &str| {
-            crate::StoreError::Rubric(format!(
-                "rubric '{}' version {} exists already with other content ({other}): a changed rubric needs a new version",
-                r.id, r.version
-            ))
-        };
-        for s in hallmark_core::builtin::SHIPPED.iter() {
-            if let Ok(b) = hallmark_core::rubric::Rubric::load(s.file, s.text) {
-                if b.id == r.id && b.version == r.version && b.content_hash != r.content_hash {
-                    return Err(clash("built into hallmark"));
-                }
-            }
-        }
+        let r = publishable_rubric(content)?;
+        let clash = |other: &str| rubric_clash(&r, other);
         let held: Option<String> = self
             .conn
             .query_row("SELECT sha256 FROM published_rubrics WHERE rubric_id = ?1 AND version = ?2", params![r.id, r.version], |x| x.get(0))

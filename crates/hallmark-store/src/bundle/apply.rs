@@ -16,27 +16,11 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::rules::{self, bundle_err, HeldEvent, HeldInspection};
 use super::{Certified, Imported, Progress};
 use crate::durable::{self, Writeback};
 use crate::evidence::{photo_path_in, signature_path_in, thumb_path_in};
 use crate::{identity, Event, Inspection, Result, Store, StoreError};
-
-/// A `bundle_signers` row (migration 0006).
-struct SignerRow {
-    assurance: String,
-    name: String,
-    unit: String,
-    title: String,
-    roles: String,
-    serial: String,
-    issuer: String,
-    root: String,
-    notes: Vec<String>,
-}
-
-fn bundle_err(file: &str, what: String) -> StoreError {
-    StoreError::Bundle(format!("bundle '{file}': {what}"))
-}
 
 /// The store's form of a bundle's events.
 pub fn events_of(m: &Manifest) -> Vec<Event> {
@@ -123,7 +107,6 @@ pub fn is_received(dir: &Path, f: &ListedFile) -> bool {
 /// which hashes it again first (a crash between the two may have left anything there). A cut
 /// or wrong upload leaves nothing; receiving a file again replaces the waiting copy.
 pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> Result<u64> {
-    use sha2::{Digest, Sha256};
     let waiting = received_path(dir, f);
     let folder = waiting.parent().expect("store paths have a folder");
     fs::create_dir_all(folder).map_err(|e| crate::io("cannot create a store folder", e))?;
@@ -140,6 +123,18 @@ pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> 
     }
     let mut guard = Temp(&tmp, false);
     let mut out = Writeback::new(file);
+    let got = copy_listed(f, src, &mut out)?;
+    out.start_writeback();
+    drop(out);
+    fs::rename(&tmp, &waiting).map_err(|e| crate::io("cannot keep a received file", e))?;
+    guard.1 = true;
+    Ok(got)
+}
+
+/// Copies one listed file from `src` to `out`, refusing it unless its size and SHA-256 are the
+/// manifest's (the words a tablet sees whichever server received it). Returns its size.
+pub fn copy_listed(f: &ListedFile, src: &mut dyn std::io::Read, out: &mut dyn std::io::Write) -> Result<u64> {
+    use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut got = 0u64;
@@ -166,10 +161,6 @@ pub fn receive_file(dir: &Path, f: &ListedFile, src: &mut dyn std::io::Read) -> 
             f.entry
         )));
     }
-    out.start_writeback();
-    drop(out);
-    fs::rename(&tmp, &waiting).map_err(|e| crate::io("cannot keep a received file", e))?;
-    guard.1 = true;
     Ok(got)
 }
 
@@ -284,9 +275,9 @@ impl Store {
         self.ensure_sound()?;
         let opened = verify::open_reader(name, head.len() as u64, head, true)?;
         if self.first_seen(&opened.bundle_id)?.is_none() {
-            self.certify(&opened.file, &opened.manifest, now, now)?;
+            rules::certify(self, &opened.file, &opened.manifest, now, now)?;
         }
-        self.check_against_database(&opened.file, &opened.manifest)?;
+        rules::check_against(self, &opened.file, &opened.manifest)?;
         Ok((opened.manifest, opened.bundle_id))
     }
 
@@ -309,9 +300,9 @@ impl Store {
         let seen_at = seen.clone().unwrap_or_else(|| now.to_string());
         let (certified, signer_row) = match seen {
             Some(_) => (self.certified_of(&opened.bundle_id)?, None),
-            None => self.certify(&file, &opened.manifest, &seen_at, now)?,
+            None => rules::certify(self, &file, &opened.manifest, &seen_at, now)?,
         };
-        let new_events = self.check_against_database(&file, &opened.manifest)?;
+        let new_events = rules::check_against(self, &file, &opened.manifest)?;
         // Every file is verified even for a bundle imported before: a damaged copy of a known
         // bundle is refused, not waved through as "already imported".
         let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
@@ -527,190 +518,6 @@ impl Store {
         Ok(self.conn.query_row("SELECT imported_at FROM bundles WHERE id = ?1", [bundle_id], |r| r.get(0)).optional()?)
     }
 
-    /// The signer of a bundle as its certificate chain says (issue #10), checked against this
-    /// store's trusted roots and revocation lists at `seen_at`: the chain must lead to a trusted
-    /// root with the role assessor, certify the key that signed the bundle, and name the
-    /// assessor the bundle names. A chain that fails refuses the bundle (nothing changes); a
-    /// bundle without certificates is unenrolled (the roster is its only assurance); one with
-    /// certificates while no root is trusted is imported unchecked.
-    fn certify(&self, file: &str, m: &Manifest, seen_at: &str, now: &str) -> Result<(Certified, Option<SignerRow>)> {
-        use hallmark_trust::certificate;
-        let refused = |e: hallmark_trust::TrustError| bundle_err(file, format!("the signer's certificate is refused: {e}"));
-        if m.device.certificates.is_empty() {
-            // A key this store has seen certified cannot drop its certificate to pass as an
-            // unenrolled tablet (a revoked or expired one would escape every check).
-            let known: Option<(String, String)> = self
-                .conn
-                .query_row(
-                    "SELECT s.name, s.serial FROM bundle_signers s JOIN bundles b ON b.id = s.bundle_id WHERE b.signer_key = ?1 LIMIT 1",
-                    [&m.device.public_key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some((name, serial)) = known {
-                return Err(bundle_err(
-                    file,
-                    format!(
-                        "the signer's certificate is refused: the bundle carries none, but key {} signed here before with the certificate of '{name}' (serial {serial}); export it again from that tablet with its current certificate",
-                        m.device.fingerprint
-                    ),
-                ));
-            }
-            return Ok((Certified::Unenrolled, None));
-        }
-        let chain = certificate::read_chain("the certificate in the bundle", &m.device.certificates).map_err(refused)?;
-        let leaf = certificate::info("the certificate in the bundle", &chain[0]).map_err(refused)?;
-        if hallmark_core::hex::hex(&leaf.public_key) != m.device.public_key {
-            return Err(refused(hallmark_trust::TrustError::KeyMismatch {
-                name: leaf.name.clone(),
-                cert_key: leaf.fingerprint.clone(),
-                signer_key: m.device.fingerprint.clone(),
-            }));
-        }
-        let row = |assurance: &str, root: &str, notes: Vec<String>| SignerRow {
-            assurance: assurance.into(),
-            name: leaf.name.clone(),
-            unit: leaf.unit.clone(),
-            title: leaf.title.clone(),
-            roles: leaf.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
-            serial: leaf.serial.clone(),
-            issuer: leaf.issuer.clone(),
-            root: root.into(),
-            notes,
-        };
-        let trust = self.trust_store()?;
-        if !trust.has_roots() {
-            return Ok((Certified::Unchecked { name: leaf.name.clone() }, Some(row("unchecked", "", Vec::new()))));
-        }
-        let at = crate::enrollment::parse_now(seen_at)?;
-        let checked = trust.check(&chain, hallmark_trust::Role::Assessor, at, crate::enrollment::parse_now(now)?).map_err(refused)?;
-        // Names compare without spaces (张 伟 = 张伟): the one a tablet typed before it enrolled
-        // cannot be changed on the tablet.
-        let named = m.inspection.assessor_name.trim();
-        let bare = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        if bare(&checked.signer.name) != bare(named) {
-            return Err(bundle_err(
-                file,
-                format!(
-                    "the signer's certificate is refused: the bundle names its assessor '{named}', but the certificate certifies '{}' (correct the assessor's name on the tablet and export again)",
-                    checked.signer.name
-                ),
-            ));
-        }
-        Ok((
-            Certified::Enrolled {
-                name: checked.signer.name.clone(),
-                unit: checked.signer.unit.clone(),
-                root: checked.root.clone(),
-                serial: checked.signer.serial.clone(),
-            },
-            Some(row("enrolled", &checked.root, checked.notes.clone())),
-        ))
-    }
-
-    /// Rules that need the database: a known rubric, values valid under it, and no event or
-    /// inspection that contradicts what is already here. Returns how many events are new.
-    fn check_against_database(&self, file: &str, m: &Manifest) -> Result<usize> {
-        let bad = |what: String| bundle_err(file, what);
-        let known = crate::inspections::known_rubrics(self)?;
-        let mut versions: Vec<String> =
-            known.iter().filter(|k| k.0 == m.rubric.id).map(|k| format!("{} ({}…)", k.1, k.2.get(..12).unwrap_or(&k.2))).collect();
-        versions.dedup();
-        if !known.iter().any(|k| k.0 == m.rubric.id && k.1 == m.rubric.version && k.2 == m.rubric.sha256) {
-            return Err(bad(if versions.is_empty() {
-                format!("rubric '{}' is unknown to this hallmark (add its file to rubrics/ or update hallmark)", m.rubric.id)
-            } else {
-                format!(
-                    "rubric '{}' version '{}' ({}…) is unknown here (known: {}): update hallmark, or have the tablet use a known version",
-                    m.rubric.id,
-                    m.rubric.version,
-                    &m.rubric.sha256[..12],
-                    versions.join(", ")
-                )
-            }));
-        }
-        // The manifest's check made sure the text matches its hash.
-        let rubric = crate::inspections::load_rubric_by_hash(&format!("rubric of {file}"), &m.rubric.content, &m.rubric.sha256)
-            .map_err(|e| bad(format!("its rubric does not load: {e}")))?;
-        let h = &m.inspection;
-        if hallmark_core::observation::canonical_level(&h.site_level).is_none() || !hallmark_core::date::is_iso_date(&h.visited_on) {
-            return Err(bad(format!("inspection header has level '{}' and date '{}', not a known level and a date", h.site_level, h.visited_on)));
-        }
-        // Every time in the bundle is a real one: no clock writes 2026-02-31. (A real but
-        // implausible time, 1970 or 2100, is signed evidence: imported, and flagged by the
-        // merge view.) Event times are checked with the manifest (hallmark-bundle).
-        let mut times: Vec<(String, &str)> =
-            vec![("inspection header: created_at".into(), &h.created_at), ("the bundle's created_at".into(), &m.created_at)];
-        times.extend(h.finished_at.as_deref().map(|t| ("inspection header: finished_at".to_string(), t)));
-        for s in &m.service_entries {
-            times.push((format!("service entry {}: observed_at", s.id), &s.observed_at));
-            times.push((format!("service entry {}: recorded_at", s.id), &s.recorded_at));
-        }
-        times.extend(m.evidence.iter().map(|e| (format!("evidence {}: attached_at", e.id), e.attached_at.as_str())));
-        times.extend(m.signature_image.iter().map(|s| ("signature image: signed_at".to_string(), s.signed_at.as_str())));
-        for (what, t) in times {
-            let why = match hallmark_core::date::day_of(t) {
-                Err(why) => why,
-                Ok(_) if !hallmark_core::date::is_timestamp(t) => "is not a time (write RFC 3339 UTC, e.g. \"2026-11-20T09:30:00Z\")".into(),
-                Ok(_) => continue,
-            };
-            return Err(bad(format!("{what} '{t}' {why} (no clock writes it: the bundle was altered or made by a faulty hallmark)")));
-        }
-        for e in &m.events {
-            crate::events::check_value(&rubric, &e.key, e.value.as_ref()).map_err(|err| bad(format!("event {}: {err}", e.id)))?;
-        }
-        let item_ids: BTreeSet<&str> = rubric.item.iter().map(|i| i.id.as_str()).collect();
-        for e in &m.evidence {
-            if !item_ids.contains(e.item_id.as_str()) {
-                return Err(bad(format!("evidence {} is for item '{}', not in rubric '{}'", e.id, e.item_id, rubric.id)));
-            }
-        }
-        if let Ok(existing) = self.inspection(&h.id) {
-            if existing.rubric_hash != m.rubric.sha256 || existing.site_name != h.site_name || existing.assessor_name != h.assessor_name {
-                return Err(bad(format!(
-                    "inspection {} is already here as {} · {} ({}…), but the bundle says {} · {} ({}…) (the bundle was altered or made by a different hallmark)",
-                    h.id, existing.site_name, existing.assessor_name, existing.rubric_hash.get(..12).unwrap_or(&existing.rubric_hash), h.site_name, h.assessor_name, m.rubric.sha256.get(..12).unwrap_or(&m.rubric.sha256)
-                )));
-            }
-            if existing.device_id == self.device_id {
-                return Err(bad(format!("inspection {} was recorded on this device: it is already here", h.id)));
-            }
-            // One inspection, one tablet, one key: a later bundle signed by another key cannot
-            // add to it (a copied header re-signed by anyone else would change its answers).
-            let first_key: Option<String> = self
-                .conn
-                .query_row("SELECT signer_key FROM bundles WHERE inspection_id = ?1 ORDER BY imported_at, id LIMIT 1", [&h.id], |r| r.get(0))
-                .optional()?;
-            if let Some(key) = first_key.filter(|k| *k != m.device.public_key) {
-                return Err(bad(format!(
-                    "inspection {} is already here, signed by key {}, but this bundle is signed by key {}: it contradicts what is here (a bundle of one inspection comes from the tablet that recorded it; this one was altered or re-signed)",
-                    h.id,
-                    crate::identity::fingerprint_of(&hallmark_core::hex::unhex(&key).unwrap_or_default()),
-                    m.device.fingerprint
-                )));
-            }
-        }
-        let mut new = 0;
-        let mut st = self.conn.prepare("SELECT inspection_id, key, value, recorded_at, device_id FROM events WHERE id = ?1")?;
-        for e in &m.events {
-            let row: Option<(String, String, Option<String>, String, String)> =
-                st.query_row([&e.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).optional()?;
-            match row {
-                None => new += 1,
-                Some((insp, key, value, at, device)) => {
-                    let value: Option<Value> = value.map(|v| crate::stored_json(&v)).transpose()?;
-                    if insp != h.id || key != e.key || value != e.value || at != e.recorded_at || device != e.device_id {
-                        return Err(bad(format!(
-                            "event {} differs from the copy already imported (key '{}'): events never change once recorded, so this bundle was altered",
-                            e.id, e.key
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(new)
-    }
-
     /// The bundles imported for one inspection, oldest first.
     pub fn bundles(&self, inspection_id: &str) -> Result<Vec<BundleRecord>> {
         let mut st = self.conn.prepare(
@@ -749,4 +556,64 @@ pub struct BundleRecord {
     pub events: usize,
     pub new_events: usize,
     pub photos: usize,
+}
+
+/// The import rules ask a lead's (or a server's) SQLite store what it holds.
+impl rules::Held for Store {
+    fn trust_store(&self) -> Result<hallmark_trust::TrustStore> {
+        Store::trust_store(self)
+    }
+
+    fn known_rubrics(&self) -> Result<Vec<(String, String, String)>> {
+        crate::inspections::known_rubrics(self)
+    }
+
+    fn certified_signer_of_key(&self, public_key: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT s.name, s.serial FROM bundle_signers s JOIN bundles b ON b.id = s.bundle_id WHERE b.signer_key = ?1 LIMIT 1",
+                [public_key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn inspection_header(&self, id: &str) -> Result<Option<HeldInspection>> {
+        match self.inspection(id) {
+            Ok(i) => Ok(Some(HeldInspection {
+                rubric_hash: i.rubric_hash,
+                site_name: i.site_name,
+                assessor_name: i.assessor_name,
+                device_id: i.device_id,
+            })),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn first_signer_key(&self, inspection_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT signer_key FROM bundles WHERE inspection_id = ?1 ORDER BY imported_at, id LIMIT 1", [inspection_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn events(&self, ids: &[&str]) -> Result<std::collections::BTreeMap<String, HeldEvent>> {
+        let mut st = self.conn.prepare("SELECT inspection_id, key, value, recorded_at, device_id FROM events WHERE id = ?1")?;
+        let mut out = std::collections::BTreeMap::new();
+        for id in ids {
+            let row: Option<(String, String, Option<String>, String, String)> =
+                st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).optional()?;
+            if let Some((inspection_id, key, value, recorded_at, device_id)) = row {
+                let value: Option<Value> = value.map(|v| crate::stored_json(&v)).transpose()?;
+                out.insert(id.to_string(), HeldEvent { inspection_id, key, value, recorded_at, device_id });
+            }
+        }
+        Ok(out)
+    }
+
+    fn own_device_id(&self) -> Option<&str> {
+        Some(&self.device_id)
+    }
 }

@@ -10,11 +10,12 @@
 
 pub mod apply;
 pub mod export;
+pub mod rules;
 
 use serde::Serialize;
 use std::path::PathBuf;
 
-pub use apply::{is_received, is_stored, receive_file, received_path, stored_path, BundleRecord};
+pub use apply::{copy_listed, is_received, is_stored, receive_file, received_path, stored_path, BundleRecord};
 pub use export::{assemble_bundle, assemble_bundle_from};
 pub use hallmark_bundle::format::{Manifest, EXTENSION, FORMAT};
 pub use hallmark_bundle::verify::Progress;
