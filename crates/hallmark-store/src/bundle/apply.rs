@@ -248,8 +248,37 @@ impl Store {
 
     /// The files of a bundle that is not yet complete here: what sync (issue #11) asks a
     /// tablet to send after its manifest.
+    /// Files with the same bytes (two photos whose thumbnails are identical) are asked for
+    /// once: sync sends a file by its SHA-256.
     pub fn missing_files(&self, m: &Manifest) -> Vec<ListedFile> {
-        m.files().into_iter().filter(|f| !is_stored(&self.dir, f) && !is_received(&self.dir, f)).collect()
+        let files = m.files();
+        let here: BTreeSet<&str> = files.iter().filter(|f| is_stored(&self.dir, f) || is_received(&self.dir, f)).map(|f| f.sha256.as_str()).collect();
+        let mut asked = BTreeSet::new();
+        files.iter().filter(|f| !here.contains(f.sha256.as_str()) && asked.insert(f.sha256.clone())).cloned().collect()
+    }
+
+    /// A listed file received (or stored) under one name serves every other listed name with
+    /// the same SHA-256: copied to their waiting names (hashed again at the commit, as any
+    /// waiting file).
+    fn share_received(&self, m: &Manifest) -> Result<()> {
+        let files = m.files();
+        for f in &files {
+            if is_stored(&self.dir, f) || is_received(&self.dir, f) {
+                continue;
+            }
+            let twin = files.iter().find(|g| g.sha256 == f.sha256 && (is_stored(&self.dir, g) || is_received(&self.dir, g)));
+            if let Some(g) = twin {
+                let from = if is_received(&self.dir, g) { received_path(&self.dir, g) } else { stored_path(&self.dir, g) };
+                let to = received_path(&self.dir, f);
+                if let Some(folder) = to.parent() {
+                    fs::create_dir_all(folder).map_err(|e| crate::io("cannot create a store folder", e))?;
+                }
+                let tmp = durable::temp_path_for(&to);
+                fs::copy(&from, &tmp).map_err(|e| crate::io("cannot copy a received file", e))?;
+                fs::rename(&tmp, &to).map_err(|e| crate::io("cannot keep a received file", e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Imports a bundle that arrived in parts (sync, issue #11): `head` is its first two
@@ -307,6 +336,7 @@ impl Store {
         // bundle is refused, not waved through as "already imported".
         let mut staging = Staging { dir: self.dir.clone(), temps: Vec::new(), current: None };
         let verified = if let Some(verified_here) = files_in_store {
+            self.share_received(&opened.manifest)?;
             let missing = self.missing_files(&opened.manifest);
             if let Some(first) = missing.first() {
                 return Err(bundle_err(
