@@ -130,6 +130,11 @@ fn held(place: &AdminPlace) -> Result<Vec<hallmark_sync::wire::EnrollmentV1>, St
             let rows = hallmark_server::embedded::enrollments(&conn).map_err(|e| e.to_string())?;
             Ok(rows.into_iter().map(hallmark_server::routes::enrollment_wire).collect())
         }
+        AdminPlace::Postgres(url) => {
+            use hallmark_server::Backend;
+            let rows = crate::sync::province_backend(url)?.enrollments().map_err(|e| e.message)?;
+            Ok(rows.into_iter().map(hallmark_server::routes::enrollment_wire).collect())
+        }
         AdminPlace::Server { url, token_file, trust } => {
             let (roots, token) = roots_and_token(token_file, trust)?;
             Ok(hallmark_sync::enroll::enrollments_remote(url, &roots, &token).map_err(|e| e.to_string())?.enrollments)
@@ -167,6 +172,11 @@ fn decide(place: &AdminPlace, public_key: &str, d: &hallmark_sync::wire::Enrollm
     match place {
         AdminPlace::Data(dir) => {
             let backend = hallmark_server::embedded::Embedded::open(dir, &now())?;
+            let e = hallmark_server::decide_enrollment(&backend, public_key, d, &now()).map_err(|e| e.message)?;
+            Ok(hallmark_server::routes::enrollment_wire(e))
+        }
+        AdminPlace::Postgres(url) => {
+            let backend = crate::sync::province_backend(url)?;
             let e = hallmark_server::decide_enrollment(&backend, public_key, d, &now()).map_err(|e| e.message)?;
             Ok(hallmark_server::routes::enrollment_wire(e))
         }

@@ -297,8 +297,11 @@ enum Command {
 #[derive(clap::Args)]
 struct Place {
     /// The server's data folder (on the server's machine)
-    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    #[arg(long, required_unless_present_any = ["server", "postgres"], conflicts_with_all = ["server", "postgres"])]
     data: Option<PathBuf>,
+    /// Or a server's PostgreSQL (`hallmark serve --postgres URL`, issue #16)
+    #[arg(long, conflicts_with = "server")]
+    postgres: Option<String>,
     /// Or a running server, https://HOST:PORT (needs --token-file and --trust)
     #[arg(long, requires = "token_file")]
     server: Option<String>,
@@ -312,10 +315,13 @@ struct Place {
 
 impl Place {
     fn place(self) -> Result<sync::AdminPlace, String> {
+        if let Some(url) = self.postgres {
+            return Ok(sync::AdminPlace::Postgres(url));
+        }
         match (self.data, self.server) {
             (Some(d), _) => Ok(sync::AdminPlace::Data(d)),
             (None, Some(url)) => Ok(sync::AdminPlace::Server { url, token_file: self.token_file.unwrap_or_default(), trust: self.trust }),
-            (None, None) => Err("pass --data DIR (on the server) or --server URL --token-file FILE".into()),
+            (None, None) => Err("pass --data DIR or --postgres URL (on the server) or --server URL --token-file FILE".into()),
         }
     }
 }

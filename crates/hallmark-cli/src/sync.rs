@@ -1,6 +1,7 @@
 //! `hallmark serve`, `hallmark assignment add` and `hallmark sync push|pull` (issue #11):
 //! thin wrappers over hallmark-server and hallmark-sync's client.
 
+use hallmark_server::Backend;
 use std::path::{Path, PathBuf};
 
 use hallmark_store::{Access, Store};
@@ -49,7 +50,19 @@ fn certified_key(file: &Path) -> Result<(String, String), String> {
 /// Where an admin verb acts: the data folder, or a running server with its admin token.
 pub(crate) enum AdminPlace {
     Data(PathBuf),
-    Server { url: String, token_file: PathBuf, trust: Vec<PathBuf> },
+    /// A server's PostgreSQL (issue #16).
+    Postgres(String),
+    Server {
+        url: String,
+        token_file: PathBuf,
+        trust: Vec<PathBuf>,
+    },
+}
+
+/// The province backend of a server's PostgreSQL, for an admin verb on the server's machine.
+pub(crate) fn province_backend(url: &str) -> Result<hallmark_server::province::Province, String> {
+    let blobs = std::sync::Arc::new(hallmark_province::blobs::BlobStore::Postgres);
+    hallmark_server::province::Province::open(url, blobs, &std::env::temp_dir(), 2)
 }
 
 /// How `assignment add` names the hall.
@@ -70,8 +83,8 @@ pub(crate) fn assignment_add(
     members: &[PathBuf],
     planned: Option<(String, String)>,
 ) -> Result<(), String> {
-    let data = match place {
-        AdminPlace::Data(d) => d,
+    match place {
+        AdminPlace::Data(_) | AdminPlace::Postgres(_) => {}
         AdminPlace::Server { url, token_file, trust } => {
             let token = read(token_file)?;
             let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
@@ -132,14 +145,24 @@ pub(crate) fn assignment_add(
     };
     let a =
         hallmark_server::embedded::Assignment { id: id.into(), site, hall_id, rubric_id: rubric.into(), lead_key, members: members.clone(), planned };
-    hallmark_server::embedded::add_assignment(data, &a, &now())?;
-    let site = match hall {
-        HallNamed::Typed(s) => s.clone(),
-        HallNamed::Registry(h) => {
-            let conn = hallmark_server::embedded::open_sync_db(data)?;
-            let halls = hallmark_server::embedded::list_halls(&conn).map_err(|e| e.to_string())?;
-            halls.into_iter().find(|x| &x.id == h).map(|x| x.name).unwrap_or_default()
+    let hall_name = |b: &dyn Backend, h: &str| b.hall(h).map(|x| x.map(|x| x.name).unwrap_or_default()).map_err(|e| e.message);
+    let site = match place {
+        AdminPlace::Postgres(url) => {
+            let b = province_backend(url)?;
+            b.add_assignment(&a, &now()).map_err(|e| e.message)?;
+            match hall {
+                HallNamed::Typed(s) => s.clone(),
+                HallNamed::Registry(h) => hall_name(&b, h)?,
+            }
         }
+        AdminPlace::Data(data) => {
+            hallmark_server::embedded::add_assignment(data, &a, &now())?;
+            match hall {
+                HallNamed::Typed(s) => s.clone(),
+                HallNamed::Registry(h) => hall_name(&hallmark_server::embedded::Embedded::open(data, &now())?, h)?,
+            }
+        }
+        AdminPlace::Server { .. } => unreachable!("sent above"),
     };
     let names: Vec<&str> = members.iter().map(|m| m.1.as_str()).collect();
     outln!("assignment {id}: {site} ({rubric}), lead {lead_name}, {} members: {}", names.len(), names.join("、"));
@@ -154,6 +177,7 @@ pub(crate) fn hall_import(place: &AdminPlace, file: &Path) -> Result<(), String>
             let mut conn = hallmark_server::embedded::open_sync_db(d)?;
             hallmark_server::embedded::import_halls(&mut conn, &halls, &now()).map_err(|e| format!("{}: {e}", d.display()))?
         }
+        AdminPlace::Postgres(url) => province_backend(url)?.import_halls(&halls, &now()).map_err(|e| e.message)?,
         AdminPlace::Server { url, token_file, trust } => {
             let token = read(token_file)?;
             let roots = trust.iter().map(|f| read(f)).collect::<Result<Vec<_>, _>>()?;
@@ -338,6 +362,10 @@ pub(crate) fn rubric_publish(place: &AdminPlace, file: &Path) -> Result<(), Stri
         AdminPlace::Data(d) => {
             let store = Store::open(d, &now()).map_err(|e| format!("{}: {e}", d.display()))?;
             let p = store.keep_rubric(&content, None, &now()).map_err(|e| format!("{}: {e}", file.display()))?;
+            (p.rubric_id, p.version, p.sha256)
+        }
+        AdminPlace::Postgres(url) => {
+            let p = province_backend(url)?.publish_rubric(&content, &now()).map_err(|e| format!("{}: {}", file.display(), e.message))?;
             (p.rubric_id, p.version, p.sha256)
         }
         AdminPlace::Server { url, token_file, trust } => {

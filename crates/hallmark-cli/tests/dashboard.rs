@@ -142,10 +142,10 @@ impl Province {
             ok(&args, &pg);
         }
         let data = tmp.path().join("server");
-        ok(&["hall", "import", "--data", s(&data), s(&dir.join("sync/halls.xlsx"))], &pg);
-        // The panel as the sync server knows it: the demo lead leads the five Liaoning tablets.
+        // The panel as the sync server knows it (in the same PostgreSQL, whose halls are the
+        // registry): the demo lead leads the five Liaoning tablets.
         let mut add: Vec<String> =
-            ["assignment", "add", "--data", s(&data), "--id", "TL-2026", "--site", "铁岭县医疗保障事务服务中心", "--rubric", "liaoning-demo-window"]
+            ["assignment", "add", "--postgres", &pg, "--id", "TL-2026", "--site", "铁岭县医疗保障事务服务中心", "--rubric", "liaoning-demo-window"]
                 .map(String::from)
                 .to_vec();
         add.extend(["--lead".to_string(), dir.join("sync/lead-certificate.pem").display().to_string()]);

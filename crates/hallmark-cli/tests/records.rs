@@ -34,7 +34,7 @@ fn records_are_migrated_generated_and_queried_from_the_command_line() {
     let o = hallmark(&["records", "migrate"], None);
     assert!(!o.status.success() && out(&o).contains("no database: give --postgres"), "{}", out(&o));
     let o = hallmark(&["records", "migrate"], pg);
-    assert!(o.status.success() && out(&o).contains("records schema at version 6"), "{}", out(&o));
+    assert!(o.status.success() && out(&o).contains("records schema at version 7"), "{}", out(&o));
     let o = hallmark(&["records", "generate", "--postgres", &db, "--halls", "30"], None);
     assert!(o.status.success() && out(&o).contains("generated 30 halls × 5 years × 5 assessors"), "{}", out(&o));
     let o = hallmark(&["records", "generate", "--halls", "30"], pg);

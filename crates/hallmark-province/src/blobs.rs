@@ -92,7 +92,7 @@ impl S3Blobs {
     }
 
     fn failed(&self, what: &str, e: object_store::Error) -> RecordsError {
-        RecordsError::Invalid(format!("object store {}: cannot {what}: {e} (is it running? nothing was recorded)", self.shown))
+        RecordsError::Unavailable(format!("object store {}: cannot {what}: {e} (is it running? nothing was recorded)", self.shown))
     }
 
     pub fn put(&self, sha256: &str, bytes: &[u8]) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod dashboard;
 pub mod dataset;
 pub mod load;
+pub mod pool;
 pub mod staff;
 
 use postgres::Client;
@@ -23,6 +24,30 @@ pub enum RecordsError {
     Db(#[from] postgres::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The object store did not answer (stopped, unreachable): nothing was recorded; worth
+    /// trying again.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl RecordsError {
+    /// Whether trying again later may succeed: the database or the object store did not
+    /// answer (a restart, a network cut), as opposed to a refusal or a bug.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RecordsError::Db(e) => {
+                let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+                e.is_closed()
+                    || io
+                    || e.as_db_error().is_some_and(|d| {
+                        let c = d.code().code();
+                        c.starts_with("08") || c.starts_with("57P") || c == "53300"
+                    })
+            }
+            RecordsError::Unavailable(_) => true,
+            RecordsError::Invalid(_) => false,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, RecordsError>;
@@ -165,6 +190,138 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE blobs ALTER COLUMN bytes DROP NOT NULL;
     ALTER TABLE blobs ADD COLUMN place text NOT NULL DEFAULT 'postgres' CHECK (place IN ('postgres', 's3'));
     ALTER TABLE blobs ADD CONSTRAINT blobs_bytes_here CHECK ((place = 'postgres') = (bytes IS NOT NULL));",
+    // 7 (issue #16): the sync server's own records when it runs on PostgreSQL (`hallmark serve
+    // --postgres`): what the embedded server keeps in `sync.sqlite3` and its store. The hall
+    // registry is `halls` above; a bundle's files are blobs (a bundle row names only blobs that
+    // are there: `sync_bundle_files` references them). Times are the server's RFC 3339 text.
+    "CREATE TABLE sync_trust (                      -- the bureau roots and CRLs this server trusts
+        seq        bigserial PRIMARY KEY,
+        kind       text NOT NULL CHECK (kind IN ('root', 'crl')),
+        sha256     char(64) NOT NULL UNIQUE,
+        pem        text NOT NULL,
+        name       text NOT NULL,
+        detail     text NOT NULL,
+        file_name  text NOT NULL,
+        added_at   text NOT NULL
+    );
+    CREATE TABLE sync_devices (
+        public_key    text PRIMARY KEY,
+        chain         jsonb NOT NULL,               -- PEM blocks, leaf first
+        name          text NOT NULL,
+        presented_at  text NOT NULL
+    );
+    CREATE TABLE sync_nonces (
+        public_key  text NOT NULL,
+        nonce       text NOT NULL,
+        created     bigint NOT NULL,
+        PRIMARY KEY (public_key, nonce)
+    );
+    CREATE INDEX sync_nonces_created ON sync_nonces (created);
+    CREATE TABLE sync_heads (                       -- offered heads (manifest + signature, ustar)
+        bundle_id      char(64) PRIMARY KEY,
+        inspection_id  text NOT NULL,
+        signer_key     text NOT NULL,
+        head           bytea NOT NULL,
+        offered_at     text NOT NULL
+    );
+    CREATE TABLE sync_rubrics (
+        sha256        char(64) PRIMARY KEY,
+        rubric_id     text NOT NULL,
+        version       text NOT NULL,
+        content       text NOT NULL,
+        published_at  text NOT NULL,
+        UNIQUE (rubric_id, version)
+    );
+    CREATE TABLE sync_inspections (                 -- as the first committed bundle said
+        id              text PRIMARY KEY,
+        rubric_id       text NOT NULL,
+        rubric_version  text NOT NULL,
+        rubric_hash     char(64) NOT NULL,
+        site_name       text NOT NULL,
+        assessor_name   text NOT NULL,
+        device_id       text NOT NULL,
+        assignment_id   text,
+        hall_id         text
+    );
+    CREATE TABLE sync_bundles (
+        id             char(64) PRIMARY KEY,        -- SHA-256 of the signed manifest
+        inspection_id  text NOT NULL REFERENCES sync_inspections(id),
+        signer_key     text NOT NULL,
+        created_at     text NOT NULL,
+        imported_at    text NOT NULL,
+        events         int NOT NULL,
+        new_events     int NOT NULL,
+        photos         int NOT NULL,
+        signer         jsonb                        -- the certificate's signer when first seen
+    );
+    CREATE INDEX sync_bundles_by_inspection ON sync_bundles (inspection_id, imported_at);
+    CREATE INDEX sync_bundles_by_signer ON sync_bundles (signer_key);
+    CREATE TABLE sync_bundle_files (
+        bundle_id  char(64) NOT NULL REFERENCES sync_bundles(id),
+        sha256     char(64) NOT NULL REFERENCES blobs(sha256),
+        PRIMARY KEY (bundle_id, sha256)
+    );
+    CREATE INDEX sync_bundle_files_by_blob ON sync_bundle_files (sha256);
+    CREATE TABLE sync_events (                      -- every event as its tablet recorded it
+        id             text PRIMARY KEY,
+        inspection_id  text NOT NULL REFERENCES sync_inspections(id),
+        key            text NOT NULL,
+        value          text,                        -- JSON as recorded (compared, never parsed by SQL)
+        recorded_at    text NOT NULL,
+        device_id      text NOT NULL
+    );
+    CREATE INDEX sync_events_by_inspection ON sync_events (inspection_id);
+    CREATE TABLE sync_receipts (
+        bundle_id  char(64) PRIMARY KEY,
+        signed     text NOT NULL,                   -- SignedReceiptV1 JSON, sent byte-identical every time
+        issued_at  text NOT NULL
+    );
+    CREATE TABLE sync_upstream_receipts (
+        bundle_id  char(64) NOT NULL,
+        upstream   text NOT NULL,
+        signed     text NOT NULL,
+        kept_at    text NOT NULL,
+        PRIMARY KEY (bundle_id, upstream)
+    );
+    CREATE TABLE sync_assignments (
+        id            text PRIMARY KEY,
+        site          text NOT NULL,
+        rubric_id     text NOT NULL,
+        lead_key      text NOT NULL,
+        created_at    text NOT NULL,
+        hall_id       text REFERENCES halls(id),
+        planned_from  text,
+        planned_to    text
+    );
+    CREATE TABLE sync_assignment_members (
+        assignment_id  text NOT NULL REFERENCES sync_assignments(id),
+        member_key     text NOT NULL,
+        name           text NOT NULL,
+        PRIMARY KEY (assignment_id, member_key)
+    );
+    CREATE INDEX sync_assignment_members_by_key ON sync_assignment_members (member_key);
+    CREATE TABLE sync_enrollments (
+        public_key   text PRIMARY KEY,
+        request      text NOT NULL,
+        name         text NOT NULL,
+        unit         text NOT NULL,
+        title        text NOT NULL,
+        device_id    text,
+        state        text NOT NULL CHECK (state IN ('pending', 'approved', 'refused')),
+        received_at  text NOT NULL,
+        decided_at   text,
+        reason       text,
+        chain        jsonb
+    );
+    CREATE TABLE sync_reviews (
+        seq            bigserial PRIMARY KEY,
+        statement      text NOT NULL UNIQUE,        -- hallmark-review/1 JSON as signed
+        inspection_id  text NOT NULL,
+        lead_key       text NOT NULL,
+        chain          jsonb NOT NULL,
+        received_at    text NOT NULL
+    );
+    CREATE INDEX sync_reviews_by_inspection ON sync_reviews (inspection_id);",
 ];
 
 /// Brings the schema to the newest version; returns the version it is at. Safe to run from

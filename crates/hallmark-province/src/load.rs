@@ -82,12 +82,18 @@ pub fn put_blob(db: &mut Client, store: &BlobStore, sha256: &str, bytes: &[u8]) 
         )?,
         BlobStore::S3(s3) => {
             s3.put(sha256, bytes)?;
-            db.execute(
-                "INSERT INTO blobs (sha256, size, bytes, place) VALUES ($1, $2, NULL, 's3') ON CONFLICT (sha256) DO NOTHING",
-                &[&sha256, &(bytes.len() as i64)],
-            )?
+            return record_object(db, sha256, bytes.len() as u64);
         }
     };
+    Ok(n == 1)
+}
+
+/// Indexes an object already in the object store by its `blobs` row; `true` when it was new.
+pub fn record_object(db: &mut Client, sha256: &str, size: u64) -> Result<bool> {
+    let n = db.execute(
+        "INSERT INTO blobs (sha256, size, bytes, place) VALUES ($1, $2, NULL, 's3') ON CONFLICT (sha256) DO NOTHING",
+        &[&sha256, &(size as i64)],
+    )?;
     Ok(n == 1)
 }
 

@@ -10,6 +10,7 @@
 //!
 //! - [`routes`]: the HTTP surface and authentication.
 //! - [`embedded`]: the default backend, one data folder.
+//! - [`province`]: PostgreSQL and an object store (`--postgres`, `--s3`; issue #16).
 //! - [`net`]: the TLS listener with its limits and timeouts.
 
 use std::io::Read;
@@ -25,6 +26,7 @@ pub mod commissions;
 pub mod embedded;
 pub mod halls;
 pub mod net;
+pub mod province;
 pub mod relay;
 pub mod reports;
 pub mod routes;
@@ -49,8 +51,8 @@ pub struct Committed {
 }
 
 /// Where a server keeps what it holds. Blocking calls (the handlers run them on tokio's
-/// blocking pool). The embedded backend is a data folder; PostgreSQL + S3 come next
-/// (issue #16) behind the same calls.
+/// blocking pool). The embedded backend is a data folder ([`embedded`]); the province's is
+/// PostgreSQL and an object store ([`province`], issue #16).
 pub trait Backend: Send + Sync + 'static {
     fn trust(&self) -> Result<TrustStore, ApiError>;
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError>;
@@ -188,17 +190,37 @@ pub fn now() -> String {
 /// Runs the server until killed. Prints `listening on https://ADDR` once it accepts.
 pub fn run(config: Config) -> Result<(), String> {
     let now = now();
-    let backend = embedded::Embedded::open(&config.data, &now)?;
-    {
-        let store = backend.store();
-        for f in &config.trust_files {
-            let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
-            let line = store.add_trust(&f.display().to_string(), &pem, &now).map_err(|e| e.to_string())?;
-            eprintln!("hallmark serve: {line}");
+    // The evidence's object store, when there is one: the dashboard's records and (on
+    // PostgreSQL) the sync server's bundle files share it.
+    let blobs = std::sync::Arc::new(hallmark_province::blobs::BlobStore::open(config.s3.as_deref()).map_err(|e| e.to_string())?);
+    let (backend, trust_store): (std::sync::Arc<dyn Backend>, TrustStore) = match &config.postgres {
+        // Issue #16: the same server on PostgreSQL and the object store.
+        Some(url) => {
+            let backend = province::Province::open(url, blobs.clone(), &config.data, 16)?;
+            for f in &config.trust_files {
+                let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
+                eprintln!("hallmark serve: {}", backend.add_trust(&f.display().to_string(), &pem, &now)?);
+            }
+            eprintln!("hallmark serve: bundles, devices and assignments in {}", hallmark_province::redact(url));
+            let ts = backend.trust().map_err(|e| e.message)?;
+            (std::sync::Arc::new(backend), ts)
         }
-        if !store.trust_store().map_err(|e| e.to_string())?.has_roots() {
-            return Err("no bureau root is trusted: pass --trust ROOT.pem (devices are only accepted with certificates from it)".into());
+        None => {
+            let backend = embedded::Embedded::open(&config.data, &now)?;
+            let ts = {
+                let store = backend.store();
+                for f in &config.trust_files {
+                    let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
+                    let line = store.add_trust(&f.display().to_string(), &pem, &now).map_err(|e| e.to_string())?;
+                    eprintln!("hallmark serve: {line}");
+                }
+                store.trust_store().map_err(|e| e.to_string())?
+            };
+            (std::sync::Arc::new(backend), ts)
         }
+    };
+    if !trust_store.has_roots() {
+        return Err("no bureau root is trusted: pass --trust ROOT.pem (devices are only accepted with certificates from it)".into());
     }
     let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: cannot read: {e} (check the path)", p.display()));
     // One identity serves TLS, signs receipts and (relaying) signs requests upstream.
@@ -209,14 +231,12 @@ pub fn run(config: Config) -> Result<(), String> {
         &read(&config.key_file)?,
     )?);
     let admin_token = admin_token(&config.data)?;
-    let backend: std::sync::Arc<dyn Backend> = std::sync::Arc::new(backend);
     if let Some(up) = &config.upstream {
         relay::start(up.clone(), std::time::Duration::from_secs(config.relay_every.max(1)), identity.clone(), backend.clone());
     }
     let dashboard = match &config.postgres {
         Some(url) => {
             let pool = hallmark_dashboard::Pool::open(url, 8)?;
-            let blobs = std::sync::Arc::new(hallmark_province::blobs::BlobStore::open(config.s3.as_deref()).map_err(|e| e.to_string())?);
             if let hallmark_province::blobs::BlobStore::S3(s3) = blobs.as_ref() {
                 eprintln!("hallmark serve: the records' evidence in the object store {}", s3.shown);
             }

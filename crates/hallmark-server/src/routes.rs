@@ -79,7 +79,7 @@ pub fn router(app: Arc<App>) -> Router {
 
 /// Fails the process at a named point when `HALLMARK_FAILPOINT` names it (the fault tests
 /// kill the server exactly there).
-fn failpoint(name: &str) {
+pub(crate) fn failpoint(name: &str) {
     if std::env::var("HALLMARK_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("hallmark serve: failpoint {name}: aborting");
         std::process::abort();
