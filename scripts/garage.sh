@@ -50,13 +50,19 @@ TOML
       chmod 600 "$dir/key" "$dir/key.txt"
     fi
     port=$(sed -n 's/^api_bind_addr = "127.0.0.1:\([0-9]*\)"/\1/p' "$conf")
-    for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    up=
+    for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { up=1; break; }; sleep 0.1; done
+    [[ -n $up ]] || { echo "garage.sh: garage did not start listening on port $port:" >&2; tail -20 "$dir/log" >&2; exit 1; }
     echo "export HALLMARK_S3=http://$(cat "$dir/key")@127.0.0.1:$port/hallmark-evidence"
     ;;
   stop)
     if [[ -f $dir/pid ]]; then
-      kill "$(cat "$dir/pid")" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done
+      pid=$(cat "$dir/pid")
+      kill "$pid" 2>/dev/null || true
+      # Gone before this returns: a start right after must not meet the old one's port or lock.
+      for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$dir/pid"
     fi
     ;;
