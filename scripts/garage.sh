@@ -22,6 +22,8 @@ metadata_dir = "$dir/meta"
 data_dir = "$dir/data"
 db_engine = "sqlite"
 replication_factor = 1
+# Photos and PDFs are compressed already: zstd on every block (Garage's default) only costs CPU.
+compression_level = "none"
 rpc_bind_addr = "127.0.0.1:$(free_port)"
 rpc_secret = "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 [s3_api]

@@ -41,6 +41,9 @@ pub struct DeviceSigner {
 }
 
 /// A connection to one server.
+/// How many files of one bundle are uploaded at once.
+const UPLOADS: usize = 3;
+
 pub struct Client {
     agent: ureq::Agent,
     url: String,
@@ -203,7 +206,7 @@ impl Client {
                 eprintln!("sync timing: {what} at {} ms", started.elapsed().as_millis());
             }
         };
-        let (mut file, index) = index_bundle(path)?;
+        let (file, index) = index_bundle(path)?;
         let resp = self.send("POST", "/v1/bundles", Body::Bytes(&index.head, HEAD_TYPE))?;
         let offer: OfferV1 = self.json("offer", resp)?;
         if let Some(signed) = &offer.receipt {
@@ -222,8 +225,8 @@ impl Client {
         }
         phase("offer answered");
         let total: u64 = offer.missing.iter().map(|m| m.size).sum();
-        let mut sent = 0u64;
         progress(0, total);
+        let mut wanted = Vec::with_capacity(offer.missing.len());
         for want in &offer.missing {
             let Some(&(offset, size)) = index.entries.get(&want.entry) else {
                 return Err(SyncError::BadAnswer(format!("the server asks for '{}', which this bundle does not hold", want.entry)));
@@ -233,12 +236,61 @@ impl Client {
             }
             let sha =
                 unhex(&want.sha256).filter(|s| s.len() == 32).ok_or_else(|| SyncError::BadAnswer(format!("'{}' is not a SHA-256", want.sha256)))?;
-            file.seek(SeekFrom::Start(offset)).map_err(|e| SyncError::Local(e.to_string()))?;
-            let mut body = (&mut file).take(size);
-            self.send("PUT", &format!("/v1/bundles/{}/files/{}", offer.bundle_id, want.sha256), Body::File(&mut body, size, sha))?;
-            sent += size;
-            progress(sent, total);
+            wanted.push((want, offset, size, sha));
         }
+        drop(file);
+        // A few files in flight at once: the server stores one (in an object store, a
+        // round trip of its own) while the next arrives (issue #16's push figure).
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::Mutex::new(None::<SyncError>);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<u64>();
+        std::thread::scope(|scope| {
+            for _ in 0..UPLOADS.min(wanted.len()) {
+                let (next, failed, wanted, done_tx, bundle_id) = (&next, &failed, &wanted, done_tx.clone(), &offer.bundle_id);
+                scope.spawn(move || {
+                    let mut file = match fs::File::open(path) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            failed
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(SyncError::Local(format!("{}: cannot open: {e}", path.display())));
+                            return;
+                        }
+                    };
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= wanted.len() || failed.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                            return;
+                        }
+                        let (want, offset, size, sha) = &wanted[i];
+                        let sent = file.seek(SeekFrom::Start(*offset)).map_err(|e| SyncError::Local(e.to_string())).and_then(|_| {
+                            let mut body = (&mut file).take(*size);
+                            self.send("PUT", &format!("/v1/bundles/{bundle_id}/files/{}", want.sha256), Body::File(&mut body, *size, sha.clone()))
+                        });
+                        match sent {
+                            Ok(_) => {
+                                let _ = done_tx.send(*size);
+                            }
+                            Err(e) => {
+                                failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut sent = 0u64;
+            for size in done_rx {
+                sent += size;
+                progress(sent, total);
+            }
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        let sent = total;
         phase("files sent");
         let commit_started = std::time::Instant::now();
         let resp = self.send("POST", &format!("/v1/bundles/{}/commit", offer.bundle_id), Body::Empty)?;
