@@ -1525,7 +1525,16 @@ fn published_rubrics_and_revocation_lists_reach_devices_signed_by_the_server() {
 /// or unsigned review file is refused and nothing is kept.
 #[test]
 fn a_return_travels_over_sync_and_the_assessors_answer_comes_back() {
-    let demo = Demo::new();
+    a_return_travels(&Demo::new());
+}
+
+#[test]
+fn on_postgres_a_return_travels_over_sync_and_the_assessors_answer_comes_back() {
+    let Some(demo) = Demo::on_postgres("review") else { return };
+    a_return_travels(&demo);
+}
+
+fn a_return_travels(demo: &Demo) {
     let server = demo.serve(None, &[]);
     for t in Demo::liaoning_tablets(&demo.dir) {
         ok(&["sync", "push", "--db", s(&t), "--server", &server.url]);
