@@ -20,6 +20,16 @@ pub(crate) fn trust_add(db: &Db, files: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
+/// `hallmark trust add --postgres URL FILE...`: a root or CRL for a province server (issue #16).
+pub(crate) fn trust_add_postgres(url: &str, files: &[PathBuf]) -> Result<(), String> {
+    let backend = crate::sync::province_backend(url)?;
+    for f in files {
+        let line = backend.add_trust(&f.display().to_string(), read(f)?.as_bytes(), &now())?;
+        outln!("{}: {line}", f.display());
+    }
+    Ok(())
+}
+
 /// `hallmark trust list --db DB`
 pub(crate) fn trust_list(db: &Db) -> Result<(), String> {
     let store = open_db(db, Access::ReadOnly)?;

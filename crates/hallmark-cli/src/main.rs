@@ -849,9 +849,15 @@ enum RectifyCommand {
 #[derive(Subcommand)]
 enum TrustCommand {
     /// Trust a bureau root (root.pem) or load a revocation list (crl.pem) into a lead's database
+    /// (--db), or into a province server's PostgreSQL (--postgres; the running server reads it at
+    /// its next request)
     Add {
-        #[command(flatten)]
-        db: Db,
+        /// The database: a SQLite file (its photos go in FILE-files/) or a data folder (as the app's)
+        #[arg(long, required_unless_present = "postgres", conflicts_with = "postgres")]
+        db: Option<PathBuf>,
+        /// A server's PostgreSQL (`hallmark serve --postgres URL`, issue #16)
+        #[arg(long)]
+        postgres: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -1133,7 +1139,11 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Ca { command: CaCommand::Crl { ca, days } } => ca::crl(&ca, days),
         Command::Ca { command: CaCommand::Show { cert } } => ca::show(&cert),
-        Command::Trust { command: TrustCommand::Add { db, files } } => enroll::trust_add(&db, &files),
+        Command::Trust { command: TrustCommand::Add { db, postgres, files } } => match (db, postgres) {
+            (_, Some(url)) => enroll::trust_add_postgres(&url, &files),
+            (Some(db), None) => enroll::trust_add(&Db { db }, &files),
+            (None, None) => Err("pass --db DB or --postgres URL".into()),
+        },
         Command::Trust { command: TrustCommand::List { db } } => enroll::trust_list(&db),
         Command::Enroll { command: EnrollCommand::Request { db, name, unit, title, out } } => enroll::request(&db, &name, &unit, &title, &out),
         Command::Enroll { command: EnrollCommand::Install { db, cert, root } } => enroll::install(&db, &cert, &root),

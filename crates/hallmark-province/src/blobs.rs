@@ -91,7 +91,14 @@ impl S3Blobs {
         ObjectPath::from(format!("sha256/{}/{}", &sha256[..2.min(sha256.len())], sha256))
     }
 
+    /// A refusal that trying again will not cure (credentials, permissions, no such bucket) is
+    /// `Invalid`; anything else — the store not answering — `Unavailable`.
     fn failed(&self, what: &str, e: object_store::Error) -> RecordsError {
+        let refused = matches!(e, object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. })
+            || e.to_string().contains("NoSuchBucket");
+        if refused {
+            return RecordsError::Invalid(format!("object store {}: cannot {what}: {e} (check the key, its permissions and the bucket)", self.shown));
+        }
         RecordsError::Unavailable(format!("object store {}: cannot {what}: {e} (is it running? nothing was recorded)", self.shown))
     }
 
@@ -99,6 +106,35 @@ impl S3Blobs {
         let payload = PutPayload::from(bytes.to_vec());
         self.run(self.store.put(&Self::key(sha256), payload)).map_err(|e| self.failed(&format!("store {sha256}"), e))?;
         Ok(())
+    }
+
+    /// The sizes of these objects (`None`: not there), a few requests at a time.
+    pub fn sizes(&self, sha256s: &[String]) -> Result<Vec<Option<u64>>> {
+        use futures_util::StreamExt;
+        let got: Vec<std::result::Result<Option<u64>, object_store::Error>> = self.run(
+            futures_util::stream::iter(sha256s.iter().map(|h| async move {
+                match self.store.head(&Self::key(h)).await {
+                    Ok(m) => Ok(Some(m.size)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }))
+            .buffered(16)
+            .collect(),
+        );
+        got.into_iter().map(|r| r.map_err(|e| self.failed("look up the objects", e))).collect()
+    }
+
+    /// The size of the object, if it is there.
+    pub fn size(&self, sha256: &str) -> Result<Option<u64>> {
+        let got = self.run(async {
+            match self.store.head(&Self::key(sha256)).await {
+                Ok(m) => Ok(Some(m.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        got.map_err(|e| self.failed(&format!("look up {sha256}"), e))
     }
 
     /// The object's bytes, checked against its hash (`None`: not there).

@@ -59,15 +59,24 @@ fn db_err(e: postgres::Error) -> ApiError {
     records_err(RecordsError::Db(e))
 }
 
-/// For the store's rules: a database error is the holder's, not the bundle's.
+/// How a database failure the rules met is marked (a 503, not the bundle's fault).
+const NOT_ANSWERING: &str = "province records not answering: ";
+
+/// For the store's rules: a database error is the holder's, not the bundle's — a 503 when the
+/// database did not answer, else the server's fault (500).
 fn held_err(e: postgres::Error) -> StoreError {
-    StoreError::Io(format!("province records: {e}"))
+    let e = RecordsError::Db(e);
+    if e.is_transient() {
+        StoreError::Io(format!("{NOT_ANSWERING}{e}"))
+    } else {
+        StoreError::Io(format!("province records: {e}"))
+    }
 }
 
 /// A store error from the rules: a transient database failure stays a 503.
 fn from_rules(e: StoreError) -> ApiError {
     match &e {
-        StoreError::Io(m) if m.starts_with("province records:") => unavailable("the records did not answer", m),
+        StoreError::Io(m) if m.starts_with(NOT_ANSWERING) => unavailable("the records did not answer", &m[NOT_ANSWERING.len()..]),
         _ => ApiError::from_store(e),
     }
 }
@@ -359,7 +368,9 @@ impl Backend for Province {
             Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
             Err(_) => Default::default(),
         };
-        files.into_iter().filter(|f| !held.contains(&f.sha256)).collect()
+        // Each SHA-256 asked for once (two photos may have the same thumbnail).
+        let mut asked = std::collections::HashSet::new();
+        files.into_iter().filter(|f| !held.contains(&f.sha256) && asked.insert(f.sha256.clone())).collect()
     }
 
     fn receive(&self, f: &ListedFile, body: &mut dyn Read) -> Result<u64, ApiError> {
@@ -367,15 +378,18 @@ impl Backend for Province {
         // the object first, its row after.
         let mut bytes = Vec::with_capacity(f.size.min(64 << 20) as usize);
         let n = hallmark_store::bundle::copy_listed(f, body, &mut bytes).map_err(ApiError::from_store)?;
-        let mut db = self.db()?;
         match self.blobs.as_ref() {
-            BlobStore::S3(s3) if !hallmark_province::load::has_blob(&mut db, &f.sha256).map_err(records_err)? => {
+            BlobStore::S3(s3) => {
+                // No connection held while the object travels.
+                if hallmark_province::load::has_blob(&mut *self.db()?, &f.sha256).map_err(records_err)? {
+                    return Ok(n);
+                }
                 s3.put(&f.sha256, &bytes).map_err(records_err)?;
                 crate::routes::failpoint("object-stored");
-                hallmark_province::load::record_object(&mut db, &f.sha256, n).map_err(records_err)?;
+                hallmark_province::load::record_object(&mut *self.db()?, &f.sha256, n).map_err(records_err)?;
             }
-            _ => {
-                hallmark_province::load::put_blob(&mut db, &self.blobs, &f.sha256, &bytes).map_err(records_err)?;
+            BlobStore::Postgres => {
+                hallmark_province::load::put_blob(&mut *self.db()?, &self.blobs, &f.sha256, &bytes).map_err(records_err)?;
             }
         }
         Ok(n)
@@ -387,8 +401,11 @@ impl Backend for Province {
         let mut db = self.db()?;
         let trust = self.trust_in(&mut db)?;
         let mut tx = db.transaction().map_err(db_err)?;
-        // Commits of one inspection one at a time: the check sees what the one before wrote.
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&m.inspection.id]).map_err(db_err)?;
+        // Commits of one signing key, then of one inspection, one at a time (always in that
+        // order): the checks see what the one before wrote — a key cannot drop its certificate
+        // in a racing bundle, two bundles of one inspection cannot both pass.
+        tx.execute("SELECT pg_advisory_xact_lock(1, hashtext($1))", &[&m.device.public_key]).map_err(db_err)?;
+        tx.execute("SELECT pg_advisory_xact_lock(2, hashtext($1))", &[&m.inspection.id]).map_err(db_err)?;
         if tx.query_opt("SELECT 1 FROM sync_bundles WHERE id = $1", &[&opened.bundle_id]).map_err(db_err)?.is_some() {
             return Ok(Committed { applied: false, new_events: 0 });
         }
@@ -406,6 +423,42 @@ impl Backend for Province {
                 &opened.file,
                 format!("'{}' has not arrived ({} of the listed files are missing): send them, then commit again", first.entry, missing.len()),
             )));
+        }
+        // A row is written only after its object, but a bucket can be lost or restored from an
+        // older copy: every object the bundle needs is looked up. One not there loses its row
+        // (unless committed records name it: then the bucket needs restoring) and the tablet is
+        // asked for it again (503: its client retries, the next offer asks).
+        if let BlobStore::S3(s3) = self.blobs.as_ref() {
+            let mut distinct: Vec<String> = hashes.clone();
+            distinct.sort();
+            distinct.dedup();
+            let sizes = s3.sizes(&distinct).map_err(records_err)?;
+            let gone: Vec<&String> = distinct.iter().zip(&sizes).filter(|(_, s)| s.is_none()).map(|(h, _)| h).collect();
+            if !gone.is_empty() {
+                drop(tx);
+                let mut db = self.db()?;
+                for h in &gone {
+                    let deleted = db
+                        .execute(
+                            "DELETE FROM blobs b WHERE sha256 = $1
+                               AND NOT EXISTS (SELECT 1 FROM sync_bundle_files f WHERE f.sha256 = b.sha256)
+                               AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.sha256 = b.sha256 OR e.thumb_sha256 = b.sha256)
+                               AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.pdf_sha256 = b.sha256)
+                               AND NOT EXISTS (SELECT 1 FROM report_bundles r WHERE r.head_sha256 = b.sha256)",
+                            &[h],
+                        )
+                        .map_err(db_err)?;
+                    if deleted == 0 {
+                        return Err(ApiError::internal(format!(
+                            "object {h} is named by committed records but is not in the object store: restore the bucket (scripts/province-backup.sh)"
+                        )));
+                    }
+                }
+                return Err(unavailable(
+                    "the object store",
+                    format!("{} of the bundle's files are not there (lost by the store): they will be asked for again", gone.len()),
+                ));
+            }
         }
         let (signer, new_events) = {
             let held = HeldIn { db: std::cell::RefCell::new(&mut tx), trust };
@@ -531,21 +584,21 @@ impl Backend for Province {
     }
 
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError> {
-        let mut db = self.db()?;
         let mut failed: Option<ApiError> = None;
-        let result = hallmark_store::bundle::assemble_bundle_from("held bundle", head, out, &mut |f| match hallmark_province::load::blob(
-            &mut db,
-            &self.blobs,
-            &f.sha256,
-        ) {
-            Ok(Some(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read>),
-            Ok(None) => Err(StoreError::Io(format!("'{}' of a held bundle is not in the records", f.entry))),
-            Err(e) => {
-                let msg = e.to_string();
-                failed = Some(records_err(e));
-                Err(StoreError::Io(msg))
+        // A connection per file, not for the whole download (a slow tablet must not keep one).
+        let mut open = |f: &ListedFile| -> Result<Box<dyn Read>, StoreError> {
+            let got = self.db().and_then(|mut db| hallmark_province::load::blob(&mut db, &self.blobs, &f.sha256).map_err(records_err));
+            match got {
+                Ok(Some(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes))),
+                Ok(None) => Err(StoreError::Io(format!("'{}' of a held bundle is not in the records", f.entry))),
+                Err(e) => {
+                    let msg = e.message.clone();
+                    failed = Some(e);
+                    Err(StoreError::Io(msg))
+                }
             }
-        });
+        };
+        let result = hallmark_store::bundle::assemble_bundle_from("held bundle", head, out, &mut open);
         match (result, failed) {
             (Ok(_), _) => Ok(()),
             (Err(_), Some(e)) => Err(e),
@@ -628,8 +681,9 @@ impl Backend for Province {
                 &[],
             )
             .map_err(db_err)?;
-        let members =
-            db.query("SELECT assignment_id, member_key, name FROM sync_assignment_members ORDER BY name, member_key", &[]).map_err(db_err)?;
+        let members = db
+            .query("SELECT assignment_id, member_key, name FROM sync_assignment_members ORDER BY name COLLATE \"C\", member_key", &[])
+            .map_err(db_err)?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -669,7 +723,10 @@ impl Backend for Province {
     }
 
     fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
-        let rows = self.db()?.query("SELECT public_key, chain::text, name FROM sync_devices ORDER BY name, public_key", &[]).map_err(db_err)?;
+        let rows = self
+            .db()?
+            .query("SELECT public_key, chain::text, name FROM sync_devices ORDER BY name COLLATE \"C\", public_key", &[])
+            .map_err(db_err)?;
         Ok(rows.iter().map(|r| DeviceRow { public_key: r.get(0), chain: chain_of(r.get(1)), name: r.get(2) }).collect())
     }
 
@@ -766,6 +823,7 @@ impl Backend for Province {
         .map_err(db_err)?;
         let held: String =
             db.query_one("SELECT sha256::text FROM sync_rubrics WHERE rubric_id = $1 AND version = $2", &[&r.id, &r.version]).map_err(db_err)?.get(0);
+        drop(db);
         if held != r.content_hash {
             return Err(ApiError::from_store(hallmark_store::sync::rubric_clash(&r, "kept here before")));
         }

@@ -40,10 +40,10 @@ pub struct DeviceSigner {
     pub sign: SignFn,
 }
 
-/// A connection to one server.
 /// How many files of one bundle are uploaded at once.
 const UPLOADS: usize = 3;
 
+/// A connection to one server.
 pub struct Client {
     agent: ureq::Agent,
     url: String,
@@ -631,6 +631,8 @@ pub(crate) fn bureau_agent(roots: &[String]) -> Result<ureq::Agent> {
         .timeout_connect(Duration::from_secs(10))
         .timeout_read(Duration::from_secs(120))
         .timeout_write(Duration::from_secs(120))
+        // A push keeps UPLOADS connections busy: each stays open for the next file.
+        .max_idle_connections_per_host(UPLOADS)
         .build())
 }
 
