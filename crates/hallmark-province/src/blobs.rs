@@ -125,11 +125,11 @@ impl S3Blobs {
         got.into_iter().map(|r| r.map_err(|e| self.failed("look up the objects", e))).collect()
     }
 
-    /// The size of the object, if it is there.
-    pub fn size(&self, sha256: &str) -> Result<Option<u64>> {
+    /// When the object was last written, if it is there.
+    pub fn modified(&self, sha256: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         let got = self.run(async {
             match self.store.head(&Self::key(sha256)).await {
-                Ok(m) => Ok(Some(m.size)),
+                Ok(m) => Ok(Some(m.last_modified)),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
             }

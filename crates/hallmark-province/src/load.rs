@@ -387,13 +387,18 @@ pub fn sweep_objects(db: &mut Client, store: &BlobStore, older_than: chrono::Dur
     let cutoff = chrono::Utc::now() - older_than;
     let (mut deleted, mut kept) = (0, 0);
     for (sha, modified) in s3.list()? {
-        if has_blob(db, &sha)? {
+        if has_blob(db, &sha)? || modified >= cutoff {
             kept += 1;
-        } else if modified < cutoff {
+            continue;
+        }
+        // Looked at again just before deleting: the same bytes stored anew since the listing
+        // (a push or a load, object first, row after) have a fresh time or a row by now.
+        let fresh = s3.modified(&sha)?.is_none_or(|m| m >= cutoff);
+        if fresh || has_blob(db, &sha)? {
+            kept += 1;
+        } else {
             s3.delete(&sha)?;
             deleted += 1;
-        } else {
-            kept += 1;
         }
     }
     Ok((deleted, kept))
