@@ -393,7 +393,7 @@ pub fn sweep_objects(db: &mut Client, store: &BlobStore, older_than: chrono::Dur
         }
         // Looked at again just before deleting: the same bytes stored anew since the listing
         // (a push or a load, object first, row after) have a fresh time or a row by now.
-        let fresh = s3.modified(&sha)?.is_none_or(|m| m >= cutoff);
+        let fresh = s3.modified(&sha)?.map_or(true, |m| m >= cutoff);
         if fresh || has_blob(db, &sha)? {
             kept += 1;
         } else {
