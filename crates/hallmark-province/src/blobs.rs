@@ -108,33 +108,26 @@ impl S3Blobs {
         Ok(())
     }
 
+    /// An object's metadata (`None`: not there).
+    async fn meta(&self, sha256: &str) -> std::result::Result<Option<object_store::ObjectMeta>, object_store::Error> {
+        match self.store.head(&Self::key(sha256)).await {
+            Ok(m) => Ok(Some(m)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The sizes of these objects (`None`: not there), a few requests at a time.
     pub fn sizes(&self, sha256s: &[String]) -> Result<Vec<Option<u64>>> {
         use futures_util::StreamExt;
-        let got: Vec<std::result::Result<Option<u64>, object_store::Error>> = self.run(
-            futures_util::stream::iter(sha256s.iter().map(|h| async move {
-                match self.store.head(&Self::key(h)).await {
-                    Ok(m) => Ok(Some(m.size)),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }))
-            .buffered(16)
-            .collect(),
-        );
-        got.into_iter().map(|r| r.map_err(|e| self.failed("look up the objects", e))).collect()
+        let got: Vec<_> = self.run(futures_util::stream::iter(sha256s.iter().map(|h| self.meta(h))).buffered(16).collect());
+        got.into_iter().map(|r| r.map(|m| m.map(|m| m.size)).map_err(|e| self.failed("look up the objects", e))).collect()
     }
 
     /// When the object was last written, if it is there.
     pub fn modified(&self, sha256: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        let got = self.run(async {
-            match self.store.head(&Self::key(sha256)).await {
-                Ok(m) => Ok(Some(m.last_modified)),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
-        });
-        got.map_err(|e| self.failed(&format!("look up {sha256}"), e))
+        let got = self.run(self.meta(sha256));
+        got.map(|m| m.map(|m| m.last_modified)).map_err(|e| self.failed(&format!("look up {sha256}"), e))
     }
 
     /// The object's bytes, checked against its hash (`None`: not there).

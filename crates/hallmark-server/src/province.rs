@@ -92,18 +92,19 @@ fn hall_of(r: &Row, at: usize) -> Hall {
 const HELD_COLUMNS: &str =
     "b.id, b.inspection_id, i.site_name, i.assessor_name, i.rubric_id, b.signer_key, b.imported_at, b.events, b.photos, i.assignment_id";
 
-fn held_of(r: &Row) -> HeldBundle {
+/// A held bundle from [`HELD_COLUMNS`], the first at column `at`.
+fn held_of(r: &Row, at: usize) -> HeldBundle {
     HeldBundle {
-        bundle_id: r.get(0),
-        inspection_id: r.get(1),
-        site: r.get(2),
-        assessor: r.get(3),
-        rubric_id: r.get(4),
-        signer_key: r.get(5),
-        imported_at: r.get(6),
-        events: r.get::<_, i32>(7) as u64,
-        photos: r.get::<_, i32>(8) as u64,
-        assignment_id: r.get(9),
+        bundle_id: r.get(at),
+        inspection_id: r.get(at + 1),
+        site: r.get(at + 2),
+        assessor: r.get(at + 3),
+        rubric_id: r.get(at + 4),
+        signer_key: r.get(at + 5),
+        imported_at: r.get(at + 6),
+        events: r.get::<_, i32>(at + 7) as u64,
+        photos: r.get::<_, i32>(at + 8) as u64,
+        assignment_id: r.get(at + 9),
     }
 }
 
@@ -221,24 +222,6 @@ impl Province {
         self.pool.get().map_err(|e| unavailable("the records did not answer", e))
     }
 
-    /// Trusts a root or loads a CRL (`hallmark serve --trust FILE`): one line saying what.
-    pub fn add_trust(&self, file: &str, pem: &[u8], now: &str) -> Result<String, String> {
-        let anchors = hallmark_store::enrollment::trust_anchors_in(file, pem).map_err(|e| e.to_string())?;
-        let mut db = self.db().map_err(|e| e.message)?;
-        let mut lines = Vec::new();
-        for a in &anchors {
-            let n = db
-                .execute(
-                    "INSERT INTO sync_trust (kind, sha256, pem, name, detail, file_name, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (sha256) DO NOTHING",
-                    &[&a.kind, &hallmark_core::hex::sha256_hex(a.pem.as_bytes()), &a.pem, &a.name, &a.detail, &file, &now],
-                )
-                .map_err(|e| e.to_string())?;
-            lines.push(a.line(n == 1));
-        }
-        Ok(lines.join("; "))
-    }
-
     fn trust_rows(&self, db: &mut Conn<'_>, kind: &str) -> Result<Vec<(String, String)>, ApiError> {
         let rows = db.query("SELECT file_name, pem FROM sync_trust WHERE kind = $1 ORDER BY seq", &[&kind]).map_err(db_err)?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -292,7 +275,7 @@ impl Province {
                 args,
             )
             .map_err(db_err)?;
-        Ok(rows.iter().map(held_of).collect())
+        Ok(rows.iter().map(|r| held_of(r, 0)).collect())
     }
 }
 
@@ -300,6 +283,23 @@ impl Backend for Province {
     fn trust(&self) -> Result<TrustStore, ApiError> {
         let mut db = self.db()?;
         self.trust_in(&mut db)
+    }
+
+    fn add_trust(&self, file: &str, pem: &[u8], now: &str) -> Result<String, ApiError> {
+        let anchors = hallmark_store::enrollment::trust_anchors_in(file, pem).map_err(ApiError::from_store)?;
+        let mut db = self.db()?;
+        let mut lines = Vec::new();
+        for a in &anchors {
+            let n = db
+                .execute(
+                    "INSERT INTO sync_trust (kind, sha256, pem, name, detail, file_name, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (sha256) DO NOTHING",
+                    &[&a.kind, &hallmark_core::hex::sha256_hex(a.pem.as_bytes()), &a.pem, &a.name, &a.detail, &file, &now],
+                )
+                .map_err(db_err)?;
+            lines.push(a.line(n == 1));
+        }
+        Ok(lines.join("; "))
     }
 
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError> {
@@ -410,7 +410,8 @@ impl Backend for Province {
             return Ok(Committed { applied: false, new_events: 0 });
         }
         let files = m.files();
-        let hashes: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
+        // Each file's bytes once (two photos may share a thumbnail), in order.
+        let hashes: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let here: std::collections::HashSet<String> = tx
             .query("SELECT sha256::text FROM blobs WHERE sha256 = ANY($1::text[]::bpchar[])", &[&hashes])
             .map_err(db_err)?
@@ -429,11 +430,8 @@ impl Backend for Province {
         // (unless committed records name it: then the bucket needs restoring) and the tablet is
         // asked for it again (503: its client retries, the next offer asks).
         if let BlobStore::S3(s3) = self.blobs.as_ref() {
-            let mut distinct: Vec<String> = hashes.clone();
-            distinct.sort();
-            distinct.dedup();
-            let sizes = s3.sizes(&distinct).map_err(records_err)?;
-            let gone: Vec<&String> = distinct.iter().zip(&sizes).filter(|(_, s)| s.is_none()).map(|(h, _)| h).collect();
+            let sizes = s3.sizes(&hashes).map_err(records_err)?;
+            let gone: Vec<&String> = hashes.iter().zip(&sizes).filter(|(_, s)| s.is_none()).map(|(h, _)| h).collect();
             if !gone.is_empty() {
                 drop(tx);
                 let mut db = self.db()?;
@@ -515,10 +513,7 @@ impl Backend for Province {
             ],
         )
         .map_err(db_err)?;
-        let mut distinct = hashes.clone();
-        distinct.sort();
-        distinct.dedup();
-        tx.execute("INSERT INTO sync_bundle_files (bundle_id, sha256) SELECT $1, unnest($2::text[])::bpchar", &[&opened.bundle_id, &distinct])
+        tx.execute("INSERT INTO sync_bundle_files (bundle_id, sha256) SELECT $1, unnest($2::text[])::bpchar", &[&opened.bundle_id, &hashes])
             .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
         Ok(Committed { applied: true, new_events: new_events as u64 })
@@ -563,24 +558,7 @@ impl Backend for Province {
                 &[&lead_key],
             )
             .map_err(db_err)?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let b = HeldBundle {
-                    bundle_id: r.get(1),
-                    inspection_id: r.get(2),
-                    site: r.get(3),
-                    assessor: r.get(4),
-                    rubric_id: r.get(5),
-                    signer_key: r.get(6),
-                    imported_at: r.get(7),
-                    events: r.get::<_, i32>(8) as u64,
-                    photos: r.get::<_, i32>(9) as u64,
-                    assignment_id: r.get(10),
-                };
-                (r.get(0), b)
-            })
-            .collect())
+        Ok(rows.iter().map(|r| (r.get(0), held_of(r, 1))).collect())
     }
 
     fn write_bundle(&self, head: &[u8], out: &mut dyn std::io::Write) -> Result<(), ApiError> {
