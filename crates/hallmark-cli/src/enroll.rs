@@ -22,9 +22,10 @@ pub(crate) fn trust_add(db: &Db, files: &[PathBuf]) -> Result<(), String> {
 
 /// `hallmark trust add --postgres URL FILE...`: a root or CRL for a province server (issue #16).
 pub(crate) fn trust_add_postgres(url: &str, files: &[PathBuf]) -> Result<(), String> {
+    use hallmark_server::Backend;
     let backend = crate::sync::province_backend(url)?;
     for f in files {
-        let line = backend.add_trust(&f.display().to_string(), read(f)?.as_bytes(), &now())?;
+        let line = backend.add_trust(&f.display().to_string(), read(f)?.as_bytes(), &now()).map_err(|e| e.message)?;
         outln!("{}: {line}", f.display());
     }
     Ok(())

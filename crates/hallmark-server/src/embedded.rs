@@ -401,6 +401,10 @@ impl Backend for Embedded {
         self.store().trust_store().map_err(|e| ApiError::internal(e.to_string()))
     }
 
+    fn add_trust(&self, file: &str, pem: &[u8], now: &str) -> Result<String, ApiError> {
+        self.store().add_trust(file, pem, now).map_err(ApiError::from_store)
+    }
+
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError> {
         let row: Option<(String, String)> = self
             .db()

@@ -55,6 +55,9 @@ pub struct Committed {
 /// PostgreSQL and an object store ([`province`], issue #16).
 pub trait Backend: Send + Sync + 'static {
     fn trust(&self) -> Result<TrustStore, ApiError>;
+    /// Trusts a bureau root or loads a revocation list (`--trust FILE`, `hallmark trust add`):
+    /// one line saying what was added. `file` names the input in messages.
+    fn add_trust(&self, file: &str, pem: &[u8], now: &str) -> Result<String, ApiError>;
     fn device(&self, public_key: &str) -> Result<Option<DeviceRow>, ApiError>;
     fn put_device(&self, d: &DeviceRow, now: &str) -> Result<(), ApiError>;
     /// Records a nonce; `false` if this key used it before (a replay). Forgets nonces whose
@@ -193,36 +196,23 @@ pub fn run(config: Config) -> Result<(), String> {
     // The evidence's object store, when there is one: the dashboard's records and (on
     // PostgreSQL) the sync server's bundle files share it.
     let blobs = std::sync::Arc::new(hallmark_province::blobs::BlobStore::open(config.s3.as_deref()).map_err(|e| e.to_string())?);
-    let (backend, trust_store): (std::sync::Arc<dyn Backend>, TrustStore) = match &config.postgres {
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: cannot read: {e} (check the path)", p.display()));
+    let backend: std::sync::Arc<dyn Backend> = match &config.postgres {
         // Issue #16: the same server on PostgreSQL and the object store.
         Some(url) => {
             let backend = province::Province::open(url, blobs.clone(), &config.data, 16)?;
-            for f in &config.trust_files {
-                let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
-                eprintln!("hallmark serve: {}", backend.add_trust(&f.display().to_string(), &pem, &now)?);
-            }
             eprintln!("hallmark serve: bundles, devices and assignments in {}", hallmark_province::redact(url));
-            let ts = backend.trust().map_err(|e| e.message)?;
-            (std::sync::Arc::new(backend), ts)
+            std::sync::Arc::new(backend)
         }
-        None => {
-            let backend = embedded::Embedded::open(&config.data, &now)?;
-            let ts = {
-                let store = backend.store();
-                for f in &config.trust_files {
-                    let pem = std::fs::read(f).map_err(|e| format!("{}: cannot read: {e} (check the path)", f.display()))?;
-                    let line = store.add_trust(&f.display().to_string(), &pem, &now).map_err(|e| e.to_string())?;
-                    eprintln!("hallmark serve: {line}");
-                }
-                store.trust_store().map_err(|e| e.to_string())?
-            };
-            (std::sync::Arc::new(backend), ts)
-        }
+        None => std::sync::Arc::new(embedded::Embedded::open(&config.data, &now)?),
     };
-    if !trust_store.has_roots() {
+    for f in &config.trust_files {
+        let line = backend.add_trust(&f.display().to_string(), &read(f)?, &now).map_err(|e| e.message)?;
+        eprintln!("hallmark serve: {line}");
+    }
+    if !backend.trust().map_err(|e| e.message)?.has_roots() {
         return Err("no bureau root is trusted: pass --trust ROOT.pem (devices are only accepted with certificates from it)".into());
     }
-    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: cannot read: {e} (check the path)", p.display()));
     // One identity serves TLS, signs receipts and (relaying) signs requests upstream.
     let identity = std::sync::Arc::new(hallmark_sync::receipt::ServerIdentity::load(
         &config.cert_file.display().to_string(),
