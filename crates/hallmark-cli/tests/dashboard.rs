@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 
+mod common;
+use common::{workspace, Cluster, Garage};
+
 const PASSWORD: &str = "demo-password-1";
 /// The demo's Liaoning hall (铁岭县, 211221) in the demo registry.
 const TIELING: &str = "LN-211221-01";
@@ -967,7 +970,7 @@ fn every_report_verifies_again_from_the_records_alone_and_after_a_restore() {
 
     // Backed up with the project's script, restored into a fresh cluster: the report verifies
     // there too, its bundles put together from the restored blobs.
-    let cluster = FreshCluster::start("dashboard-restore");
+    let cluster = Cluster::start("dashboard-restore");
     let script = |args: &[&str]| Command::new(workspace().join("scripts/province-backup.sh")).args(args).output().unwrap();
     let dump = cluster.dir.join("province.dump");
     let o = script(&["backup", &p.pg, s(&dump)]);
@@ -1012,42 +1015,10 @@ fn a_correction_takes_the_place_of_the_report_it_corrects() {
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("2 reports verified again"), "{o:?}");
 }
 
-/// A Garage of the test's own (scripts/garage.sh), stopped when dropped.
-struct Garage {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Garage {
-    fn script() -> PathBuf {
-        workspace().join("scripts/garage.sh")
-    }
-
-    fn start(dir: &Path) -> Garage {
-        let o = Command::new(Garage::script()).args(["start", s(dir)]).output().unwrap();
-        assert!(o.status.success(), "garage.sh start: {}", String::from_utf8_lossy(&o.stderr));
-        let url = String::from_utf8(o.stdout).unwrap().trim().trim_start_matches("export HALLMARK_S3=").to_string();
-        Garage { dir: dir.to_path_buf(), url }
-    }
-
-    fn stop(&self) {
-        let o = Command::new(Garage::script()).args(["stop", s(&self.dir)]).output().unwrap();
-        assert!(o.status.success(), "garage.sh stop: {}", String::from_utf8_lossy(&o.stderr));
-    }
-}
-
-impl Drop for Garage {
-    fn drop(&mut self) {
-        let _ = Command::new(Garage::script()).args(["stop", s(&self.dir)]).output();
-    }
-}
-
 #[test]
 fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     let Some(admin_url) = pg_url() else { return };
-    let has_garage = Command::new("garage").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !has_garage {
-        assert!(std::env::var_os("HALLMARK_GARAGE").is_none(), "HALLMARK_GARAGE is set but garage is not installed (scripts/test.sh installs it)");
+    if !Garage::installed() {
         eprintln!("skipped: garage is not installed (HALLMARK_GARAGE=1 scripts/test.sh installs it)");
         return;
     }
@@ -1078,7 +1049,7 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
 
     // The object store stops: a new report (a correction) is refused with the reason and
     // records nothing; the pages say the evidence is unavailable; started again, it loads.
-    garage.stop();
+    garage.run("stop");
     let (r1, _) = p.correction();
     let before: (i64, i64) = {
         let r = db.query_one("SELECT (SELECT count(*) FROM evaluations), (SELECT count(*) FROM blobs)", &[]).unwrap();
@@ -1117,7 +1088,7 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
 
     // Backup with the evidence (the dump and every object by hash), restored into a fresh
     // cluster and a fresh bucket: both reports verify there.
-    let cluster = FreshCluster::start("s3-restore");
+    let cluster = Cluster::start("s3-restore");
     let dump = cluster.dir.join("province.dump");
     let script = |args: &[&str], s3: &str| {
         Command::new(workspace().join("scripts/province-backup.sh"))
@@ -1135,34 +1106,4 @@ fn the_evidence_lives_in_the_object_store_and_nothing_is_lost_when_it_stops() {
     assert!(o.status.success() && text(&o).contains("objects put into the object store"), "{}", text(&o));
     let o = hallmark_s3(&["records", "reverify", "--trust", s(&root)], &fresh, Some(&fresh_bucket.url));
     assert!(o.status.success() && text(&o).contains("2 reports verified again"), "{}", text(&o));
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A PostgreSQL cluster of a test's own (scripts/postgres.sh) in a folder under the system's
-/// temp folder (the postgres user must reach it), stopped and removed when dropped.
-struct FreshCluster {
-    dir: PathBuf,
-    url: String,
-}
-
-impl FreshCluster {
-    fn start(tag: &str) -> FreshCluster {
-        let dir = std::env::temp_dir().join(format!("hallmark-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let start = Command::new(workspace().join("scripts/postgres.sh")).args(["start", s(&dir.join("cluster"))]).output().unwrap();
-        assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
-        let url = String::from_utf8(start.stdout).unwrap().trim().trim_start_matches("export HALLMARK_PG=").to_string();
-        FreshCluster { dir, url }
-    }
-}
-
-impl Drop for FreshCluster {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("scripts/postgres.sh")).args(["stop", s(&self.dir.join("cluster"))]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }

@@ -16,6 +16,9 @@ use hallmark_sync::client::{Client, DeviceSigner};
 use hallmark_sync::httpsig;
 use sha2::{Digest, Sha256};
 
+mod common;
+use common::{Cluster, Garage};
+
 const NOW: &str = "2026-12-01T08:00:00.000Z";
 const LIAONING_SITE: &str = "铁岭县医疗保障事务服务中心";
 
@@ -81,14 +84,18 @@ impl Pg {
                 return None;
             }
         };
-        let cluster = own_cluster.then(|| Cluster::start(tag));
+        let cluster = own_cluster.then(|| Cluster::start(&format!("sync-{tag}")));
         let admin_url = cluster.as_ref().map(|c| c.url.clone()).unwrap_or(shared);
         let name = format!("hallmark_sync_{tag}_{}", std::process::id());
         let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
         admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-        let garage = Garage::start_if_installed(tag);
+        let garage = Garage::installed().then(|| {
+            let dir = std::env::temp_dir().join(format!("hallmark-garage-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Garage::start(&dir)
+        });
         eprintln!("{tag}: bundle files in {}", if garage.is_some() { "Garage" } else { "PostgreSQL (garage is not installed)" });
         Some(Pg { admin_url, name, url, garage, cluster })
     }
@@ -107,84 +114,6 @@ impl Drop for Pg {
         if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
-    }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A PostgreSQL cluster of a test's own (scripts/postgres.sh; a restart keeps its port),
-/// stopped and removed when dropped.
-struct Cluster {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Cluster {
-    fn start(tag: &str) -> Cluster {
-        // Under the system's temp folder: the postgres user must reach it.
-        let dir = std::env::temp_dir().join(format!("hallmark-sync-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut c = Cluster { dir, url: String::new() };
-        c.url = c.run("start").trim().trim_start_matches("export HALLMARK_PG=").to_string();
-        c
-    }
-
-    fn run(&self, what: &str) -> String {
-        let o = Command::new(workspace().join("scripts/postgres.sh")).args([what, s(&self.dir.join("cluster"))]).output().unwrap();
-        assert!(o.status.success(), "postgres.sh {what}: {}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("scripts/postgres.sh")).args(["stop", s(&self.dir.join("cluster"))]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A Garage of a test's own (scripts/garage.sh), stopped and removed when dropped.
-struct Garage {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Garage {
-    fn start_if_installed(tag: &str) -> Option<Garage> {
-        if !Command::new("garage").arg("--version").output().is_ok_and(|o| o.status.success()) {
-            assert!(
-                std::env::var_os("HALLMARK_GARAGE").is_none(),
-                "HALLMARK_GARAGE is set but garage is not installed (scripts/test.sh installs it)"
-            );
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!("hallmark-garage-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut g = Garage { dir, url: String::new() };
-        g.url = g.run("start").trim().trim_start_matches("export HALLMARK_S3=").to_string();
-        Some(g)
-    }
-
-    fn run(&self, what: &str) -> String {
-        let o = Command::new(workspace().join("scripts/garage.sh")).args([what, s(&self.dir)]).output().unwrap();
-        assert!(o.status.success(), "garage.sh {what}: {}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    /// The object names (SHA-256) in the bucket.
-    fn objects(&self) -> std::collections::BTreeSet<String> {
-        let store = hallmark_province::blobs::S3Blobs::open(&self.url).unwrap();
-        store.list().unwrap().into_iter().map(|(h, _)| h).collect()
-    }
-}
-
-impl Drop for Garage {
-    fn drop(&mut self) {
-        let _ = Command::new(workspace().join("scripts/garage.sh")).args(["stop", s(&self.dir)]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
